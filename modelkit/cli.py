@@ -1,0 +1,179 @@
+"""python -m modelkit ...: train, tasks, archs, doctor (and the run-store commands).
+
+Exit status: 0 the run finished; 1 it failed, diverged or was stopped; 2 the
+configuration was refused (one line on stderr naming the field).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from modelkit.config import ConfigError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m modelkit",
+                                     description="Train and compare neural-network architectures.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train one model and print its test metrics")
+    train.add_argument("--task", help="task name (see: python -m modelkit tasks)")
+    train.add_argument("--arch", help="architecture (see: python -m modelkit archs)")
+    train.add_argument("--epochs", type=int, help="passes over the training data")
+    train.add_argument("--time-budget", type=float, help="seconds to train (alone: no epoch limit)")
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a setting, e.g. train.lr=0.01 or model.hidden=[64,64]")
+    train.add_argument("--config", help="a RunConfig JSON file to start from")
+    train.add_argument("--seed", type=int, help="random seed (train.seed)")
+    train.add_argument("--device", help="auto, cpu, cuda or mps")
+    train.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    train.set_defaults(func=cmd_train)
+
+    sub.add_parser("tasks", help="list the tasks").set_defaults(func=cmd_tasks)
+    sub.add_parser("archs", help="list the architectures and the tasks they fit").set_defaults(func=cmd_archs)
+    sub.add_parser("doctor", help="versions, devices and threads").set_defaults(func=cmd_doctor)
+    return parser
+
+
+def config_from_args(args):
+    """The RunConfig an invocation asks for: file, then task/arch defaults, then flags and --set."""
+    from modelkit.config import make_config
+
+    base = {}
+    if args.config:
+        try:
+            with open(args.config, encoding="utf-8") as f:
+                base = json.load(f)
+        except (OSError, json.JSONDecodeError) as e:
+            raise ConfigError("--config", f"cannot read {args.config}: {e}") from None
+        if not isinstance(base, dict):
+            raise ConfigError("--config", "the file must hold a JSON object")
+    task = args.task or (base.get("task") or {}).get("name")
+    arch = args.arch or (base.get("model") or {}).get("arch")
+    if not task or not arch:
+        raise ConfigError("--task" if not task else "--arch", "is required (or give --config with it)")
+    sets = list(args.set)
+    if args.epochs is not None:
+        sets.append(f"train.epochs={args.epochs}")
+    if args.time_budget is not None:
+        sets.append(f"train.time_budget={args.time_budget}")
+        if args.epochs is None:
+            sets.append("train.epochs=null")
+    if args.seed is not None:
+        sets.append(f"train.seed={args.seed}")
+    if args.device:
+        sets.append(f"train.device={json.dumps(args.device)}")
+    return make_config(task, arch, sets, base)
+
+
+class ProgressLine:
+    """A one-line progress bar on stderr with the live loss and samples/s (at most 10 redraws a second)."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream, self.last, self.max_steps, self.budget = stream, 0.0, None, None
+
+    def on_fit_begin(self, max_steps=None, config=None, **info):
+        self.max_steps, self.budget = max_steps, config.time_budget
+
+    def on_step(self, step, seconds, loss, samples_per_s, **info):
+        now = time.monotonic()
+        if now - self.last < 0.1:
+            return
+        self.last = now
+        fractions = [step / self.max_steps if self.max_steps else 0, seconds / self.budget if self.budget else 0]
+        done = min(max(fractions), 1.0)
+        bar = "#" * int(done * 24)
+        self.stream.write(f"\r[{bar:<24}] {done:4.0%}  step {step}  loss {loss:.4f}  "
+                          f"{samples_per_s:,.0f} samples/s  {seconds:.1f}s ")
+        self.stream.flush()
+
+    def on_fit_end(self, **info):
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def cmd_train(args) -> int:
+    from modelkit.train import run
+
+    config = config_from_args(args)
+    callbacks = [] if args.json and not sys.stderr.isatty() else [ProgressLine()]
+    result, _ = run(config, callbacks)
+    return report(result, args.json)
+
+
+def report(result, as_json: bool, **extra) -> int:
+    """Print how a run ended (a JSON object last, with --json); the exit status for it."""
+    if as_json:
+        out = {"status": result.status, "message": result.message, "seconds": round(result.seconds, 3),
+               "params": result.params, "device": result.device, "steps": result.steps,
+               "epochs": round(result.epochs, 3), "samples_per_s": round(result.samples_per_s, 1),
+               "metrics": result.metrics, **extra}
+        if "sample_text" in result.details:
+            out["sample_text"] = result.details["sample_text"]
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        print(f"{result.status}: {result.message}")
+        for name, value in result.metrics.items():
+            print(f"  {name:<26} {value:.4f}")
+        if "sample_text" in result.details:
+            print("\nsample:\n" + result.details["sample_text"])
+    if result.status != "completed":
+        print(f"the run {result.status}: {result.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_tasks(args) -> int:
+    from modelkit.models import archs_for
+    from modelkit.tasks import TASKS
+
+    for info in TASKS.values():
+        print(f"{info.name:<14} {info.kind:<15} {info.description}  [archs: {', '.join(archs_for(info.name))}]")
+    return 0
+
+
+def cmd_archs(args) -> int:
+    from modelkit.models import ARCH_DESCRIPTIONS, archs_for
+    from modelkit.tasks import TASKS
+
+    for arch, text in ARCH_DESCRIPTIONS.items():
+        fits = [t for t in TASKS if arch in archs_for(t)]
+        print(f"{arch:<12} {text}  [tasks: {', '.join(fits)}]")
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    import platform
+
+    import torch
+
+    print(f"python      {platform.python_version()} ({platform.platform()})")
+    print(f"torch       {torch.__version__}")
+    print(f"threads     {torch.get_num_threads()} (intra-op), {torch.get_num_interop_threads()} (inter-op)")
+    print(f"cuda        {torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'not available'}")
+    mps = getattr(torch.backends, "mps", None)
+    print(f"mps         {'available' if mps is not None and mps.is_available() else 'not available'}")
+    for name in ("numpy", "sklearn", "streamlit", "sqlalchemy", "plotly", "pandas", "mnist1d"):
+        try:
+            module = __import__(name)
+            print(f"{name:<11} {getattr(module, '__version__', 'installed')}")
+        except ImportError:
+            print(f"{name:<11} missing")
+    return 0
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 1
+    except Exception as e:  # a crash is reported in one line, never as a traceback
+        print(f"error: the run failed: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1

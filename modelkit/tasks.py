@@ -1,0 +1,248 @@
+"""Task registry: each task builds train/val/test tensors and a TaskSpec, offline.
+
+Tensors by `TaskSpec.input_kind`:
+  vector   x (N, F) float32           2-D toy sets, tabular sets
+  image    x (N, C, H, W) float32     digits
+  sequence x (N, L) float32           mnist1d, sine
+  tokens   x (N, T) int64             text (character ids)
+Targets by `TaskSpec.kind`:
+  classification  y (N,) int64 class ids      model output (N, n_outputs) logits
+  regression      y (N, n_outputs) float32    model output (N, n_outputs)
+  lm              y (N, T) int64 next chars   model output (N, T, n_outputs) logits
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from modelkit.config import TaskConfig
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    kind: str                 # classification | regression | lm
+    input_kind: str           # vector | image | sequence | tokens
+    input_shape: tuple        # one example's shape, e.g. (2,), (1, 8, 8), (40,), (64,)
+    n_outputs: int            # classes, forecast values or vocabulary size
+    class_names: tuple = ()
+    vocab: str = ""           # lm only: the characters; a token id indexes this string
+
+
+@dataclass
+class TaskData:
+    spec: TaskSpec
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    extra: dict = field(default_factory=dict)  # e.g. character frequencies for the lm baseline
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """What is known of a task before its data is built: enough for forms and pairing checks."""
+    name: str
+    kind: str
+    input_kind: str
+    description: str
+    params: tuple = ()        # TaskConfig fields this task uses, for the forms
+
+
+TASKS: dict[str, TaskInfo] = {
+    t.name: t for t in [
+        TaskInfo("moons", "classification", "vector", "Two interleaving half circles of points.", ("n_samples", "noise")),
+        TaskInfo("circles", "classification", "vector", "A ring of points around a central cluster.", ("n_samples", "noise")),
+        TaskInfo("spiral", "classification", "vector", "Two spirals wound around each other: hard for straight lines.", ("n_samples", "noise")),
+        TaskInfo("xor", "classification", "vector", "Four corners, opposite corners share a class (the XOR problem).", ("n_samples", "noise")),
+        TaskInfo("blobs", "classification", "vector", "Three round clouds of points.", ("n_samples", "noise")),
+        TaskInfo("iris", "classification", "vector", "150 iris flowers, 4 measurements each, 3 species.", ()),
+        TaskInfo("wine", "classification", "vector", "178 wines, 13 chemical measurements, 3 grape cultivars.", ()),
+        TaskInfo("breast_cancer", "classification", "vector", "569 tumour samples, 30 measurements, benign or malignant.", ()),
+        TaskInfo("digits", "classification", "image", "1,797 handwritten digits, 8x8 pixel images, 10 classes.", ()),
+        TaskInfo("mnist1d", "classification", "sequence", "MNIST-1D: 5,000 one-dimensional signals of length 40, 10 digit-like classes.", ()),
+        TaskInfo("sine", "regression", "sequence", "Noisy sine waves: forecast the next values from the past ones.", ("n_samples", "noise", "seq_len", "horizon")),
+        TaskInfo("text", "lm", "tokens", "Character-level language model: predict the next character of a text.", ("seq_len", "text")),
+    ]
+}
+
+
+def task_info(name: str) -> TaskInfo:
+    from modelkit.config import ConfigError
+
+    if name not in TASKS:
+        raise ConfigError("task.name", f"unknown task {name!r}; choose one of: {', '.join(TASKS)}")
+    return TASKS[name]
+
+
+# --- building the data --------------------------------------------------------
+
+_CACHE: dict[str, TaskData] = {}
+
+
+def load(cfg: TaskConfig) -> TaskData:
+    """The task's tensors and spec; deterministic for a config, cached in-process."""
+    task_info(cfg.name)
+    key = repr(cfg)
+    if key not in _CACHE:
+        _CACHE[key] = _BUILDERS[cfg.name](cfg)
+        if len(_CACHE) > 16:  # keep memory bounded in a long-lived worker
+            _CACHE.pop(next(iter(_CACHE)))
+    return _CACHE[key]
+
+
+def _split(cfg: TaskConfig, spec: TaskSpec, x, y, test=None, extra=None) -> TaskData:
+    """Shuffle with the task seed, then cut validation (and test, unless given) off."""
+    g = torch.Generator().manual_seed(cfg.seed)
+    x, y = torch.as_tensor(x), torch.as_tensor(y)
+    order = torch.randperm(len(x), generator=g)
+    x, y = x[order], y[order]
+    if test is None:
+        n_test = max(1, int(round(len(x) * cfg.test_fraction)))
+        test, x, y = (x[:n_test], y[:n_test]), x[n_test:], y[n_test:]
+    n_val = max(1, int(round(len(x) * cfg.val_fraction)))
+    return TaskData(spec, x[n_val:], y[n_val:], x[:n_val], y[:n_val],
+                    torch.as_tensor(test[0]), torch.as_tensor(test[1]), extra or {})
+
+
+def _standardise(train_x, *others):
+    mean, std = train_x.mean(0, keepdim=True), train_x.std(0, keepdim=True).clamp_min(1e-6)
+    return [(t - mean) / std for t in (train_x, *others)]
+
+
+def _toy(cfg: TaskConfig) -> TaskData:
+    import numpy as np
+    from sklearn import datasets
+
+    rng = np.random.default_rng(cfg.seed)
+    n, noise = cfg.n_samples, cfg.noise
+    if cfg.name == "moons":
+        x, y = datasets.make_moons(n, noise=noise, random_state=cfg.seed)
+    elif cfg.name == "circles":
+        x, y = datasets.make_circles(n, noise=noise, factor=0.5, random_state=cfg.seed)
+    elif cfg.name == "blobs":
+        x, y = datasets.make_blobs(n, centers=3, cluster_std=1.0 + 4 * noise, random_state=cfg.seed)
+    elif cfg.name == "xor":
+        x = rng.uniform(-1, 1, size=(n, 2))
+        y = ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(np.int64)
+        x = x + rng.normal(0, noise, size=x.shape)
+    else:  # spiral: two arms, each turning 1.75 times
+        y = np.arange(n) % 2
+        r = rng.uniform(0.05, 1.0, size=n)
+        angle = 3.5 * np.pi * r + np.pi * y
+        x = np.stack([r * np.cos(angle), r * np.sin(angle)], 1) + rng.normal(0, noise * 0.3, size=(n, 2))
+    x = torch.tensor(x, dtype=torch.float32)
+    x = (x - x.mean(0)) / x.std(0)
+    n_classes = int(y.max()) + 1
+    spec = TaskSpec(cfg.name, "classification", "vector", (2,), n_classes,
+                    tuple(f"class {i}" for i in range(n_classes)))
+    return _split(cfg, spec, x, torch.tensor(y, dtype=torch.int64))
+
+
+def _tabular(cfg: TaskConfig) -> TaskData:
+    from sklearn import datasets
+
+    bunch = {"iris": datasets.load_iris, "wine": datasets.load_wine,
+             "breast_cancer": datasets.load_breast_cancer}[cfg.name]()
+    x = torch.tensor(bunch.data, dtype=torch.float32)
+    y = torch.tensor(bunch.target, dtype=torch.int64)
+    spec = TaskSpec(cfg.name, "classification", "vector", (x.shape[1],), len(bunch.target_names),
+                    tuple(str(n) for n in bunch.target_names))
+    data = _split(cfg, spec, x, y)
+    data.x_train, data.x_val, data.x_test = _standardise(data.x_train, data.x_val, data.x_test)
+    return data
+
+
+def _digits(cfg: TaskConfig) -> TaskData:
+    from sklearn import datasets
+
+    bunch = datasets.load_digits()
+    x = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0  # (N, 1, 8, 8) in [0, 1]
+    y = torch.tensor(bunch.target, dtype=torch.int64)
+    spec = TaskSpec("digits", "classification", "image", (1, 8, 8), 10, tuple(str(i) for i in range(10)))
+    return _split(cfg, spec, x, y)
+
+
+def _mnist1d(cfg: TaskConfig) -> TaskData:
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    ds = make_dataset(get_dataset_args())  # the generator with its default arguments; never the download path
+    spec = TaskSpec("mnist1d", "classification", "sequence", (40,), 10, tuple(str(i) for i in range(10)))
+    x = torch.tensor(ds["x"], dtype=torch.float32)
+    test = (torch.tensor(ds["x_test"], dtype=torch.float32), torch.tensor(ds["y_test"], dtype=torch.int64))
+    return _split(cfg, spec, x, torch.tensor(ds["y"], dtype=torch.int64), test=test)
+
+
+def _sine(cfg: TaskConfig) -> TaskData:
+    """Windows of noisy sine waves with random frequency and phase; predict the next `horizon` values."""
+    g = torch.Generator().manual_seed(cfg.seed)
+    n, length = cfg.n_samples, cfg.seq_len + cfg.horizon
+    freq = 0.05 + 0.25 * torch.rand(n, 1, generator=g)
+    phase = 2 * torch.pi * torch.rand(n, 1, generator=g)
+    amp = 0.5 + torch.rand(n, 1, generator=g)
+    t = torch.arange(length, dtype=torch.float32)
+    clean = amp * torch.sin(2 * torch.pi * freq * t + phase)
+    series = clean + cfg.noise * torch.randn(n, length, generator=g)
+    spec = TaskSpec("sine", "regression", "sequence", (cfg.seq_len,), cfg.horizon)
+    return _split(cfg, spec, series[:, :cfg.seq_len], clean[:, cfg.seq_len:])
+
+
+def default_text() -> str:
+    """The English documentation that ships with every Python: offline and always there."""
+    from pydoc_data.topics import topics
+
+    return "\n\n".join(topics[k] for k in sorted(topics))
+
+
+def _text(cfg: TaskConfig) -> TaskData:
+    text = cfg.text if cfg.text else default_text()
+    vocab = "".join(sorted(set(text)))
+    if len(text) < 4 * (cfg.seq_len + 1):
+        from modelkit.config import ConfigError
+        raise ConfigError("task.text", f"the text is too short: give at least {4 * (cfg.seq_len + 1)} characters")
+    ids = torch.tensor(_encode(text, vocab), dtype=torch.int64)
+    # Contiguous pieces, test at the end and validation before it, so no training window overlaps them.
+    n = len(ids)
+    cut_test, cut_val = int(n * (1 - cfg.test_fraction / 2)), int(n * (1 - cfg.test_fraction / 2 - cfg.val_fraction / 2))
+    parts = [ids[:cut_val], ids[cut_val:cut_test], ids[cut_test:]]
+    windows = [_windows(p, cfg.seq_len, stride) for p, stride in zip(parts, (cfg.seq_len // 2 or 1, cfg.seq_len, cfg.seq_len))]
+    counts = torch.bincount(parts[0], minlength=len(vocab)).float()
+    spec = TaskSpec("text", "lm", "tokens", (cfg.seq_len,), len(vocab), (), vocab)
+    (xtr, ytr), (xva, yva), (xte, yte) = windows
+    return TaskData(spec, xtr, ytr, xva, yva, xte, yte, {"char_freq": (counts / counts.sum()).tolist()})
+
+
+def _encode(text: str, vocab: str) -> list[int]:
+    index = {c: i for i, c in enumerate(vocab)}
+    return [index[c] for c in text]
+
+
+def _windows(ids: torch.Tensor, seq_len: int, stride: int):
+    starts = torch.arange(0, len(ids) - seq_len - 1, stride)
+    offsets = torch.arange(seq_len)
+    x = ids[starts[:, None] + offsets]       # (N, T)
+    return x, ids[starts[:, None] + offsets + 1]
+
+
+_BUILDERS = {**{n: _toy for n in ("moons", "circles", "spiral", "xor", "blobs")},
+             **{n: _tabular for n in ("iris", "wine", "breast_cancer")},
+             "digits": _digits, "mnist1d": _mnist1d, "sine": _sine, "text": _text}
+
+
+def default_train_dict(task: str, arch: str) -> dict:
+    """Training defaults for a task and architecture: the models' tuned overrides on top of the task's."""
+    from modelkit.models import default_train_overrides
+
+    info = task_info(task)
+    base = {"epochs": 20}
+    if info.name in ("iris", "wine", "breast_cancer"):
+        base.update(epochs=100, batch_size=32)
+    elif info.input_kind == "vector":
+        base.update(epochs=60, lr=0.01)
+    elif info.name == "text":
+        base.update(epochs=None, time_budget=60.0, eval_every=100, schedule="constant")
+    base.update(default_train_overrides(arch, task))
+    return base
