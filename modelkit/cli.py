@@ -99,8 +99,26 @@ def cmd_train(args) -> int:
 
     config = config_from_args(args)
     callbacks = [] if args.json and not sys.stderr.isatty() else [ProgressLine()]
-    result, _ = run(config, callbacks)
+    result, _ = run(config, callbacks, should_stop=StopOnCtrlC())
     return report(result, args.json)
+
+
+class StopOnCtrlC:
+    """should_stop for a terminal run: the first Ctrl-C stops at the next step, a second at once."""
+
+    def __init__(self):
+        import signal
+
+        self.pressed = False
+        signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum, frame):
+        if self.pressed:
+            raise KeyboardInterrupt
+        self.pressed = True
+
+    def __call__(self) -> bool:
+        return self.pressed
 
 
 def report(result, as_json: bool, **extra) -> int:
