@@ -1,0 +1,31 @@
+"""modelkit: the dashboard's entry point. It routes, and holds what every page shares:
+the language, the device line and the participant's name."""
+import streamlit as st
+
+from modelkit.ui.i18n import LANGUAGES, init_language, t
+from modelkit.ui.resources import device_name
+
+st.set_page_config(page_title="modelkit", page_icon=":material/neurology:", layout="wide")
+init_language()
+
+
+def sidebar():
+    with st.sidebar:
+        st.markdown(f"## :material/neurology: modelkit\n{t('app.tagline')}")
+        st.selectbox(t("app.language"), list(LANGUAGES), key="lang", format_func=LANGUAGES.get)
+        if "participant" not in st.session_state:
+            st.session_state["participant"] = st.query_params.get("who", "")
+        name = st.text_input(t("app.name"), key="participant", placeholder=t("app.name_placeholder"),
+                             help=t("help.participant"), max_chars=60).strip()
+        if name:
+            st.query_params["who"] = name
+        elif "who" in st.query_params:
+            del st.query_params["who"]
+        gpu = device_name()
+        st.caption(t("app.device_gpu", name=gpu) if gpu else t("app.device_cpu"))
+
+
+page = st.navigation([st.Page("pages/train.py", title=t("nav.train"), icon=":material/model_training:",
+                              url_path="train", default=True)])
+sidebar()
+page.run()

@@ -1,0 +1,244 @@
+"""Chart builders: data in, Plotly figure out. No Streamlit, no store.
+
+Curves take the store's point frames (columns step, name, value; see
+store.points) so that the Train page (one run) and the Compare page (several
+runs, one colour each) draw with the same functions. Every visible word comes
+in through `labels`, so pages pass translated text; the English defaults are
+for scripts and tests.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+PALETTE = ("#4C6EF5", "#F76707", "#12B886", "#E64980", "#7950F2", "#FAB005", "#15AABF", "#868E96",
+           "#82C91E", "#BE4BDB")
+CURVE_LABELS = {"step": "step", "loss": "loss", "train": "training", "smoothed": "training (smoothed)",
+                "val": "validation", "value": "value"}
+
+
+def ema(values, smoothing: float) -> np.ndarray:
+    """Exponential moving average, debiased like TensorBoard's (smoothing 0 = raw)."""
+    values = np.asarray(values, dtype=float)
+    out = np.empty_like(values)
+    avg, weight = 0.0, 0.0
+    for i, v in enumerate(values):
+        avg = smoothing * avg + (1 - smoothing) * v
+        weight = smoothing * weight + (1 - smoothing)
+        out[i] = avg / weight
+    return out
+
+
+def _as_runs(points) -> dict[str, pd.DataFrame]:
+    """One frame -> {"": frame}; a mapping of label -> frame passes through."""
+    if isinstance(points, Mapping):
+        return dict(points)
+    return {"": points}
+
+
+def _series(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    if frame is None or frame.empty:
+        return pd.DataFrame({"step": [], "value": []})
+    rows = frame[frame["name"] == name]
+    return rows[["step", "value"]].sort_values("step")
+
+
+def _layout(fig: go.Figure, x_title: str, y_title: str, height: int = 320) -> go.Figure:
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+                      xaxis_title=x_title, yaxis_title=y_title)
+    return fig
+
+
+def loss_curve_figure(points, *, smoothing: float = 0.8, labels: Mapping | None = None,
+                      log_y: bool = False) -> go.Figure:
+    """Training loss per step (raw faint, smoothed bold) and validation loss per evaluation.
+
+    `points` is one store frame or {run label: frame} to overlay several runs.
+    """
+    lab = {**CURVE_LABELS, **(labels or {})}
+    fig = go.Figure()
+    for i, (run, frame) in enumerate(_as_runs(points).items()):
+        color = PALETTE[i % len(PALETTE)]
+        prefix = f"{run} · " if run else ""
+        train = _series(frame, "loss")
+        if len(train):
+            fig.add_scatter(x=train["step"], y=train["value"], mode="lines", name=prefix + lab["train"],
+                            line=dict(color=color, width=1), opacity=0.25, showlegend=not run,
+                            legendgroup=run or "train", hoverinfo="skip")
+            fig.add_scatter(x=train["step"], y=ema(train["value"], smoothing), mode="lines",
+                            name=prefix + lab["smoothed"] if not run else run, line=dict(color=color, width=2.5),
+                            legendgroup=run or "train")
+        val = _series(frame, "val_loss")
+        if len(val):
+            fig.add_scatter(x=val["step"], y=val["value"], mode="lines+markers", name=prefix + lab["val"],
+                            line=dict(color=color if run else PALETTE[1], width=2, dash="dot"),
+                            marker=dict(size=6), legendgroup=run or "val")
+    if log_y:
+        fig.update_yaxes(type="log")
+    return _layout(fig, lab["step"], lab["loss"])
+
+
+def metric_curve_figure(points, metric: str, *, train_metric: str | None = None,
+                        labels: Mapping | None = None, y_range=None) -> go.Figure:
+    """A validation metric per evaluation (accuracy, R², perplexity...), optionally with its training twin."""
+    lab = {**CURVE_LABELS, **(labels or {})}
+    fig = go.Figure()
+    for i, (run, frame) in enumerate(_as_runs(points).items()):
+        color = PALETTE[i % len(PALETTE)]
+        prefix = f"{run} · " if run else ""
+        if train_metric:
+            tr = _series(frame, train_metric)
+            if len(tr):
+                fig.add_scatter(x=tr["step"], y=tr["value"], mode="lines", name=prefix + lab["train"],
+                                line=dict(color=color, width=2), opacity=0.5)
+        val = _series(frame, metric)
+        if len(val):
+            fig.add_scatter(x=val["step"], y=val["value"], mode="lines+markers",
+                            name=run or lab["val"], line=dict(color=color if run else PALETTE[2], width=2.5),
+                            marker=dict(size=6))
+    if y_range is not None:
+        fig.update_yaxes(range=list(y_range))
+    return _layout(fig, lab["step"], lab["value"])
+
+
+def _class_colors(n: int) -> list[str]:
+    return [PALETTE[i % len(PALETTE)] for i in range(n)]
+
+
+def _points_traces(fig: go.Figure, x, y, class_names, marker_size=6):
+    x, y = np.asarray(x), np.asarray(y)
+    names = list(class_names) or [str(c) for c in sorted(set(y.tolist()))]
+    for c, color in zip(range(len(names)), _class_colors(len(names))):
+        mask = y == c
+        fig.add_scatter(x=x[mask, 0], y=x[mask, 1], mode="markers", name=str(names[c]),
+                        marker=dict(color=color, size=marker_size, line=dict(color="white", width=0.6)))
+
+
+def points_preview_figure(x, y, class_names=(), *, labels: Mapping | None = None, height: int = 300) -> go.Figure:
+    """2-D points coloured by class (the first two features for wider tables)."""
+    lab = {"x": "x₁", "y": "x₂", **(labels or {})}
+    fig = go.Figure()
+    _points_traces(fig, x, y, class_names)
+    fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    return _layout(fig, lab["x"], lab["y"], height)
+
+
+def _blend(hex_a: str, weight: float) -> str:
+    """`hex_a` faded towards white: weight 1 = full colour, 0 = white."""
+    r, g, b = (int(hex_a[i:i + 2], 16) for i in (1, 3, 5))
+    mix = lambda c: round(255 - (255 - c) * weight)  # noqa: E731
+    return f"rgb({mix(r)},{mix(g)},{mix(b)})"
+
+
+def decision_boundary_figure(boundary: Mapping, x, y, class_names=(), *, labels: Mapping | None = None,
+                             height: int = 380) -> go.Figure:
+    """What the model predicts over the plane (heatmap) under the data points, like TensorFlow Playground.
+
+    boundary = {"xs": [nx], "ys": [ny], "z": [ny][nx], "n_classes": k}: z is the probability of
+    class 1 when k == 2, else the predicted class (see evaluate.decision_boundary).
+    """
+    lab = {"x": "x₁", "y": "x₂", "value": "class 1 probability", **(labels or {})}
+    z = np.asarray(boundary["z"], dtype=float)
+    n = int(boundary.get("n_classes") or 2)
+    colors = _class_colors(n)
+    if n == 2:  # class 0 colour -> white at 50 % -> class 1 colour
+        scale = [[0.0, _blend(colors[0], 0.7)], [0.5, "rgb(255,255,255)"], [1.0, _blend(colors[1], 0.7)]]
+        fig = go.Figure(go.Heatmap(x=boundary["xs"], y=boundary["ys"], z=z, zmin=0, zmax=1, colorscale=scale,
+                                   showscale=False, zsmooth="best",
+                                   hovertemplate=f"{lab['value']}: %{{z:.2f}}<extra></extra>"))
+    else:  # one flat band of colour per predicted class
+        scale = []
+        for k, c in enumerate(colors):
+            scale += [[k / n, _blend(c, 0.45)], [(k + 1) / n, _blend(c, 0.45)]]
+        fig = go.Figure(go.Heatmap(x=boundary["xs"], y=boundary["ys"], z=z + 0.5, zmin=0, zmax=n,
+                                   colorscale=scale, showscale=False, hoverinfo="skip"))
+    _points_traces(fig, x, y, class_names, marker_size=5)
+    fig.update_xaxes(range=[min(boundary["xs"]), max(boundary["xs"])], showgrid=False, zeroline=False)
+    fig.update_yaxes(range=[min(boundary["ys"]), max(boundary["ys"])], showgrid=False, zeroline=False,
+                     scaleanchor="x")
+    return _layout(fig, lab["x"], lab["y"], height).update_layout(hovermode="closest")
+
+
+def confusion_matrix_figure(matrix, class_names=(), *, labels: Mapping | None = None,
+                            height: int = 380) -> go.Figure:
+    """Rows: the true class; columns: what the model said. Counts in the cells."""
+    lab = {"true": "true class", "pred": "predicted class", **(labels or {})}
+    m = np.asarray(matrix, dtype=int)
+    names = [str(c) for c in class_names] or [str(i) for i in range(len(m))]
+    fig = go.Figure(go.Heatmap(z=m, x=names, y=names, colorscale="Blues", showscale=False,
+                               text=m, texttemplate="%{text}",
+                               hovertemplate=f"{lab['true']}: %{{y}}<br>{lab['pred']}: %{{x}}<br>%{{z}}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category", side="bottom")
+    return _layout(fig, lab["pred"], lab["true"], height).update_layout(hovermode="closest")
+
+
+def digits_figure(images, titles=(), *, columns: int = 8, title_colors=(), height: int | None = None) -> go.Figure:
+    """A grid of small grayscale images, each with an optional caption above it."""
+    images = np.asarray(images, dtype=float)
+    if images.ndim == 4:  # (N, 1, H, W)
+        images = images[:, 0]
+    n, h, w = images.shape
+    rows = int(np.ceil(n / columns))
+    gap = 2
+    canvas = np.full((rows * (h + gap), columns * (w + gap)), np.nan)
+    for i, img in enumerate(images):
+        r, c = divmod(i, columns)
+        canvas[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = img
+    fig = go.Figure(go.Heatmap(z=canvas, colorscale="Greys", showscale=False, hoverinfo="skip"))
+    for i, text in enumerate(titles):
+        r, c = divmod(i, columns)
+        color = title_colors[i] if i < len(title_colors) else "#495057"
+        fig.add_annotation(x=c * (w + gap) + (w - 1) / 2, y=r * (h + gap) - 0.6, text=str(text),
+                           showarrow=False, yanchor="bottom", font=dict(size=11, color=color))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    fig.update_layout(height=height or 70 + rows * 70, margin=dict(l=0, r=0, t=18, b=0))
+    return fig
+
+
+def signals_figure(signals, names=(), *, labels: Mapping | None = None, height: int = 300) -> go.Figure:
+    """A few 1-D signals (MNIST-1D), one line each, named by their class."""
+    lab = {"x": "position", "y": "value", **(labels or {})}
+    fig = go.Figure()
+    for i, s in enumerate(np.asarray(signals, dtype=float)):
+        fig.add_scatter(y=s, mode="lines", name=str(names[i]) if i < len(names) else str(i),
+                        line=dict(color=PALETTE[i % len(PALETTE)], width=2))
+    return _layout(fig, lab["x"], lab["y"], height)
+
+
+def series_figure(history, *, true_future=None, predicted_future=None, labels: Mapping | None = None,
+                  height: int = 300) -> go.Figure:
+    """A time series: the past values, and optionally the true and predicted next values."""
+    lab = {"x": "time step", "y": "value", "history": "past values", "true": "true next values",
+           "pred": "predicted", **(labels or {})}
+    history = np.asarray(history, dtype=float).ravel()
+    t0 = len(history)
+    fig = go.Figure()
+    fig.add_scatter(x=np.arange(t0), y=history, mode="lines", name=lab["history"], line=dict(color=PALETTE[0], width=2))
+    if true_future is not None:
+        tf = np.asarray(true_future, dtype=float).ravel()
+        fig.add_scatter(x=np.arange(t0, t0 + len(tf)), y=tf, mode="lines+markers", name=lab["true"],
+                        line=dict(color=PALETTE[2], width=2))
+    if predicted_future is not None:
+        pf = np.asarray(predicted_future, dtype=float).ravel()
+        fig.add_scatter(x=np.arange(t0, t0 + len(pf)), y=pf, mode="lines+markers", name=lab["pred"],
+                        line=dict(color=PALETTE[1], width=2, dash="dot"))
+    return _layout(fig, lab["x"], lab["y"], height)
+
+
+def predicted_vs_true_figure(true, predicted, *, labels: Mapping | None = None, height: int = 320) -> go.Figure:
+    """Each test value: the truth on x, the model's forecast on y; perfect forecasts lie on the diagonal."""
+    lab = {"x": "true value", "y": "predicted value", **(labels or {})}
+    t = np.asarray(true, dtype=float).ravel()
+    p = np.asarray(predicted, dtype=float).ravel()
+    lo, hi = float(min(t.min(), p.min())), float(max(t.max(), p.max()))
+    fig = go.Figure()
+    fig.add_scatter(x=[lo, hi], y=[lo, hi], mode="lines", line=dict(color="#ADB5BD", dash="dash"), showlegend=False,
+                    hoverinfo="skip")
+    fig.add_scatter(x=t, y=p, mode="markers", marker=dict(color=PALETTE[0], size=5, opacity=0.6), showlegend=False)
+    return _layout(fig, lab["x"], lab["y"], height).update_layout(hovermode="closest")

@@ -1,0 +1,77 @@
+"""Cached task data, parameter counts and task previews for the pages."""
+from __future__ import annotations
+
+import streamlit as st
+
+from modelkit import models, plots, tasks
+from modelkit.config import RunConfig, TaskConfig
+from modelkit.ui.i18n import t
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def task_data(task_json: str) -> tasks.TaskData:
+    """The task's tensors for a TaskConfig given as JSON (shared by every session, never mutated)."""
+    import json
+
+    return tasks.load(TaskConfig(**json.loads(task_json)))
+
+
+def load(task_cfg: TaskConfig) -> tasks.TaskData:
+    import dataclasses
+    import json
+
+    return task_data(json.dumps(dataclasses.asdict(task_cfg), sort_keys=True))
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _param_count(config_json: str) -> int:
+    config = RunConfig.from_json(config_json)
+    return models.count_params(models.build(config.model, load(config.task).spec))
+
+
+def param_count(config: RunConfig) -> int:
+    return _param_count(config.to_json())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _summary(config_json: str) -> list[dict]:
+    config = RunConfig.from_json(config_json)
+    spec = load(config.task).spec
+    return models.summary(models.build(config.model, spec), spec)
+
+
+def model_summary(config: RunConfig) -> list[dict]:
+    return _summary(config.to_json())
+
+
+def class_label(spec, c: int) -> str:
+    return str(spec.class_names[c]) if spec.class_names else str(c)
+
+
+def decode(spec, ids) -> str:
+    return "".join(spec.vocab[i] for i in ids)
+
+
+def show_preview(task_cfg: TaskConfig):
+    """A glimpse of the task's data: points, digits, signals, a series or a text snippet."""
+    data = load(task_cfg)
+    spec, x, y = data.spec, data.x_train, data.y_train
+    axis = {"x": t("plot.feature", n=1), "y": t("plot.feature", n=2)}
+    if spec.input_kind == "vector":
+        fig = plots.points_preview_figure(x[:600, :2], y[:600], spec.class_names, labels=axis)
+    elif spec.input_kind == "image":
+        fig = plots.digits_figure(x[:16], [class_label(spec, int(c)) for c in y[:16]], columns=8)
+    elif spec.kind == "classification":
+        fig = plots.signals_figure(x[:4], [t("plot.class", name=class_label(spec, int(c))) for c in y[:4]],
+                                   labels={"x": t("plot.position"), "y": t("plot.value")})
+    elif spec.kind == "regression":
+        fig = plots.series_figure(x[0], true_future=y[0], labels=series_labels())
+    else:
+        st.code(decode(spec, x[0].tolist()) + decode(spec, x[1].tolist()), language=None, wrap_lines=True)
+        return
+    st.plotly_chart(fig, config={"displayModeBar": False})
+
+
+def series_labels() -> dict:
+    return {"x": t("plot.time_step"), "y": t("plot.value"), "history": t("plot.history"),
+            "true": t("plot.true_future"), "pred": t("plot.predicted")}

@@ -1,0 +1,65 @@
+"""Translations: every visible string comes from assets/i18n/<lang>.json through `t`.
+
+The tables are flat: dotted keys ("train.start", "help.train.lr") to text with
+str.format fields. The language lives in st.session_state["lang"] and in the
+URL (?lang=zh); a first visit follows the browser's locale.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import streamlit as st
+
+LANGUAGES = {"en": "English", "zh": "简体中文"}
+DEFAULT = "en"
+I18N_DIR = Path(__file__).resolve().parents[2] / "assets" / "i18n"
+
+
+@lru_cache(maxsize=None)
+def table(lang: str) -> dict[str, str]:
+    return json.loads((I18N_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+def language_from_locale(locale: str | None) -> str:
+    """'zh-CN', 'zh-Hans', 'zh' -> zh; anything else -> en."""
+    code = (locale or "").replace("_", "-").split("-")[0].lower()
+    return code if code in LANGUAGES else DEFAULT
+
+
+def current() -> str:
+    return st.session_state.get("lang", DEFAULT)
+
+
+def has(key: str, lang: str | None = None) -> bool:
+    return key in table(lang or current())
+
+
+def translate(lang: str, key: str, **fmt) -> str:
+    """The text for `key` in `lang` (English, then the key itself, if missing)."""
+    text = table(lang).get(key)
+    if text is None:
+        text = table(DEFAULT).get(key, key)
+    return text.format(**fmt) if fmt else text
+
+
+def t(key: str, **fmt) -> str:
+    """The text for `key` in the session's language, formatted with `fmt`."""
+    return translate(current(), key, **fmt)
+
+
+def choice(field: str, value) -> str:
+    """A choice's display name, e.g. choice('optimizer', 'sgd'); technical names without a key stay as they are."""
+    key = f"choice.{field}.{value}"
+    return t(key) if has(key, DEFAULT) else str(value)
+
+
+def init_language() -> str:
+    """Set the session language from ?lang=, else from the browser's locale; keep it in the URL."""
+    if "lang" not in st.session_state:
+        asked = st.query_params.get("lang")
+        st.session_state["lang"] = asked if asked in LANGUAGES else language_from_locale(st.context.locale)
+    if st.query_params.get("lang") != st.session_state["lang"]:
+        st.query_params["lang"] = st.session_state["lang"]
+    return st.session_state["lang"]

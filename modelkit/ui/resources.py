@@ -1,0 +1,38 @@
+"""The process-wide store and runner for every page and session (st.cache_resource)."""
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+
+@st.cache_resource(show_spinner=False)
+def get_store():
+    from modelkit.store import Store
+
+    return Store()
+
+
+def _release_runner(runner):
+    runner.shutdown()
+
+
+@st.cache_resource(show_spinner=False, on_release=_release_runner)
+def get_runner():
+    from modelkit.runner import Runner
+
+    workers = os.environ.get("MODELKIT_WORKERS")
+    return Runner(get_store(), workers=int(workers) if workers else None)
+
+
+@st.cache_resource(show_spinner=False)
+def device_name() -> str | None:
+    """The GPU's name, or None when training runs on the CPU."""
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "Apple MPS"
+    return None

@@ -1,0 +1,192 @@
+"""A run's curves, live status and results, drawn from the store (Train page; Runs page later)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from modelkit import plots
+from modelkit.config import RunConfig
+from modelkit.diagnose import diagnose
+from modelkit.ui import data as task_views
+from modelkit.ui.i18n import t
+from modelkit.ui.live import progress_text
+
+STATUS_COLORS = {"queued": "gray", "running": "blue", "completed": "green", "stopped": "orange",
+                 "diverged": "red", "failed": "red", "interrupted": "orange"}
+CHART_CONFIG = {"displayModeBar": False}
+# the validation metric each kind of task is judged by, and the y-range of its chart
+KIND_METRIC = {"classification": ("val_accuracy", (0, 1.02)), "regression": ("val_r2", None),
+               "lm": ("val_perplexity", None)}
+TEST_METRICS = {"classification": ("test_accuracy", "test_f1", "test_precision", "test_recall"),
+                "regression": ("test_r2", "test_mse", "test_mae"),
+                "lm": ("test_perplexity", "test_baseline_perplexity")}
+PERCENT = ("test_accuracy", "test_f1", "test_precision", "test_recall")
+
+
+def status_line(run):
+    """The run's status word (English, a stable handle for tests and scripts) with its meaning."""
+    color = STATUS_COLORS.get(run.status, "gray")
+    text = f":{color}-badge[{run.status}] {t('status.' + run.status)}"
+    if run.status == "queued" and run.queue_position:
+        text += " · " + t("live.queue", n=run.queue_position)
+    st.markdown(text)
+
+
+def curve_labels() -> dict:
+    return {"step": t("plot.step"), "loss": t("plot.loss"), "train": t("plot.train"),
+            "smoothed": t("plot.smoothed"), "val": t("plot.val"), "value": t("plot.value")}
+
+
+def curves(points: pd.DataFrame, kind: str):
+    """Loss (raw faint, smoothed bold, validation dotted) beside the task's quality metric."""
+    left, right = st.columns(2)
+    with left.container(key="train_loss_chart"):
+        st.markdown(f"**{t('results.loss_title')}**")
+        st.plotly_chart(plots.loss_curve_figure(points, labels=curve_labels()), config=CHART_CONFIG)
+    metric, y_range = KIND_METRIC[kind]
+    with right.container(key="train_metric_chart"):
+        st.markdown(f"**{t('metric.' + metric)}**")
+        labels = {**curve_labels(), "value": t("metric." + metric)}
+        st.plotly_chart(plots.metric_curve_figure(points, metric, labels=labels, y_range=y_range),
+                        config=CHART_CONFIG)
+
+
+def boundary(snapshot: dict | None, config: RunConfig):
+    """The decision boundary (2-D tasks), with the training points on top."""
+    if not snapshot:
+        return
+    data = task_views.load(config.task)
+    fig = plots.decision_boundary_figure(
+        snapshot, data.x_train, data.y_train, data.spec.class_names,
+        labels={"x": t("plot.feature", n=1), "y": t("plot.feature", n=2), "value": t("plot.class1_prob")})
+    st.markdown(f"**{t('results.boundary_title')}**")
+    st.caption(t("results.boundary_caption"))
+    st.plotly_chart(fig, config=CHART_CONFIG)
+
+
+def live_view(store, run, config: RunConfig, points: pd.DataFrame):
+    """Status, progress bar, curves and boundary of a run (active or not)."""
+    snapshot = store.live(run.id)
+    with st.container(key="train_status"):
+        status_line(run)
+        if run.active:
+            fraction, text = progress_text(snapshot.get("progress") or {}, config.train.time_budget)
+            st.progress(fraction, text=text)
+    kind = task_views.load(config.task).spec.kind
+    if points is not None and len(points):
+        curves(points, kind)
+    elif run.active:
+        st.caption(t("live.waiting"))
+    boundary(snapshot.get("boundary") if run.active else run.details.get("boundary"), config)
+
+
+def _fmt_metric(name: str, value: float) -> str:
+    if name in PERCENT:
+        return f"{value:.1%}"
+    return f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def test_metrics(run, kind: str):
+    shown = [m for m in TEST_METRICS[kind] if m in run.metrics]
+    cols = st.columns(len(shown) + 2)
+    for col, name in zip(cols, shown):
+        col.metric(t("metric." + name), _fmt_metric(name, run.metrics[name]), help=t("metric_help." + name))
+    if run.params:
+        cols[len(shown)].metric(t("results.params"), f"{run.params:,}")
+    if run.started and run.finished:
+        cols[len(shown) + 1].metric(t("results.time"), f"{(run.finished - run.started).total_seconds():.1f} s")
+
+
+def diagnosis(points: pd.DataFrame, status: str):
+    for code in diagnose(points, status):
+        st.warning(f"**{t(f'diagnosis.{code}.title')}** — {t(f'diagnosis.{code}.advice')}", icon="💡")
+
+
+def classification_details(run, config: RunConfig):
+    details = run.details
+    data = task_views.load(config.task)
+    if "confusion_matrix" in details:
+        left, right = st.columns([1.2, 1])
+        with left:
+            st.markdown(f"**{t('results.confusion_title')}**")
+            st.caption(t("results.confusion_caption"))
+            fig = plots.confusion_matrix_figure(details["confusion_matrix"], details.get("class_names", ()),
+                                                labels={"true": t("plot.true_class"), "pred": t("plot.pred_class")})
+            st.plotly_chart(fig, config=CHART_CONFIG)
+        with right:
+            st.markdown(f"**{t('results.per_class_title')}**")
+            table = pd.DataFrame(details.get("per_class", []))
+            if len(table):
+                table = table.rename(columns={c: t("results.col." + c) for c in table.columns})
+                st.dataframe(table, hide_index=True, column_config={
+                    t("results.col." + c): st.column_config.ProgressColumn(format="%.2f", min_value=0, max_value=1)
+                    for c in ("precision", "recall", "f1")})
+    if data.spec.input_kind == "image" and details.get("examples"):
+        examples = details["examples"]
+        for title, group in ((t("results.wrong_title"), [e for e in examples if e["true"] != e["pred"]]),
+                             (t("results.right_title"), [e for e in examples if e["true"] == e["pred"]])):
+            if not group:
+                continue
+            st.markdown(f"**{title}**")
+            group = group[:16]
+            images = data.x_test[[e["index"] for e in group]]
+            titles = [t("results.pred_true", pred=task_views.class_label(data.spec, e["pred"]),
+                        true=task_views.class_label(data.spec, e["true"])) for e in group]
+            colors = ["#C92A2A" if e["true"] != e["pred"] else "#2B8A3E" for e in group]
+            st.plotly_chart(plots.digits_figure(images, titles, columns=8, title_colors=colors), config=CHART_CONFIG)
+
+
+def regression_details(run):
+    series = run.details.get("series") or []
+    if not series:
+        return
+    st.markdown(f"**{t('results.series_title')}**")
+    cols = st.columns(3)
+    for col, s in zip(cols, series[:3]):
+        fig = plots.series_figure(np.asarray(s["input"])[-24:], true_future=s["true"], predicted_future=s["pred"],
+                                  labels=task_views.series_labels(), height=260)
+        col.plotly_chart(fig, config=CHART_CONFIG)
+
+
+def lm_details(run):
+    text = run.details.get("sample_text")
+    if not text:
+        return
+    prompt = run.details.get("prompt", "")
+    st.markdown(f"**{t('results.text_title')}**")
+    st.caption(t("results.text_caption"))
+    st.code(text, language=None, wrap_lines=True)
+    if prompt:
+        st.caption(t("results.prompt", prompt=prompt))
+
+
+def model_summary(config: RunConfig):
+    rows = task_views.model_summary(config)
+    table = pd.DataFrame(rows).rename(columns={c: t("results.col." + c) for c in ("layer", "type", "output_shape",
+                                                                                   "params")})
+    with st.expander(t("results.summary_title", n=f"{sum(r['params'] for r in rows):,}")):
+        st.dataframe(table, hide_index=True)
+
+
+def results(run, config: RunConfig, points: pd.DataFrame):
+    """Everything a finished run has to show: test numbers, diagnosis, details per kind, model summary."""
+    kind = task_views.load(config.task).spec.kind
+    if run.status in ("failed", "interrupted"):
+        st.error(t(f"outcome.{run.status}"))
+        if run.message:
+            st.caption(run.message)
+        return
+    st.subheader(t("results.title"))
+    if run.status != "completed":
+        st.info(t(f"outcome.{run.status}"))
+    if run.metrics:
+        test_metrics(run, kind)
+    diagnosis(points, run.status)
+    if kind == "classification":
+        classification_details(run, config)
+    elif kind == "regression":
+        regression_details(run)
+    else:
+        lm_details(run)
+    model_summary(config)

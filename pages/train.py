@@ -1,0 +1,248 @@
+"""Train: task -> architecture -> hyperparameters -> live curves -> results, for one run."""
+from __future__ import annotations
+
+import streamlit as st
+
+from modelkit import models
+from modelkit.config import ConfigError, RunConfig, make_config
+from modelkit.tasks import TASKS, task_info
+from modelkit.ui import data as task_views
+from modelkit.ui import forms, results
+from modelkit.ui.i18n import t
+from modelkit.ui.live import ACTIVE, POLL_SECONDS, points_so_far
+from modelkit.ui.presets import PRESETS
+from modelkit.ui.query import config_from_query, config_to_query, is_config_param
+from modelkit.ui.resources import get_runner, get_store
+
+P = "train"                     # widget key prefix of this page
+RUN_KEY, POINTS_KEY = "train_run", "train_points"
+MAIN_TRAIN_FIELDS = ("optimizer", "batch_size", "epochs", "time_budget")
+DEFAULT_TASK, DEFAULT_ARCH = "moons", "mlp"
+
+
+# --- form state ---------------------------------------------------------------
+
+def start_form():
+    """First run of a session: the URL's settings (and run), else the defaults."""
+    if "train_task" in st.session_state:
+        return
+    config = None
+    try:
+        config = config_from_query(st.query_params)
+    except ConfigError:
+        st.session_state["train_url_refused"] = True
+    forms.fill(config or make_config(DEFAULT_TASK, DEFAULT_ARCH), P)
+    run_id = st.query_params.get("run")
+    if run_id and RUN_KEY not in st.session_state and get_store().get_run(run_id):
+        st.session_state[RUN_KEY] = run_id
+
+
+def on_task_change():
+    task = st.session_state["train_task"]
+    arch = st.session_state["train_arch"]
+    forms.fill(make_config(task, arch if arch in models.archs_for(task) else models.archs_for(task)[0]), P)
+
+
+def on_arch_change():
+    task_fields = forms.read(P, st.session_state["train_task"], st.session_state["train_arch"])["task"]
+    forms.fill(make_config(task_fields["name"], st.session_state["train_arch"], base={"task": task_fields}), P)
+
+
+def on_preset(preset):
+    forms.fill(preset.config(), P)
+
+
+def render_form() -> dict:
+    """The three form sections; returns {config path: st.empty()} where refusals are shown."""
+    slots = {}
+    st.markdown(f"### 1 · {t('train.task_header')}")
+    left, right = st.columns([1, 1.25], gap="large")
+    with left:
+        st.selectbox(t("field.task.name"), list(TASKS), key="train_task", help=t("help.task.name"),
+                     format_func=lambda n: t(f"task.{n}.title"), on_change=on_task_change)
+        task = st.session_state["train_task"]
+        st.caption(t(f"task.{task}.desc"))
+        params = [p for p in task_info(task).params if p != "text"]
+        cols = st.columns(max(1, len(params)))
+        for col, field in zip(cols, params):
+            with col:
+                forms.widget("task", field, forms.section_fields("task"), P)
+                slots[f"task.{field}"] = st.empty()
+        if "text" in task_info(task).params:
+            forms.widget("task", "text", forms.section_fields("task"), P)
+            slots["task.text"] = st.empty()
+    with right:
+        try:
+            task_views.show_preview(_task_config_or_default(task))
+        except ConfigError:
+            pass
+
+    st.markdown(f"### 2 · {t('train.arch_header')}")
+    left, right = st.columns([3, 1], gap="large")
+    with left:
+        archs = models.archs_for(task)
+        if st.session_state.get("train_arch") not in archs:
+            st.session_state["train_arch"] = archs[0]
+        st.selectbox(t("field.model.arch"), archs, key="train_arch", help=t("help.model.arch"),
+                     format_func=lambda a: t(f"arch.{a}.title"), on_change=on_arch_change)
+        arch = st.session_state["train_arch"]
+        st.caption(t(f"arch.{arch}.desc"))
+        fields = forms.section_fields("model", arch)
+        cols = st.columns(4)
+        for i, field in enumerate(f for f in fields if f != "arch"):
+            with cols[i % 4]:
+                forms.widget("model", field, fields, P)
+                slots[f"model.{field}"] = st.empty()
+    slots["params"] = right.empty()
+
+    st.markdown(f"### 3 · {t('train.hyper_header')}")
+    train_fields = forms.section_fields("train")
+    cols = st.columns([1.6, 1, 1, 1, 1])
+    with cols[0]:
+        st.select_slider(t("field.train.lr"), options=forms.LR_GRID, key="train_lr", help=t("help.train.lr"),
+                         format_func=lambda v: f"{v:g}")
+        slots["train.lr"] = st.empty()
+    for col, field in zip(cols[1:], MAIN_TRAIN_FIELDS):
+        with col:
+            forms.widget("train", field, train_fields, P)
+            slots[f"train.{field}"] = st.empty()
+    with st.expander(t("train.advanced")):
+        rest = [f for f in train_fields if f not in MAIN_TRAIN_FIELDS + ("lr",)]
+        task_rest = ["val_fraction", "test_fraction", "seed"]
+        cols = st.columns(4)
+        for i, field in enumerate(rest):
+            with cols[i % 4]:
+                forms.widget("train", field, train_fields, P)
+                slots[f"train.{field}"] = st.empty()
+        st.caption(t("train.data_split"))
+        cols = st.columns(4)
+        for col, field in zip(cols, task_rest):
+            with col:
+                forms.widget("task", field, forms.section_fields("task"), P)
+                slots[f"task.{field}"] = st.empty()
+    return slots
+
+
+def _task_config_or_default(task: str):
+    from modelkit.config import TaskConfig, parse
+
+    values = forms.read(P, task, st.session_state.get("train_arch", DEFAULT_ARCH))["task"]
+    return parse(TaskConfig, values, "task")
+
+
+def current_config() -> tuple[RunConfig | None, ConfigError | None]:
+    task, arch = st.session_state["train_task"], st.session_state["train_arch"]
+    try:
+        data = forms.read(P, task, arch)
+        data["name"] = ""
+        return RunConfig.from_dict(data), None
+    except ConfigError as err:
+        return None, err
+
+
+def show_refusal(err: ConfigError, slots: dict, fallback):
+    text = forms.error_text(err, st.session_state.get("train_arch"))
+    path = err.path if err.path in slots else ".".join(err.path.split(".")[:2])
+    (slots.get(path) or fallback).error(text, icon="⚠️")
+
+
+# --- running ------------------------------------------------------------------
+
+def start_run(config: RunConfig):
+    owner = st.session_state.get("participant") or "web"
+    try:
+        run_id = get_runner().submit(config, owner=owner.strip() or "web")
+    except ConfigError as err:
+        st.session_state["train_submit_error"] = err
+        return
+    st.session_state[RUN_KEY] = run_id
+    st.session_state.pop(POINTS_KEY, None)
+
+
+def stop_run(run_id: str):
+    get_runner().stop(run_id)
+
+
+def run_panel(run_id: str, *, polling: bool = False):
+    """The attached run: live while it trains, then its results."""
+    store = get_store()
+    run = store.get_run(run_id)
+    if run is None:
+        st.session_state.pop(RUN_KEY, None)
+        return
+    if polling and not run.active:
+        st.rerun(scope="app")  # the run just ended: redraw the page once, with results and without polling
+    config = RunConfig.from_dict(run.config)
+    points = points_so_far(store, run_id, POINTS_KEY)
+    head, stop_col = st.columns([5, 1], vertical_alignment="center")
+    head.markdown(f"**{t('train.run_title', task=t(f'task.{run.task}.title'), arch=t(f'arch.{run.arch}.title'))}**"
+                  f" · `{run.id}`")
+    if run.active:
+        stop_col.button(t("train.stop"), key="train_stop", on_click=stop_run, args=(run_id,), icon="⏹",
+                        help=t("help.stop"), disabled=run.stop_requested, width="stretch")
+    results.live_view(store, run, config, points)
+    if not run.active:
+        results.results(run, config, points)
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def live_run_panel(run_id: str):
+    run_panel(run_id, polling=True)
+
+
+def sync_url(config: RunConfig | None):
+    """Keep ?run= and the form's settings in the URL, so a reload or a shared link restores them."""
+    wanted = config_to_query(config) if config else {}
+    if st.session_state.get(RUN_KEY):
+        wanted["run"] = st.session_state[RUN_KEY]
+    for name in list(st.query_params):
+        if (is_config_param(name) or name == "run") and name not in wanted:
+            del st.query_params[name]
+    for name, value in wanted.items():
+        if st.query_params.get(name) != value:
+            st.query_params[name] = value
+
+
+# --- page ---------------------------------------------------------------------
+
+start_form()
+st.title(t("train.title"))
+st.caption(t("train.subtitle"))
+if st.session_state.pop("train_url_refused", False):
+    st.warning(t("train.url_refused"))
+
+st.markdown(f"**{t('train.presets')}**")
+preset_cols = st.columns(len(PRESETS))
+for col, preset in zip(preset_cols, PRESETS):
+    col.button(t(f"preset.{preset.id}.title"), key=f"train_preset_{preset.id}", help=t(f"preset.{preset.id}.desc"),
+               on_click=on_preset, args=(preset,), width="stretch")
+
+slots = render_form()
+config, refusal = current_config()
+if config is not None:
+    try:
+        slots["params"].metric(t("train.params"), f"{task_views.param_count(config):,}", help=t("help.params"))
+    except ConfigError as err:
+        config, refusal = None, err
+
+st.markdown(f"### 4 · {t('train.run_header')}")
+start_col, note_col = st.columns([1, 4], vertical_alignment="center")
+start_col.button(t("train.start"), key="train_start", type="primary", icon="▶", disabled=config is None,
+                 on_click=start_run, args=(config,), width="stretch")
+general = note_col.empty()
+if refusal is not None:
+    show_refusal(refusal, slots, general)
+    note_col.caption(t("train.fix_first"))
+elif "train_submit_error" in st.session_state:
+    show_refusal(st.session_state.pop("train_submit_error"), slots, general)
+else:
+    note_col.caption(t("train.start_hint"))
+
+run_id = st.session_state.get(RUN_KEY)
+if run_id:
+    run = get_store().get_run(run_id)
+    if run is not None and run.status in ACTIVE:
+        live_run_panel(run_id)
+    else:
+        run_panel(run_id)
+sync_url(config)
