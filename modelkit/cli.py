@@ -34,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("tasks", help="list the tasks").set_defaults(func=cmd_tasks)
     sub.add_parser("archs", help="list the architectures and the tasks they fit").set_defaults(func=cmd_archs)
     sub.add_parser("doctor", help="versions, devices and threads").set_defaults(func=cmd_doctor)
+
+    bench = sub.add_parser("bench", help="trainer overhead vs bare PyTorch, time to first point, MNIST-1D race")
+    bench.add_argument("--json", action="store_true", help="print one JSON object of the figures at the end")
+    bench.add_argument("--device", help="auto (default), cpu, cuda or mps")
+    bench.add_argument("--quick", action="store_true", help="a short version: fewer rounds, 8 s race runs, one seed")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 
@@ -160,6 +166,12 @@ def cmd_archs(args) -> int:
         fits = [t for t in TASKS if arch in archs_for(t)]
         print(f"{arch:<12} {text}  [tasks: {', '.join(fits)}]")
     return 0
+
+
+def cmd_bench(args) -> int:
+    from modelkit.bench import main as bench_main
+
+    return bench_main(args)
 
 
 def cmd_doctor(args) -> int:
