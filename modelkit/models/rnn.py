@@ -1,0 +1,91 @@
+"""Recurrent networks: read the input one step at a time, carrying a hidden state along.
+
+A sequence is read `patch` values per step, an image one row per step, a text one
+character per step. For classes and forecasts the final hidden state (or the mean
+over all steps) feeds a linear head; for text every step predicts the next character.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from modelkit.config import ConfigError, option
+
+CELLS = ("rnn", "lstm", "gru")
+
+
+@dataclass
+class RNNConfig:
+    arch: str = option("rnn", "A recurrent network: it reads the input step by step and keeps a "
+                       "running memory (the hidden state) of what it has seen.", choices=CELLS)
+    cell: str | None = option(None, "The unit that updates the memory at each step: rnn (plain, forgets "
+                              "quickly), lstm (with gates and a separate memory cell) or gru (a lighter "
+                              "gated unit). Empty = the architecture's own name.", choices=CELLS)
+    hidden_size: int = option(64, "Size of the memory carried from step to step.", low=1, high=2048)
+    layers: int = option(1, "Recurrent layers stacked on top of each other.", low=1, high=8)
+    bidirectional: bool = option(False, "Also read the input backwards and combine both readings "
+                                 "(not for text: it would see the characters it must predict).")
+    dropout: float = option(0.0, "Share of values switched off at random between stacked layers during "
+                            "training (needs 2 or more layers; 0 = off).", low=0.0, high=0.9)
+    patch: int = option(1, "Sequences only: values read per step. 4 reads the signal four values at a "
+                        "time, so there are four times fewer steps (faster, and easier to remember).",
+                        low=1, high=64)
+    pooling: str = option("last", "How the steps become one answer: last uses the memory after the final "
+                          "step, mean averages over all steps.", choices=("last", "mean"))
+    embed_dim: int = option(32, "Text only: size of the vector that stands for each character.", low=1, high=1024)
+
+    def __post_init__(self):
+        if self.cell is None:
+            self.cell = self.arch
+
+    def check(self, path: str):
+        if self.arch != "rnn" and self.cell != self.arch:
+            raise ConfigError(f"{path}.cell", f"the {self.arch} architecture always uses {self.arch} cells; "
+                              f"choose the rnn architecture to pick the cell freely")
+
+
+class RNN(nn.Module):
+    def __init__(self, cfg: RNNConfig, spec):
+        super().__init__()
+        if spec.input_kind == "tokens" and cfg.bidirectional:
+            raise ConfigError("model.bidirectional", "a language model cannot read backwards: it would see "
+                              "the next characters it has to predict; switch bidirectional off")
+        self.kind, self.input_kind = spec.kind, spec.input_kind
+        self.patch, self.pooling = cfg.patch, cfg.pooling
+        if spec.input_kind == "tokens":
+            self.embed = nn.Embedding(spec.n_outputs, cfg.embed_dim)
+            n_in = cfg.embed_dim
+        elif spec.input_kind == "image":
+            c, h, w = spec.input_shape
+            n_in = c * w  # one row of pixels per step
+        else:
+            n_in = cfg.patch
+        Cell = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cfg.cell]
+        self.rnn = Cell(n_in, cfg.hidden_size, num_layers=cfg.layers, batch_first=True,
+                        bidirectional=cfg.bidirectional, dropout=cfg.dropout if cfg.layers > 1 else 0.0)
+        self.dirs = 2 if cfg.bidirectional else 1
+        self.out = nn.Linear(cfg.hidden_size * self.dirs, spec.n_outputs)
+
+    def steps(self, x):
+        """The input as a batch of step sequences (B, T, n_in)."""
+        if self.input_kind == "tokens":
+            return self.embed(x)  # (B, T, E)
+        if self.input_kind == "image":
+            b, c, h, w = x.shape
+            return x.permute(0, 2, 1, 3).reshape(b, h, c * w)  # rows as steps: (B, H, C*W)
+        pad = (-x.shape[1]) % self.patch
+        x = F.pad(x, (pad, 0))  # left-pad so the newest values fill the last step
+        return x.view(x.shape[0], -1, self.patch)  # (B, L/patch, patch)
+
+    def forward(self, x):
+        out, h = self.rnn(self.steps(x))  # out (B, T, dirs*H)
+        if self.kind == "lm":
+            return self.out(out)  # (B, T, vocab)
+        if self.pooling == "mean":
+            return self.out(out.mean(dim=1))
+        h = h[0] if isinstance(h, tuple) else h  # LSTM returns (h, c)
+        last = h[-self.dirs:]  # last layer, each direction: (dirs, B, H)
+        return self.out(torch.cat(list(last), dim=-1))  # (B, dirs*H) -> (B, n_outputs)
