@@ -1,0 +1,413 @@
+"""The durable run store: runs, metric points, live snapshots and artifacts.
+
+One truth for every process: the web server, its worker processes and the CLI
+all read and write the same database, so a page reload, a second tab or
+`python -m modelkit runs` see the same runs. SQLite in WAL mode under
+MODELKIT_HOME (default ./.modelkit) unless MODELKIT_DB_URL names another
+database SQLAlchemy accepts. Artifacts (weights as safetensors, config as JSON)
+live on disk beside the database, under MODELKIT_HOME/artifacts/<run id>/.
+
+Writers keep their transactions short (a worker flushes a batch of points a few
+times a second) and SQLite waits on a busy database instead of failing.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+SCHEMA_VERSION = 1
+STATUSES = ("queued", "running", "completed", "stopped", "diverged", "failed", "interrupted")
+ACTIVE = ("queued", "running")
+HEARTBEAT_STALE_S = 60.0   # a running run not heard from for this long has lost its process
+INTERRUPTED_MESSAGE = ("The program that was training this run stopped before the run finished "
+                       "(for example a server restart). Its curves so far are kept; start it again to finish.")
+
+metadata = sa.MetaData()
+
+meta_table = sa.Table(
+    "meta", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+runs_table = sa.Table(
+    "runs", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False, default=""),
+    sa.Column("owner", sa.String(200), nullable=False),
+    sa.Column("task", sa.String(64), nullable=False),
+    sa.Column("arch", sa.String(64), nullable=False),
+    sa.Column("config", sa.Text, nullable=False),              # RunConfig JSON
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("message", sa.Text, nullable=False, default=""),
+    sa.Column("created", sa.Float, nullable=False),            # unix seconds; also the FIFO order
+    sa.Column("started", sa.Float),
+    sa.Column("finished", sa.Float),
+    sa.Column("device", sa.String(32)),
+    sa.Column("params", sa.Integer),
+    sa.Column("metrics", sa.Text),                             # final metrics JSON
+    sa.Column("details", sa.Text),                             # FitResult.details JSON
+    sa.Column("stop_requested", sa.Float),                     # when a stop was asked for
+    sa.Column("host", sa.String(255)),                         # machine of the responsible process
+    sa.Column("server_pid", sa.Integer),                       # the server (or CLI) responsible for it
+    sa.Column("worker_pid", sa.Integer),                       # the process that trains it
+    sa.Column("heartbeat", sa.Float),                          # last sign of life while running
+)
+
+points_table = sa.Table(
+    "points", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),   # readers' cursor
+    sa.Column("run_id", sa.String(40), nullable=False),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("epoch", sa.Float, nullable=False),
+    sa.Column("seconds", sa.Float, nullable=False),            # wall seconds since the run started
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("value", sa.Float),
+    sa.Index("points_by_run", "run_id", "id"),
+)
+
+live_table = sa.Table(
+    "live", metadata,
+    sa.Column("run_id", sa.String(40), primary_key=True),
+    sa.Column("progress", sa.Text),                            # JSON: step, max_steps, seconds, ...
+    sa.Column("boundary", sa.Text),                            # JSON: latest 2-D decision boundary
+)
+
+POINT_COLUMNS = ["id", "step", "epoch", "seconds", "name", "value"]
+
+
+@dataclass
+class Run:
+    id: str
+    name: str
+    owner: str
+    task: str
+    arch: str
+    config: dict
+    status: str
+    message: str
+    created: datetime
+    started: datetime | None
+    finished: datetime | None
+    device: str | None
+    params: int | None
+    metrics: dict = field(default_factory=dict)
+    details: dict = field(default_factory=dict)    # empty in list_runs(); get_run() fills it
+    queue_position: int | None = None              # 1 = next to start; None unless queued
+    stop_requested: bool = False
+    worker_pid: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("MODELKIT_HOME") or ".modelkit").resolve()
+
+
+def default_url(home: Path) -> str:
+    return os.environ.get("MODELKIT_DB_URL") or f"sqlite:///{home / 'modelkit.db'}"
+
+
+def new_run_id() -> str:
+    """Short, sortable and readable in a URL: 20261128-153012-a3f9."""
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _when(seconds: float | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, timezone.utc)
+
+
+def _loads(text: str | None) -> dict:
+    return json.loads(text) if text else {}
+
+
+def _dumps(value) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, allow_nan=True)
+
+
+def _sqlite_pragmas(dbapi_conn, _record):
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")   # durable at each checkpoint; safe with WAL
+    cur.execute("PRAGMA busy_timeout=30000")   # concurrent writers wait instead of failing
+    cur.close()
+
+
+class StoreError(RuntimeError):
+    """A store operation refused in plain words (e.g. deleting a run that is training)."""
+
+
+class Store:
+    def __init__(self, url: str | None = None, home: str | Path | None = None):
+        self.home = Path(home).resolve() if home is not None else default_home()
+        self.url = url or default_url(self.home)
+        if self.url.startswith("sqlite"):
+            self.home.mkdir(parents=True, exist_ok=True)
+            self.engine = sa.create_engine(self.url, connect_args={"timeout": 30})
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            self.engine = sa.create_engine(self.url, pool_pre_ping=True)
+        self._create_schema()
+
+    def __repr__(self):
+        return f"Store({self.url!r})"
+
+    def _create_schema(self):
+        metadata.create_all(self.engine)
+        with self.engine.begin() as c:
+            row = c.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
+            if row is None:
+                try:
+                    c.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+                except sa.exc.IntegrityError:
+                    pass  # another process created it first
+                return
+        version = int(row[0])
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"the run database {self.url} was written by a newer modelkit "
+                             f"(schema {version}, this one knows {SCHEMA_VERSION}); upgrade modelkit")
+        # version < SCHEMA_VERSION: migrations go here, one function per version step.
+
+    @property
+    def schema_version(self) -> int:
+        with self.engine.connect() as c:
+            return int(c.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).scalar_one())
+
+    # --- creating and reading runs ---------------------------------------------------
+
+    def create_run(self, config, owner: str = "cli", *, queued: bool = True) -> str:
+        """Record a new run; queued for a runner, or (queued=False) already running in this process."""
+        run_id = new_run_id()
+        now = time.time()
+        row = dict(id=run_id, name=config.name or "", owner=owner, task=config.task.name, arch=config.arch,
+                   config=config.to_json(), status="queued", message="", created=now)
+        if not queued:
+            row.update(status="running", started=now, heartbeat=now, host=socket.gethostname(),
+                       server_pid=os.getpid(), worker_pid=os.getpid())
+        with self.engine.begin() as c:
+            c.execute(runs_table.insert().values(**row))
+            c.execute(live_table.insert().values(run_id=run_id))
+        return run_id
+
+    def get_run(self, run_id: str) -> Run | None:
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(runs_table).where(runs_table.c.id == run_id)).mappings().first()
+            if row is None:
+                return None
+            position = None
+            if row["status"] == "queued":
+                position = c.execute(sa.select(sa.func.count()).select_from(runs_table).where(
+                    runs_table.c.status == "queued",
+                    sa.tuple_(runs_table.c.created, runs_table.c.id) <= (row["created"], row["id"]))).scalar_one()
+        return self._run(row, position, with_details=True)
+
+    def list_runs(self, *, status: str | None = None, owner: str | None = None,
+                  limit: int | None = None) -> list[Run]:
+        """Newest first. `details` is left empty here (it can be large); get_run() has it."""
+        cols = [c for c in runs_table.c if c.name != "details"]
+        query = sa.select(*cols).order_by(runs_table.c.created.desc(), runs_table.c.id.desc())
+        if status:
+            query = query.where(runs_table.c.status == status)
+        if owner:
+            query = query.where(runs_table.c.owner == owner)
+        if limit:
+            query = query.limit(limit)
+        with self.engine.connect() as c:
+            rows = c.execute(query).mappings().all()
+            queued = c.execute(sa.select(runs_table.c.id).where(runs_table.c.status == "queued")
+                               .order_by(runs_table.c.created, runs_table.c.id)).scalars().all()
+        positions = {run_id: i + 1 for i, run_id in enumerate(queued)}
+        return [self._run(r, positions.get(r["id"])) for r in rows]
+
+    @staticmethod
+    def _run(row, position, with_details=False) -> Run:
+        return Run(id=row["id"], name=row["name"], owner=row["owner"], task=row["task"], arch=row["arch"],
+                   config=json.loads(row["config"]), status=row["status"], message=row["message"] or "",
+                   created=_when(row["created"]), started=_when(row["started"]), finished=_when(row["finished"]),
+                   device=row["device"], params=row["params"], metrics=_loads(row["metrics"]),
+                   details=_loads(row["details"]) if with_details else {}, queue_position=position,
+                   stop_requested=row["stop_requested"] is not None, worker_pid=row["worker_pid"])
+
+    def points(self, run_id: str, after_id: int = 0, names=None) -> pd.DataFrame:
+        """Metric points of a run with id > after_id, oldest first; pass the last id seen to poll."""
+        query = (sa.select(*[points_table.c[n] for n in POINT_COLUMNS])
+                 .where(points_table.c.run_id == run_id, points_table.c.id > after_id)
+                 .order_by(points_table.c.id))
+        if names:
+            query = query.where(points_table.c.name.in_(list(names)))
+        with self.engine.connect() as c:
+            rows = c.execute(query).all()
+        frame = pd.DataFrame(rows, columns=POINT_COLUMNS)
+        return frame.astype({"id": "int64", "step": "int64", "epoch": "float64",
+                             "seconds": "float64", "value": "float64"})
+
+    def live(self, run_id: str) -> dict:
+        """The latest snapshot while training: {"progress": {...}, "boundary": {...} or None}."""
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(live_table).where(live_table.c.run_id == run_id)).mappings().first()
+        if row is None:
+            return {"progress": {}, "boundary": None}
+        return {"progress": _loads(row["progress"]), "boundary": _loads(row["boundary"]) or None}
+
+    def artifact_dir(self, run_id: str) -> Path:
+        return self.home / "artifacts" / run_id
+
+    # --- stopping and deleting -------------------------------------------------------
+
+    def request_stop(self, run_id: str) -> bool:
+        """Ask a run to stop, from any process. A queued run is stopped at once. False if not active."""
+        now = time.time()
+        with self.engine.begin() as c:
+            queued = c.execute(runs_table.update().where(runs_table.c.id == run_id, runs_table.c.status == "queued")
+                               .values(status="stopped", stop_requested=now, finished=now,
+                                       message="Stopped before it started.")).rowcount
+            running = c.execute(runs_table.update().where(runs_table.c.id == run_id, runs_table.c.status == "running",
+                                                          runs_table.c.stop_requested.is_(None))
+                                .values(stop_requested=now)).rowcount
+        return bool(queued or running) or self._status(run_id) == "running"  # already asked
+
+    def stop_requested(self, run_id: str) -> bool:
+        with self.engine.connect() as c:
+            return c.execute(sa.select(runs_table.c.stop_requested).where(runs_table.c.id == run_id)).scalar() is not None
+
+    def stop_requests(self, run_ids) -> dict[str, float]:
+        """run id -> when its stop was requested, for those of `run_ids` asked to stop."""
+        if not run_ids:
+            return {}
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(runs_table.c.id, runs_table.c.stop_requested).where(
+                runs_table.c.id.in_(list(run_ids)), runs_table.c.stop_requested.is_not(None))).all()
+        return dict(rows)
+
+    def delete_run(self, run_id: str) -> bool:
+        """Remove a run with its points and artifacts. Refuses a run that is training (stop it first)."""
+        with self.engine.begin() as c:
+            status = c.execute(sa.select(runs_table.c.status).where(runs_table.c.id == run_id)).scalar()
+            if status is None:
+                return False
+            if status == "running":
+                raise StoreError(f"run {run_id} is still training; stop it first")
+            c.execute(points_table.delete().where(points_table.c.run_id == run_id))
+            c.execute(live_table.delete().where(live_table.c.run_id == run_id))
+            c.execute(runs_table.delete().where(runs_table.c.id == run_id))
+        shutil.rmtree(self.artifact_dir(run_id), ignore_errors=True)
+        return True
+
+    def _status(self, run_id: str) -> str | None:
+        with self.engine.connect() as c:
+            return c.execute(sa.select(runs_table.c.status).where(runs_table.c.id == run_id)).scalar()
+
+    # --- used by whoever trains a run (runner, worker, CLI) --------------------------
+
+    def claim_next(self, server_pid: int | None = None, worker_pid: int | None = None) -> str | None:
+        """Take the oldest queued run for this server: queued -> running. None if the queue is empty."""
+        while True:
+            with self.engine.connect() as c:
+                run_id = c.execute(sa.select(runs_table.c.id).where(runs_table.c.status == "queued")
+                                   .order_by(runs_table.c.created, runs_table.c.id).limit(1)).scalar()
+            if run_id is None:
+                return None
+            now = time.time()
+            with self.engine.begin() as c:
+                taken = c.execute(runs_table.update().where(runs_table.c.id == run_id, runs_table.c.status == "queued")
+                                  .values(status="running", started=now, heartbeat=now, host=socket.gethostname(),
+                                          server_pid=server_pid or os.getpid(), worker_pid=worker_pid)).rowcount
+            if taken:
+                return run_id   # else another server took it between the two statements: try the next
+
+    def requeue(self, run_id: str):
+        """Put a claimed run back at its place in the queue (its worker never got it)."""
+        with self.engine.begin() as c:
+            c.execute(runs_table.update().where(runs_table.c.id == run_id, runs_table.c.status == "running")
+                      .values(status="queued", started=None, heartbeat=None, worker_pid=None))
+
+    def mark_started(self, run_id: str, device: str | None, params: int | None):
+        now = time.time()
+        with self.engine.begin() as c:
+            c.execute(runs_table.update().where(runs_table.c.id == run_id)
+                      .values(device=device, params=params, heartbeat=now))
+
+    def record(self, run_id: str, points: list[tuple], progress: dict | None = None,
+               boundary: dict | None = None):
+        """One short transaction: points (step, epoch, seconds, name, value), live snapshot, heartbeat."""
+        with self.engine.begin() as c:
+            if points:
+                c.execute(points_table.insert(), [dict(run_id=run_id, step=s, epoch=e, seconds=t, name=n, value=v)
+                                                  for s, e, t, n, v in points])
+            snapshot = {}
+            if progress is not None:
+                snapshot["progress"] = _dumps(progress)
+            if boundary is not None:
+                snapshot["boundary"] = _dumps(boundary)
+            if snapshot:
+                c.execute(live_table.update().where(live_table.c.run_id == run_id).values(**snapshot))
+            c.execute(runs_table.update().where(runs_table.c.id == run_id).values(heartbeat=time.time()))
+
+    def heartbeat(self, run_id: str):
+        with self.engine.begin() as c:
+            c.execute(runs_table.update().where(runs_table.c.id == run_id, runs_table.c.status == "running")
+                      .values(heartbeat=time.time()))
+
+    def finish_run(self, run_id: str, status: str, message: str, metrics: dict | None = None,
+                   details: dict | None = None, only_if=("running",)) -> bool:
+        """Set a final status unless the run already left `only_if` (e.g. marked interrupted meanwhile)."""
+        assert status in STATUSES, status
+        values = dict(status=status, message=message, finished=time.time())
+        if metrics is not None:
+            values["metrics"] = _dumps(metrics)
+        if details is not None:
+            values["details"] = _dumps(details)
+        with self.engine.begin() as c:
+            return bool(c.execute(runs_table.update().where(runs_table.c.id == run_id,
+                                                            runs_table.c.status.in_(only_if))
+                                  .values(**values)).rowcount)
+
+    def recover_orphans(self, stale_after: float = HEARTBEAT_STALE_S) -> list[str]:
+        """Mark `interrupted` the running runs whose responsible process is gone.
+
+        Gone: on this machine its process no longer exists; anywhere, no heartbeat for `stale_after` s.
+        Queued runs need nothing: they stay queued and the next runner takes them in order.
+        """
+        host, now = socket.gethostname(), time.time()
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(runs_table.c.id, runs_table.c.host, runs_table.c.server_pid,
+                                       runs_table.c.heartbeat).where(runs_table.c.status == "running")).all()
+        lost = [run_id for run_id, run_host, pid, beat in rows
+                if (run_host == host and not pid_alive(pid)) or now - (beat or 0) > stale_after]
+        return [run_id for run_id in lost if self.finish_run(run_id, "interrupted", INTERRUPTED_MESSAGE)]
+
+    def save_artifacts(self, run_id: str, model, config) -> Path:
+        """Trained weights as safetensors and the config as JSON (never pickle)."""
+        from safetensors.torch import save_model
+
+        folder = self.artifact_dir(run_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        save_model(model, str(folder / "model.safetensors"), metadata={"run_id": run_id, "arch": config.arch},
+                   force_contiguous=True)
+        (folder / "config.json").write_text(json.dumps(config.to_dict(), indent=2, ensure_ascii=False) + "\n",
+                                            encoding="utf-8")
+        return folder

@@ -1,0 +1,225 @@
+"""Training one stored run, and the worker process that does it for the runner.
+
+`execute_run` is the whole life of a run once some process has taken it: load,
+build, fit with a `Recorder` writing points to the store in batches and a
+`StopWatcher` turning the store's stop flag into a cheap `should_stop`, then the
+artifacts and the final status. The CLI calls it in its own process; the
+runner's worker processes (`worker_main`) call it for each job they are sent.
+
+This module imports torch only inside functions, so that a spawned worker can
+fix its thread counts before torch starts.
+"""
+from __future__ import annotations
+
+import math
+import os
+import signal
+import threading
+import time
+import traceback
+
+from modelkit.config import ConfigError, RunConfig
+from modelkit.store import Store
+
+FLUSH_EVERY_S = 0.25   # how often a run's buffered points are written
+POLL_STOP_S = 0.2      # how often a running run reads its stop flag
+HEARTBEAT_S = 5.0      # how often a running run says it is alive, even inside a long step
+
+
+def _finite(value):
+    return value if value is None or math.isfinite(value) else None
+
+
+class Recorder:
+    """A training callback that buffers points and writes them a few times a second."""
+
+    def __init__(self, store: Store, run_id: str, flush_every: float = FLUSH_EVERY_S):
+        self.store, self.run_id, self.flush_every = store, run_id, flush_every
+        self.buffer: list[tuple] = []
+        self.progress: dict = {}
+        self.boundary = None
+        self.last_flush = 0.0   # so the first step is written at once
+        self.max_steps = self.time_budget = None
+
+    def on_fit_begin(self, params=None, device=None, max_steps=None, config=None, **info):
+        self.max_steps, self.time_budget = max_steps, getattr(config, "time_budget", None)
+        self.store.mark_started(self.run_id, device, params)
+        self.progress = {"step": 0, "max_steps": max_steps, "time_budget": self.time_budget, "seconds": 0.0}
+        self.flush()
+
+    def on_step(self, step, epoch, seconds, loss, lr, samples_per_s, **info):
+        self.buffer += [(step, epoch, seconds, "loss", _finite(loss)), (step, epoch, seconds, "lr", lr),
+                        (step, epoch, seconds, "samples_per_s", samples_per_s)]
+        self.progress = {"step": step, "max_steps": self.max_steps, "time_budget": self.time_budget,
+                         "epoch": epoch, "seconds": seconds, "loss": _finite(loss), "samples_per_s": samples_per_s}
+        if time.monotonic() - self.last_flush >= self.flush_every:
+            self.flush()
+
+    def on_eval(self, step, epoch, seconds, metrics, boundary=None, **info):
+        self.buffer += [(step, epoch, seconds, name, _finite(value)) for name, value in metrics.items()
+                        if isinstance(value, (int, float))]
+        if boundary is not None:
+            self.boundary = boundary
+
+    def on_fit_end(self, **info):
+        self.flush()
+
+    def flush(self):
+        points, self.buffer = self.buffer, []
+        boundary, self.boundary = self.boundary, None
+        self.store.record(self.run_id, points, progress=self.progress, boundary=boundary)
+        self.last_flush = time.monotonic()
+
+
+class StopWatcher:
+    """Reads the run's stop flag in a background thread; `should_stop()` is a cheap flag check."""
+
+    def __init__(self, store: Store, run_id: str, every: float = POLL_STOP_S):
+        self.store, self.run_id, self.every = store, run_id, every
+        self.stop, self.closed = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._watch, name=f"stop-watch-{run_id}", daemon=True)
+        self.thread.start()
+
+    def should_stop(self) -> bool:
+        return self.stop.is_set()
+
+    def _watch(self):
+        last_beat = time.monotonic()
+        while not self.closed.wait(self.every):
+            try:
+                if self.store.stop_requested(self.run_id):
+                    self.stop.set()
+                if time.monotonic() - last_beat >= HEARTBEAT_S:
+                    self.store.heartbeat(self.run_id)
+                    last_beat = time.monotonic()
+            except Exception:  # a busy or briefly unreachable database: try again next time
+                pass
+
+    def close(self):
+        self.closed.set()
+        self.thread.join(timeout=2)
+
+
+def failure_message(error: BaseException) -> str:
+    """Plain words for an exception raised while training."""
+    import torch
+
+    if isinstance(error, ConfigError):
+        return f"The settings were refused: {error}"
+    if isinstance(error, (MemoryError, torch.OutOfMemoryError)):
+        return ("The run ran out of memory. Try a smaller model, a smaller batch size "
+                "or fewer data points.")
+    return f"The run failed with an error: {type(error).__name__}: {error}"
+
+
+def execute_run(store: Store, run_id: str, callbacks=(), threads: int | None = None, should_stop=None):
+    """Train the stored run `run_id` (already marked running) to its end and record how it ended.
+
+    Returns the FitResult. An exception is recorded (failed; Ctrl-C: interrupted) and raised again.
+    `should_stop`, if given, can stop the run besides the store's stop flag (e.g. Ctrl-C in a terminal).
+    """
+    from modelkit import train
+
+    run = store.get_run(run_id)
+    config = RunConfig.from_dict(run.config)
+    if threads and not 0 < config.train.threads <= threads:
+        config.train.threads = threads   # a worker's share of the cores; the stored config is unchanged
+    recorder, watcher = Recorder(store, run_id), StopWatcher(store, run_id)
+
+    def stop_now() -> bool:
+        return watcher.should_stop() or (should_stop is not None and should_stop())
+
+    try:
+        result, model = train.run(config, [recorder, *callbacks], should_stop=stop_now)
+    except BaseException as error:
+        _flush_quietly(recorder)
+        if isinstance(error, KeyboardInterrupt):
+            store.finish_run(run_id, "interrupted", "Interrupted from the keyboard; the curves so far are kept.")
+        else:
+            store.finish_run(run_id, "failed", failure_message(error),
+                             details={"error": f"{type(error).__name__}: {error}",
+                                      "traceback": traceback.format_exc()})
+        raise
+    finally:
+        watcher.close()
+    metrics = {**result.metrics, "seconds": result.seconds, "steps": result.steps, "epochs": result.epochs,
+               "samples_per_s": result.samples_per_s}
+    if result.status != "diverged":
+        try:
+            store.save_artifacts(run_id, model, RunConfig.from_dict(run.config))
+        except OSError as error:
+            result.message += f" The trained weights could not be saved: {error}."
+    store.finish_run(run_id, result.status, result.message, metrics=metrics, details=result.details)
+    return result
+
+
+def _flush_quietly(recorder: Recorder):
+    try:
+        recorder.flush()
+    except Exception:
+        pass
+
+
+# --- the worker process ---------------------------------------------------------------
+
+def worker_main(conn, store_url: str, home: str, threads: int):
+    """A runner's worker: warm up, say ready, then train each run id it is sent until told to exit."""
+    os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C in the server's terminal is the server's to handle
+    _exit_with_parent()
+    _warm_up(threads)
+    store = Store(store_url, home)
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            os._exit(0)
+        if message[0] != "run":
+            os._exit(0)   # nothing to flush between runs; skips a slow interpreter teardown
+        run_id = message[1]
+        try:
+            execute_run(store, run_id, threads=threads)
+        except Exception:
+            pass   # recorded in the store as the run's failure; this worker goes on to the next run
+        conn.send(("done", run_id))
+
+
+def _warm_up(threads: int):
+    """Import torch, the engine and the models, and take one optimizer step, before the first job."""
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.set_num_interop_threads(1)
+    import modelkit.models  # noqa: F401  (the registry and every family)
+    import modelkit.tasks  # noqa: F401
+    import modelkit.train as train
+    from modelkit.config import TrainConfig
+
+    try:  # what the task generators import on first use
+        import mnist1d.data  # noqa: F401
+        import sklearn.datasets  # noqa: F401
+    except ImportError:
+        pass
+
+    layer = torch.nn.Linear(4, 2)
+    for name in ("adam", "sgd", "adamw", "rmsprop"):
+        optimizer = train.make_optimizer(TrainConfig(optimizer=name), layer.parameters())
+        layer(torch.randn(8, 4)).square().mean().backward()
+        optimizer.step()
+
+
+def _exit_with_parent():
+    """End this worker when the server that started it dies (even by kill -9)."""
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch():
+        wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
