@@ -1,0 +1,250 @@
+"""The run store: runs, points, stop flags, recovery and artifacts, on a real SQLite file."""
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from modelkit import store as store_module
+from modelkit.config import make_config
+from modelkit.store import SCHEMA_VERSION, Store, StoreError
+from modelkit.worker import Recorder, execute_run
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(home=tmp_path / "home")
+
+
+@pytest.fixture(scope="module")
+def config():
+    return make_config("moons", "mlp", ["train.epochs=2", "task.n_samples=200"])
+
+
+def write_points(url, home, run_id, batches, size):
+    """A writer in another process: `batches` transactions of `size` points each."""
+    writer = Store(url, home)
+    step = 0
+    for _ in range(batches):
+        points = []
+        for _ in range(size):
+            step += 1
+            points.append((step, step / 10, step / 100, "loss", 1.0 / step))
+        writer.record(run_id, points, progress={"step": step})
+        time.sleep(0.002)
+
+
+def test_a_new_run_is_queued_with_its_config_and_queue_position(store, config):
+    first = store.create_run(config, owner="ada")
+    second = store.create_run(config, owner="ben")
+    run = store.get_run(second)
+    assert (run.status, run.owner, run.task, run.arch) == ("queued", "ben", "moons", "mlp")
+    assert run.config == config.to_dict()
+    assert store.get_run(first).queue_position == 1 and run.queue_position == 2
+    assert [r.id for r in store.list_runs()] == [second, first]   # newest first
+    assert [r.queue_position for r in store.list_runs()] == [2, 1]
+
+
+def test_run_ids_are_short_readable_and_unique(store, config):
+    ids = {store.create_run(config) for _ in range(20)}
+    assert len(ids) == 20
+    assert all(len(i) == 20 and i[8] == "-" and i[15] == "-" for i in ids)
+
+
+def test_the_database_is_sqlite_in_wal_mode_under_modelkit_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("MODELKIT_HOME", str(tmp_path / "mk"))
+    store = Store()
+    assert (tmp_path / "mk" / "modelkit.db").exists()
+    with store.engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert c.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def test_modelkit_db_url_replaces_the_default_database(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    monkeypatch.setenv("MODELKIT_DB_URL", url)
+    assert Store().url == url
+    assert (tmp_path / "elsewhere.db").exists()
+
+
+def test_the_schema_version_is_recorded_and_a_newer_one_refused(store):
+    assert store.schema_version == SCHEMA_VERSION
+    with store.engine.begin() as c:
+        c.execute(store_module.meta_table.update().values(value=str(SCHEMA_VERSION + 1)))
+    with pytest.raises(StoreError, match="newer modelkit"):
+        Store(store.url, store.home)
+
+
+def test_points_after_an_id_are_only_the_newer_ones(store, config):
+    run_id = store.create_run(config)
+    store.record(run_id, [(1, 0.1, 0.01, "loss", 2.0), (1, 0.1, 0.01, "lr", 0.1)])
+    first = store.points(run_id)
+    store.record(run_id, [(2, 0.2, 0.02, "loss", 1.5)])
+    newer = store.points(run_id, after_id=int(first.id.max()))
+    assert list(first.columns) == ["id", "step", "epoch", "seconds", "name", "value"]
+    assert list(first.name) == ["loss", "lr"]
+    assert newer[["step", "name", "value"]].values.tolist() == [[2, "loss", 1.5]]
+    assert store.points(run_id, after_id=int(newer.id.max())).empty
+
+
+def test_a_reader_polling_during_writes_gets_each_point_exactly_once(store, config):
+    run_id = store.create_run(config)
+    writer = multiprocessing.get_context("spawn").Process(
+        target=write_points, args=(store.url, str(store.home), run_id, 60, 7))
+    writer.start()
+    seen, last = [], 0
+    while writer.is_alive() or last < 420:
+        batch = store.points(run_id, after_id=last)
+        if not batch.empty:
+            seen += batch.step.tolist()
+            last = int(batch.id.max())
+        if not writer.is_alive() and batch.empty:
+            break
+        time.sleep(0.005)
+    writer.join()
+    assert writer.exitcode == 0
+    assert seen == list(range(1, 421))
+
+
+def test_live_holds_the_latest_progress_and_boundary(store, config):
+    run_id = store.create_run(config)
+    assert store.live(run_id) == {"progress": {}, "boundary": None}
+    boundary = {"xs": [0, 1], "ys": [0, 1], "probs": [[0.1, 0.9], [0.4, 0.6]]}
+    store.record(run_id, [], progress={"step": 3, "max_steps": 10}, boundary=boundary)
+    store.record(run_id, [], progress={"step": 5, "max_steps": 10})
+    assert store.live(run_id) == {"progress": {"step": 5, "max_steps": 10}, "boundary": boundary}
+
+
+def test_runs_are_claimed_oldest_first_and_only_once(store, config):
+    ids = [store.create_run(config) for _ in range(3)]
+    assert [store.claim_next(), store.claim_next(), store.claim_next(), store.claim_next()] == ids + [None]
+    assert {store.get_run(i).status for i in ids} == {"running"}
+
+
+def test_stopping_a_queued_run_stops_it_before_it_starts(store, config):
+    run_id = store.create_run(config)
+    assert store.request_stop(run_id)
+    run = store.get_run(run_id)
+    assert (run.status, run.message) == ("stopped", "Stopped before it started.")
+    assert store.claim_next() is None
+
+
+def test_stopping_a_running_run_sets_its_flag(store, config):
+    run_id = store.create_run(config)
+    store.claim_next()
+    assert not store.stop_requested(run_id)
+    assert store.request_stop(run_id)
+    assert store.stop_requested(run_id) and store.get_run(run_id).status == "running"
+    assert set(store.stop_requests([run_id])) == {run_id}
+
+
+def test_a_finished_status_is_not_overwritten_by_a_late_writer(store, config):
+    run_id = store.create_run(config)
+    store.claim_next()
+    assert store.finish_run(run_id, "interrupted", "server restarted")
+    assert not store.finish_run(run_id, "completed", "late")
+    assert store.get_run(run_id).status == "interrupted"
+
+
+def test_recovery_interrupts_runs_of_a_vanished_process_and_keeps_queued_ones(store, config):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    orphan, alive, queued = (store.create_run(config) for _ in range(3))
+    store.claim_next(server_pid=gone.pid)
+    store.claim_next(server_pid=os.getpid())
+    assert store.recover_orphans() == [orphan]
+    assert store.get_run(orphan).status == "interrupted"
+    assert "stopped before the run finished" in store.get_run(orphan).message
+    assert store.get_run(alive).status == "running"
+    assert store.get_run(queued).status == "queued"
+
+
+def test_recovery_interrupts_a_run_whose_heartbeat_went_stale(store, config):
+    run_id = store.create_run(config)
+    store.claim_next()
+    with store.engine.begin() as c:
+        c.execute(store_module.runs_table.update().values(heartbeat=time.time() - 600))
+    assert store.recover_orphans() == [run_id]
+
+
+def test_deleting_a_run_removes_its_points_and_artifacts(store, config):
+    run_id = store.create_run(config, queued=False)
+    execute_run(store, run_id)
+    assert (store.artifact_dir(run_id) / "model.safetensors").exists()
+    assert store.delete_run(run_id)
+    assert store.get_run(run_id) is None
+    assert store.points(run_id).empty
+    assert not store.artifact_dir(run_id).exists()
+    assert not store.delete_run(run_id)
+
+
+def test_deleting_a_training_run_is_refused(store, config):
+    run_id = store.create_run(config, queued=False)
+    with pytest.raises(StoreError, match="stop it first"):
+        store.delete_run(run_id)
+
+
+def test_a_recorded_run_keeps_every_step_metrics_details_and_artifacts(store, config):
+    run_id = store.create_run(config, queued=False)
+    result = execute_run(store, run_id)
+    run = store.get_run(run_id)
+    loss = store.points(run_id, names=["loss"])
+    assert run.status == "completed" and run.finished is not None
+    assert loss.step.tolist() == list(range(1, result.steps + 1))
+    assert run.metrics["test_accuracy"] == result.metrics["test_accuracy"]
+    assert run.params == result.params and run.device == "cpu"
+    assert "confusion_matrix" in run.details
+    assert not store.points(run_id, names=["val_loss"]).empty
+    folder = store.artifact_dir(run_id)
+    assert json.loads((folder / "config.json").read_text()) == config.to_dict()
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors"]
+
+
+def test_the_recorder_writes_in_batches_not_per_step(store):
+    config = make_config("moons", "mlp", ["train.epochs=20", "task.n_samples=400"])
+    run_id = store.create_run(config, queued=False)
+    writes = []
+
+    class CountingRecorder(Recorder):
+        def flush(self):
+            writes.append(len(self.buffer))
+            super().flush()
+
+    recorder = CountingRecorder(store, run_id)
+    from modelkit.train import run as train_run
+
+    result, _ = train_run(config, [recorder])
+    assert store.points(run_id, names=["loss"]).step.tolist() == list(range(1, result.steps + 1))
+    assert len(writes) <= 3 + result.seconds / 0.25   # begin, end, and at most one per 0.25 s between
+
+
+def test_a_failing_run_is_marked_failed_with_a_plain_message(store, config, monkeypatch):
+    import modelkit.train
+
+    def broken_fit(*args, **kwargs):
+        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")
+
+    monkeypatch.setattr(modelkit.train, "fit", broken_fit)
+    run_id = store.create_run(config, queued=False)
+    with pytest.raises(RuntimeError):
+        execute_run(store, run_id)
+    run = store.get_run(run_id)
+    assert run.status == "failed"
+    assert run.message == "The run failed with an error: RuntimeError: mat1 and mat2 shapes cannot be multiplied"
+    assert "Traceback" in run.details["traceback"]
+
+
+def test_weights_are_safetensors_never_pickle(store, config):
+    from safetensors.torch import load_file
+
+    run_id = store.create_run(config, queued=False)
+    execute_run(store, run_id)
+    weights = load_file(str(store.artifact_dir(run_id) / "model.safetensors"))
+    assert weights and all(hasattr(t, "shape") for t in weights.values())
+    with store.engine.connect() as c:
+        tables = set(sa.inspect(c).get_table_names())
+    assert tables == {"meta", "runs", "points", "live"}
