@@ -1,12 +1,14 @@
 """modelkit: the dashboard's entry point. It routes, and holds what every page shares:
-the language, the device line and the participant's name."""
+the language, the device line and the participant's name.
+
+The runner's worker processes are spawned from this process, and Python's
+spawn re-imports the running script in each of them as __mp_main__: there,
+nothing must be drawn (it would also slow every worker's start by seconds).
+"""
 import streamlit as st
 
 from modelkit.ui.i18n import LANGUAGES, init_language, t
 from modelkit.ui.resources import device_name
-
-st.set_page_config(page_title="modelkit", page_icon=":material/neurology:", layout="wide")
-init_language()
 
 
 def sidebar():
@@ -25,7 +27,14 @@ def sidebar():
         st.caption(t("app.device_gpu", name=gpu) if gpu else t("app.device_cpu"))
 
 
-page = st.navigation([st.Page("pages/train.py", title=t("nav.train"), icon=":material/model_training:",
-                              url_path="train", default=True)])
-sidebar()
-page.run()
+def main():
+    st.set_page_config(page_title="modelkit", page_icon=":material/neurology:", layout="wide")
+    init_language()
+    page = st.navigation([st.Page("pages/train.py", title=t("nav.train"), icon=":material/model_training:",
+                                  url_path="train", default=True)])
+    sidebar()
+    page.run()
+
+
+if __name__ != "__mp_main__":
+    main()

@@ -8,7 +8,7 @@ from modelkit.config import ConfigError, RunConfig, make_config
 from modelkit.tasks import TASKS, task_info
 from modelkit.ui import data as task_views
 from modelkit.ui import forms, results
-from modelkit.ui.i18n import t
+from modelkit.ui.i18n import bound, t
 from modelkit.ui.live import ACTIVE, POLL_SECONDS, points_so_far
 from modelkit.ui.presets import PRESETS
 from modelkit.ui.query import config_from_query, config_to_query, is_config_param
@@ -59,7 +59,7 @@ def render_form() -> dict:
     left, right = st.columns([1, 1.25], gap="large")
     with left:
         st.selectbox(t("field.task.name"), list(TASKS), key="train_task", help=t("help.task.name"),
-                     format_func=lambda n: t(f"task.{n}.title"), on_change=on_task_change)
+                     format_func=lambda n, tl=bound(): tl(f"task.{n}.title"), on_change=on_task_change)
         task = st.session_state["train_task"]
         st.caption(t(f"task.{task}.desc"))
         params = [p for p in task_info(task).params if p != "text"]
@@ -84,7 +84,7 @@ def render_form() -> dict:
         if st.session_state.get("train_arch") not in archs:
             st.session_state["train_arch"] = archs[0]
         st.selectbox(t("field.model.arch"), archs, key="train_arch", help=t("help.model.arch"),
-                     format_func=lambda a: t(f"arch.{a}.title"), on_change=on_arch_change)
+                     format_func=lambda a, tl=bound(): tl(f"arch.{a}.title"), on_change=on_arch_change)
         arch = st.session_state["train_arch"]
         st.caption(t(f"arch.{arch}.desc"))
         fields = forms.section_fields("model", arch)
@@ -143,7 +143,7 @@ def current_config() -> tuple[RunConfig | None, ConfigError | None]:
 def show_refusal(err: ConfigError, slots: dict, fallback):
     text = forms.error_text(err, st.session_state.get("train_arch"))
     path = err.path if err.path in slots else ".".join(err.path.split(".")[:2])
-    (slots.get(path) or fallback).error(text, icon="⚠️")
+    (slots.get(path) or fallback).error(text, icon=":material/error:")
 
 
 # --- running ------------------------------------------------------------------
@@ -178,7 +178,7 @@ def run_panel(run_id: str, *, polling: bool = False):
     head.markdown(f"**{t('train.run_title', task=t(f'task.{run.task}.title'), arch=t(f'arch.{run.arch}.title'))}**"
                   f" · `{run.id}`")
     if run.active:
-        stop_col.button(t("train.stop"), key="train_stop", on_click=stop_run, args=(run_id,), icon="⏹",
+        stop_col.button(t("train.stop"), key="train_stop", on_click=stop_run, args=(run_id,), icon=":material/stop:",
                         help=t("help.stop"), disabled=run.stop_requested, width="stretch")
     results.live_view(store, run, config, points)
     if not run.active:
@@ -227,7 +227,7 @@ if config is not None:
 
 st.markdown(f"### 4 · {t('train.run_header')}")
 start_col, note_col = st.columns([1, 4], vertical_alignment="center")
-start_col.button(t("train.start"), key="train_start", type="primary", icon="▶", disabled=config is None,
+start_col.button(t("train.start"), key="train_start", type="primary", icon=":material/play_arrow:", disabled=config is None,
                  on_click=start_run, args=(config,), width="stretch")
 general = note_col.empty()
 if refusal is not None:

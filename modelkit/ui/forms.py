@@ -13,7 +13,7 @@ import streamlit as st
 
 from modelkit.config import ConfigError, TaskConfig, TrainConfig, describe
 from modelkit.models import model_config_class
-from modelkit.ui.i18n import choice, has, t
+from modelkit.ui.i18n import bound, choice_labeler, has, t
 
 LR_GRID = tuple(round(m * 10.0 ** e, 10) for e in range(-5, 1) for m in (1, 2, 3, 5)) + (1.0, 2.0, 3.0, 5.0, 10.0)
 
@@ -98,8 +98,9 @@ def widget(section: str, field: str, fields: dict, prefix: str, *, where=st):
         options = list(meta["choices"])
         if "None" in tp:
             options = [None] + options
+        automatic, named = t("form.automatic"), choice_labeler(field)
         return where.selectbox(lab, options, key=k, help=hlp,
-                               format_func=lambda v: t("form.automatic") if v is None else choice(field, v))
+                               format_func=lambda v: automatic if v is None else named(v))
     if tp == "bool":
         return where.toggle(lab, key=k, help=hlp)
     if tp.startswith("list"):
@@ -111,7 +112,8 @@ def widget(section: str, field: str, fields: dict, prefix: str, *, where=st):
     low, high = meta.get("low"), meta.get("high")
     if meta.get("low_open") or low is None:
         low = None
-    return where.number_input(lab, key=k, help=hlp, min_value=low, max_value=high,
+    optional = {"value": None} if "None" in tp else {}  # may be left empty
+    return where.number_input(lab, key=k, help=hlp, min_value=low, max_value=high, **optional,
                               step=1 if is_int else _float_step(meta), format=None if is_int else "%g",
                               placeholder=t("form.empty"))
 

@@ -49,10 +49,16 @@ def t(key: str, **fmt) -> str:
     return translate(current(), key, **fmt)
 
 
-def choice(field: str, value) -> str:
-    """A choice's display name, e.g. choice('optimizer', 'sgd'); technical names without a key stay as they are."""
-    key = f"choice.{field}.{value}"
-    return t(key) if has(key, DEFAULT) else str(value)
+def bound():
+    """`t` fixed to the session's current language, for format_func callbacks that run outside the script."""
+    lang = current()
+    return lambda key, **fmt: translate(lang, key, **fmt)
+
+
+def choice_labeler(field: str):
+    """format_func for a choice widget: 'sgd' -> its display name; technical names without a key stay as they are."""
+    tl = bound()
+    return lambda value: tl(f"choice.{field}.{value}") if has(f"choice.{field}.{value}", DEFAULT) else str(value)
 
 
 def init_language() -> str:

@@ -100,7 +100,7 @@ def test_metrics(run, kind: str):
 
 def diagnosis(points: pd.DataFrame, status: str):
     for code in diagnose(points, status):
-        st.warning(f"**{t(f'diagnosis.{code}.title')}** — {t(f'diagnosis.{code}.advice')}", icon="💡")
+        st.warning(f"**{t(f'diagnosis.{code}.title')}** — {t(f'diagnosis.{code}.advice')}", icon=":material/lightbulb:")
 
 
 def classification_details(run, config: RunConfig):

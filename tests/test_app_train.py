@@ -1,0 +1,115 @@
+"""The Train page, headless (streamlit.testing.v1.AppTest)."""
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from modelkit.store import Store
+
+TIMEOUT = 120
+
+
+@pytest.fixture(autouse=True)
+def _fresh_resources(monkeypatch):
+    """Each test gets a store and runner under its own MODELKIT_HOME (conftest sets it)."""
+    monkeypatch.setenv("MODELKIT_WORKERS", "1")
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()  # shuts the runner's workers down
+
+
+def app(lang=None, **query) -> AppTest:
+    """The whole app (entry point and Train page) after its first run.
+
+    AppTest reruns only the page script once st.navigation has chosen one, so
+    interactions are tested on the page itself (see `page`).
+    """
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    if lang:
+        at.query_params["lang"] = lang
+    for k, v in query.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def page(lang="en", participant="", **query) -> AppTest:
+    """The Train page alone, with the session state the entry point would have set."""
+    at = AppTest.from_file("../pages/train.py", default_timeout=TIMEOUT)
+    at.session_state["lang"] = lang
+    at.session_state["participant"] = participant
+    for k, v in query.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+@pytest.mark.parametrize("lang, title, device", [("en", "Train a model", "Training on"), ("zh", "训练一个模型", "训练设备")])
+def test_defaults_render_without_exceptions_in_both_languages(lang, title, device):
+    at = app(lang)
+    assert not at.exception
+    assert at.title[0].value == title
+    assert at.selectbox(key="lang").value == lang
+    assert device in at.sidebar.caption[0].value
+    assert at.selectbox(key="train_task").value == "moons"
+    assert at.button(key="train_start").disabled is False
+
+
+def test_the_language_follows_the_url():
+    at = app("zh")
+    assert at.query_params["lang"] in ("zh", ["zh"])
+
+
+def test_chinese_page_shows_chinese_labels_and_help():
+    at = page("zh")
+    lr = at.select_slider(key="train_lr")
+    assert lr.label == "学习率" and "步子" in lr.help
+
+
+def test_a_preset_fills_the_form():
+    at = page("en")
+    at.button(key="train_preset_digits_cnn").click().run()
+    assert at.selectbox(key="train_task").value == "digits"
+    assert at.selectbox(key="train_arch").value == "cnn"
+    assert at.number_input(key="train_time_budget").value == 15
+    assert at.number_input(key="train_epochs").value is None
+
+
+def test_changing_the_task_offers_only_fitting_architectures():
+    at = page("en")
+    at.selectbox(key="train_task").set_value("text").run()
+    assert "cnn" not in at.selectbox(key="train_arch").options
+    assert not at.exception
+
+
+def test_a_refused_value_shows_a_message_next_to_the_control_in_the_current_language():
+    at = page("zh")
+    at.text_input(key="train_model_hidden").set_value("64, abc").run()
+    assert not at.exception
+    assert any("整数" in e.value for e in at.error)
+    assert at.button(key="train_start").disabled
+
+
+def test_no_budget_at_all_is_refused_with_a_message():
+    at = page("en")
+    at.number_input(key="train_epochs").set_value(None).run()
+    assert [e.value for e in at.error] == ["Give a number of epochs or a time limit (or both)."]
+
+
+def test_starting_a_run_records_it_in_the_store_with_the_participants_name():
+    at = page("en", participant="Ada")
+    at.number_input(key="train_epochs").set_value(1).run()
+    at.button(key="train_start").click().run()
+    run_id = at.session_state["train_run"]
+    run = Store().get_run(run_id)
+    assert run is not None and run.owner == "Ada" and run.task == "moons" and run.arch == "mlp"
+    assert run.config["train"]["epochs"] == 1
+    assert at.query_params["run"] == [run_id] or at.query_params["run"] == run_id
+    status = at.get("markdown")
+    assert any(run.status in m.value for m in status if "badge" in m.value)
+
+
+def test_the_url_reattaches_to_a_run():
+    from modelkit.config import make_config
+
+    run_id = Store().create_run(make_config("moons", "mlp"), owner="web")
+    at = page("en", run=run_id, task="moons", arch="mlp")
+    assert at.session_state["train_run"] == run_id
+    assert not at.exception
