@@ -11,8 +11,9 @@ runs from the store; `LocalExecutor` is a pool of local worker processes, and
 a cluster executor can be added beside it without touching pages or the trainer.
 
 LocalExecutor, one dispatcher thread in the server:
-- starts MODELKIT_WORKERS (default: one per core) spawned processes, each with
-  its share of the CPU threads, torch and the engine already imported;
+- starts MODELKIT_WORKERS (default: one per core) processes from a fork server
+  (spawned where there is none), each with its share of the CPU threads, torch
+  and the engine already imported;
 - sends each idle worker the next run id; the worker trains and records it;
 - a worker that dies (exception outside a run, segfault, OOM kill, kill -9)
   has its run marked failed with a message, and is replaced;
@@ -49,6 +50,23 @@ def cpu_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:
         return os.cpu_count() or 1
+
+
+# Imported once by the fork server, so that a new or replacement worker starts in a fraction of a second.
+PRELOAD = ["torch", "modelkit.worker", "modelkit.train", "modelkit.models", "modelkit.tasks",
+           "sklearn.datasets", "mnist1d.data"]
+
+
+def worker_context():
+    """forkserver where the platform has it (a clean single-threaded parent, preloaded), else spawn.
+
+    Never plain fork: forking a threaded server such as Streamlit can copy a held lock.
+    """
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")
 
 
 def default_workers() -> int:
@@ -106,13 +124,13 @@ class _Worker:
 
 
 class LocalExecutor:
-    """A pool of spawned worker processes fed from the store's queue by one dispatcher thread."""
+    """A pool of worker processes fed from the store's queue by one dispatcher thread."""
 
     def __init__(self, store: Store, workers: int | None = None, stop_grace: float = STOP_GRACE_S):
         self.store, self.stop_grace = store, stop_grace
         self.size = max(1, workers or default_workers())
         self.threads = max(1, cpu_cores() // self.size)   # never more threads than cores, all workers together
-        self.context = multiprocessing.get_context("spawn")
+        self.context = worker_context()
         self._wake_reader, self._wake_writer = self.context.Pipe(duplex=False)
         self._wake_lock = threading.Lock()
         self._pool: list[_Worker] = []

@@ -1,0 +1,235 @@
+"""The runner: real worker processes training real (tiny) runs into a real SQLite store."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from modelkit.config import make_config
+from modelkit.runner import Runner, cpu_cores
+from modelkit.store import Store
+from modelkit.worker import execute_run
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICK = ["train.epochs=3", "task.n_samples=300"]
+ENDLESS = ["train.epochs=null", "train.time_budget=120", "task.n_samples=300"]   # ended by the test
+
+
+def wait_for(condition, timeout, every=0.02):
+    """Poll `condition` until it returns something true; that value, or None after `timeout` s."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    return None
+
+
+def finished(store, run_id, timeout=60):
+    run = wait_for(lambda: (r := store.get_run(run_id)) and not r.active and r, timeout, every=0.05)
+    assert run is not None, f"run {run_id} did not finish within {timeout} s"
+    return run
+
+
+def process_gone(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] in ("Z", "X")   # a zombie has ended
+    except FileNotFoundError:
+        return True
+
+
+def first_points(store, run_id, timeout=60):
+    assert wait_for(lambda: not store.points(run_id).empty, timeout), f"run {run_id} wrote no point"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return Store(home=tmp_path_factory.mktemp("runner") / "home")
+
+
+@pytest.fixture(scope="module")
+def runner(store):
+    runner = Runner(store, workers=2)
+    assert runner.wait_ready(120), "the worker processes did not start"
+    yield runner
+    runner.shutdown()
+
+
+@pytest.fixture
+def ready(runner):
+    """The runner with every worker warm and idle (a previous test may have killed one)."""
+    assert runner.wait_ready(120)
+    assert wait_for(lambda: all(w["run_id"] is None for w in runner.workers()), 30)
+    return runner
+
+
+def test_workers_share_the_cores_without_oversubscribing(ready):
+    assert len(ready.workers()) == 2
+    assert ready.executor.threads * 2 <= max(cpu_cores(), 2)
+
+
+@pytest.mark.timeout(120)
+def test_submit_returns_within_100_ms_and_the_first_loss_point_follows_within_a_second(ready, store):
+    config = make_config("moons", "mlp", QUICK)
+    start = time.perf_counter()
+    run_id = ready.submit(config)
+    submitted = time.perf_counter() - start
+    assert wait_for(lambda: not store.points(run_id, names=["loss"]).empty, 10, every=0.005)
+    first_point = time.perf_counter() - start
+    assert submitted < 0.1
+    assert first_point < 1.5   # about 0.3 s on an idle machine; slack for shared test machines
+    finished(store, run_id)
+
+
+@pytest.mark.timeout(180)
+def test_several_runs_at_once_complete_each_with_every_step_once(ready, store):
+    run_ids = [ready.submit(make_config("moons", "mlp", QUICK + [f"train.seed={i}"])) for i in range(4)]
+    runs = [finished(store, run_id, 120) for run_id in run_ids]
+    assert [r.status for r in runs] == ["completed"] * 4
+    for run in runs:
+        loss = store.points(run.id, names=["loss"])
+        assert loss.step.tolist() == list(range(1, run.metrics["steps"] + 1))
+        assert (store.artifact_dir(run.id) / "model.safetensors").exists()
+    assert len({r.worker_pid for r in runs}) == 2   # both workers trained
+
+
+@pytest.mark.timeout(120)
+def test_a_queued_run_knows_its_place_and_runs_in_order(ready, store):
+    busy = [ready.submit(make_config("moons", "mlp", ENDLESS)) for _ in range(2)]
+    for run_id in busy:
+        first_points(store, run_id)
+    waiting = [ready.submit(make_config("moons", "mlp", QUICK)) for _ in range(2)]
+    assert [store.get_run(r).queue_position for r in waiting] == [1, 2]
+    ready.stop(busy[0])
+    second = finished(store, waiting[0])
+    assert second.status == "completed" and store.get_run(waiting[1]).status in ("queued", "running")
+    ready.stop(busy[1])
+    assert finished(store, waiting[1]).status == "completed"
+    assert store.get_run(waiting[0]).started <= store.get_run(waiting[1]).started
+
+
+@pytest.mark.timeout(120)
+def test_stop_ends_a_run_within_two_seconds_and_keeps_its_points(ready, store):
+    run_id = ready.submit(make_config("moons", "mlp", ENDLESS))
+    first_points(store, run_id)
+    asked = time.monotonic()
+    assert ready.stop(run_id)
+    run = finished(store, run_id, timeout=10)
+    assert time.monotonic() - asked < 2.0
+    assert run.status == "stopped" and run.message.startswith("Stopped on request")
+    loss = store.points(run_id, names=["loss"])
+    assert loss.step.tolist() == list(range(1, len(loss) + 1)) and len(loss) == run.metrics["steps"]
+
+
+@pytest.mark.timeout(120)
+def test_stopping_a_queued_run_means_it_never_starts(ready, store):
+    busy = [ready.submit(make_config("moons", "mlp", ENDLESS)) for _ in range(2)]
+    queued = ready.submit(make_config("moons", "mlp", QUICK))
+    ready.stop(queued)
+    for run_id in busy:
+        ready.stop(run_id)
+    for run_id in busy:
+        finished(store, run_id)
+    run = store.get_run(queued)
+    assert (run.status, run.started) == ("stopped", None)
+    assert store.points(queued).empty
+
+
+@pytest.mark.timeout(180)
+def test_a_worker_killed_mid_run_fails_only_that_run_and_the_next_run_trains(ready, store):
+    run_id = ready.submit(make_config("moons", "mlp", ENDLESS))
+    first_points(store, run_id)
+    worker = store.get_run(run_id).worker_pid
+    os.kill(worker, signal.SIGKILL)
+    run = finished(store, run_id, timeout=5)
+    assert run.status == "failed"
+    assert "stopped unexpectedly" in run.message and "SIGKILL" in run.message
+    assert not store.points(run_id).empty   # the curve so far is kept
+    after = ready.submit(make_config("moons", "mlp", QUICK))
+    assert finished(store, after, 120).status == "completed"
+    assert ready.wait_ready(120) and worker not in {w["pid"] for w in ready.workers()}
+    assert len(ready.workers()) == 2
+
+
+@pytest.mark.timeout(180)
+def test_a_worker_that_ignores_a_stop_is_killed_and_its_run_marked_stopped(ready, store, monkeypatch):
+    monkeypatch.setattr(ready.executor, "stop_grace", 1.0)
+    run_id = ready.submit(make_config("moons", "mlp", ENDLESS))
+    first_points(store, run_id)
+    worker = store.get_run(run_id).worker_pid
+    os.kill(worker, signal.SIGSTOP)   # a hung worker: alive, but never reaches its next step
+    try:
+        ready.stop(run_id)
+        run = finished(store, run_id, timeout=5)
+    finally:
+        if wait_for(lambda: worker in {w["pid"] for w in ready.workers()}, 0.1):
+            os.kill(worker, signal.SIGCONT)
+    assert run.status == "stopped" and "did not respond" in run.message
+    assert not store.points(run_id).empty
+    assert wait_for(lambda: worker not in {w["pid"] for w in ready.workers()}, 5)
+
+
+@pytest.mark.timeout(120)
+def test_a_run_with_refused_settings_fails_in_words_and_the_worker_lives_on(ready, store):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("needs a machine without CUDA")
+    pids = {w["pid"] for w in ready.workers()}
+    run = finished(store, ready.submit(make_config("moons", "mlp", QUICK + ['train.device="cuda"'])))
+    assert run.status == "failed"
+    assert run.message.startswith("The settings were refused: train.device: no CUDA GPU")
+    assert {w["pid"] for w in ready.workers()} == pids
+
+
+SERVER = textwrap.dedent("""
+    import sys, time
+    from modelkit.config import make_config
+    from modelkit.runner import Runner
+    from modelkit.store import Store
+
+    if __name__ == "__main__":
+        runner = Runner(Store(home=sys.argv[1]), workers=1)
+        endless = runner.submit(make_config("moons", "mlp", {endless!r}))
+        waiting = runner.submit(make_config("moons", "mlp", {quick!r}))
+        print(endless, waiting, flush=True)
+        time.sleep(600)
+""").format(endless=ENDLESS, quick=QUICK)
+
+
+@pytest.mark.timeout(240)
+def test_a_server_restart_interrupts_running_runs_requeues_queued_ones_and_keeps_finished_ones(tmp_path):
+    home = tmp_path / "home"
+    store = Store(home=home)
+    done = store.create_run(make_config("moons", "mlp", QUICK), queued=False)
+    execute_run(store, done)
+    done_points = len(store.points(done))
+    script = tmp_path / "server.py"
+    script.write_text(SERVER)
+    server = subprocess.Popen([sys.executable, str(script), str(home)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        endless, waiting = server.stdout.readline().split()
+        first_points(store, endless, timeout=120)
+        worker = store.get_run(endless).worker_pid
+    finally:
+        server.kill()   # SIGKILL: no clean-up of any kind
+        server.wait()
+    assert wait_for(lambda: process_gone(worker), 5), "the worker outlived its server"
+
+    restarted = Runner(Store(home=home), workers=1)
+    try:
+        run = store.get_run(endless)
+        assert run.status == "interrupted" and "stopped before the run finished" in run.message
+        assert not store.points(endless).empty
+        assert finished(store, waiting, 120).status == "completed"
+    finally:
+        restarted.shutdown()
+    assert store.get_run(done).status == "completed"
+    assert len(store.points(done)) == done_points
