@@ -11,6 +11,7 @@ import sys
 import time
 
 from modelkit.config import ConfigError
+from modelkit.store import STATUSES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,6 +31,20 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", help="auto, cpu, cuda or mps")
     train.add_argument("--json", action="store_true", help="print one JSON object at the end")
     train.set_defaults(func=cmd_train)
+
+    runs = sub.add_parser("runs", help="list the recorded runs, newest first")
+    runs.add_argument("--status", choices=STATUSES, help="only runs with this status")
+    runs.add_argument("--limit", type=int, default=50, help="at most this many (default 50; 0 = all)")
+    runs.add_argument("--json", action="store_true", help="print a JSON list")
+    runs.set_defaults(func=cmd_runs)
+    for name, func, text in [("show", cmd_show, "print a run's status, message, metrics and config"),
+                             ("stop", cmd_stop, "ask a running run to stop, whichever process trains it"),
+                             ("delete", cmd_delete, "remove a run with its points and artifacts")]:
+        command = sub.add_parser(name, help=text)
+        command.add_argument("run", help="the run id (see: python -m modelkit runs)")
+        if name == "show":
+            command.add_argument("--json", action="store_true", help="print one JSON object")
+        command.set_defaults(func=func)
 
     sub.add_parser("tasks", help="list the tasks").set_defaults(func=cmd_tasks)
     sub.add_parser("archs", help="list the architectures and the tasks they fit").set_defaults(func=cmd_archs)
@@ -101,12 +116,18 @@ class ProgressLine:
 
 
 def cmd_train(args) -> int:
-    from modelkit.train import run
+    """Train in this process, recorded in the run store like a run started from the dashboard."""
+    from modelkit.store import Store
+    from modelkit.worker import execute_run
 
     config = config_from_args(args)
     callbacks = [] if args.json and not sys.stderr.isatty() else [ProgressLine()]
-    result, _ = run(config, callbacks, should_stop=StopOnCtrlC())
-    return report(result, args.json)
+    store = Store()
+    run_id = store.create_run(config, owner="cli", queued=False)
+    if not args.json:
+        print(f"run {run_id}", file=sys.stderr)
+    result = execute_run(store, run_id, callbacks, should_stop=StopOnCtrlC())
+    return report(result, args.json, run_id=run_id)
 
 
 class StopOnCtrlC:
@@ -146,6 +167,88 @@ def report(result, as_json: bool, **extra) -> int:
     if result.status != "completed":
         print(f"the run {result.status}: {result.message}", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from modelkit.store import Store
+
+    store = Store()
+    store.recover_orphans()   # a run whose terminal or server was killed shows as interrupted
+    runs = store.list_runs(status=args.status, limit=args.limit or None)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in runs], ensure_ascii=False))
+        return 0
+    print(f"{'id':<21}{'status':<12}{'task':<14}{'arch':<12}{'owner':<10}{'created (UTC)':<21}result")
+    for r in runs:
+        created = r.created.strftime("%Y-%m-%d %H:%M:%S")
+        print(f"{r.id:<21}{r.status:<12}{r.task:<14}{r.arch:<12}{r.owner[:9]:<10}{created:<21}{headline(r)}")
+    return 0
+
+
+def headline(run) -> str:
+    """The one figure that says how a run did, or where it stands."""
+    if run.status == "queued":
+        return f"position {run.queue_position} in the queue"
+    for name in ("test_accuracy", "test_r2", "test_perplexity", "test_loss"):
+        if name in run.metrics:
+            return f"{name} {run.metrics[name]:.4f}"
+    return run.message[:60]
+
+
+def find_run(store, run_id):
+    run = store.get_run(run_id)
+    if run is None:
+        raise ConfigError("run", f"no run {run_id!r}; see python -m modelkit runs")
+    return run
+
+
+def cmd_show(args) -> int:
+    from modelkit.store import Store
+
+    run = find_run(Store(), args.run)
+    if args.json:
+        print(json.dumps(run.to_dict(), ensure_ascii=False))
+        return 0
+    print(f"run      {run.id}  {run.name}".rstrip())
+    print(f"status   {run.status}" + (f" (position {run.queue_position} in the queue)" if run.queue_position else ""))
+    print(f"message  {run.message}")
+    print(f"task     {run.task}   arch {run.arch}   owner {run.owner}   device {run.device or '-'}   "
+          f"params {run.params if run.params is not None else '-'}")
+    for name, value in run.metrics.items():
+        print(f"  {name:<26} {value:.4f}" if isinstance(value, float) else f"  {name:<26} {value}")
+    print("config   " + json.dumps(run.config, indent=2, ensure_ascii=False).replace("\n", "\n         "))
+    return 0
+
+
+def cmd_stop(args) -> int:
+    from modelkit.store import Store
+
+    store = Store()
+    run = find_run(store, args.run)
+    if not store.request_stop(run.id):
+        print(f"run {run.id} is not running (it is {run.status})", file=sys.stderr)
+        return 1
+    print(f"asked run {run.id} to stop")
+    return 0
+
+
+def cmd_delete(args) -> int:
+    from modelkit.store import Store, StoreError
+
+    store = Store()
+    run = find_run(store, args.run)
+    if run.active:   # stop it first and give it a few seconds to end
+        store.request_stop(run.id)
+        deadline = time.monotonic() + 10
+        while store.get_run(run.id).active and time.monotonic() < deadline:
+            time.sleep(0.2)
+    try:
+        store.delete_run(run.id)
+    except StoreError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"deleted run {run.id}")
     return 0
 
 

@@ -53,7 +53,8 @@ def cpu_cores() -> int:
 
 
 # Imported once by the fork server, so that a new or replacement worker starts in a fraction of a second.
-PRELOAD = ["torch", "modelkit.worker", "modelkit.train", "modelkit.models", "modelkit.tasks",
+# "__main__" is the server's own script (e.g. the Streamlit app), which every worker would import otherwise.
+PRELOAD = ["__main__", "torch", "modelkit.worker", "modelkit.train", "modelkit.models", "modelkit.tasks",
            "sklearn.datasets", "mnist1d.data"]
 
 

@@ -12,6 +12,7 @@ times a second) and SQLite waits on a busy database instead of failing.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets
@@ -22,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pandas as pd
 import sqlalchemy as sa
 
 SCHEMA_VERSION = 1
@@ -110,6 +110,13 @@ class Run:
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+    def to_dict(self) -> dict:
+        """JSON-ready: times as ISO 8601 UTC strings."""
+        out = dataclasses.asdict(self)
+        for key in ("created", "started", "finished"):
+            out[key] = out[key].isoformat(timespec="seconds") if out[key] else None
+        return out
 
 
 def default_home() -> Path:
@@ -252,8 +259,10 @@ class Store:
                    details=_loads(row["details"]) if with_details else {}, queue_position=position,
                    stop_requested=row["stop_requested"] is not None, worker_pid=row["worker_pid"])
 
-    def points(self, run_id: str, after_id: int = 0, names=None) -> pd.DataFrame:
+    def points(self, run_id: str, after_id: int = 0, names=None) -> "pd.DataFrame":
         """Metric points of a run with id > after_id, oldest first; pass the last id seen to poll."""
+        import pandas as pd
+
         query = (sa.select(*[points_table.c[n] for n in POINT_COLUMNS])
                  .where(points_table.c.run_id == run_id, points_table.c.id > after_id)
                  .order_by(points_table.c.id))
