@@ -7,14 +7,15 @@ nothing must be drawn (it would also slow every worker's start by seconds).
 """
 import streamlit as st
 
-from modelkit.ui.i18n import LANGUAGES, init_language, t
+from modelkit.ui.i18n import LANGUAGES, init_language, redraw_choice_labels, t
 from modelkit.ui.resources import device_name
 
 
 def sidebar():
     with st.sidebar:
         st.markdown(f"## :material/neurology: modelkit\n{t('app.tagline')}")
-        st.selectbox(t("app.language"), list(LANGUAGES), key="lang", format_func=LANGUAGES.get)
+        st.selectbox(t("app.language"), list(LANGUAGES), key="lang", format_func=LANGUAGES.get,
+                     on_change=redraw_choice_labels)
         if "participant" not in st.session_state:
             st.session_state["participant"] = st.query_params.get("who", "")
         name = st.text_input(t("app.name"), key="participant", placeholder=t("app.name_placeholder"),

@@ -15,6 +15,9 @@ from modelkit.config import ConfigError, TaskConfig, TrainConfig, describe
 from modelkit.models import model_config_class
 from modelkit.ui.i18n import bound, choice_labeler, has, t
 
+# An optional choice left to the model ("cell: automatic") is this text in the form, not None, so the
+# language switch can redraw its label (see i18n.redraw_choice_labels); `read` turns it back into None.
+AUTOMATIC = "automatic"
 LR_GRID = tuple(round(m * 10.0 ** e, 10) for e in range(-5, 1) for m in (1, 2, 3, 5)) + (1.0, 2.0, 3.0, 5.0, 10.0)
 
 
@@ -39,6 +42,8 @@ def snap_lr(lr: float) -> float:
 def _to_widget(value, meta: dict):
     if meta["type"].startswith("list"):
         return ", ".join(str(v) for v in value)
+    if meta.get("choices") and value is None:
+        return AUTOMATIC
     return value
 
 
@@ -73,6 +78,8 @@ def read(prefix: str, task: str, arch: str) -> dict:
             value = st.session_state[k]
             if meta["type"].startswith("list"):
                 value = _parse_list(value, f"{section}.{field}")
+            elif meta.get("choices") and value == AUTOMATIC and "None" in meta["type"]:
+                value = None
             out[section][field] = value
     out["task"]["name"], out["model"]["arch"] = task, arch
     return out
@@ -95,12 +102,10 @@ def widget(section: str, field: str, fields: dict, prefix: str, *, where=st):
     k, lab, hlp = key(prefix, section, field), label(section, field), t(help_key(section, field, fields))
     tp = meta["type"]
     if meta.get("choices"):
-        options = list(meta["choices"])
-        if "None" in tp:
-            options = [None] + options
+        options = ([AUTOMATIC] if "None" in tp else []) + list(meta["choices"])
         automatic, named = t("form.automatic"), choice_labeler(field)
         return where.selectbox(lab, options, key=k, help=hlp,
-                               format_func=lambda v: automatic if v is None else named(v))
+                               format_func=lambda v: automatic if v == AUTOMATIC else named(v))
     if tp == "bool":
         return where.toggle(lab, key=k, help=hlp)
     if tp.startswith("list"):

@@ -61,6 +61,22 @@ def choice_labeler(field: str):
     return lambda value: tl(f"choice.{field}.{value}") if has(f"choice.{field}.{value}", DEFAULT) else str(value)
 
 
+def redraw_choice_labels():
+    """on_change of the language select: make every select show its option labels in the new language.
+
+    Streamlit knows a keyed widget by its key alone, so after a language switch the browser keeps
+    showing the old label of the chosen option until the server sends the value again. Assigning each
+    text value (and list of texts: multiselects) back to its key sends it. Buttons (booleans), uploads
+    and chart selections, which may not be assigned, never hold such values in a language-switch rerun;
+    empty (None) values are left alone for the same reason, so forms avoid None as a choice.
+    """
+    for key in list(st.session_state):
+        value = st.session_state[key]
+        if isinstance(value, str) or (isinstance(value, (list, tuple)) and value
+                                      and all(isinstance(v, str) for v in value)):
+            st.session_state[key] = value
+
+
 def init_language() -> str:
     """Set the session language from ?lang=, else from the browser's locale; keep it in the URL."""
     if "lang" not in st.session_state:
