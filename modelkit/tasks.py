@@ -166,10 +166,40 @@ def _digits(cfg: TaskConfig) -> TaskData:
     return _split(cfg, spec, x, y)
 
 
-def _mnist1d(cfg: TaskConfig) -> TaskData:
+def _mnist1d_arrays() -> dict:
+    """The generator's output with its default arguments (never its download path).
+
+    Generating takes seconds, so the arrays are kept as a plain .npz (no pickle)
+    under MODELKIT_HOME/cache and read back in milliseconds by later processes.
+    """
+    import os
+    from pathlib import Path
+
+    import numpy as np
+    from importlib.metadata import version
+
+    path = Path(os.environ.get("MODELKIT_HOME", ".modelkit")) / "cache" / f"mnist1d-{version('mnist1d')}-default.npz"
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {k: f[k] for k in ("x", "y", "x_test", "y_test")}
+    except (OSError, ValueError, KeyError):
+        pass
     from mnist1d.data import get_dataset_args, make_dataset
 
-    ds = make_dataset(get_dataset_args())  # the generator with its default arguments; never the download path
+    ds = make_dataset(get_dataset_args())
+    arrays = {k: np.asarray(ds[k]) for k in ("x", "y", "x_test", "y_test")}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)   # atomic: a concurrent reader sees the old file or the whole new one
+    except OSError:
+        pass                    # a read-only home only costs the seconds again next time
+    return arrays
+
+
+def _mnist1d(cfg: TaskConfig) -> TaskData:
+    ds = _mnist1d_arrays()
     spec = TaskSpec("mnist1d", "classification", "sequence", (40,), 10, tuple(str(i) for i in range(10)))
     x = torch.tensor(ds["x"], dtype=torch.float32)
     test = (torch.tensor(ds["x_test"], dtype=torch.float32), torch.tensor(ds["y_test"], dtype=torch.int64))

@@ -54,3 +54,14 @@ def test_tabular_features_are_standardised_on_the_training_split():
     data = load(TaskConfig(name="wine"))
     assert data.x_train.mean(0).abs().max() < 1e-4
     assert (data.x_train.std(0) - 1).abs().max() < 1e-3
+
+
+def test_mnist1d_is_generated_once_then_read_back_identically(tmp_path, monkeypatch):
+    from modelkit import tasks
+
+    monkeypatch.setenv("MODELKIT_HOME", str(tmp_path))
+    first = tasks._mnist1d_arrays()
+    cached = list((tmp_path / "cache").glob("mnist1d-*.npz"))
+    assert len(cached) == 1
+    again = tasks._mnist1d_arrays()
+    assert all((first[k] == again[k]).all() for k in first)
