@@ -150,8 +150,8 @@ def bench(device: str = "auto", quick: bool = False, log=print) -> dict:
 
     device = resolve_device(device).type
     threads = cpu_cores()
-    rounds, epochs = (2, 2) if quick else (3, 5)
-    budget, seeds = (8.0, 1) if quick else (60.0, 3)
+    rounds, epochs = (2, 1) if quick else (3, 5)
+    budget, seeds = (5.0, 1) if quick else (60.0, 3)
     with tempfile.TemporaryDirectory(prefix="modelkit-bench-") as home:
         store = Store(home=home)
         runner = Runner(store, workers=1)   # one worker with every core: the same threads as the bare loop

@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="trainer overhead vs bare PyTorch, time to first point, MNIST-1D race")
     bench.add_argument("--json", action="store_true", help="print one JSON object of the figures at the end")
     bench.add_argument("--device", help="auto (default), cpu, cuda or mps")
-    bench.add_argument("--quick", action="store_true", help="a short version: fewer rounds, 8 s race runs, one seed")
+    bench.add_argument("--quick", action="store_true", help="a short version: fewer rounds, 5 s race runs, one seed")
     bench.set_defaults(func=cmd_bench)
     return parser
 

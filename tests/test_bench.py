@@ -1,0 +1,29 @@
+"""The benchmark is a command, not a test: this only checks that --quick produces its table and figures."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from modelkit.bench import OVERHEAD_CASES, RACE_ARCHS, case_name
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.timeout(900)
+def test_quick_bench_prints_its_table_and_one_json_object():
+    done = subprocess.run([sys.executable, "-m", "modelkit", "bench", "--quick", "--json"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=880, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout)
+    for task, arch in OVERHEAD_CASES:
+        row = figures["overhead"][case_name(task, arch)]
+        assert row["bare_samples_per_s"] > 0 and row["modelkit_samples_per_s"] > 0
+        assert row["ratio"] == pytest.approx(row["modelkit_samples_per_s"] / row["bare_samples_per_s"])
+        assert f"overhead {case_name(task, arch)}" in done.stderr
+    assert figures["first_point"]["warm_s"] > 0 and figures["first_point"]["cold_s"] > 0
+    for arch in RACE_ARCHS:
+        assert 0.0 <= figures["race"][arch]["accuracy_mean"] <= 1.0
+        assert f"race {arch}" in done.stderr
