@@ -46,6 +46,11 @@ def _series(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     return rows[["step", "value"]].sort_values("step")
 
 
+def _line_mode(series: pd.DataFrame, max_markers: int = 60) -> str:
+    """Markers on each evaluation while there are few; a plain line once they would blur into a band."""
+    return "lines+markers" if len(series) <= max_markers else "lines"
+
+
 def _layout(fig: go.Figure, x_title: str, y_title: str, height: int = 320) -> go.Figure:
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified",
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
@@ -74,7 +79,7 @@ def loss_curve_figure(points, *, smoothing: float = 0.8, labels: Mapping | None 
                             legendgroup=run or "train")
         val = _series(frame, "val_loss")
         if len(val):
-            fig.add_scatter(x=val["step"], y=val["value"], mode="lines+markers", name=prefix + lab["val"],
+            fig.add_scatter(x=val["step"], y=val["value"], mode=_line_mode(val), name=prefix + lab["val"],
                             line=dict(color=color if run else PALETTE[1], width=2, dash="dot"),
                             marker=dict(size=6), legendgroup=run or "val")
     if log_y:
@@ -97,7 +102,7 @@ def metric_curve_figure(points, metric: str, *, train_metric: str | None = None,
                                 line=dict(color=color, width=2), opacity=0.5)
         val = _series(frame, metric)
         if len(val):
-            fig.add_scatter(x=val["step"], y=val["value"], mode="lines+markers",
+            fig.add_scatter(x=val["step"], y=val["value"], mode=_line_mode(val),
                             name=run or lab["val"], line=dict(color=color if run else PALETTE[2], width=2.5),
                             marker=dict(size=6))
     if y_range is not None:
@@ -157,9 +162,11 @@ def decision_boundary_figure(boundary: Mapping, x, y, class_names=(), *, labels:
         fig = go.Figure(go.Heatmap(x=boundary["xs"], y=boundary["ys"], z=z + 0.5, zmin=0, zmax=n,
                                    colorscale=scale, showscale=False, hoverinfo="skip"))
     _points_traces(fig, x, y, class_names, marker_size=5)
-    fig.update_xaxes(range=[min(boundary["xs"]), max(boundary["xs"])], showgrid=False, zeroline=False)
+    # a square plane: the plot shrinks to fit its box rather than stretching the axes past the data
+    fig.update_xaxes(range=[min(boundary["xs"]), max(boundary["xs"])], showgrid=False, zeroline=False,
+                     constrain="domain")
     fig.update_yaxes(range=[min(boundary["ys"]), max(boundary["ys"])], showgrid=False, zeroline=False,
-                     scaleanchor="x")
+                     scaleanchor="x", constrain="domain")
     return _layout(fig, lab["x"], lab["y"], height).update_layout(hovermode="closest")
 
 

@@ -10,7 +10,7 @@ from modelkit.config import RunConfig
 from modelkit.diagnose import diagnose
 from modelkit.ui import data as task_views
 from modelkit.ui.i18n import t
-from modelkit.ui.live import progress_text
+from modelkit.ui.live import duration, progress_text
 
 STATUS_COLORS = {"queued": "gray", "running": "blue", "completed": "green", "stopped": "orange",
                  "diverged": "red", "failed": "red", "interrupted": "orange"}
@@ -38,27 +38,27 @@ def curve_labels() -> dict:
             "smoothed": t("plot.smoothed"), "val": t("plot.val"), "value": t("plot.value")}
 
 
-def curves(points: pd.DataFrame, kind: str):
-    """Loss (raw faint, smoothed bold, validation dotted) beside the task's quality metric."""
-    left, right = st.columns(2)
+def curves(points: pd.DataFrame, kind: str, *, stacked: bool = False):
+    """Loss (raw faint, smoothed bold, validation dotted) beside (or above) the task's quality metric."""
+    left, right = (st.container(), st.container()) if stacked else st.columns(2)
+    height = 260 if stacked else 320
     with left.container(key="train_loss_chart"):
         st.markdown(f"**{t('results.loss_title')}**")
-        st.plotly_chart(plots.loss_curve_figure(points, labels=curve_labels()), config=CHART_CONFIG)
+        fig = plots.loss_curve_figure(points, labels=curve_labels())
+        st.plotly_chart(fig.update_layout(height=height), config=CHART_CONFIG)
     metric, y_range = KIND_METRIC[kind]
     with right.container(key="train_metric_chart"):
         st.markdown(f"**{t('metric.' + metric)}**")
         labels = {**curve_labels(), "value": t("metric." + metric)}
-        st.plotly_chart(plots.metric_curve_figure(points, metric, labels=labels, y_range=y_range),
-                        config=CHART_CONFIG)
+        fig = plots.metric_curve_figure(points, metric, labels=labels, y_range=y_range)
+        st.plotly_chart(fig.update_layout(height=height), config=CHART_CONFIG)
 
 
-def boundary(snapshot: dict | None, config: RunConfig):
+def boundary(snapshot: dict, config: RunConfig):
     """The decision boundary (2-D tasks), with the training points on top."""
-    if not snapshot:
-        return
     data = task_views.load(config.task)
     fig = plots.decision_boundary_figure(
-        snapshot, data.x_train, data.y_train, data.spec.class_names,
+        snapshot, data.x_train, data.y_train, data.spec.class_names, height=520,
         labels={"x": t("plot.feature", n=1), "y": t("plot.feature", n=2), "value": t("plot.class1_prob")})
     st.markdown(f"**{t('results.boundary_title')}**")
     st.caption(t("results.boundary_caption"))
@@ -74,11 +74,19 @@ def live_view(store, run, config: RunConfig, points: pd.DataFrame):
             fraction, text = progress_text(snapshot.get("progress") or {}, config.train.time_budget)
             st.progress(fraction, text=text)
     kind = task_views.load(config.task).spec.kind
-    if points is not None and len(points):
-        curves(points, kind)
-    elif run.active:
+    has_points = points is not None and len(points) > 0
+    if not has_points and run.active:
         st.caption(t("live.waiting"))
-    boundary(snapshot.get("boundary") if run.active else run.details.get("boundary"), config)
+    plane = snapshot.get("boundary") if run.active else run.details.get("boundary")
+    if plane:  # a 2-D task: the plane beside the curves, as in TensorFlow Playground
+        left, right = st.columns([1.15, 1], gap="large")
+        with left:
+            boundary(plane, config)
+        if has_points:
+            with right:
+                curves(points, kind, stacked=True)
+    elif has_points:
+        curves(points, kind)
 
 
 def _fmt_metric(name: str, value: float) -> str:
@@ -95,7 +103,7 @@ def test_metrics(run, kind: str):
     if run.params:
         cols[len(shown)].metric(t("results.params"), f"{run.params:,}")
     if run.started and run.finished:
-        cols[len(shown) + 1].metric(t("results.time"), f"{(run.finished - run.started).total_seconds():.1f} s")
+        cols[len(shown) + 1].metric(t("results.time"), duration((run.finished - run.started).total_seconds()))
 
 
 def diagnosis(points: pd.DataFrame, status: str):
@@ -103,7 +111,9 @@ def diagnosis(points: pd.DataFrame, status: str):
         st.warning(f"**{t(f'diagnosis.{code}.title')}** — {t(f'diagnosis.{code}.advice')}", icon=":material/lightbulb:")
 
 
-def classification_details(run, config: RunConfig):
+def classification_details(run, config: RunConfig) -> bool:
+    """Confusion matrix, per-class scores (with the model summary under them) and, for images, the
+    mistakes and right answers. True when the model summary was shown."""
     details = run.details
     data = task_views.load(config.task)
     if "confusion_matrix" in details:
@@ -119,9 +129,11 @@ def classification_details(run, config: RunConfig):
             table = pd.DataFrame(details.get("per_class", []))
             if len(table):
                 table = table.rename(columns={c: t("results.col." + c) for c in table.columns})
-                st.dataframe(table, hide_index=True, column_config={
-                    t("results.col." + c): st.column_config.ProgressColumn(format="%.2f", min_value=0, max_value=1)
+                st.dataframe(table, hide_index=True, width="stretch", column_config={
+                    t("results.col." + c): st.column_config.ProgressColumn(format="%.2f", min_value=0, max_value=1,
+                                                                           width="small")
                     for c in ("precision", "recall", "f1")})
+            model_summary(config)
     if data.spec.input_kind == "image" and details.get("examples"):
         examples = details["examples"]
         for title, group in ((t("results.wrong_title"), [e for e in examples if e["true"] != e["pred"]]),
@@ -135,6 +147,7 @@ def classification_details(run, config: RunConfig):
                         true=task_views.class_label(data.spec, e["true"])) for e in group]
             colors = ["#C92A2A" if e["true"] != e["pred"] else "#2B8A3E" for e in group]
             st.plotly_chart(plots.digits_figure(images, titles, columns=8, title_colors=colors), config=CHART_CONFIG)
+    return "confusion_matrix" in details
 
 
 def regression_details(run):
@@ -165,8 +178,10 @@ def model_summary(config: RunConfig):
     rows = task_views.model_summary(config)
     table = pd.DataFrame(rows).rename(columns={c: t("results.col." + c) for c in ("layer", "type", "output_shape",
                                                                                    "params")})
-    with st.expander(t("results.summary_title", n=f"{sum(r['params'] for r in rows):,}")):
-        st.dataframe(table, hide_index=True)
+    total = sum(r["params"] for r in rows)
+    st.markdown(f"**{t('results.summary_title', n=f'{total:,}')}**")
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={t("results.col.params"): st.column_config.NumberColumn(format="localized")})
 
 
 def results(run, config: RunConfig, points: pd.DataFrame):
@@ -183,10 +198,12 @@ def results(run, config: RunConfig, points: pd.DataFrame):
     if run.metrics:
         test_metrics(run, kind)
     diagnosis(points, run.status)
+    summary_shown = False
     if kind == "classification":
-        classification_details(run, config)
+        summary_shown = classification_details(run, config)
     elif kind == "regression":
         regression_details(run)
     else:
         lm_details(run)
-    model_summary(config)
+    if not summary_shown:
+        model_summary(config)
