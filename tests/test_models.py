@@ -70,7 +70,7 @@ def test_a_few_adam_steps_lower_the_loss(arch, key):
     x, y = batch(spec)
     opt = torch.optim.Adam(model.parameters(), lr=0.02)
     before = loss_of(model, spec, x, y).item()
-    for _ in range(10):
+    for _ in range(15):
         loss = loss_of(model, spec, x, y)
         opt.zero_grad()
         loss.backward()
@@ -144,7 +144,8 @@ def test_rnn_cell_decides_the_recurrent_layer():
 
 
 def test_bidirectional_doubles_the_head_input_and_is_refused_on_text():
-    assert default_model("gru", SPECS["sequence"], bidirectional=True).out.in_features == 2 * 64
+    model = default_model("gru", SPECS["sequence"], bidirectional=True)
+    assert model.out.in_features == 2 * model.rnn.hidden_size
     with pytest.raises(ConfigError, match="cannot read backwards"):
         default_model("gru", SPECS["lm"], bidirectional=True)
 
