@@ -249,3 +249,51 @@ def predicted_vs_true_figure(true, predicted, *, labels: Mapping | None = None, 
                     hoverinfo="skip")
     fig.add_scatter(x=t, y=p, mode="markers", marker=dict(color=PALETTE[0], size=5, opacity=0.6), showlegend=False)
     return _layout(fig, lab["x"], lab["y"], height).update_layout(hovermode="closest")
+
+
+def _decimate(x: np.ndarray, ys: list[np.ndarray], max_points: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Every k-th point (and the last), so a long run draws as fast as a short one."""
+    if len(x) <= max_points:
+        return x, ys
+    keep = np.unique(np.r_[np.arange(0, len(x), int(np.ceil(len(x) / max_points))), len(x) - 1])
+    return x[keep], [y[keep] for y in ys]
+
+
+def runs_curve_figure(runs: Mapping[str, pd.DataFrame], metric: str, *, colors: Mapping[str, str],
+                      x: str = "step", smoothing: float = 0.0, log_y: bool = False,
+                      references: Mapping[str, tuple[float, str]] | None = None, labels: Mapping | None = None,
+                      y_range=None, max_points: int = 1500, height: int = 340) -> go.Figure:
+    """One point name (`loss`, `val_loss`, `val_accuracy`...) of several runs overlaid, one colour per run.
+
+    `runs` maps each run's label to its point frame; `colors` maps the same labels to colours. `x` is the
+    frame column on the x-axis (step, epoch or seconds). With `smoothing` > 0 the curve is its exponential
+    moving average, drawn over the raw values in the same colour, faint. `references` maps a label to a
+    (value, text) drawn as a dashed horizontal line in that label's colour (e.g. a paper's figure).
+    """
+    lab = {"x": x, "value": metric, **(labels or {})}
+    fig = go.Figure()
+    for run, frame in runs.items():
+        color = colors.get(run, PALETTE[0])
+        rows = frame[frame["name"] == metric].dropna(subset=["value"]).sort_values(["step", "id"]) \
+            if frame is not None and len(frame) else None
+        if rows is None or rows.empty:
+            continue
+        xs, raw = rows[x].to_numpy(float), rows["value"].to_numpy(float)
+        smooth = ema(raw, smoothing) if smoothing > 0 else raw
+        xs, (raw, smooth) = _decimate(xs, [raw, smooth], max_points)
+        hover = f"<b>{run}</b>: %{{y:.4g}}<extra></extra>"   # x unified: the x value heads the hover box
+        if smoothing > 0:
+            fig.add_scatter(x=xs, y=raw, mode="lines", line=dict(color=color, width=1), opacity=0.25,
+                            showlegend=False, legendgroup=run, hoverinfo="skip")
+        few = len(xs) <= 60
+        fig.add_scatter(x=xs, y=smooth, mode="lines+markers" if few else "lines", name=run, legendgroup=run,
+                        line=dict(color=color, width=2.5), marker=dict(size=5), hovertemplate=hover)
+    for run, (value, text) in (references or {}).items():
+        fig.add_hline(y=value, line=dict(color=colors.get(run, "#868E96"), width=1.5, dash="dash"),
+                      annotation_text=text, annotation_position="bottom right",
+                      annotation_font=dict(size=11, color=colors.get(run, "#868E96")))
+    if log_y:
+        fig.update_yaxes(type="log")
+    elif y_range is not None:
+        fig.update_yaxes(range=list(y_range))
+    return _layout(fig, lab["x"], lab["value"], height)
