@@ -89,7 +89,7 @@ def render_form() -> dict:
         st.caption(t(f"arch.{arch}.desc"))
         fields = forms.section_fields("model", arch)
         cols = st.columns(4)
-        for i, field in enumerate(f for f in fields if f != "arch"):
+        for i, field in enumerate(forms.shown_model_fields(arch, task_info(task).input_kind)):
             with cols[i % 4]:
                 forms.widget("model", field, fields, P)
                 slots[f"model.{field}"] = st.empty()
@@ -143,7 +143,10 @@ def current_config() -> tuple[RunConfig | None, ConfigError | None]:
 def show_refusal(err: ConfigError, slots: dict, fallback):
     text = forms.error_text(err, st.session_state.get("train_arch"))
     path = err.path if err.path in slots else ".".join(err.path.split(".")[:2])
-    (slots.get(path) or fallback).error(text, icon=":material/error:")
+    if path in slots:  # under its field, small and red, like a form's own check
+        slots[path].caption(f":red[:material/error: {text}]")
+    else:
+        fallback.error(text, icon=":material/error:")
 
 
 # --- running ------------------------------------------------------------------

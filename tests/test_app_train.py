@@ -41,6 +41,11 @@ def page(lang="en", participant="", **query) -> AppTest:
     return at.run()
 
 
+def refusals(at) -> list[str]:
+    """The refusal messages under the form's fields (small red captions: ':red[:material/error: text]')."""
+    return [c.value.split(": ", 1)[1].removesuffix("]") for c in at.caption if c.value.startswith(":red[")]
+
+
 @pytest.mark.parametrize("lang, title, device", [("en", "Train a model", "Training on"), ("zh", "训练一个模型", "训练设备")])
 def test_defaults_render_without_exceptions_in_both_languages(lang, title, device):
     at = app(lang)
@@ -83,14 +88,21 @@ def test_a_refused_value_shows_a_message_next_to_the_control_in_the_current_lang
     at = page("zh")
     at.text_input(key="train_model_hidden").set_value("64, abc").run()
     assert not at.exception
-    assert any("整数" in e.value for e in at.error)
+    assert any("整数" in text for text in refusals(at))
     assert at.button(key="train_start").disabled
 
 
 def test_no_budget_at_all_is_refused_with_a_message():
     at = page("en")
     at.number_input(key="train_epochs").set_value(None).run()
-    assert [e.value for e in at.error] == ["Give a number of epochs or a time limit (or both)."]
+    assert refusals(at) == ["Give a number of epochs or a time limit (or both)."]
+
+
+def test_a_rule_between_fields_is_refused_in_plain_words_in_the_current_language():
+    at = page("zh", task="mnist1d", arch="transformer")
+    at.number_input(key="train_model_heads").set_value(3).run()
+    assert refusals(at) == ["宽度（64）必须是注意力头数（3）的整数倍。"]
+    assert at.button(key="train_start").disabled
 
 
 def test_starting_a_run_records_it_in_the_store_with_the_participants_name():
@@ -113,3 +125,19 @@ def test_the_url_reattaches_to_a_run():
     at = page("en", run=run_id, task="moons", arch="mlp")
     assert at.session_state["train_run"] == run_id
     assert not at.exception
+
+
+def test_settings_that_do_not_apply_to_the_task_are_not_offered():
+    at = page("en", task="text", arch="transformer")
+    keys = {w.key for w in at.number_input} | {w.key for w in at.selectbox}
+    assert "train_model_heads" in keys
+    assert not keys & {"train_model_patch", "train_model_stride", "train_model_pooling"}
+
+
+def test_an_automatic_memory_cell_is_offered_and_accepted():
+    at = page("en", task="sine", arch="rnn")
+    cell = at.selectbox(key="train_model_cell")
+    assert cell.options[0] == "Automatic"
+    cell.set_value("automatic").run()
+    assert not at.exception and not refusals(at)
+    assert at.button(key="train_start").disabled is False

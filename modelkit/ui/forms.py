@@ -8,6 +8,7 @@ dict; widgets never get a `value=`, Session State is their only source.
 from __future__ import annotations
 
 import math
+import re
 
 import streamlit as st
 
@@ -32,6 +33,27 @@ def key(prefix: str, section: str, field: str) -> str:
 def section_fields(section: str, arch: str | None = None) -> dict[str, dict]:
     cls = {"task": TaskConfig, "train": TrainConfig}.get(section) or model_config_class(arch)
     return describe(cls)
+
+
+# Model settings that mean something for some kinds of input only (as each one's help says); the form
+# hides them elsewhere. Keyed by family: lstm and gru share the rnn's settings.
+ONLY_FOR_INPUTS = {
+    ("rnn", "patch"): ("sequence",),
+    ("rnn", "embed_dim"): ("tokens",),
+    ("rnn", "bidirectional"): ("sequence", "image"),
+    ("rnn", "pooling"): ("sequence", "image"),
+    ("transformer", "patch"): ("sequence", "image"),
+    ("transformer", "stride"): ("sequence", "image"),
+    ("transformer", "pooling"): ("sequence", "image"),
+}
+
+
+def shown_model_fields(arch: str, input_kind: str) -> list[str]:
+    """The model settings worth a widget for `arch` on inputs of `input_kind` (the architecture itself aside)."""
+    fields = section_fields("model", arch)
+    family = fields["arch"]["default"]
+    return [f for f in fields if f != "arch" and input_kind in ONLY_FOR_INPUTS.get((family, f), (input_kind,))
+            and not (f == "cell" and arch != "rnn")]  # lstm and gru always use their own cell
 
 
 def snap_lr(lr: float) -> float:
@@ -128,6 +150,19 @@ def _float_step(meta: dict) -> float:
     return 0.05 if high <= 1.0 else 0.1
 
 
+# The models' and tasks' own rules between fields, as the engine words them -> the reader's language.
+RULE_REFUSALS = (
+    (r"(?P<heads>\d+) heads do not divide d_model (?P<width>\d+)", "error.heads"),
+    (r"a stride of \d+ would skip values between patches of (?P<patch>\d+)", "error.stride"),
+    (r"a patch of (?P<patch>\d+) is larger than the input \((?P<size>\d+)\)", "error.patch"),
+    (r"always uses \w+ cells", "error.cell"),
+    (r"give 1 to (?P<n>\d+) blocks", "error.blocks"),
+    (r"at most (?P<n>\d+) hidden layers", "error.hidden_layers"),
+    (r"cannot read backwards", "error.bidirectional"),
+    (r"the text is too short: give at least (?P<n>\d+) characters", "error.text_short"),
+)
+
+
 def error_text(err: ConfigError, arch: str | None = None) -> str:
     """A refused value in the reader's language (the engine's English detail as a last resort)."""
     msg = err.message
@@ -154,4 +189,8 @@ def error_text(err: ConfigError, arch: str | None = None) -> str:
             return t("error.at_most", high=f"{high:g}")
     if "does not fit" in msg:
         return t("error.arch_fit")
+    for pattern, text_key in RULE_REFUSALS:
+        found = re.search(pattern, msg)
+        if found:
+            return t(text_key, **found.groupdict())
     return t("error.generic", detail=msg)

@@ -21,6 +21,6 @@ PRESETS = (
     Preset("digits_cnn", "digits", ("cnn",), ("train.epochs=null", "train.time_budget=15")),
     Preset("spiral_mlp", "spiral", ("mlp",), ("train.epochs=40",)),
     Preset("mnist1d_cnn_mlp", "mnist1d", ("cnn", "mlp"), ("train.epochs=10",)),
-    Preset("sine_lstm", "sine", ("lstm",), ("train.epochs=15",)),
+    Preset("sine_lstm", "sine", ("lstm",), ("train.epochs=40",)),
     Preset("text_transformer", "text", ("transformer",), ("train.time_budget=45",)),
 )

@@ -38,20 +38,26 @@ def curve_labels() -> dict:
             "smoothed": t("plot.smoothed"), "val": t("plot.val"), "value": t("plot.value")}
 
 
-def curves(points: pd.DataFrame, kind: str, *, stacked: bool = False):
-    """Loss (raw faint, smoothed bold, validation dotted) beside (or above) the task's quality metric."""
+def curves(points: pd.DataFrame, kind: str, *, active: bool, stacked: bool = False):
+    """Loss (raw faint, smoothed bold, validation dotted) beside (or above) the task's quality metric.
+
+    Both charts share the step axis, so a point on one lines up with the other."""
     left, right = (st.container(), st.container()) if stacked else st.columns(2)
     height = 260 if stacked else 320
+    steps = [0, max(1, int(points["step"].max()))]
     with left.container(key="train_loss_chart"):
         st.markdown(f"**{t('results.loss_title')}**")
         fig = plots.loss_curve_figure(points, labels=curve_labels())
-        st.plotly_chart(fig.update_layout(height=height), config=CHART_CONFIG)
+        st.plotly_chart(fig.update_layout(height=height).update_xaxes(range=steps), config=CHART_CONFIG)
     metric, y_range = KIND_METRIC[kind]
     with right.container(key="train_metric_chart"):
         st.markdown(f"**{t('metric.' + metric)}**")
+        if not (points["name"] == metric).any():  # no check on the validation data yet (or ever)
+            st.caption(t("live.no_check" if active else "results.no_check"))
+            return
         labels = {**curve_labels(), "value": t("metric." + metric)}
         fig = plots.metric_curve_figure(points, metric, labels=labels, y_range=y_range)
-        st.plotly_chart(fig.update_layout(height=height), config=CHART_CONFIG)
+        st.plotly_chart(fig.update_layout(height=height).update_xaxes(range=steps), config=CHART_CONFIG)
 
 
 def boundary(snapshot: dict, config: RunConfig):
@@ -84,9 +90,9 @@ def live_view(store, run, config: RunConfig, points: pd.DataFrame):
             boundary(plane, config)
         if has_points:
             with right:
-                curves(points, kind, stacked=True)
+                curves(points, kind, active=run.active, stacked=True)
     elif has_points:
-        curves(points, kind)
+        curves(points, kind, active=run.active)
 
 
 def _fmt_metric(name: str, value: float) -> str:
@@ -106,8 +112,8 @@ def test_metrics(run, kind: str):
         cols[len(shown) + 1].metric(t("results.time"), duration((run.finished - run.started).total_seconds()))
 
 
-def diagnosis(points: pd.DataFrame, status: str):
-    for code in diagnose(points, status):
+def diagnosis(findings: list[str]):
+    for code in findings:
         st.warning(f"**{t(f'diagnosis.{code}.title')}** — {t(f'diagnosis.{code}.advice')}", icon=":material/lightbulb:")
 
 
@@ -154,12 +160,14 @@ def regression_details(run):
     series = run.details.get("series") or []
     if not series:
         return
+    labels = task_views.series_labels()
     st.markdown(f"**{t('results.series_title')}**")
+    st.caption(f":blue[━ {labels['history']}] · :green[━ {labels['true']}] · :orange[┅ {labels['pred']}]")
     cols = st.columns(3)
     for col, s in zip(cols, series[:3]):
         fig = plots.series_figure(np.asarray(s["input"])[-24:], true_future=s["true"], predicted_future=s["pred"],
-                                  labels=task_views.series_labels(), height=260)
-        col.plotly_chart(fig, config=CHART_CONFIG)
+                                  labels=labels, height=240)
+        col.plotly_chart(fig.update_layout(showlegend=False), config=CHART_CONFIG)
 
 
 def lm_details(run):
@@ -193,11 +201,12 @@ def results(run, config: RunConfig, points: pd.DataFrame):
             st.caption(run.message)
         return
     st.subheader(t("results.title"))
-    if run.status != "completed":
+    findings = diagnose(points, run.status)
+    if run.status != "completed" and run.status not in findings:  # a diverged run: the diagnosis says it better
         st.info(t(f"outcome.{run.status}"))
+    diagnosis(findings)
     if run.metrics:
         test_metrics(run, kind)
-    diagnosis(points, run.status)
     summary_shown = False
     if kind == "classification":
         summary_shown = classification_details(run, config)
