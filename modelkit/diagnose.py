@@ -31,15 +31,20 @@ def is_diverged(loss: np.ndarray) -> bool:
     return end > 3 * start + 1e-9
 
 
-def is_overfitting(val_loss: np.ndarray, train_loss: np.ndarray, *, rise: float = 0.10) -> bool:
-    """Validation loss climbed well above its best while the training loss kept falling."""
+def is_overfitting(val_loss: np.ndarray, train_loss: np.ndarray, *, rise: float = 0.10,
+                   share: float = 0.05) -> bool:
+    """Validation loss climbed well above its best while the training loss kept falling.
+
+    Well above: by `rise` of the best value, and by `share` of all the ground it had gained, so that
+    a loss wobbling near zero (0.029 -> 0.038 after falling from 2.0) is not called overfitting.
+    """
     if len(val_loss) < 4 or not np.all(np.isfinite(val_loss)):
         return False
     best_at = int(np.argmin(val_loss))
     if best_at > len(val_loss) - 3:  # best is recent: still improving
         return False
     best, last = val_loss[best_at], val_loss[-1]
-    if last < best * (1 + rise) + 1e-9:
+    if last < best * (1 + rise) + 1e-9 or last - best < share * (val_loss[0] - best):
         return False
     if len(train_loss) < 4:
         return True

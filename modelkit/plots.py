@@ -192,15 +192,16 @@ def digits_figure(images, titles=(), *, columns: int = 8, title_colors=(), heigh
     n, h, w = images.shape
     rows = int(np.ceil(n / columns))
     gap = 2
-    canvas = np.full((rows * (h + gap), columns * (w + gap)), np.nan)
+    row_gap = max(gap, h // 2) if len(titles) else gap  # room for the next row's captions
+    canvas = np.full((rows * (h + row_gap), columns * (w + gap)), np.nan)
     for i, img in enumerate(images):
         r, c = divmod(i, columns)
-        canvas[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = img
+        canvas[r * (h + row_gap):r * (h + row_gap) + h, c * (w + gap):c * (w + gap) + w] = img
     fig = go.Figure(go.Heatmap(z=canvas, colorscale="Greys", showscale=False, hoverinfo="skip"))
     for i, text in enumerate(titles):
         r, c = divmod(i, columns)
         color = title_colors[i] if i < len(title_colors) else "#495057"
-        fig.add_annotation(x=c * (w + gap) + (w - 1) / 2, y=r * (h + gap) - 0.6, text=str(text),
+        fig.add_annotation(x=c * (w + gap) + (w - 1) / 2, y=r * (h + row_gap) - 0.6, text=str(text),
                            showarrow=False, yanchor="bottom", font=dict(size=11, color=color))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")

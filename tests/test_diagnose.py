@@ -36,6 +36,12 @@ def test_rising_validation_with_falling_training_is_overfitting():
     assert diagnose(frame(loss, val)) == ["overfitting"]
 
 
+def test_a_validation_loss_wobbling_near_zero_is_not_overfitting():
+    loss = np.linspace(2.0, 0.001, 300)
+    val = [2.04, 0.5, 0.1, 0.05, 0.029, 0.034, 0.036, 0.035, 0.037, 0.038]  # +30 %, but 0.5 % of the fall
+    assert diagnose(frame(loss, val)) == []
+
+
 def test_a_flat_loss_is_stalled():
     rng = np.random.default_rng(0)
     loss = 2.30 + 0.01 * rng.standard_normal(200)

@@ -141,19 +141,28 @@ def classification_details(run, config: RunConfig) -> bool:
                     for c in ("precision", "recall", "f1")})
             model_summary(config)
     if data.spec.input_kind == "image" and details.get("examples"):
-        examples = details["examples"]
-        for title, group in ((t("results.wrong_title"), [e for e in examples if e["true"] != e["pred"]]),
-                             (t("results.right_title"), [e for e in examples if e["true"] == e["pred"]])):
-            if not group:
-                continue
-            st.markdown(f"**{title}**")
-            group = group[:16]
-            images = data.x_test[[e["index"] for e in group]]
-            titles = [t("results.pred_true", pred=task_views.class_label(data.spec, e["pred"]),
-                        true=task_views.class_label(data.spec, e["true"])) for e in group]
-            colors = ["#C92A2A" if e["true"] != e["pred"] else "#2B8A3E" for e in group]
-            st.plotly_chart(plots.digits_figure(images, titles, columns=8, title_colors=colors), config=CHART_CONFIG)
+        examples_grids(data, details["examples"])
     return "confusion_matrix" in details
+
+
+def examples_grids(data, examples: list[dict]):
+    """Test images the model got wrong (what it said, and the truth) beside ones it got right."""
+    label = lambda c: task_views.class_label(data.spec, c)  # noqa: E731
+    wrong = [e for e in examples if e["true"] != e["pred"]][:12]
+    right = [e for e in examples if e["true"] == e["pred"]][:16]
+    for col, name, group, color in zip(st.columns(2, gap="large"), ("wrong", "right"), (wrong, right),
+                                       ("#C92A2A", "#2B8A3E")):
+        if not group:
+            continue
+        with col:
+            st.markdown(f"**{t(f'results.{name}_title')}**")
+            st.caption(t(f"results.{name}_caption"))
+            titles = [t("results.pred_true", pred=label(e["pred"]), true=label(e["true"])) if group is wrong
+                      else label(e["pred"]) for e in group]
+            images = data.x_test[[e["index"] for e in group]]
+            fig = plots.digits_figure(images, titles, columns=6 if group is wrong else 8,  # wider captions
+                                      title_colors=[color] * len(group))
+            st.plotly_chart(fig, config=CHART_CONFIG)
 
 
 def regression_details(run):
