@@ -65,21 +65,23 @@ MODEL_DEFAULTS: dict[str, dict[str, dict]] = {
     "rnn": {"image": {"hidden_size": 64}, "mnist1d": {"hidden_size": 128, "patch": 2},
             "sine": {"hidden_size": 32}, "tokens": {"hidden_size": 128, "embed_dim": 32}},
     # sequences: overlapping patches (5 values, every 3) instead of one token per value
-    "transformer": {"digits": {"d_model": 64, "patch": 2, "heads": 4, "layers": 2, "ff_width": 128},
+    "transformer": {"digits": {"d_model": 64, "patch": 4, "stride": 2, "heads": 4, "layers": 2, "ff_width": 128},
                     "mnist1d": {"d_model": 64, "patch": 5, "stride": 3, "heads": 4, "layers": 2, "ff_width": 128},
-                    "sine": {"d_model": 32, "patch": 4, "heads": 4, "layers": 2, "ff_width": 64},
+                    "sine": {"d_model": 32, "patch": 4, "heads": 4, "layers": 2, "ff_width": 64, "pooling": "cls"},
                     "tokens": {"d_model": 64, "heads": 4, "layers": 2, "ff_width": 256}},
 }
 
 # Training settings that suit an architecture better than the task's own defaults (same lookup).
 TRAIN_DEFAULTS: dict[str, dict[str, dict]] = {
-    "linear": {"mnist1d": {"lr": 0.01, "schedule": "cosine"}},
-    "mlp": {"mnist1d": {"schedule": "cosine"}},
-    "cnn": {"mnist1d": {"epochs": 30, "schedule": "cosine"}},
+    "linear": {"mnist1d": {"lr": 0.01, "schedule": "cosine"}, "sine": {"epochs": 60}},
+    "mlp": {"mnist1d": {"schedule": "cosine"}, "sine": {"epochs": 60}},
+    "cnn": {"mnist1d": {"epochs": 30, "schedule": "cosine"}, "sine": {"epochs": 60}},
     "rnn": {"*": {"grad_clip": 1.0},  # recurrent gradients can spike; clipping keeps a high lr safe
-            "mnist1d": {"lr": 0.01, "schedule": "cosine"}},
+            "mnist1d": {"lr": 0.01, "schedule": "cosine"}, "sine": {"epochs": 60, "lr": 0.01},
+            "tokens": {"lr": 0.01}},
     "transformer": {"*": {"schedule": "warmup_cosine"},  # attention is unstable at full lr on step one
-                    "mnist1d": {"lr": 0.003, "batch_size": 128, "epochs": 30}},
+                    "mnist1d": {"lr": 0.003, "batch_size": 128, "epochs": 30}, "sine": {"epochs": 60},
+                    "tokens": {"lr": 0.01, "grad_clip": 1.0}},
 }
 
 
