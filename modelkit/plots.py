@@ -289,9 +289,10 @@ def runs_curve_figure(runs: Mapping[str, pd.DataFrame], metric: str, *, colors: 
         few = len(xs) <= 60
         fig.add_scatter(x=xs, y=smooth, mode="lines+markers" if few else "lines", name=run, legendgroup=run,
                         line=dict(color=color, width=2.5), marker=dict(size=5), hovertemplate=hover)
-    for run, (value, text) in (references or {}).items():
+    ordered = sorted((references or {}).items(), key=lambda item: item[1][0])
+    for i, (run, (value, text)) in enumerate(ordered):   # labels alternate sides, so close lines stay legible
         fig.add_hline(y=value, line=dict(color=colors.get(run, "#868E96"), width=1.5, dash="dash"),
-                      annotation_text=text, annotation_position="bottom right",
+                      annotation_text=text, annotation_position="bottom right" if i % 2 else "bottom left",
                       annotation_font=dict(size=11, color=colors.get(run, "#868E96")))
     if log_y:
         fig.update_yaxes(type="log")

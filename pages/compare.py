@@ -103,6 +103,8 @@ def launch(configs: list[RunConfig]):
     owner = (st.session_state.get("participant") or "").strip() or "web"
     runner = get_runner()
     st.session_state[RUNS_KEY] = [runner.submit(c, owner=owner) for c in configs]
+    # a time race reads best against seconds, an epoch race against epochs
+    st.session_state["compare_x"] = "seconds" if configs[0].train.epochs is None else "epoch"
 
 
 def start_comparison():

@@ -92,12 +92,10 @@ def confirm_delete(runs):
     st.markdown("\n".join(f"- `{r.id}` · {t(f'arch.{r.arch}.title')} · {t(f'task.{r.task}.title')}" for r in runs))
     st.caption(t("runs.delete_warning"))
     left, right = st.columns(2)
-    if left.button(t("runs.delete_confirm", n=len(runs)), key="runs_delete_confirm", type="primary",
-                   icon=":material/delete:", width="stretch"):
-        delete_runs([r.id for r in runs])
-        st.rerun()
-    if right.button(t("runs.cancel"), key="runs_delete_cancel", width="stretch"):
-        st.rerun()
+    left.button(t("runs.delete_confirm", n=len(runs)), key="runs_delete_confirm", type="primary",
+                icon=":material/delete:", width="stretch", on_click=delete_runs, args=([r.id for r in runs],))
+    if right.button(t("runs.cancel"), key="runs_delete_cancel", width="stretch") or "runs_deleted" in st.session_state:
+        st.rerun()   # a click inside a dialog reruns only the dialog: redraw the page, which closes it
 
 
 def actions(selected: list, table):

@@ -1,0 +1,236 @@
+"""The Compare and Runs pages, headless (streamlit.testing.v1.AppTest), on runs trained by a real runner."""
+import time
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from modelkit import compare
+from modelkit.config import make_config
+from modelkit.runner import Runner
+from modelkit.store import Store
+
+TIMEOUT = 120
+
+
+@pytest.fixture(scope="module")
+def trained_home(tmp_path_factory):
+    """A store with three finished moons runs (two MLPs, one linear) and one digits run, trained by a runner."""
+    home = tmp_path_factory.mktemp("home")
+    store = Store(home=home)
+    runner = Runner(store, workers=1)
+    try:
+        configs = [make_config("moons", "mlp", ["train.epochs=2"]), make_config("moons", "linear", ["train.epochs=2"]),
+                   make_config("moons", "mlp", ["train.epochs=3", "model.hidden=[8]"]),
+                   make_config("digits", "linear", ["train.epochs=1"])]
+        ids = [runner.submit(c, owner=owner) for c, owner in zip(configs, ("Ada", "Ada", "cli", "Lin"))]
+        deadline = time.monotonic() + 180
+        while any(store.get_run(i).active for i in ids):
+            assert time.monotonic() < deadline, "the runs did not finish"
+            time.sleep(0.2)
+    finally:
+        runner.shutdown()
+    assert all(store.get_run(i).status == "completed" for i in ids)
+    return home, ids
+
+
+@pytest.fixture
+def home(trained_home, monkeypatch):
+    path, ids = trained_home
+    monkeypatch.setenv("MODELKIT_HOME", str(path))
+    monkeypatch.setenv("MODELKIT_WORKERS", "1")
+    st.cache_resource.clear()
+    yield ids
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def fresh(monkeypatch):
+    """An empty store of its own (conftest's MODELKIT_HOME) and a one-worker runner."""
+    monkeypatch.setenv("MODELKIT_WORKERS", "1")
+    st.cache_resource.clear()
+    yield Store()
+    st.cache_resource.clear()
+
+
+def page(name, lang="en", **query) -> AppTest:
+    at = AppTest.from_file(f"../pages/{name}.py", default_timeout=TIMEOUT)
+    at.session_state["lang"] = lang
+    at.session_state["participant"] = "Ada"
+    for k, v in query.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+# --- Compare ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang, title", [("en", "Compare architectures"), ("zh", "比较网络结构")])
+def test_compare_defaults_render_in_both_languages(fresh, lang, title):
+    at = page("compare", lang)
+    assert not at.exception
+    assert at.title[0].value == title
+    assert at.selectbox(key="compare_task").value == "digits"
+    assert at.multiselect(key="compare_archs").value == ["linear", "mlp", "cnn"]
+    assert at.button(key="compare_start").disabled is False
+
+
+def test_one_architecture_is_not_a_comparison(fresh):
+    at = page("compare")
+    at.multiselect(key="compare_archs").set_value(["cnn"]).run()
+    assert at.button(key="compare_start").disabled
+    assert "at least two" in " ".join(c.value for c in at.caption)
+
+
+def test_changing_the_task_offers_only_fitting_architectures(fresh):
+    at = page("compare")
+    at.selectbox(key="compare_task").set_value("moons").run()
+    assert not at.exception
+    assert at.multiselect(key="compare_archs").options == ["Linear (baseline)", "MLP (deep network)"]
+    assert at.multiselect(key="compare_archs").value == ["linear", "mlp"]
+
+
+def test_start_queues_every_architecture_with_the_same_budget_and_seed_and_its_own_sizes(fresh):
+    at = page("compare")
+    at.selectbox(key="compare_task").set_value("moons").run()
+    at.number_input(key="compare_time_budget").set_value(3).run()
+    at.number_input(key="compare_seed").set_value(7).run()
+    at.text_input(key="compare_mlp_model_hidden").set_value("12, 6").run()
+    at.button(key="compare_start").click().run()
+    assert not at.exception
+    runs = [fresh.get_run(i) for i in at.session_state["compare_runs"]]
+    assert [r.arch for r in runs] == ["linear", "mlp"]
+    assert {(r.config["train"]["time_budget"], r.config["train"]["epochs"], r.config["train"]["seed"]) for r in runs} \
+        == {(3.0, None, 7)}
+    assert runs[1].config["model"]["hidden"] == [12, 6] and runs[0].owner == "Ada"
+    assert at.query_params["runs"] in (",".join(r.id for r in runs), [",".join(r.id for r in runs)])
+
+
+def test_the_paper_race_queues_five_mnist1d_runs_with_one_time_budget(fresh):
+    at = page("compare")
+    at.button(key="compare_paper_race").click().run()
+    assert not at.exception
+    runs = [fresh.get_run(i) for i in at.session_state["compare_runs"]]
+    assert [r.arch for r in runs] == list(compare.PAPER_RACE_ARCHS)
+    assert {r.task for r in runs} == {"mnist1d"}
+    assert {r.config["train"]["time_budget"] for r in runs} == {compare.PAPER_RACE_SECONDS}
+    assert at.selectbox(key="compare_task").value == "mnist1d"
+    for run_id in at.session_state["compare_runs"]:
+        fresh.request_stop(run_id)   # leave nothing for the runner to train
+
+
+def test_finished_runs_from_the_url_show_a_leaderboard_with_a_winner(home):
+    ids = home[:3]
+    at = page("compare", runs=",".join(ids))
+    assert not at.exception
+    assert at.selectbox(key="compare_task").value == "moons"
+    table = at.dataframe[0].value
+    assert table["run_id"].tolist() == ids
+    assert table["status"].tolist() == ["completed"] * 3
+    assert table["run"].tolist() == ["MLP (deep network) #1", "Linear (baseline)", "MLP (deep network) #2"]
+    assert (table["winner"] == "★").sum() == 1
+    assert len(at.get("plotly_chart")) >= 3 + 3   # three curve charts, one confusion matrix per run
+    assert any("wins with" in s.value for s in at.success)
+
+
+def test_runs_from_the_history_can_be_added(home):
+    at = page("compare", runs=home[0])
+    at.multiselect(key="compare_add").set_value([home[1]]).run()
+    at.button(key="compare_add_button").click().run()
+    assert at.session_state["compare_runs"] == [home[0], home[1]]
+    assert home[3] not in at.multiselect(key="compare_add").options   # a digits run does not join a moons race
+
+
+# --- Runs ---------------------------------------------------------------------------
+
+def test_runs_table_lists_every_run_with_its_metrics(home):
+    at = page("runs")
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert sorted(table["id"]) == sorted(home)
+    assert set(table["owner"]) == {"Ada", "cli", "Lin"}
+    assert table["test_accuracy"].notna().all()
+    assert at.button(key="runs_compare").disabled and at.button(key="runs_delete").disabled
+
+
+def test_runs_filters_narrow_the_table(home):
+    at = page("runs")
+    at.multiselect(key="runs_task").set_value(["digits"]).run()
+    assert at.dataframe[0].value["id"].tolist() == [home[3]]
+    at.multiselect(key="runs_task").set_value([]).run()
+    at.multiselect(key="runs_arch").set_value(["mlp"]).run()
+    assert sorted(at.dataframe[0].value["id"]) == sorted([home[0], home[2]])
+
+
+def test_the_runs_page_says_when_there_are_none_in_chinese(fresh):
+    at = page("runs", "zh")
+    assert not at.exception
+    assert "还没有运行" in at.info[0].value
+
+
+def select(at, rows):
+    """Tick table rows as a reader would (AppTest has no click for dataframe selections)."""
+    at.session_state["runs_table"] = {"selection": {"rows": rows, "columns": [], "cells": []}}
+    return at.run()
+
+
+def test_selecting_one_run_opens_it_with_its_settings_and_results(home):
+    at = page("runs")
+    row = at.dataframe[0].value["id"].tolist().index(home[0])
+    select(at, [row])
+    assert not at.exception
+    assert any(home[0] in m.value for m in at.markdown)
+    assert at.json[0].value and '"hidden"' in at.json[0].value
+    assert at.button(key="runs_rerun").disabled is False and at.button(key="runs_compare").disabled
+
+
+def app_at(name) -> AppTest:
+    """The whole app (entry point and navigation) showing pages/<name>.py: what st.switch_page needs."""
+    at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.query_params["lang"] = "en"
+    at.run()
+    return at.switch_page(f"pages/{name}.py").run()
+
+
+def test_compare_opens_the_selected_runs_on_the_compare_page(home):
+    at = app_at("runs")
+    ids = at.dataframe[0].value["id"].tolist()
+    select(at, [ids.index(home[0]), ids.index(home[1])])
+    at.button(key="runs_compare").click().run()
+    assert not at.exception
+    assert sorted(at.session_state["compare_runs"]) == sorted(home[:2])
+    assert at.title[0].value == "Compare architectures"
+    assert at.selectbox(key="compare_task").value == "moons"
+
+
+def test_runs_of_two_tasks_cannot_be_compared(home):
+    at = page("runs")
+    ids = at.dataframe[0].value["id"].tolist()
+    select(at, [ids.index(home[0]), ids.index(home[3])])
+    assert at.button(key="runs_compare").disabled
+    assert any("one task" in c.value for c in at.caption)
+
+
+def test_run_again_fills_the_train_form_with_the_runs_settings(home):
+    at = app_at("runs")
+    select(at, [at.dataframe[0].value["id"].tolist().index(home[2])])
+    at.button(key="runs_rerun").click().run()
+    assert not at.exception
+    assert at.session_state["train_task"] == "moons" and at.session_state["train_arch"] == "mlp"
+    assert at.session_state["train_model_hidden"] == "8" and at.session_state["train_epochs"] == 3
+    assert at.title[0].value == "Train a model"
+
+
+def test_delete_asks_first_then_removes_the_selected_runs(fresh):
+    config = make_config("moons", "linear", ["train.epochs=1"])
+    ids = [fresh.create_run(config, owner="cli") for _ in range(3)]
+    for run_id in ids:
+        fresh.request_stop(run_id)   # queued -> stopped: finished, so it may be deleted
+    at = page("runs")
+    rows = at.dataframe[0].value["id"].tolist()
+    select(at, [rows.index(ids[0]), rows.index(ids[1])])
+    at.button(key="runs_delete").click().run()
+    assert len(fresh.list_runs()) == 3                       # nothing gone before the confirmation
+    at.button(key="runs_delete_confirm").click().run()
+    assert not at.exception
+    assert [r.id for r in fresh.list_runs()] == [ids[2]]
+    assert any("Deleted 2" in s.value for s in at.success)
