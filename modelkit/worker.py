@@ -31,44 +31,79 @@ def _finite(value):
 
 
 class Recorder:
-    """A training callback that buffers points and writes them a few times a second."""
+    """A training callback that buffers points; a writer thread stores them a few times a second.
+
+    The training thread only appends to a list: the database work (a few ms of
+    CPU per transaction) happens beside it, so recording costs the loop almost
+    nothing. The last points are written before on_fit_end returns.
+    """
 
     def __init__(self, store: Store, run_id: str, flush_every: float = FLUSH_EVERY_S):
         self.store, self.run_id, self.flush_every = store, run_id, flush_every
         self.buffer: list[tuple] = []
         self.progress: dict = {}
         self.boundary = None
-        self.last_flush = 0.0   # so the first step is written at once
         self.max_steps = self.time_budget = None
+        self.lock = threading.Lock()          # guards buffer, progress and boundary between the two threads
+        self.wake, self.done = threading.Event(), threading.Event()
+        self.error: BaseException | None = None
+        self.writer = None
 
     def on_fit_begin(self, params=None, device=None, max_steps=None, config=None, **info):
         self.max_steps, self.time_budget = max_steps, getattr(config, "time_budget", None)
         self.store.mark_started(self.run_id, device, params)
         self.progress = {"step": 0, "max_steps": max_steps, "time_budget": self.time_budget, "seconds": 0.0}
         self.flush()
+        self.writer = threading.Thread(target=self._write_forever, name=f"recorder-{self.run_id}", daemon=True)
+        self.writer.start()
 
     def on_step(self, step, epoch, seconds, loss, lr, samples_per_s, **info):
-        self.buffer += [(step, epoch, seconds, "loss", _finite(loss)), (step, epoch, seconds, "lr", lr),
-                        (step, epoch, seconds, "samples_per_s", samples_per_s)]
-        self.progress = {"step": step, "max_steps": self.max_steps, "time_budget": self.time_budget,
-                         "epoch": epoch, "seconds": seconds, "loss": _finite(loss), "samples_per_s": samples_per_s}
-        if time.monotonic() - self.last_flush >= self.flush_every:
-            self.flush()
+        loss = _finite(loss)
+        with self.lock:
+            self.buffer += [(step, epoch, seconds, "loss", loss), (step, epoch, seconds, "lr", lr),
+                            (step, epoch, seconds, "samples_per_s", samples_per_s)]
+            self.progress = {"step": step, "max_steps": self.max_steps, "time_budget": self.time_budget,
+                             "epoch": epoch, "seconds": seconds, "loss": loss, "samples_per_s": samples_per_s}
+        if step == 1:
+            self.wake.set()   # the first point goes out at once: the page shows life within a second
 
     def on_eval(self, step, epoch, seconds, metrics, boundary=None, **info):
-        self.buffer += [(step, epoch, seconds, name, _finite(value)) for name, value in metrics.items()
-                        if isinstance(value, (int, float))]
-        if boundary is not None:
-            self.boundary = boundary
+        with self.lock:
+            self.buffer += [(step, epoch, seconds, name, _finite(value)) for name, value in metrics.items()
+                            if isinstance(value, (int, float))]
+            if boundary is not None:
+                self.boundary = boundary
 
     def on_fit_end(self, **info):
+        self.close()
+
+    def close(self):
+        """Stop the writer and write what is left, in this thread."""
+        self.done.set()
+        self.wake.set()
+        if self.writer is not None:
+            self.writer.join()
+            self.writer = None
         self.flush()
 
     def flush(self):
-        points, self.buffer = self.buffer, []
-        boundary, self.boundary = self.boundary, None
-        self.store.record(self.run_id, points, progress=self.progress, boundary=boundary)
-        self.last_flush = time.monotonic()
+        with self.lock:
+            points, self.buffer = self.buffer, []
+            boundary, self.boundary = self.boundary, None
+            progress = self.progress
+        if points or boundary is not None or progress:
+            self.store.record(self.run_id, points, progress=progress, boundary=boundary)
+
+    def _write_forever(self):
+        while not self.done.is_set():
+            self.wake.wait(self.flush_every)
+            self.wake.clear()
+            if self.done.is_set():
+                return
+            try:
+                self.flush()
+            except Exception as error:   # a busy database: the points stay for the next try
+                self.error = error
 
 
 class StopWatcher:
@@ -155,7 +190,7 @@ def execute_run(store: Store, run_id: str, callbacks=(), threads: int | None = N
 
 def _flush_quietly(recorder: Recorder):
     try:
-        recorder.flush()
+        recorder.close()
     except Exception:
         pass
 
