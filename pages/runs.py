@@ -82,8 +82,9 @@ def delete_runs(run_ids: list[str]):
             store.delete_run(run_id)
         except StoreError:
             kept.append(run_id)
+    # The table keeps its ticks by row position (Streamlit cannot clear a keyed table's selection), so the
+    # rows that move up into the ticked places stay selected, as the reader sees them ticked.
     st.session_state["runs_deleted"] = (len(run_ids) - len(kept), len(kept))
-    st.session_state.pop("runs_table", None)   # the selection pointed at rows that are gone
 
 
 @st.dialog(t("runs.delete_header"), width="medium")
