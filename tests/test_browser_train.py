@@ -1,15 +1,18 @@
 """The real thing: `streamlit run app.py` driven by headless Chromium through Playwright.
 
 Choose digits and the CNN, train, see the loss chart redraw with new points,
-stop, see `stopped`, then switch to Chinese. Screenshots go to
-$MODELKIT_SCREENSHOTS when it is set.
+stop, see `stopped`, then switch to Chinese; reload mid-run and find the run
+again; switch the language and see the chosen options relabelled. Screenshots
+go to $MODELKIT_SCREENSHOTS when it is set.
 """
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -118,3 +121,44 @@ def test_train_digits_with_a_cnn_watch_it_learn_stop_it_and_read_it_in_chinese(p
     assert pg.get_by_text("网络结构").first.is_visible()
     assert "lang=zh" in pg.url
     shot(pg, "train_stopped_zh")
+
+
+def run_in_url(pg) -> str:
+    return parse_qs(urlparse(pg.url).query).get("run", [""])[0]
+
+
+def test_reloading_the_page_mid_run_finds_the_same_run_still_training(page):
+    pg = page
+    epochs = pg.locator(".st-key-train_epochs input")
+    epochs.fill("3000")  # far longer than the test: it is still training after the reload
+    epochs.press("Enter")
+    pg.wait_for_timeout(1500)
+    pg.locator(".st-key-train_start button").click()
+    pg.wait_for_function("() => (document.querySelector('.st-key-train_status') || {}).innerText?.includes('running')")
+    run_id = run_in_url(pg)
+    assert run_id
+
+    pg.reload()
+    pg.locator(".st-key-train_status").wait_for()
+    assert run_id in pg.locator("body").inner_text()  # the run's header names it
+    assert "running" in status_text(pg)
+    assert run_in_url(pg) == run_id
+    # the form comes back from the URL
+    pg.wait_for_function("() => document.querySelector('.st-key-train_epochs input')?.value === '3000'")
+    shot(pg, "train_reloaded_mid_run")
+
+    pg.locator(".st-key-train_stop button >> visible=true").first.click()
+    pg.wait_for_function("() => (document.querySelector('.st-key-train_status') || {}).innerText?.includes('stopped')")
+
+
+def test_switching_the_language_relabels_the_chosen_task_and_architecture(page):
+    pg = page
+    zh = json.loads((ROOT / "assets" / "i18n" / "zh.json").read_text(encoding="utf-8"))
+    choose(pg, "train_task", "Spiral")
+    choose(pg, "lang", "简体中文")
+    pg.get_by_role("heading", name=zh["train.title"]).wait_for()
+    pg.wait_for_function(f"() => document.querySelector('.st-key-train_task input').value === {zh['task.spiral.title']!r}")
+    assert pg.locator(".st-key-train_arch input").input_value() == zh["arch.mlp.title"]
+    pg.locator(".st-key-train_task [role=combobox]").click()
+    assert pg.get_by_role("option", name=zh["task.moons.title"], exact=True).is_visible()
+    shot(pg, "train_task_select_zh")
