@@ -8,7 +8,7 @@ nothing must be drawn (it would also slow every worker's start by seconds).
 import streamlit as st
 
 from modelkit.ui.i18n import LANGUAGES, init_language, redraw_choice_labels, t
-from modelkit.ui.resources import device_name
+from modelkit.ui.resources import device_name, get_runner, get_store
 
 
 def sidebar():
@@ -38,7 +38,14 @@ def main():
                           st.Page("pages/runs.py", title=t("nav.runs"), icon=":material/history:",
                                   url_path="runs")])
     sidebar()
+    resume_queued_runs()
     page.run()
+
+
+def resume_queued_runs():
+    """Runs left queued by a previous server start training as soon as anyone opens the app."""
+    if get_store().list_runs(status="queued", limit=1):
+        get_runner()
 
 
 if __name__ != "__mp_main__":

@@ -18,14 +18,13 @@ import time
 
 import torch
 
+from modelkit.compare import PAPER_ACCURACY, PAPER_RACE_ARCHS as RACE_ARCHS
 from modelkit.config import make_config
 from modelkit.runner import Runner, cpu_cores
 from modelkit.store import Store
 
 OVERHEAD_CASES = [("mnist1d", "mlp"), ("mnist1d", "cnn"), ("mnist1d", "gru"), ("mnist1d", "transformer"),
                   ("digits", "cnn")]
-RACE_ARCHS = ["linear", "mlp", "cnn", "gru", "transformer"]
-PAPER_ACCURACY = {"linear": 0.32, "mlp": 0.68, "cnn": 0.94, "gru": 0.91}   # MNIST-1D paper, table 1
 TERMINAL = ("completed", "stopped", "diverged", "failed", "interrupted")
 
 

@@ -36,7 +36,7 @@ from multiprocessing.connection import wait
 from typing import Protocol
 
 from modelkit.store import INTERRUPTED_MESSAGE, Store
-from modelkit.worker import worker_main
+from modelkit import worker
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +206,8 @@ class LocalExecutor:
 
     def _start_worker(self):
         ours, theirs = self.context.Pipe()
-        process = self.context.Process(target=worker_main, name="modelkit-worker", daemon=True,
+        # Looked up at each start: a dev server's file watcher may have reloaded modelkit.worker.
+        process = self.context.Process(target=worker.worker_main, name="modelkit-worker", daemon=True,
                                        args=(theirs, self.store.url, str(self.store.home), self.threads))
         process.start()
         theirs.close()
