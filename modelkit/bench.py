@@ -11,10 +11,12 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 import torch
 
@@ -23,8 +25,9 @@ from modelkit.config import make_config
 from modelkit.runner import Runner, cpu_cores
 from modelkit.store import Store
 
-OVERHEAD_CASES = [("mnist1d", "mlp"), ("mnist1d", "cnn"), ("mnist1d", "gru"), ("mnist1d", "transformer"),
-                  ("digits", "cnn")]
+# (task, arch, epochs per measurement): about two seconds of training each on two CPU cores.
+OVERHEAD_CASES = [("mnist1d", "mlp", 20), ("mnist1d", "cnn", 8), ("mnist1d", "gru", 5), ("mnist1d", "transformer", 5),
+                  ("digits", "cnn", 30)]
 TERMINAL = ("completed", "stopped", "diverged", "failed", "interrupted")
 
 
@@ -34,13 +37,20 @@ def case_name(task: str, arch: str) -> str:
 
 # --- 1. trainer overhead ------------------------------------------------------------
 
-def bare_loop_samples_per_s(config, device: str, threads: int) -> float:
-    """The same training as `config` in the fewest lines of plain PyTorch; samples/s of its loop."""
+def _bare_process_init(threads: int):
+    """The bare loop's process gets the thread settings a runner worker gets."""
+    torch.set_num_threads(threads)
+    torch.set_num_interop_threads(1)
+
+
+def bare_loop_samples_per_s(config_dict: dict, device: str) -> float:
+    """The same training as the config in the fewest lines of plain PyTorch; samples/s of its loop."""
     from modelkit import models, tasks
+    from modelkit.config import RunConfig
     from modelkit.evaluate import loss_fn
     from modelkit.train import make_optimizer
 
-    torch.set_num_threads(threads)
+    config = RunConfig.from_dict(config_dict)
     data = tasks.load(config.task)
     torch.manual_seed(config.train.seed)
     model = models.build(config.model, data.spec).to(device).train()
@@ -74,10 +84,17 @@ def wait_for(store: Store, run_id: str, timeout: float = 900.0):
     raise TimeoutError(f"run {run_id} did not finish within {timeout:.0f} s")
 
 
-def measure_overhead(runner: Runner, device: str, threads: int, epochs: int, rounds: int, log) -> dict:
+def measure_overhead(runner: Runner, device: str, threads: int, scale: float, rounds: int, log) -> dict:
+    """modelkit in a runner worker against the bare loop in a process of its own with the same threads."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context, initializer=_bare_process_init, initargs=(threads,)) as bare_pool:
+        return _overhead_cases(runner, bare_pool, device, scale, rounds, log)
+
+
+def _overhead_cases(runner: Runner, bare_pool, device: str, scale: float, rounds: int, log) -> dict:
     out = {}
-    for task, arch in OVERHEAD_CASES:
-        config = make_config(task, arch, [f"train.epochs={epochs}", "train.time_budget=null",
+    for task, arch, epochs in OVERHEAD_CASES:
+        config = make_config(task, arch, [f"train.epochs={max(1, round(epochs * scale))}", "train.time_budget=null",
                                           f'train.device="{device}"', "train.schedule=\"constant\""])
         ours, bare = [], []
         for _ in range(rounds):   # A B A B: the machine's drift hits both alike
@@ -85,11 +102,14 @@ def measure_overhead(runner: Runner, device: str, threads: int, epochs: int, rou
             if run.status != "completed":
                 raise RuntimeError(f"bench run {arch} on {task} ended {run.status}: {run.message}")
             ours.append(run.metrics["samples_per_s"])
-            bare.append(bare_loop_samples_per_s(config, device, threads))
+            bare.append(bare_pool.submit(bare_loop_samples_per_s, config.to_dict(), device).result())
         name = case_name(task, arch)
+        log(f"    rounds {case_name(task, arch)}: modelkit {[round(v) for v in ours]} bare {[round(v) for v in bare]}")
+        # The ratio is the median of each round's own ratio: a pair ran back to back, on the same machine state.
         out[name] = {"modelkit_samples_per_s": statistics.median(ours),
-                     "bare_samples_per_s": statistics.median(bare)}
-        out[name]["ratio"] = out[name]["modelkit_samples_per_s"] / out[name]["bare_samples_per_s"]
+                     "bare_samples_per_s": statistics.median(bare),
+                     "ratio": statistics.median(a / b for a, b in zip(ours, bare)),
+                     "rounds": rounds}
         log(f"  overhead {name:<14} modelkit {out[name]['modelkit_samples_per_s']:>9,.0f}/s   "
             f"bare {out[name]['bare_samples_per_s']:>9,.0f}/s   ratio {out[name]['ratio']:.3f}")
     return out
@@ -102,6 +122,8 @@ def first_point_seconds(runner: Runner, config) -> float:
     start = time.perf_counter()
     run_id = runner.submit(config, owner="bench")
     while runner.store.points(run_id, names=["loss"]).empty:
+        if runner.store.get_run(run_id).status in TERMINAL:
+            raise RuntimeError(f"the first-point run ended without a point: {runner.store.get_run(run_id).message}")
         time.sleep(0.005)
     seconds = time.perf_counter() - start
     wait_for(runner.store, run_id)
@@ -114,7 +136,7 @@ def measure_first_point(runner: Runner, device: str, log) -> dict:
     warm = statistics.median(first_point_seconds(runner, config) for _ in range(5))
     # Cold: a store of its own, so that the warm worker above cannot take the run.
     with tempfile.TemporaryDirectory(prefix="modelkit-bench-cold-") as home:
-        cold_runner = Runner(Store(home=home), workers=1)   # spawn, import torch, warm up, then train
+        cold_runner = Runner(Store(home=home), workers=runner.executor.size)   # start processes, import torch...
         try:
             cold = first_point_seconds(cold_runner, config)
         finally:
@@ -126,20 +148,22 @@ def measure_first_point(runner: Runner, device: str, log) -> dict:
 # --- 3. the MNIST-1D race ----------------------------------------------------------------
 
 def measure_race(runner: Runner, device: str, budget: float, seeds: int, log) -> dict:
+    """Every architecture and seed queued at once: the pool trains them as it trains a Compare race."""
+    submitted = {(arch, seed): runner.submit(make_config("mnist1d", arch, [
+        f"train.time_budget={budget}", "train.epochs=null", f"train.seed={seed}", f'train.device="{device}"']),
+        owner="bench") for arch in RACE_ARCHS for seed in range(seeds)}
     out = {}
     for arch in RACE_ARCHS:
-        accs = []
-        for seed in range(seeds):
-            config = make_config("mnist1d", arch, [f"train.time_budget={budget}", "train.epochs=null",
-                                                   f"train.seed={seed}", f'train.device="{device}"'])
-            run = wait_for(runner.store, runner.submit(config, owner="bench"))
-            accs.append(run.metrics.get("test_accuracy", float("nan")))
+        runs = [wait_for(runner.store, submitted[arch, seed], timeout=budget * len(submitted) + 600)
+                for seed in range(seeds)]
+        accs = [r.metrics.get("test_accuracy", float("nan")) for r in runs]
         out[arch] = {"accuracy_mean": statistics.fmean(accs),
                      "accuracy_std": statistics.pstdev(accs) if len(accs) > 1 else 0.0,
+                     "steps_mean": statistics.fmean(r.metrics.get("steps", 0) for r in runs),
                      "runs": len(accs), "paper": PAPER_ACCURACY.get(arch)}
         paper = f"paper {PAPER_ACCURACY[arch]:.2f}" if arch in PAPER_ACCURACY else "paper  -  "
         log(f"  race {arch:<12} accuracy {out[arch]['accuracy_mean']:.3f} ± {out[arch]['accuracy_std']:.3f}"
-            f"   {paper}   ({len(accs)} x {budget:g} s)")
+            f"   {paper}   ({len(accs)} x {budget:g} s, {out[arch]['steps_mean']:,.0f} steps)")
     return out
 
 
@@ -148,18 +172,19 @@ def bench(device: str = "auto", quick: bool = False, log=print) -> dict:
     from modelkit.train import resolve_device
 
     device = resolve_device(device).type
-    threads = cpu_cores()
-    rounds, epochs = (2, 1) if quick else (3, 5)
+    rounds, scale = (2, 0.2) if quick else (7, 1.0)
     budget, seeds = (5.0, 1) if quick else (60.0, 3)
     with tempfile.TemporaryDirectory(prefix="modelkit-bench-") as home:
         store = Store(home=home)
-        runner = Runner(store, workers=1)   # one worker with every core: the same threads as the bare loop
+        runner = Runner(store)   # the dashboard's own pool: MODELKIT_WORKERS, default one per core
+        threads = runner.executor.threads   # each worker's share of the cores; the bare loop gets the same
         try:
             runner.wait_ready(120)
-            log(f"modelkit bench on {device}, {threads} CPU threads{' (quick)' if quick else ''}")
-            result = {"machine": {"device": device, "threads": threads, "torch": torch.__version__,
-                                  "quick": quick},
-                      "overhead": measure_overhead(runner, device, threads, epochs, rounds, log),
+            log(f"modelkit bench on {device}: {runner.executor.size} workers x {threads} threads, "
+                f"{cpu_cores()} cores{' (quick)' if quick else ''}")
+            result = {"machine": {"device": device, "cores": cpu_cores(), "workers": runner.executor.size,
+                                  "threads_per_run": threads, "torch": torch.__version__, "quick": quick},
+                      "overhead": measure_overhead(runner, device, threads, scale, rounds, log),
                       "first_point": measure_first_point(runner, device, log),
                       "race": measure_race(runner, device, budget, seeds, log)}
         finally:

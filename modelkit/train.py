@@ -118,7 +118,7 @@ def fit(model, data: TaskData, cfg: TrainConfig, callbacks=(), should_stop=None)
          max_steps=max_steps, spec=spec, config=cfg)
 
     start = time.perf_counter()
-    eval_seconds, step, first_loss = 0.0, 0, None
+    eval_seconds, step, seen, first_loss = 0.0, 0, 0, None
     best_val, best_state, stale = math.inf, None, 0
     status, message = "completed", ""
     done = False
@@ -140,11 +140,12 @@ def fit(model, data: TaskData, cfg: TrainConfig, callbacks=(), should_stop=None)
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             optimizer.step()
             step += 1
+            seen += len(idx)
             value = loss.item()
             first_loss = value if first_loss is None else first_loss
             seconds = time.perf_counter() - start
             emit("on_step", step=step, epoch=step / steps_per_epoch, seconds=seconds, loss=value, lr=lr,
-                 samples_per_s=step * batch / max(seconds - eval_seconds, 1e-9))
+                 samples_per_s=seen / max(seconds - eval_seconds, 1e-9))
             reason = _diverged(value, first_loss, step, cfg.lr)
             if reason:
                 status, message, done = "diverged", reason, True
@@ -176,7 +177,7 @@ def fit(model, data: TaskData, cfg: TrainConfig, callbacks=(), should_stop=None)
     seconds = time.perf_counter() - start
     result = FitResult(status, message, seconds=seconds, steps=step, epochs=step / steps_per_epoch,
                        params=params, device=str(device),
-                       samples_per_s=step * batch / max(seconds - eval_seconds, 1e-9))
+                       samples_per_s=seen / max(seconds - eval_seconds, 1e-9))
     if status != "diverged":
         if best_state is not None:
             model.load_state_dict(best_state)

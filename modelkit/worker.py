@@ -17,11 +17,12 @@ import signal
 import threading
 import time
 import traceback
+from collections import deque
 
 from modelkit.config import ConfigError, RunConfig
 from modelkit.store import Store
 
-FLUSH_EVERY_S = 0.25   # how often a run's buffered points are written
+FLUSH_EVERY_S = 0.5    # how often a run's buffered points are written (the pages poll each second)
 POLL_STOP_S = 0.2      # how often a running run reads its stop flag
 HEARTBEAT_S = 5.0      # how often a running run says it is alive, even inside a long step
 
@@ -33,18 +34,20 @@ def _finite(value):
 class Recorder:
     """A training callback that buffers points; a writer thread stores them a few times a second.
 
-    The training thread only appends to a list: the database work (a few ms of
-    CPU per transaction) happens beside it, so recording costs the loop almost
-    nothing. The last points are written before on_fit_end returns.
+    The training thread only appends one tuple per step to a deque (thread-safe
+    without a lock): the database work (a few ms of CPU per transaction) happens
+    beside it, so recording costs the loop almost nothing. The first step is
+    written at once, the last ones before on_fit_end returns.
     """
 
     def __init__(self, store: Store, run_id: str, flush_every: float = FLUSH_EVERY_S):
         self.store, self.run_id, self.flush_every = store, run_id, flush_every
-        self.buffer: list[tuple] = []
-        self.progress: dict = {}
+        self.steps: deque = deque()    # (step, epoch, seconds, loss, lr, samples_per_s)
+        self.evals: deque = deque()    # (step, epoch, seconds, name, value)
+        self.pending: list[tuple] = []   # points a failed write left for the next one
+        self.last_step = None
         self.boundary = None
         self.max_steps = self.time_budget = None
-        self.lock = threading.Lock()          # guards buffer, progress and boundary between the two threads
         self.wake, self.done = threading.Event(), threading.Event()
         self.error: BaseException | None = None
         self.writer = None
@@ -52,27 +55,21 @@ class Recorder:
     def on_fit_begin(self, params=None, device=None, max_steps=None, config=None, **info):
         self.max_steps, self.time_budget = max_steps, getattr(config, "time_budget", None)
         self.store.mark_started(self.run_id, device, params)
-        self.progress = {"step": 0, "max_steps": max_steps, "time_budget": self.time_budget, "seconds": 0.0}
         self.flush()
         self.writer = threading.Thread(target=self._write_forever, name=f"recorder-{self.run_id}", daemon=True)
         self.writer.start()
 
     def on_step(self, step, epoch, seconds, loss, lr, samples_per_s, **info):
-        loss = _finite(loss)
-        with self.lock:
-            self.buffer += [(step, epoch, seconds, "loss", loss), (step, epoch, seconds, "lr", lr),
-                            (step, epoch, seconds, "samples_per_s", samples_per_s)]
-            self.progress = {"step": step, "max_steps": self.max_steps, "time_budget": self.time_budget,
-                             "epoch": epoch, "seconds": seconds, "loss": loss, "samples_per_s": samples_per_s}
+        self.last_step = (step, epoch, seconds, loss, lr, samples_per_s)
+        self.steps.append(self.last_step)
         if step == 1:
             self.wake.set()   # the first point goes out at once: the page shows life within a second
 
     def on_eval(self, step, epoch, seconds, metrics, boundary=None, **info):
-        with self.lock:
-            self.buffer += [(step, epoch, seconds, name, _finite(value)) for name, value in metrics.items()
-                            if isinstance(value, (int, float))]
-            if boundary is not None:
-                self.boundary = boundary
+        self.evals.extend((step, epoch, seconds, name, _finite(value)) for name, value in metrics.items()
+                          if isinstance(value, (int, float)))
+        if boundary is not None:
+            self.boundary = boundary
 
     def on_fit_end(self, **info):
         self.close()
@@ -86,13 +83,29 @@ class Recorder:
             self.writer = None
         self.flush()
 
+    def progress(self) -> dict:
+        snapshot = {"step": 0, "max_steps": self.max_steps, "time_budget": self.time_budget, "seconds": 0.0}
+        if self.last_step is not None:
+            step, epoch, seconds, loss, _, samples_per_s = self.last_step
+            snapshot.update(step=step, epoch=epoch, seconds=seconds, loss=_finite(loss),
+                            samples_per_s=samples_per_s)
+        return snapshot
+
     def flush(self):
-        with self.lock:
-            points, self.buffer = self.buffer, []
-            boundary, self.boundary = self.boundary, None
-            progress = self.progress
-        if points or boundary is not None or progress:
-            self.store.record(self.run_id, points, progress=progress, boundary=boundary)
+        points, self.pending = self.pending, []
+        for _ in range(len(self.steps)):
+            step, epoch, seconds, loss, lr, samples_per_s = self.steps.popleft()
+            points += [(step, epoch, seconds, "loss", _finite(loss)), (step, epoch, seconds, "lr", lr),
+                       (step, epoch, seconds, "samples_per_s", samples_per_s)]
+        for _ in range(len(self.evals)):
+            points.append(self.evals.popleft())
+        boundary, self.boundary = self.boundary, None
+        try:
+            self.store.record(self.run_id, points, progress=self.progress(), boundary=boundary)
+        except Exception:
+            self.pending = points + self.pending   # written with the next flush
+            self.boundary = self.boundary or boundary
+            raise
 
     def _write_forever(self):
         while not self.done.is_set():

@@ -18,7 +18,7 @@ def test_quick_bench_prints_its_table_and_one_json_object():
                           capture_output=True, text=True, timeout=880, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr[-2000:]
     figures = json.loads(done.stdout)
-    for task, arch in OVERHEAD_CASES:
+    for task, arch, _ in OVERHEAD_CASES:
         row = figures["overhead"][case_name(task, arch)]
         assert row["bare_samples_per_s"] > 0 and row["modelkit_samples_per_s"] > 0
         assert row["ratio"] == pytest.approx(row["modelkit_samples_per_s"] / row["bare_samples_per_s"])
