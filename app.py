@@ -31,11 +31,11 @@ def sidebar():
 def main():
     st.set_page_config(page_title="modelkit", page_icon=":material/neurology:", layout="wide")
     init_language()
-    page = st.navigation([st.Page("pages/train.py", title=t("nav.train"), icon=":material/model_training:",
+    page = st.navigation([st.Page("app_pages/train.py", title=t("nav.train"), icon=":material/model_training:",
                                   url_path="train", default=True),
-                          st.Page("pages/compare.py", title=t("nav.compare"), icon=":material/compare_arrows:",
+                          st.Page("app_pages/compare.py", title=t("nav.compare"), icon=":material/compare_arrows:",
                                   url_path="compare"),
-                          st.Page("pages/runs.py", title=t("nav.runs"), icon=":material/history:",
+                          st.Page("app_pages/runs.py", title=t("nav.runs"), icon=":material/history:",
                                   url_path="runs")])
     sidebar()
     resume_queued_runs()

@@ -33,7 +33,7 @@ def app(lang=None, **query) -> AppTest:
 
 def page(lang="en", participant="", **query) -> AppTest:
     """The Train page alone, with the session state the entry point would have set."""
-    at = AppTest.from_file("../pages/train.py", default_timeout=TIMEOUT)
+    at = AppTest.from_file("../app_pages/train.py", default_timeout=TIMEOUT)
     at.session_state["lang"] = lang
     at.session_state["participant"] = participant
     for k, v in query.items():

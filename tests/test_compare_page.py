@@ -54,7 +54,7 @@ def fresh(monkeypatch):
 
 
 def page(name, lang="en", **query) -> AppTest:
-    at = AppTest.from_file(f"../pages/{name}.py", default_timeout=TIMEOUT)
+    at = AppTest.from_file(f"../app_pages/{name}.py", default_timeout=TIMEOUT)
     at.session_state["lang"] = lang
     at.session_state["participant"] = "Ada"
     for k, v in query.items():
@@ -184,11 +184,11 @@ def test_selecting_one_run_opens_it_with_its_settings_and_results(home):
 
 
 def app_at(name) -> AppTest:
-    """The whole app (entry point and navigation) showing pages/<name>.py: what st.switch_page needs."""
+    """The whole app (entry point and navigation) showing app_pages/<name>.py: what st.switch_page needs."""
     at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
     at.query_params["lang"] = "en"
     at.run()
-    return at.switch_page(f"pages/{name}.py").run()
+    return at.switch_page(f"app_pages/{name}.py").run()
 
 
 def test_compare_opens_the_selected_runs_on_the_compare_page(home):

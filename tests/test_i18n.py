@@ -50,7 +50,7 @@ def required_keys():
 def literal_keys():
     """Keys written out in the UI code: t("...") calls with a plain string."""
     found = set()
-    for path in [ROOT / "app.py", *ROOT.glob("pages/*.py"), *ROOT.glob("modelkit/ui/*.py")]:
+    for path in [ROOT / "app.py", *ROOT.glob("app_pages/*.py"), *ROOT.glob("modelkit/ui/*.py")]:
         found |= set(re.findall(r"\bt\(\s*\"([a-z_.0-9]+)\"\s*[,)]", path.read_text(encoding="utf-8")))
     return found
 

@@ -64,7 +64,7 @@ def shown_table(table):
 
 def open_in_compare(run_ids: list[str]):
     st.session_state["compare_runs"] = list(run_ids)
-    st.switch_page("pages/compare.py", query_params={"runs": ",".join(run_ids)})
+    st.switch_page("app_pages/compare.py", query_params={"runs": ",".join(run_ids)})
 
 
 def rerun_in_train(run):
@@ -72,7 +72,7 @@ def rerun_in_train(run):
     config = RunConfig.from_dict(run.config)
     forms.fill(config, "train")
     st.session_state.pop("train_run", None)
-    st.switch_page("pages/train.py", query_params=config_to_query(config))
+    st.switch_page("app_pages/train.py", query_params=config_to_query(config))
 
 
 def delete_runs(run_ids: list[str]):
