@@ -210,7 +210,7 @@ def _sine(cfg: TaskConfig) -> TaskData:
     """Windows of noisy sine waves with random frequency and phase; predict the next `horizon` values."""
     g = torch.Generator().manual_seed(cfg.seed)
     n, length = cfg.n_samples, cfg.seq_len + cfg.horizon
-    freq = 0.05 + 0.25 * torch.rand(n, 1, generator=g)
+    freq = 0.02 + 0.10 * torch.rand(n, 1, generator=g)   # periods of 8 to 50 steps: waves, not zig-zags
     phase = 2 * torch.pi * torch.rand(n, 1, generator=g)
     amp = 0.5 + torch.rand(n, 1, generator=g)
     t = torch.arange(length, dtype=torch.float32)
@@ -273,6 +273,6 @@ def default_train_dict(task: str, arch: str) -> dict:
     elif info.input_kind == "vector":
         base.update(epochs=60, lr=0.01)
     elif info.name == "text":
-        base.update(epochs=None, time_budget=60.0, eval_every=100, schedule="constant")
+        base.update(epochs=None, time_budget=60.0, eval_every=50, schedule="constant")
     base.update(default_train_overrides(arch, task))
     return base

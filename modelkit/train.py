@@ -117,6 +117,17 @@ def fit(model, data: TaskData, cfg: TrainConfig, callbacks=(), should_stop=None)
     emit("on_fit_begin", params=params, device=str(device), steps_per_epoch=steps_per_epoch,
          max_steps=max_steps, spec=spec, config=cfg)
 
+    def validate(step: int) -> dict:
+        """Validation metrics (and the 2-D boundary) out through on_eval; its time is not training time."""
+        nonlocal eval_seconds
+        t0 = time.perf_counter()
+        val, _, _ = evaluate.evaluate(model, data.x_val, data.y_val, spec, loss_of, device, "val")
+        boundary = evaluate.decision_boundary(model, data, device)
+        eval_seconds += time.perf_counter() - t0
+        emit("on_eval", step=step, epoch=step / steps_per_epoch, seconds=time.perf_counter() - start,
+             metrics=val, boundary=boundary)
+        return val
+
     start = time.perf_counter()
     eval_seconds, step, seen, first_loss = 0.0, 0, 0, None
     best_val, best_state, stale = math.inf, None, 0
@@ -151,11 +162,7 @@ def fit(model, data: TaskData, cfg: TrainConfig, callbacks=(), should_stop=None)
                 status, message, done = "diverged", reason, True
                 break
             if step % eval_every == 0:
-                t0 = time.perf_counter()
-                val, _, _ = evaluate.evaluate(model, data.x_val, data.y_val, spec, loss_of, device, "val")
-                eval_seconds += time.perf_counter() - t0
-                emit("on_eval", step=step, epoch=step / steps_per_epoch, seconds=time.perf_counter() - start,
-                     metrics=val, boundary=evaluate.decision_boundary(model, data, device))
+                val = validate(step)
                 if val["val_loss"] < best_val:
                     best_val, stale = val["val_loss"], 0
                     if cfg.early_stopping:
@@ -174,6 +181,8 @@ def fit(model, data: TaskData, cfg: TrainConfig, callbacks=(), should_stop=None)
                 done = True
                 break
 
+    if status != "diverged" and step % eval_every:
+        best_val = min(best_val, validate(step)["val_loss"])   # the curves end where training ended
     seconds = time.perf_counter() - start
     result = FitResult(status, message, seconds=seconds, steps=step, epochs=step / steps_per_epoch,
                        params=params, device=str(device),
