@@ -21,8 +21,8 @@ def test_quick_bench_prints_its_table_and_one_json_object():
     for task, arch, _ in OVERHEAD_CASES:
         row = figures["overhead"][case_name(task, arch)]
         assert row["bare_samples_per_s"] > 0 and row["modelkit_samples_per_s"] > 0
-        assert row["ratio"] == pytest.approx(row["modelkit_samples_per_s"] / row["bare_samples_per_s"])
-        assert f"overhead {case_name(task, arch)}" in done.stderr
+        assert row["ratio"] > 0 and row["rounds"] == 2   # the median of the paired per-round ratios
+        assert f"overhead {case_name(task, arch)}" in done.stderr and f"ratio {row['ratio']:.3f}" in done.stderr
     assert figures["first_point"]["warm_s"] > 0 and figures["first_point"]["cold_s"] > 0
     for arch in RACE_ARCHS:
         assert 0.0 <= figures["race"][arch]["accuracy_mean"] <= 1.0

@@ -1,4 +1,5 @@
 """The runner: real worker processes training real (tiny) runs into a real SQLite store."""
+import contextlib
 import os
 import signal
 import subprocess
@@ -169,7 +170,8 @@ def test_a_worker_that_ignores_a_stop_is_killed_and_its_run_marked_stopped(ready
         run = finished(store, run_id, timeout=5)
     finally:
         if wait_for(lambda: worker in {w["pid"] for w in ready.workers()}, 0.1):
-            os.kill(worker, signal.SIGCONT)
+            with contextlib.suppress(ProcessLookupError):   # killed between the check and here: as it should
+                os.kill(worker, signal.SIGCONT)
     assert run.status == "stopped" and "did not respond" in run.message
     assert not store.points(run_id).empty
     assert wait_for(lambda: worker not in {w["pid"] for w in ready.workers()}, 5)
