@@ -44,8 +44,10 @@ def main():
 
 def resume_queued_runs():
     """Runs left queued by a previous server start training as soon as anyone opens the app."""
-    if get_store().list_runs(status="queued", limit=1):
-        get_runner()
+    if "queued_runs_checked" not in st.session_state:   # once a session, not on every rerun
+        st.session_state["queued_runs_checked"] = True
+        if get_store().list_runs(status="queued", limit=1):
+            get_runner()
 
 
 if __name__ != "__mp_main__":
