@@ -12,6 +12,7 @@ Targets by `TaskSpec.kind`:
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import torch
@@ -80,18 +81,22 @@ def task_info(name: str) -> TaskInfo:
 
 # --- building the data --------------------------------------------------------
 
-_CACHE: dict[str, TaskData] = {}
+_CACHE: dict[str, TaskData] = {}   # shared, never mutated by its readers
+_CACHE_LOCK = threading.Lock()
 
 
 def load(cfg: TaskConfig) -> TaskData:
     """The task's tensors and spec; deterministic for a config, cached in-process."""
     task_info(cfg.name)
     key = repr(cfg)
-    if key not in _CACHE:
-        _CACHE[key] = _BUILDERS[cfg.name](cfg)
-        if len(_CACHE) > 16:  # keep memory bounded in a long-lived worker
-            _CACHE.pop(next(iter(_CACHE)))
-    return _CACHE[key]
+    data = _CACHE.get(key)
+    if data is None:
+        data = _BUILDERS[cfg.name](cfg)   # two threads may build the same data once each: harmless
+        with _CACHE_LOCK:                 # the dashboard's sessions share this cache
+            _CACHE[key] = data
+            while len(_CACHE) > 16:       # keep memory bounded in a long-lived process
+                _CACHE.pop(next(iter(_CACHE)))
+    return data
 
 
 def _split(cfg: TaskConfig, spec: TaskSpec, x, y, test=None, extra=None) -> TaskData:

@@ -10,7 +10,7 @@ import html
 import pandas as pd
 import streamlit as st
 
-from modelkit import compare, plots
+from modelkit import compare, plots, tasks
 from modelkit.config import RunConfig
 from modelkit.ui import data as task_views
 from modelkit.ui.i18n import bound, t
@@ -181,7 +181,7 @@ def panel(store, run_ids):
     tl = bound()
     labels = compare.run_labels(runs, lambda a: tl(f"arch.{a}.title"))
     colors = compare.run_colors([r.id for r in runs])
-    kind = task_views.load(RunConfig.from_dict(runs[0].config).task).spec.kind
+    kind = tasks.load(RunConfig.from_dict(runs[0].config).task).spec.kind
     status_strip(store, runs, labels, colors)
     x, smoothing, log_y = chart_controls()
     charts(runs, points, labels, colors, kind, x, smoothing, log_y)

@@ -1,4 +1,4 @@
-"""Cached task data, parameter counts and task previews for the pages."""
+"""Parameter counts, layer summaries and task previews for the pages (tasks.load caches the data)."""
 from __future__ import annotations
 
 import streamlit as st
@@ -8,25 +8,10 @@ from modelkit.config import RunConfig, TaskConfig
 from modelkit.ui.i18n import t
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def task_data(task_json: str) -> tasks.TaskData:
-    """The task's tensors for a TaskConfig given as JSON (shared by every session, never mutated)."""
-    import json
-
-    return tasks.load(TaskConfig(**json.loads(task_json)))
-
-
-def load(task_cfg: TaskConfig) -> tasks.TaskData:
-    import dataclasses
-    import json
-
-    return task_data(json.dumps(dataclasses.asdict(task_cfg), sort_keys=True))
-
-
 @st.cache_data(show_spinner=False, max_entries=128)
 def _param_count(config_json: str) -> int:
     config = RunConfig.from_json(config_json)
-    return models.count_params(models.build(config.model, load(config.task).spec))
+    return models.count_params(models.build(config.model, tasks.load(config.task).spec))
 
 
 def param_count(config: RunConfig) -> int:
@@ -36,7 +21,7 @@ def param_count(config: RunConfig) -> int:
 @st.cache_data(show_spinner=False, max_entries=32)
 def _summary(config_json: str) -> list[dict]:
     config = RunConfig.from_json(config_json)
-    spec = load(config.task).spec
+    spec = tasks.load(config.task).spec
     return models.summary(models.build(config.model, spec), spec)
 
 
@@ -54,7 +39,7 @@ def decode(spec, ids) -> str:
 
 def show_preview(task_cfg: TaskConfig):
     """A glimpse of the task's data: points, digits, signals, a series or a text snippet."""
-    data = load(task_cfg)
+    data = tasks.load(task_cfg)
     spec, x, y = data.spec, data.x_train, data.y_train
     axis = {"x": t("plot.feature", n=1), "y": t("plot.feature", n=2)}
     if spec.input_kind == "vector":

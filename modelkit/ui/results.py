@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from modelkit import plots
+from modelkit import plots, tasks
 from modelkit.config import RunConfig
 from modelkit.diagnose import diagnose
 from modelkit.ui import data as task_views
@@ -62,7 +62,7 @@ def curves(points: pd.DataFrame, kind: str, *, active: bool, stacked: bool = Fal
 
 def boundary(snapshot: dict, config: RunConfig):
     """The decision boundary (2-D tasks), with the training points on top."""
-    data = task_views.load(config.task)
+    data = tasks.load(config.task)
     fig = plots.decision_boundary_figure(
         snapshot, data.x_train, data.y_train, data.spec.class_names, height=520,
         labels={"x": t("plot.feature", n=1), "y": t("plot.feature", n=2), "value": t("plot.class1_prob")})
@@ -79,7 +79,7 @@ def live_view(store, run, config: RunConfig, points: pd.DataFrame):
         if run.active:
             fraction, text = progress_text(snapshot.get("progress") or {}, config.train.time_budget)
             st.progress(fraction, text=text)
-    kind = task_views.load(config.task).spec.kind
+    kind = tasks.load(config.task).spec.kind
     has_points = points is not None and len(points) > 0
     if not has_points and run.active:
         st.caption(t("live.waiting"))
@@ -121,7 +121,7 @@ def classification_details(run, config: RunConfig) -> bool:
     """Confusion matrix, per-class scores (with the model summary under them) and, for images, the
     mistakes and right answers. True when the model summary was shown."""
     details = run.details
-    data = task_views.load(config.task)
+    data = tasks.load(config.task)
     if "confusion_matrix" in details:
         left, right = st.columns([1.2, 1])
         with left:
@@ -203,7 +203,7 @@ def model_summary(config: RunConfig):
 
 def results(run, config: RunConfig, points: pd.DataFrame):
     """Everything a finished run has to show: test numbers, diagnosis, details per kind, model summary."""
-    kind = task_views.load(config.task).spec.kind
+    kind = tasks.load(config.task).spec.kind
     if run.status in ("failed", "interrupted"):
         st.error(t(f"outcome.{run.status}"))
         if run.message:
