@@ -10,8 +10,9 @@ import json
 import sys
 import time
 
-from modelkit.config import ConfigError
+from modelkit.fields import ConfigError
 from modelkit.store import STATUSES
+from modelkit.text import translate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("tasks", help="list the tasks").set_defaults(func=cmd_tasks)
     sub.add_parser("archs", help="list the architectures and the tasks they fit").set_defaults(func=cmd_archs)
     sub.add_parser("doctor", help="versions, devices and threads").set_defaults(func=cmd_doctor)
+    settings = sub.add_parser("settings", help="every setting with its default, allowed values and meaning")
+    settings.add_argument("--arch", default="mlp", help="whose model settings to list (default mlp)")
+    settings.add_argument("--section", choices=("task", "model", "train"), help="only this section")
+    settings.set_defaults(func=cmd_settings)
 
     bench = sub.add_parser("bench", help="trainer overhead vs bare PyTorch, time to first point, MNIST-1D race")
     bench.add_argument("--json", action="store_true", help="print one JSON object of the figures at the end")
@@ -68,13 +73,18 @@ def config_from_args(args):
             with open(args.config, encoding="utf-8") as f:
                 base = json.load(f)
         except (OSError, json.JSONDecodeError) as e:
-            raise ConfigError("--config", f"cannot read {args.config}: {e}") from None
+            raise ConfigError("--config", "config_file", detail=str(e)[:200]) from None
+        except (UnicodeDecodeError, ValueError, RecursionError):   # binary, or not JSON at all
+            raise ConfigError("--config", "config_file", detail="not a UTF-8 JSON file") from None
         if not isinstance(base, dict):
-            raise ConfigError("--config", "the file must hold a JSON object")
+            raise ConfigError("--config", "not_object")
+    for section in ("task", "model", "train"):
+        if not isinstance(base.get(section) or {}, dict):
+            raise ConfigError(section, "not_mapping")
     task = args.task or (base.get("task") or {}).get("name")
     arch = args.arch or (base.get("model") or {}).get("arch")
     if not task or not arch:
-        raise ConfigError("--task" if not task else "--arch", "is required (or give --config with it)")
+        raise ConfigError("--task" if not task else "--arch", "required")
     sets = list(args.set)
     if args.epochs is not None:
         sets.append(f"train.epochs={args.epochs}")
@@ -199,7 +209,7 @@ def headline(run) -> str:
 def find_run(store, run_id):
     run = store.get_run(run_id)
     if run is None:
-        raise ConfigError("run", f"no run {run_id!r}; see python -m modelkit runs")
+        raise ConfigError("run", "no_run", run=repr(run_id)[:60])
     return run
 
 
@@ -257,18 +267,46 @@ def cmd_tasks(args) -> int:
     from modelkit.tasks import TASKS
 
     for info in TASKS.values():
-        print(f"{info.name:<14} {info.kind:<15} {info.description}  [archs: {', '.join(archs_for(info.name))}]")
+        print(f"{info.name:<14} {info.kind:<15} {translate('en', f'task.{info.name}.desc')}  "
+              f"[archs: {', '.join(archs_for(info.name))}]")
     return 0
 
 
 def cmd_archs(args) -> int:
-    from modelkit.models import ARCH_DESCRIPTIONS, archs_for
+    from modelkit.models import ARCHS, archs_for
     from modelkit.tasks import TASKS
 
-    for arch, text in ARCH_DESCRIPTIONS.items():
+    for arch in ARCHS:
         fits = [t for t in TASKS if arch in archs_for(t)]
-        print(f"{arch:<12} {text}  [tasks: {', '.join(fits)}]")
+        print(f"{arch:<12} {translate('en', f'arch.{arch}.desc')}  [tasks: {', '.join(fits)}]")
     return 0
+
+
+def cmd_settings(args) -> int:
+    """Every setting of a section with its default, allowed values and help: the pages' words, in English."""
+    from modelkit import models
+    from modelkit.fields import TaskConfig, TrainConfig, describe
+
+    sections = {"task": TaskConfig, "train": TrainConfig, "model": models.model_config_class(args.arch)}
+    family = models.family_name(args.arch)
+    for section, cls in sections.items():
+        if args.section and section != args.section:
+            continue
+        print(f"[{section}]" + (f" ({args.arch})" if section == "model" else ""))
+        for name, meta in describe(cls).items():
+            help_key = f"help.model.{family}.{name}" if section == "model" and name != "arch" else f"help.{section}.{name}"
+            print(f"  {section}.{name} = {json.dumps(meta['default'])}  {_allowed(meta)}")
+            print(f"      {translate('en', help_key)}")
+    return 0
+
+
+def _allowed(meta: dict) -> str:
+    if meta.get("choices"):
+        return "(" + " | ".join(map(str, meta["choices"])) + ")"
+    low, high = meta.get("low"), meta.get("high")
+    if low is None and high is None:
+        return f"({meta['type']})"
+    return f"({meta['type']}, {'>' if meta.get('low_open') else '>='} {low:g}" + (f", <= {high:g})" if high is not None else ")")
 
 
 def cmd_bench(args) -> int:

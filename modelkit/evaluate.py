@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from modelkit import metrics
+from modelkit.fields import ConfigError
 from modelkit.tasks import TaskData, TaskSpec
 
 EVAL_BATCH = 2048
@@ -19,16 +20,13 @@ def loss_fn(name: str, spec: TaskSpec):
         name = "mse" if spec.kind == "regression" else "cross_entropy"
     if name == "cross_entropy":
         if spec.kind == "regression":
-            from modelkit.config import ConfigError
-            raise ConfigError("train.loss", "cross_entropy needs classes; for predicting numbers use mse or mae")
+            raise ConfigError("train.loss", "loss_regression", choices="mse, mae")
         return lambda out, y: F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))
     if spec.kind == "lm":
-        from modelkit.config import ConfigError
-        raise ConfigError("train.loss", f"{name} does not fit a language model; use cross_entropy")
+        raise ConfigError("train.loss", "loss_lm", choices="cross_entropy")
     if spec.kind == "classification":
         if name == "mae":
-            from modelkit.config import ConfigError
-            raise ConfigError("train.loss", "mae is for predicting numbers; for classes use cross_entropy or mse")
+            raise ConfigError("train.loss", "loss_classification", choices="cross_entropy, mse")
         # MSE between predicted probabilities and one-hot targets: the classic contrast to cross-entropy.
         return lambda out, y: F.mse_loss(out.softmax(-1), F.one_hot(y, out.shape[-1]).to(out.dtype))
     return F.l1_loss if name == "mae" else F.mse_loss

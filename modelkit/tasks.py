@@ -12,12 +12,14 @@ Targets by `TaskSpec.kind`:
 """
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
+from typing import Callable
 
 import torch
 
-from modelkit.config import TaskConfig
+from modelkit.fields import ConfigError, TaskConfig
 
 
 @dataclass(frozen=True)
@@ -45,37 +47,36 @@ class TaskData:
 
 @dataclass(frozen=True)
 class TaskInfo:
-    """What is known of a task before its data is built: enough for forms and pairing checks."""
+    """What is known of a task before its data is built: enough for forms, pairing checks and polling.
+
+    Its words are in the translation files: task.<name>.title and task.<name>.desc."""
     name: str
-    kind: str
-    input_kind: str
-    description: str
+    kind: str                 # classification | regression | lm
+    input_kind: str           # vector | image | sequence | tokens
+    build: Callable[[TaskConfig], "TaskData"]
     params: tuple = ()        # TaskConfig fields this task uses, for the forms
+    check: Callable[[TaskConfig], None] | None = None   # refusals known before the data is built
 
 
-TASKS: dict[str, TaskInfo] = {
-    t.name: t for t in [
-        TaskInfo("moons", "classification", "vector", "Two interleaving half circles of points.", ("n_samples", "noise")),
-        TaskInfo("circles", "classification", "vector", "A ring of points around a central cluster.", ("n_samples", "noise")),
-        TaskInfo("spiral", "classification", "vector", "Two spirals wound around each other: hard for straight lines.", ("n_samples", "noise")),
-        TaskInfo("xor", "classification", "vector", "Four corners, opposite corners share a class (the XOR problem).", ("n_samples", "noise")),
-        TaskInfo("blobs", "classification", "vector", "Three round clouds of points.", ("n_samples", "noise")),
-        TaskInfo("iris", "classification", "vector", "150 iris flowers, 4 measurements each, 3 species.", ()),
-        TaskInfo("wine", "classification", "vector", "178 wines, 13 chemical measurements, 3 grape cultivars.", ()),
-        TaskInfo("breast_cancer", "classification", "vector", "569 tumour samples, 30 measurements, benign or malignant.", ()),
-        TaskInfo("digits", "classification", "image", "1,797 handwritten digits, 8x8 pixel images, 10 classes.", ()),
-        TaskInfo("mnist1d", "classification", "sequence", "MNIST-1D: 5,000 one-dimensional signals of length 40, 10 digit-like classes.", ()),
-        TaskInfo("sine", "regression", "sequence", "Noisy sine waves: forecast the next values from the past ones.", ("n_samples", "noise", "seq_len", "horizon")),
-        TaskInfo("text", "lm", "tokens", "Character-level language model: predict the next character of a text.", ("seq_len", "text")),
-    ]
-}
+TASKS: dict[str, TaskInfo] = {}   # the one list of tasks, in the order the pickers show them
+
+
+def register(info: TaskInfo) -> TaskInfo:
+    """Add a task: the CLI, the pages and the config check offer it from then on."""
+    TASKS[info.name] = info
+    return info
+
+
+def check(cfg: TaskConfig):
+    """Refuse what the task would refuse when building its data, without building it."""
+    info = task_info(cfg.name)
+    if info.check is not None:
+        info.check(cfg)
 
 
 def task_info(name: str) -> TaskInfo:
-    from modelkit.config import ConfigError
-
     if name not in TASKS:
-        raise ConfigError("task.name", f"unknown task {name!r}; choose one of: {', '.join(TASKS)}")
+        raise ConfigError("task.name", "unknown_task", choices=", ".join(TASKS), value=repr(name)[:40])
     return TASKS[name]
 
 
@@ -91,7 +92,7 @@ def load(cfg: TaskConfig) -> TaskData:
     key = repr(cfg)
     data = _CACHE.get(key)
     if data is None:
-        data = _BUILDERS[cfg.name](cfg)   # two threads may build the same data once each: harmless
+        data = TASKS[cfg.name].build(cfg)   # two threads may build the same data once each: harmless
         with _CACHE_LOCK:                 # the dashboard's sessions share this cache
             _CACHE[key] = data
             while len(_CACHE) > 16:       # keep memory bounded in a long-lived process
@@ -232,12 +233,20 @@ def default_text() -> str:
     return "\n\n".join(topics[k] for k in sorted(topics))
 
 
+def _text_min_length(cfg: TaskConfig) -> int:
+    """Characters the split needs: validation and test (each half its fraction) hold a whole window."""
+    return math.ceil(2 * (cfg.seq_len + 3) / min(cfg.val_fraction, cfg.test_fraction))
+
+
+def _check_text(cfg: TaskConfig):
+    if cfg.text and len(cfg.text) < _text_min_length(cfg):
+        raise ConfigError("task.text", "text_short", n=f"{_text_min_length(cfg):,}")
+
+
 def _text(cfg: TaskConfig) -> TaskData:
+    _check_text(cfg)
     text = cfg.text if cfg.text else default_text()
     vocab = "".join(sorted(set(text)))
-    if len(text) < 4 * (cfg.seq_len + 1):
-        from modelkit.config import ConfigError
-        raise ConfigError("task.text", f"the text is too short: give at least {4 * (cfg.seq_len + 1)} characters")
     ids = torch.tensor(_encode(text, vocab), dtype=torch.int64)
     # Contiguous pieces, test at the end and validation before it, so no training window overlaps them.
     n = len(ids)
@@ -262,22 +271,12 @@ def _windows(ids: torch.Tensor, seq_len: int, stride: int):
     return x, ids[starts[:, None] + offsets + 1]
 
 
-_BUILDERS = {**{n: _toy for n in ("moons", "circles", "spiral", "xor", "blobs")},
-             **{n: _tabular for n in ("iris", "wine", "breast_cancer")},
-             "digits": _digits, "mnist1d": _mnist1d, "sine": _sine, "text": _text}
-
-
-def default_train_dict(task: str, arch: str) -> dict:
-    """Training defaults for a task and architecture: the models' tuned overrides on top of the task's."""
-    from modelkit.models import default_train_overrides
-
-    info = task_info(task)
-    base = {"epochs": 20}
-    if info.name in ("iris", "wine", "breast_cancer"):
-        base.update(epochs=100, batch_size=32)
-    elif info.input_kind == "vector":
-        base.update(epochs=60, lr=0.01)
-    elif info.name == "text":
-        base.update(epochs=None, time_budget=60.0, eval_every=50, schedule="constant")
-    base.update(default_train_overrides(arch, task))
-    return base
+TOY_PARAMS = ("n_samples", "noise")
+for _name in ("moons", "circles", "spiral", "xor", "blobs"):
+    register(TaskInfo(_name, "classification", "vector", _toy, TOY_PARAMS))
+for _name in ("iris", "wine", "breast_cancer"):
+    register(TaskInfo(_name, "classification", "vector", _tabular))
+register(TaskInfo("digits", "classification", "image", _digits))
+register(TaskInfo("mnist1d", "classification", "sequence", _mnist1d))
+register(TaskInfo("sine", "regression", "sequence", _sine, ("n_samples", "noise", "seq_len", "horizon")))
+register(TaskInfo("text", "lm", "tokens", _text, ("seq_len", "text"), check=_check_text))

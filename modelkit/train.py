@@ -51,9 +51,9 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "mps" if has_mps else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("train.device", "no CUDA GPU is available on this machine; use auto or cpu")
+        raise ConfigError("train.device", "no_cuda")
     if name == "mps" and not has_mps:
-        raise ConfigError("train.device", "Apple MPS is not available on this machine; use auto or cpu")
+        raise ConfigError("train.device", "no_mps")
     return torch.device(name)
 
 

@@ -13,11 +13,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("args, words", [
-    (["--set", "train.lr=-1"], "train.lr: must be greater than 0"),
-    (["--set", "model.hidden=abc"], "model.hidden: expected a list"),
-    (["--set", "train.nosuch=1"], "train.nosuch: unknown setting"),
-    (["--task", "nosuch"], "task.name: unknown task 'nosuch'"),
-    (["--arch", "cnn"], "cnn does not fit moons; architectures that fit moons: linear, mlp"),
+    (["--set", "train.lr=-1"], "train.lr: Use a value above 0 and at most 10. (got -1.0)"),
+    (["--set", "model.hidden=abc"], "model.hidden: Use whole numbers"),
+    (["--set", "train.nosuch=1"], "train.nosuch: There is no such setting here"),
+    (["--task", "nosuch"], "task.name: There is no such task; choose one of: moons, circles"),
+    (["--arch", "cnn"], "model.arch: This architecture does not fit this task; architectures that fit: linear, mlp"),
+    (["--set", "train.momentum=NaN"], "train.momentum: Enter an ordinary number"),
+    (["--set", "task.seed=2e53"], "task.seed: Use a value from 0 to 4294967295"),
 ])
 def test_refused_settings_exit_2_with_one_line_naming_the_field(capsys, args, words):
     base = {"--task": "moons", "--arch": "mlp"}
@@ -30,6 +32,28 @@ def test_refused_settings_exit_2_with_one_line_naming_the_field(capsys, args, wo
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and words in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"\x89PNG\r\n\x1a\n\x00\x00binary", "--config: The configuration file cannot be read"),
+    (b"[1, 2, 3]", "--config: A run configuration must be a JSON object"),
+    (b'{"task": [1], "model": {"arch": "mlp"}}', "task: Expected a group of settings"),
+    (b'{"task": {"name": "moons"}, "model": {"arch": "mlp"}, "train": {"lr": "fast"}}', "train.lr: Enter a number"),
+])
+def test_a_broken_config_file_is_refused_in_one_line(tmp_path, capsys, content, words):
+    path = tmp_path / "run.json"
+    path.write_bytes(content)
+    assert main(["train", "--config", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and words in err
+
+
+def test_settings_prints_each_field_with_the_pages_help_text(capsys):
+    from modelkit.text import translate
+
+    assert main(["settings", "--arch", "gru", "--section", "model"]) == 0
+    out = capsys.readouterr().out
+    assert "model.hidden_size = 64" in out and translate("en", "help.model.rnn.hidden_size") in out
 
 
 def test_train_json_prints_status_seconds_params_and_test_metrics_last():

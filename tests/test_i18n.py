@@ -85,3 +85,20 @@ def test_chinese_table_is_in_chinese():
     zh = table("zh")
     han = [k for k, v in zh.items() if re.search(r"[\u4e00-\u9fff]", v)]
     assert len(han) > 0.8 * len(zh)
+
+
+def refusal_codes():
+    """Every code a ConfigError is raised with in the engine and the pages."""
+    from modelkit.config import LOSSES_FOR_KIND
+
+    codes = {f"loss_{kind}" for kind in LOSSES_FOR_KIND}
+    for path in [*ROOT.glob("modelkit/**/*.py"), *ROOT.glob("app_pages/*.py")]:
+        codes |= set(re.findall(r"ConfigError\([^()]*?,\s*\"([a-z_]+)\"", path.read_text(encoding="utf-8")))
+    return codes
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_refusal_code_has_its_words(lang):
+    codes = refusal_codes()
+    assert len(codes) > 30
+    assert sorted(f"error.{c}" for c in codes if f"error.{c}" not in table(lang)) == []

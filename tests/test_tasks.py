@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from modelkit.config import ConfigError, TaskConfig
+from modelkit import tasks
 from modelkit.tasks import TASKS, load
 
 
@@ -65,3 +66,40 @@ def test_mnist1d_is_generated_once_then_read_back_identically(tmp_path, monkeypa
     assert len(cached) == 1
     again = tasks._mnist1d_arrays()
     assert all((first[k] == again[k]).all() for k in first)
+
+
+def _tiny(cfg):
+    x = torch.randn(120, 3, generator=torch.Generator().manual_seed(cfg.seed))
+    spec = tasks.TaskSpec(cfg.name, "classification", "vector", (3,), 2, ("no", "yes"))
+    return tasks._split(cfg, spec, x, (x.sum(1) > 0).long())
+
+
+@pytest.fixture
+def tiny_task(monkeypatch):
+    """A throwaway task, registered the way a new one would be: one registry entry, nothing else."""
+    monkeypatch.setitem(tasks.TASKS, "tiny", tasks.TaskInfo("tiny", "classification", "vector", _tiny))
+    return "tiny"
+
+
+def test_a_registered_task_is_offered_by_the_cli_and_configured_with_defaults(tiny_task, capsys):
+    from modelkit.cli import main
+    from modelkit.config import make_config
+
+    assert main(["tasks"]) == 0
+    assert any(line.startswith("tiny ") and "mlp" in line for line in capsys.readouterr().out.splitlines())
+    config = make_config(tiny_task, "mlp")
+    assert config.model.hidden == [32, 32] and config.train.epochs == 60   # the vector tasks' defaults
+    assert tasks.load(config.task).spec.n_outputs == 2
+
+
+def test_a_registered_task_is_offered_by_the_train_page(tiny_task):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file("../app_pages/train.py", default_timeout=120)
+    at.session_state["lang"] = "en"
+    at.session_state["participant"] = ""
+    at.run()
+    assert not at.exception
+    at.selectbox(key="train_task").set_value("tiny").run()
+    assert not at.exception
+    assert at.selectbox(key="train_arch").options == ["Linear (baseline)", "MLP (deep network)"]

@@ -12,31 +12,24 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from modelkit.config import ConfigError, option
-from modelkit.models.mlp import ACTIVATION_HELP, ACTIVATIONS
+from modelkit.fields import ConfigError, option
+from modelkit.models.mlp import ACTIVATIONS
 
 
 @dataclass
 class CNNConfig:
-    arch: str = option("cnn", "A convolutional network: small filters slide over the signal or image "
-                       "and look for local patterns such as edges or bumps.", choices=("cnn",))
-    channels: list[int] = option([32, 32, 32], "Filters in each convolution block, first to last; each "
-                                 "filter learns to spot one pattern.", low=1, high=1024)
-    kernel_size: int = option(5, "How many neighbouring values (or pixels across) each filter looks at "
-                              "at once.", low=1, high=31)
-    pooling: str = option("max", "How each block shrinks its output by half: max keeps the strongest "
-                          "response, avg the average, none keeps the full size.", choices=("max", "avg", "none"))
-    head: int = option(0, "Neurons in an extra dense layer between the filters and the output "
-                       "(0 = none).", low=0, high=4096)
-    activation: str = option("relu", ACTIVATION_HELP, choices=tuple(ACTIVATIONS))
-    batch_norm: bool = option(False, "Rescale each block's outputs to a steady range; often trains "
-                              "faster.")
-    dropout: float = option(0.0, "Share of features switched off at random before the head during "
-                            "training (0 = off); it fights overfitting.", low=0.0, high=0.9)
+    arch: str = option("cnn", choices=("cnn",))
+    channels: list[int] = option([32, 32, 32], low=1, high=1024)   # filters per block, first to last
+    kernel_size: int = option(5, low=1, high=31)
+    pooling: str = option("max", choices=("max", "avg", "none"))   # each block halves the size, or not
+    head: int = option(0, low=0, high=4096)                         # an extra dense layer; 0: none
+    activation: str = option("relu", choices=tuple(ACTIVATIONS))
+    batch_norm: bool = option(False)
+    dropout: float = option(0.0, low=0.0, high=0.9)
 
     def check(self, path: str):
         if not 1 <= len(self.channels) <= 12:
-            raise ConfigError(f"{path}.channels", f"give 1 to 12 blocks; got {len(self.channels)}")
+            raise ConfigError(f"{path}.channels", "blocks", n=12, value=len(self.channels))
 
 
 class ConvBlock(nn.Module):

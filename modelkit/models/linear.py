@@ -11,13 +11,12 @@ from dataclasses import dataclass
 
 import torch.nn as nn
 
-from modelkit.config import option
+from modelkit.fields import option
 
 
 @dataclass
 class LinearConfig:
-    arch: str = option("linear", "A single layer from the inputs straight to the outputs: the simplest "
-                       "possible model, the baseline every other model should beat.", choices=("linear",))
+    arch: str = option("linear", choices=("linear",))
 
 
 class Linear(nn.Module):

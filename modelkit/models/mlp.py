@@ -6,31 +6,23 @@ from dataclasses import dataclass
 
 import torch.nn as nn
 
-from modelkit.config import ConfigError, option
+from modelkit.fields import ConfigError, option
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
                "leaky_relu": nn.LeakyReLU, "silu": nn.SiLU}
 
-ACTIVATION_HELP = ("The bend applied after each layer so the network can learn curved shapes: "
-                   "relu (the usual choice), tanh, sigmoid, gelu, leaky_relu or silu.")
-
 
 @dataclass
 class MLPConfig:
-    arch: str = option("mlp", "A plain deep network: layers of neurons, each connected to every "
-                       "neuron of the layer before.", choices=("mlp",))
-    hidden: list[int] = option([64, 64], "Neurons in each hidden layer, first to last: [64, 64] means two "
-                               "layers of 64. More or wider layers can learn more but train slower.",
-                               low=1, high=4096)
-    activation: str = option("relu", ACTIVATION_HELP, choices=tuple(ACTIVATIONS))
-    dropout: float = option(0.0, "Share of neurons switched off at random during training (0 = off); "
-                            "it fights overfitting.", low=0.0, high=0.9)
-    batch_norm: bool = option(False, "Rescale each layer's outputs to a steady range; often trains "
-                              "faster and tolerates larger learning rates.")
+    arch: str = option("mlp", choices=("mlp",))
+    hidden: list[int] = option([64, 64], low=1, high=4096)   # neurons per hidden layer, first to last
+    activation: str = option("relu", choices=tuple(ACTIVATIONS))
+    dropout: float = option(0.0, low=0.0, high=0.9)
+    batch_norm: bool = option(False)
 
     def check(self, path: str):
         if len(self.hidden) > 16:
-            raise ConfigError(f"{path}.hidden", f"at most 16 hidden layers; got {len(self.hidden)}")
+            raise ConfigError(f"{path}.hidden", "hidden_layers", n=16, value=len(self.hidden))
 
 
 class Dense(nn.Module):

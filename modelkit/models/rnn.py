@@ -12,30 +12,22 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from modelkit.config import ConfigError, option
+from modelkit.fields import ConfigError, option
 
 CELLS = ("rnn", "lstm", "gru")
 
 
 @dataclass
 class RNNConfig:
-    arch: str = option("rnn", "A recurrent network: it reads the input step by step and keeps a "
-                       "running memory (the hidden state) of what it has seen.", choices=CELLS)
-    cell: str | None = option(None, "The unit that updates the memory at each step: rnn (plain, forgets "
-                              "quickly), lstm (with gates and a separate memory cell) or gru (a lighter "
-                              "gated unit). Empty = the architecture's own name.", choices=CELLS)
-    hidden_size: int = option(64, "Size of the memory carried from step to step.", low=1, high=2048)
-    layers: int = option(1, "Recurrent layers stacked on top of each other.", low=1, high=8)
-    bidirectional: bool = option(False, "Also read the input backwards and combine both readings "
-                                 "(not for text: it would see the characters it must predict).")
-    dropout: float = option(0.0, "Share of values switched off at random between stacked layers during "
-                            "training (needs 2 or more layers; 0 = off).", low=0.0, high=0.9)
-    patch: int = option(1, "Sequences only: values read per step. 4 reads the signal four values at a "
-                        "time, so there are four times fewer steps (faster, and easier to remember).",
-                        low=1, high=64)
-    pooling: str = option("last", "How the steps become one answer: last uses the memory after the final "
-                          "step, mean averages over all steps.", choices=("last", "mean"))
-    embed_dim: int = option(32, "Text only: size of the vector that stands for each character.", low=1, high=1024)
+    arch: str = option("rnn", choices=CELLS)
+    cell: str | None = option(None, choices=CELLS, when={"arch": ("rnn",)})   # None: the architecture's own
+    hidden_size: int = option(64, low=1, high=2048)
+    layers: int = option(1, low=1, high=8)
+    bidirectional: bool = option(False, when={"input": ("sequence", "image")})   # text must not see ahead
+    dropout: float = option(0.0, low=0.0, high=0.9)
+    patch: int = option(1, low=1, high=64, when={"input": ("sequence",)})        # values read per step
+    pooling: str = option("last", choices=("last", "mean"), when={"input": ("sequence", "image")})
+    embed_dim: int = option(32, low=1, high=1024, when={"input": ("tokens",)})
 
     def __post_init__(self):
         if self.cell is None:
@@ -43,16 +35,14 @@ class RNNConfig:
 
     def check(self, path: str):
         if self.arch != "rnn" and self.cell != self.arch:
-            raise ConfigError(f"{path}.cell", f"the {self.arch} architecture always uses {self.arch} cells; "
-                              f"choose the rnn architecture to pick the cell freely")
+            raise ConfigError(f"{path}.cell", "cell")
 
 
 class RNN(nn.Module):
     def __init__(self, cfg: RNNConfig, spec):
         super().__init__()
         if spec.input_kind == "tokens" and cfg.bidirectional:
-            raise ConfigError("model.bidirectional", "a language model cannot read backwards: it would see "
-                              "the next characters it has to predict; switch bidirectional off")
+            raise ConfigError("model.bidirectional", "bidirectional")
         self.kind, self.input_kind = spec.kind, spec.input_kind
         self.patch, self.pooling = cfg.patch, cfg.pooling
         if spec.input_kind == "tokens":

@@ -14,37 +14,27 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from modelkit.config import ConfigError, option
+from modelkit.fields import ConfigError, option
 
 
 @dataclass
 class TransformerConfig:
-    arch: str = option("transformer", "A Transformer: every piece of the input looks at every other piece "
-                       "(self-attention) to decide what matters.", choices=("transformer",))
-    d_model: int = option(64, "Size of the vector that stands for each token; wider sees more detail but "
-                          "is slower.", low=4, high=2048)
-    heads: int = option(4, "Attention heads: independent ways of looking at the other tokens. Must divide "
-                        "d_model evenly.", low=1, high=64)
-    layers: int = option(2, "Transformer blocks stacked on top of each other.", low=1, high=24)
-    ff_width: int = option(128, "Neurons in the small dense network inside each block.", low=1, high=8192)
-    dropout: float = option(0.0, "Share of values switched off at random during training (0 = off); it "
-                            "fights overfitting.", low=0.0, high=0.9)
-    positional: str = option("learned", "How the model knows where each token sits: sinusoidal (fixed "
-                             "waves) or learned (a trained vector per position).", choices=("sinusoidal", "learned"))
-    patch: int = option(4, "Sequences and images: values (or pixels across) grouped into one token. "
-                        "Larger patches mean fewer tokens and faster training.", low=1, high=64)
-    stride: int = option(0, "Sequences and images: step between the starts of two patches; smaller than "
-                         "patch makes them overlap (0 = same as patch, no overlap).", low=0, high=64)
-    pooling: str = option("mean", "How the tokens become one answer (not for text): mean averages them, "
-                          "cls adds a special class token whose final vector gives the answer.",
-                          choices=("mean", "cls"))
+    arch: str = option("transformer", choices=("transformer",))
+    d_model: int = option(64, low=4, high=2048)         # the vector that stands for each token
+    heads: int = option(4, low=1, high=64)              # must divide d_model
+    layers: int = option(2, low=1, high=24)
+    ff_width: int = option(128, low=1, high=8192)       # the dense network inside each block
+    dropout: float = option(0.0, low=0.0, high=0.9)
+    positional: str = option("learned", choices=("sinusoidal", "learned"))
+    patch: int = option(4, low=1, high=64, when={"input": ("sequence", "image")})    # values per token
+    stride: int = option(0, low=0, high=64, when={"input": ("sequence", "image")})   # 0: same as patch
+    pooling: str = option("mean", choices=("mean", "cls"), when={"input": ("sequence", "image")})
 
     def check(self, path: str):
         if self.d_model % self.heads:
-            raise ConfigError(f"{path}.heads", f"{self.heads} heads do not divide d_model {self.d_model} evenly")
+            raise ConfigError(f"{path}.heads", "heads", heads=self.heads, width=self.d_model)
         if self.stride > self.patch:
-            raise ConfigError(f"{path}.stride", f"a stride of {self.stride} would skip values between "
-                              f"patches of {self.patch}; use at most {self.patch}")
+            raise ConfigError(f"{path}.stride", "stride", patch=self.patch)
 
 
 class SelfAttention(nn.Module):
@@ -108,7 +98,7 @@ class PatchEmbedding(nn.Module):
         self.image = spec.input_kind == "image"
         size = min(spec.input_shape[1:]) if self.image else spec.input_shape[0]
         if cfg.patch > size:
-            raise ConfigError("model.patch", f"a patch of {cfg.patch} is larger than the input ({size})")
+            raise ConfigError("model.patch", "patch", patch=cfg.patch, size=size)
         if self.image:
             self.conv = nn.Conv2d(spec.input_shape[0], cfg.d_model, cfg.patch, stride)
         else:

@@ -11,7 +11,7 @@ from modelkit.ui.i18n import t
 @st.cache_data(show_spinner=False, max_entries=128)
 def _param_count(config_json: str) -> int:
     config = RunConfig.from_json(config_json)
-    return models.count_params(models.build(config.model, tasks.load(config.task).spec))
+    return models.count_params(models.build_on_meta(config.model, tasks.load(config.task).spec))
 
 
 def param_count(config: RunConfig) -> int:
@@ -22,7 +22,7 @@ def param_count(config: RunConfig) -> int:
 def _summary(config_json: str) -> list[dict]:
     config = RunConfig.from_json(config_json)
     spec = tasks.load(config.task).spec
-    return models.summary(models.build(config.model, spec), spec)
+    return models.summary(models.build_on_meta(config.model, spec), spec)
 
 
 def model_summary(config: RunConfig) -> list[dict]:

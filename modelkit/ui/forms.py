@@ -8,13 +8,12 @@ dict; widgets never get a `value=`, Session State is their only source.
 from __future__ import annotations
 
 import math
-import re
 
 import streamlit as st
 
-from modelkit.config import ConfigError, TaskConfig, TrainConfig, describe
+from modelkit.fields import ConfigError, TaskConfig, TrainConfig, applies, describe
 from modelkit.models import model_config_class
-from modelkit.ui.i18n import bound, choice_labeler, has, t
+from modelkit.ui.i18n import choice_labeler, has, t
 
 # An optional choice left to the model ("cell: automatic") is this text in the form, not None, so the
 # language switch can redraw its label (see i18n.redraw_choice_labels); `read` turns it back into None.
@@ -35,25 +34,24 @@ def section_fields(section: str, arch: str | None = None) -> dict[str, dict]:
     return describe(cls)
 
 
-# Model settings that mean something for some kinds of input only (as each one's help says); the form
-# hides them elsewhere. Keyed by family: lstm and gru share the rnn's settings.
-ONLY_FOR_INPUTS = {
-    ("rnn", "patch"): ("sequence",),
-    ("rnn", "embed_dim"): ("tokens",),
-    ("rnn", "bidirectional"): ("sequence", "image"),
-    ("rnn", "pooling"): ("sequence", "image"),
-    ("transformer", "patch"): ("sequence", "image"),
-    ("transformer", "stride"): ("sequence", "image"),
-    ("transformer", "pooling"): ("sequence", "image"),
-}
-
-
 def shown_model_fields(arch: str, input_kind: str) -> list[str]:
-    """The model settings worth a widget for `arch` on inputs of `input_kind` (the architecture itself aside)."""
+    """The model settings worth a widget for `arch` on inputs of `input_kind` (the architecture itself aside).
+
+    Each field says where it applies (modelkit.fields.option's `when`): a text model has no patches."""
     fields = section_fields("model", arch)
-    family = fields["arch"]["default"]
-    return [f for f in fields if f != "arch" and input_kind in ONLY_FOR_INPUTS.get((family, f), (input_kind,))
-            and not (f == "cell" and arch != "rnn")]  # lstm and gru always use their own cell
+    context = {"input": input_kind, "arch": arch}
+    return [f for f, meta in fields.items() if f != "arch" and applies(meta, context)]
+
+
+def inapplicable_reason(section: str, field: str, meta: dict, prefix: str) -> str | None:
+    """Why a field does nothing with its siblings' current values (momentum under Adam), or None."""
+    context = {name: st.session_state.get(key(prefix, section, name)) for name in meta.get("when", {})}
+    context = {name: value for name, value in context.items() if value is not None}
+    if applies(meta, context):
+        return None
+    name, allowed = next((n, a) for n, a in meta["when"].items() if n in context and context[n] not in a)
+    named = choice_labeler(name)
+    return t("form.only_with", setting=label(section, name), values=", ".join(named(v) for v in allowed))
 
 
 def snap_lr(lr: float) -> float:
@@ -86,7 +84,7 @@ def _parse_list(text: str, path: str) -> list:
     try:
         return [int(p) for p in parts]
     except ValueError:
-        raise ConfigError(path, "expected a list of whole numbers") from None
+        raise ConfigError(path, "type_list") from None
 
 
 def read(prefix: str, task: str, arch: str) -> dict:
@@ -122,25 +120,28 @@ def widget(section: str, field: str, fields: dict, prefix: str, *, where=st):
     """One widget for config field `field` (of describe() output `fields`), chosen by its type and allowed values."""
     meta = fields[field]
     k, lab, hlp = key(prefix, section, field), label(section, field), t(help_key(section, field, fields))
+    reason = inapplicable_reason(section, field, meta, prefix)
+    if reason:   # shown, so the form keeps its shape, but greyed out and saying why
+        hlp = f"{reason}\n\n{hlp}"
+    common = {"key": k, "help": hlp, "disabled": reason is not None}
     tp = meta["type"]
     if meta.get("choices"):
         options = ([AUTOMATIC] if "None" in tp else []) + list(meta["choices"])
         automatic, named = t("form.automatic"), choice_labeler(field)
-        return where.selectbox(lab, options, key=k, help=hlp,
-                               format_func=lambda v: automatic if v == AUTOMATIC else named(v))
+        return where.selectbox(lab, options, **common, format_func=lambda v: automatic if v == AUTOMATIC else named(v))
     if tp == "bool":
-        return where.toggle(lab, key=k, help=hlp)
+        return where.toggle(lab, **common)
     if tp.startswith("list"):
-        return where.text_input(lab, key=k, help=hlp)
+        return where.text_input(lab, **common)
     if tp in ("str", "str | None"):
-        return where.text_area(lab, key=k, help=hlp, placeholder=t(f"placeholder.{section}.{field}")
+        return where.text_area(lab, **common, placeholder=t(f"placeholder.{section}.{field}")
                                if has(f"placeholder.{section}.{field}") else None)
     is_int = tp.startswith("int")
     low, high = meta.get("low"), meta.get("high")
     if meta.get("low_open") or low is None:
         low = None
     optional = {"value": None} if "None" in tp else {}  # may be left empty
-    return where.number_input(lab, key=k, help=hlp, min_value=low, max_value=high, **optional,
+    return where.number_input(lab, **common, min_value=low, max_value=high, **optional,
                               step=1 if is_int else _float_step(meta), format=None if is_int else "%g",
                               placeholder=t("form.empty"))
 
@@ -150,47 +151,8 @@ def _float_step(meta: dict) -> float:
     return 0.05 if high <= 1.0 else 0.1
 
 
-# The models' and tasks' own rules between fields, as the engine words them -> the reader's language.
-RULE_REFUSALS = (
-    (r"(?P<heads>\d+) heads do not divide d_model (?P<width>\d+)", "error.heads"),
-    (r"a stride of \d+ would skip values between patches of (?P<patch>\d+)", "error.stride"),
-    (r"a patch of (?P<patch>\d+) is larger than the input \((?P<size>\d+)\)", "error.patch"),
-    (r"always uses \w+ cells", "error.cell"),
-    (r"give 1 to (?P<n>\d+) blocks", "error.blocks"),
-    (r"at most (?P<n>\d+) hidden layers", "error.hidden_layers"),
-    (r"cannot read backwards", "error.bidirectional"),
-    (r"the text is too short: give at least (?P<n>\d+) characters", "error.text_short"),
-)
-
-
 def error_text(err: ConfigError, arch: str | None = None) -> str:
-    """A refused value in the reader's language (the engine's English detail as a last resort)."""
-    msg = err.message
-    section, _, field = err.path.partition(".")
-    meta = {}
-    if section in ("task", "train", "model") and field:
-        try:
-            meta = section_fields(section, arch).get(field, {})
-        except ConfigError:
-            meta = {}
-    if "epochs or a time budget" in msg:
-        return t("error.budget")
-    if msg.startswith("expected a whole number") or msg.startswith("expected a list"):
-        return t("error.whole_number")
-    if msg.startswith("expected a number"):
-        return t("error.number")
-    if msg.startswith(("must be", "is not allowed")) or " is not allowed" in msg:
-        low, high = meta.get("low"), meta.get("high")
-        if low is not None and high is not None:
-            return t("error.range", low=f"{low:g}", high=f"{high:g}")
-        if low is not None:
-            return t("error.above" if meta.get("low_open") else "error.at_least", low=f"{low:g}")
-        if high is not None:
-            return t("error.at_most", high=f"{high:g}")
-    if "does not fit" in msg:
-        return t("error.arch_fit")
-    for pattern, text_key in RULE_REFUSALS:
-        found = re.search(pattern, msg)
-        if found:
-            return t(text_key, **found.groupdict())
-    return t("error.generic", detail=msg)
+    """A refused value in the reader's language: the engine names the rule by code (error.<code>)."""
+    if has(f"error.{err.code}"):
+        return t(f"error.{err.code}", **err.params)
+    return t("error.generic", detail=err.message)

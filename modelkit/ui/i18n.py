@@ -1,25 +1,14 @@
-"""Translations: every visible string comes from assets/i18n/<lang>.json through `t`.
+"""The session's language: every visible string comes from assets/i18n/<lang>.json through `t`.
 
-The tables are flat: dotted keys ("train.start", "help.train.lr") to text with
-str.format fields. The language lives in st.session_state["lang"] and in the
-URL (?lang=zh); a first visit follows the browser's locale.
+The tables themselves are read by modelkit.text (the CLI uses them too). The
+language lives in st.session_state["lang"] and in the URL (?lang=zh); a first
+visit follows the browser's locale.
 """
 from __future__ import annotations
 
-import json
-from functools import lru_cache
-from pathlib import Path
-
 import streamlit as st
 
-LANGUAGES = {"en": "English", "zh": "简体中文"}
-DEFAULT = "en"
-I18N_DIR = Path(__file__).resolve().parents[2] / "assets" / "i18n"
-
-
-@lru_cache(maxsize=None)
-def table(lang: str) -> dict[str, str]:
-    return json.loads((I18N_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+from modelkit.text import DEFAULT, LANGUAGES, table, translate  # noqa: F401  (the pages import them from here)
 
 
 def language_from_locale(locale: str | None) -> str:
@@ -34,14 +23,6 @@ def current() -> str:
 
 def has(key: str, lang: str | None = None) -> bool:
     return key in table(lang or current())
-
-
-def translate(lang: str, key: str, **fmt) -> str:
-    """The text for `key` in `lang` (English, then the key itself, if missing)."""
-    text = table(lang).get(key)
-    if text is None:
-        text = table(DEFAULT).get(key, key)
-    return text.format(**fmt) if fmt else text
 
 
 def t(key: str, **fmt) -> str:
