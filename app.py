@@ -7,6 +7,7 @@ nothing must be drawn (it would also slow every worker's start by seconds).
 """
 import streamlit as st
 
+from modelkit.ui.guard import page_boundary
 from modelkit.ui.i18n import LANGUAGES, init_language, redraw_choice_labels, t
 from modelkit.ui.resources import device_name, get_runner, get_store
 
@@ -39,7 +40,8 @@ def main():
                                   url_path="runs")])
     sidebar()
     resume_queued_runs()
-    page.run()
+    with page_boundary(page.url_path or "train"):
+        page.run()
 
 
 def resume_queued_runs():

@@ -225,6 +225,7 @@ config, refusal = current_config()
 if config is not None:
     try:
         slots["params"].metric(t("train.params"), f"{task_views.param_count(config):,}", help=t("help.params"))
+        task_views.check_memory(config)
     except ConfigError as err:
         config, refusal = None, err
 

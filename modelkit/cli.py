@@ -130,7 +130,10 @@ def cmd_train(args) -> int:
     from modelkit.store import Store
     from modelkit.worker import execute_run
 
+    from modelkit.limits import check_memory
+
     config = config_from_args(args)
+    check_memory(config)   # a model too big for a worker is refused now, not after minutes of swapping
     callbacks = [] if args.json and not sys.stderr.isatty() else [ProgressLine()]
     store = Store()
     run_id = store.create_run(config, owner="cli", queued=False)

@@ -21,7 +21,7 @@ class MLPConfig:
     batch_norm: bool = option(False)
 
     def check(self, path: str):
-        if len(self.hidden) > 16:
+        if not 1 <= len(self.hidden) <= 16:
             raise ConfigError(f"{path}.hidden", "hidden_layers", n=16, value=len(self.hidden))
 
 

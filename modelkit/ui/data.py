@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from modelkit import models, plots, tasks
-from modelkit.config import RunConfig, TaskConfig
+from modelkit import limits, models, plots, tasks
+from modelkit.config import ConfigError, RunConfig, TaskConfig
 from modelkit.ui.i18n import t
 
 
@@ -16,6 +16,23 @@ def _param_count(config_json: str) -> int:
 
 def param_count(config: RunConfig) -> int:
     return _param_count(config.to_json())
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _memory_refusal(config_json: str) -> tuple | None:
+    try:
+        limits.check_memory(RunConfig.from_json(config_json))
+    except ConfigError as err:
+        return err.path, err.code, err.params
+    return None
+
+
+def check_memory(config: RunConfig):
+    """Refuse (ConfigError) a model too big for a worker, measured on the meta device and cached per config."""
+    refusal = _memory_refusal(config.to_json())
+    if refusal:
+        path, code, params = refusal
+        raise ConfigError(path, code, **params)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
