@@ -4,7 +4,9 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -52,7 +54,29 @@ def test_a_new_run_is_queued_with_its_config_and_queue_position(store, config):
 def test_run_ids_are_short_readable_and_unique(store, config):
     ids = {store.create_run(config) for _ in range(20)}
     assert len(ids) == 20
-    assert all(len(i) == 20 and i[8] == "-" and i[15] == "-" for i in ids)
+    assert all(len(i) == 24 and i[8] == "-" and i[15] == "-" for i in ids)
+
+
+def test_two_hundred_runs_submitted_from_eight_threads_at_once_get_distinct_ids(config):
+    store = Store()   # the real SQLite store under this test's MODELKIT_HOME
+    start = threading.Barrier(8)
+
+    def submit_25(owner):
+        start.wait()
+        return [store.create_run(config, owner=owner) for _ in range(25)]
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = [i for batch in pool.map(submit_25, [f"p{n}" for n in range(8)]) for i in batch]
+    assert len(set(ids)) == 200
+    assert len(store.list_runs(status="queued")) == 200
+
+
+def test_a_run_id_taken_meanwhile_is_replaced_by_a_fresh_one(store, config, monkeypatch):
+    drawn = iter(["20261129-140512-0000aaaa", "20261129-140512-0000aaaa", "20261129-140512-0000bbbb"])
+    monkeypatch.setattr(store_module, "new_run_id", lambda: next(drawn))
+    assert store.create_run(config) == "20261129-140512-0000aaaa"
+    assert store.create_run(config) == "20261129-140512-0000bbbb"
+    assert len(store.list_runs()) == 2
 
 
 def test_the_database_is_sqlite_in_wal_mode_under_modelkit_home(tmp_path, monkeypatch):
