@@ -228,6 +228,22 @@ def test_a_recorded_run_keeps_every_step_metrics_details_and_artifacts(store, co
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors"]
 
 
+def test_a_two_dimensional_run_shows_its_decision_boundary_live_and_in_its_details(store):
+    run_id = store.create_run(make_config("xor", "mlp", ["train.epochs=2"]), queued=False)
+    execute_run(store, run_id)
+    live, details = store.live(run_id)["boundary"], store.get_run(run_id).details["boundary"]
+    assert len(live["z"]) == len(live["ys"]) and len(live["z"][0]) == len(live["xs"])
+    assert all(0.0 <= v <= 1.0 for row in live["z"] for v in row)
+    assert details["xs"] == live["xs"] and details["n_classes"] == 2
+
+
+def test_a_run_on_more_than_two_inputs_has_no_decision_boundary(store):
+    run_id = store.create_run(make_config("iris", "mlp", ["train.epochs=2"]), queued=False)
+    execute_run(store, run_id)
+    assert store.live(run_id)["boundary"] is None
+    assert "boundary" not in store.get_run(run_id).details
+
+
 def test_the_recorder_writes_in_batches_not_per_step(store):
     config = make_config("moons", "mlp", ["train.epochs=20", "task.n_samples=400"])
     run_id = store.create_run(config, queued=False)
