@@ -42,8 +42,8 @@ class Callback:
 class FitResult:
     status: str                      # completed | stopped | diverged
     message: str                     # plain words for the person who started the run
-    metrics: dict = field(default_factory=dict)   # test_* (and best_val_*) figures
-    details: dict = field(default_factory=dict)   # JSON-able: confusion matrix, examples, text...
+    metrics: dict = field(default_factory=dict)   # best_val_loss from fit; run adds the test_* figures
+    details: dict = field(default_factory=dict)   # from run, JSON-able: confusion matrix, examples, text...
     seconds: float = 0.0
     steps: int = 0
     epochs: float = 0.0

@@ -149,8 +149,12 @@ def test_early_stopping_ends_a_run_that_no_longer_improves():
     assert "Stopped early" in result.message
 
 
-def test_early_stopping_keeps_the_weights_of_the_best_validation_check():
-    config = make_config("iris", "mlp", ["train.epochs=2000", "train.early_stopping=3", "train.lr=0.05"])
+@pytest.mark.parametrize("sets", [
+    ["train.epochs=2000", "train.early_stopping=3", "train.lr=0.05"],          # ended by early stopping
+    ["train.epochs=2", "train.batch_size=32", "train.eval_every=3", "train.early_stopping=5"],   # between checks
+])
+def test_early_stopping_keeps_the_weights_of_the_best_validation_check(sets):
+    config = make_config("iris", "mlp", sets)
     result, model = run(config)
     data = tasks.load(config.task)
     loss = evaluate.loss_fn(config.train.loss, data.spec)
