@@ -173,8 +173,8 @@ def run(config: RunConfig, callbacks=(), should_stop=None):
     model = models.build(config.model, data.spec)
     result = fit(model, data, config.train, callbacks, should_stop)
     if result.status != "diverged":
-        metrics, result.details = evaluate.test_report(model, data, config.train.loss,
-                                                       torch.device(result.device), config.train.seed)
+        metrics, result.details = evaluate.report_on_test_set(model, data, config.train.loss,
+                                                              torch.device(result.device), config.train.seed)
         result.metrics = {**metrics, **result.metrics}
     return result, model
 
