@@ -192,10 +192,10 @@ def cmd_runs(args) -> int:
     if args.json:
         print(json.dumps([r.to_dict() for r in runs], ensure_ascii=False))
         return 0
-    print(f"{'id':<21}{'status':<12}{'task':<14}{'arch':<12}{'owner':<10}{'created (UTC)':<21}result")
+    print(f"{'id':<25}{'status':<12}{'task':<14}{'arch':<12}{'owner':<10}{'created (UTC)':<21}result")
     for r in runs:
         created = r.created.strftime("%Y-%m-%d %H:%M:%S")
-        print(f"{r.id:<21}{r.status:<12}{r.task:<14}{r.arch:<12}{r.owner[:9]:<10}{created:<21}{headline(r)}")
+        print(f"{r.id:<25}{r.status:<12}{r.task:<14}{r.arch:<12}{r.owner[:9]:<10}{created:<21}{headline(r)}")
     return 0
 
 

@@ -91,6 +91,13 @@ def sample_text(model, spec: TaskSpec, prompt_ids: torch.Tensor, device, length:
     return "".join(spec.vocab[i] for i in ids)
 
 
+def report_on_test_set(model, data: TaskData, loss: str, device, seed: int) -> tuple[dict, dict]:
+    """A trained model on the test set: its test_* metrics, and the details its results show."""
+    test, details, out = evaluate(model, data.x_test, data.y_test, data.spec, loss_fn(loss, data.spec), device, "test")
+    extra, more = final_details(model, data, out, device, seed)
+    return {**test, **extra}, {**details, **more}
+
+
 def final_details(model, data: TaskData, out: torch.Tensor, device, seed: int) -> tuple[dict, dict]:
     """Extra test metrics and the details each kind of task shows in its results."""
     spec, extra, details = data.spec, {}, {}

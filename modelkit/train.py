@@ -1,10 +1,17 @@
 """fit(): the training loop. It knows nothing about any one model or task.
 
 It batches from in-memory tensors, follows the budget (epochs and/or seconds),
-checks a stop flag and the loss every step, evaluates on the validation set,
-and reports through a handful of callback hooks:
+checks a stop flag and the loss every step, evaluates on the validation set
+(early stopping keeps the best weights), and reports through a handful of
+callback hooks, each called with keyword arguments:
 
-    on_fit_begin(**info)  on_step(**info)  on_eval(**info)  on_fit_end(result=...)
+    on_fit_begin  params, device, steps_per_epoch, max_steps, spec, config
+    on_step       step, epoch, seconds, loss, lr, samples_per_s      (every step: keep it cheap)
+    on_eval       step, epoch, seconds, metrics (val_*), model, data, device
+                  (after each validation check; the time a hook takes here is not training time)
+    on_fit_end    result (the FitResult; `run` adds the test metrics to it afterwards)
+
+`run` loads the task, builds the model, fits it and then tests it.
 """
 from __future__ import annotations
 
@@ -35,8 +42,8 @@ class Callback:
 class FitResult:
     status: str                      # completed | stopped | diverged
     message: str                     # plain words for the person who started the run
-    metrics: dict = field(default_factory=dict)   # test_* (and best_val_*) figures
-    details: dict = field(default_factory=dict)   # JSON-able: confusion matrix, examples, text...
+    metrics: dict = field(default_factory=dict)   # best_val_loss from fit; run adds the test_* figures
+    details: dict = field(default_factory=dict)   # from run, JSON-able: confusion matrix, examples, text...
     seconds: float = 0.0
     steps: int = 0
     epochs: float = 0.0
@@ -93,124 +100,186 @@ def _diverged(loss: float, first: float, step: int, lr: float) -> str | None:
 
 
 def fit(model, data: TaskData, cfg: TrainConfig, callbacks=(), should_stop=None) -> FitResult:
-    """Train `model` on `data` following `cfg`; returns how it ended and the test metrics."""
+    """Train `model` on `data` following `cfg`; returns how it ended (test metrics: see `run`)."""
+    loss_of = evaluate.loss_fn(cfg.loss, data.spec)
+    device = prepare_device(cfg)
+    model.to(device).train()
+    x, y = data.x_train.to(device), data.y_train.to(device)
+    budget = Budget(cfg, len(x))
+    train_step = make_train_step(model, make_optimizer(cfg, model.parameters()), loss_of, cfg.grad_clip)
+    torch.manual_seed(cfg.seed)
+    batches = shuffled_batches(len(x), budget.batch, cfg.seed, device)
+    params = sum(p.numel() for p in model.parameters())
+    emit = _Emitter(callbacks)
+    emit("on_fit_begin", params=params, device=str(device), steps_per_epoch=budget.steps_per_epoch,
+         max_steps=budget.max_steps, spec=data.spec, config=cfg)
+    validation = Validation(model, data, loss_of, device, cfg.eval_every or budget.steps_per_epoch,
+                            budget.steps_per_epoch, cfg.early_stopping, emit)
+
+    start = time.perf_counter()
+    status, message, step, seen = _train(train_step, batches, x, y, cfg, budget, validation, emit,
+                                         should_stop, start)
+    if status != "diverged":
+        validation.finish(step, start)
+    seconds = time.perf_counter() - start
+    result = FitResult(status, message, seconds=seconds, steps=step, epochs=step / budget.steps_per_epoch,
+                       params=params, device=str(device),
+                       samples_per_s=seen / max(seconds - validation.seconds, 1e-9))
+    if status != "diverged":
+        result.message = message or f"Finished {step} steps ({result.epochs:.1f} epochs) in {seconds:.1f} s."
+        if math.isfinite(validation.best_loss):
+            result.metrics["best_val_loss"] = validation.best_loss
+    emit("on_fit_end", result=result)
+    return result
+
+
+def _train(train_step, batches, x, y, cfg, budget, validation, emit, should_stop, start):
+    """Step through `batches` until the budget is spent, a stop is asked for, the loss diverges
+    or early stopping ends the run: (status, message, steps, samples seen)."""
+    per_epoch, eval_every = budget.steps_per_epoch, validation.every
+    step = seen = 0
+    first_loss = None
+    for idx in batches:
+        lr = cfg.lr * lr_factor(cfg, budget.progress(step, time.perf_counter() - start), step / per_epoch)
+        value = train_step(x[idx], y[idx], lr).item()   # the loop's one wait for the device
+        step += 1
+        seen += len(idx)
+        first_loss = value if first_loss is None else first_loss
+        seconds = time.perf_counter() - start
+        emit("on_step", step=step, epoch=step / per_epoch, seconds=seconds, loss=value, lr=lr,
+             samples_per_s=seen / max(seconds - validation.seconds, 1e-9))
+        reason = _diverged(value, first_loss, step, cfg.lr)
+        if reason:
+            return "diverged", reason, step, seen
+        if step % eval_every == 0:
+            early = validation.check(step, start)
+            if early:
+                return "completed", early, step, seen
+        if should_stop is not None and should_stop():
+            return "stopped", f"Stopped on request at step {step}.", step, seen
+        if budget.spent(step, seconds):
+            return "completed", "", step, seen
+
+
+def run(config: RunConfig, callbacks=(), should_stop=None):
+    """Load the task, build the model with the run's seed, fit it and test it: (FitResult, model).
+
+    A run that did not diverge gets its test metrics and details (those of the best weights).
+    """
+    from modelkit import models, tasks
+
+    data = tasks.load(config.task)
+    torch.manual_seed(config.train.seed)
+    model = models.build(config.model, data.spec)
+    result = fit(model, data, config.train, callbacks, should_stop)
+    if result.status != "diverged":
+        metrics, result.details = evaluate.report_on_test_set(model, data, config.train.loss,
+                                                              torch.device(result.device), config.train.seed)
+        result.metrics = {**metrics, **result.metrics}
+    return result, model
+
+
+# --- the pieces of fit ----------------------------------------------------------------
+
+def prepare_device(cfg: TrainConfig) -> torch.device:
+    """The run's device, with its thread count (CPU) or TF32 matrix products (CUDA) set."""
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     device = resolve_device(cfg.device)
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
-    spec = data.spec
-    loss_of = evaluate.loss_fn(cfg.loss, spec)
-    model.to(device).train()
-    x, y = data.x_train.to(device), data.y_train.to(device)
-    n = len(x)
-    batch = n if cfg.optimizer == "gd" else min(cfg.batch_size, n)
-    steps_per_epoch = math.ceil(n / batch)
-    max_steps = steps_per_epoch * cfg.epochs if cfg.epochs else None
-    eval_every = cfg.eval_every or steps_per_epoch
-    optimizer = make_optimizer(cfg, model.parameters())
-    torch.manual_seed(cfg.seed)
-    order_gen = torch.Generator(device="cpu").manual_seed(cfg.seed)
-    params = sum(p.numel() for p in model.parameters())
-    emit = _Emitter(callbacks)
-    emit("on_fit_begin", params=params, device=str(device), steps_per_epoch=steps_per_epoch,
-         max_steps=max_steps, spec=spec, config=cfg)
+    return device
 
-    def validate(step: int) -> dict:
-        """Validation metrics (and the 2-D boundary) out through on_eval; its time is not training time."""
-        nonlocal eval_seconds
-        t0 = time.perf_counter()
-        val, _, _ = evaluate.evaluate(model, data.x_val, data.y_val, spec, loss_of, device, "val")
-        boundary = evaluate.decision_boundary(model, data, device)
-        eval_seconds += time.perf_counter() - t0
-        emit("on_eval", step=step, epoch=step / steps_per_epoch, seconds=time.perf_counter() - start,
-             metrics=val, boundary=boundary)
-        return val
 
-    start = time.perf_counter()
-    eval_seconds, step, seen, first_loss = 0.0, 0, 0, None
-    best_val, best_state, stale = math.inf, None, 0
-    status, message = "completed", ""
-    done = False
-    while not done:
+class Budget:
+    """Epochs and/or seconds: the batch size, how far a run has come (0 -> 1), and when it is spent."""
+
+    def __init__(self, cfg: TrainConfig, n: int):
+        self.batch = n if cfg.optimizer == "gd" else min(cfg.batch_size, n)   # gd: the full batch
+        self.steps_per_epoch = math.ceil(n / self.batch)
+        self.max_steps = self.steps_per_epoch * cfg.epochs if cfg.epochs else None
+        self.seconds = cfg.time_budget
+
+    def progress(self, step: int, elapsed: float) -> float:
+        return max(step / self.max_steps if self.max_steps else 0.0,
+                   elapsed / self.seconds if self.seconds else 0.0)
+
+    def spent(self, step: int, elapsed: float) -> bool:
+        return bool((self.max_steps and step >= self.max_steps) or (self.seconds and elapsed >= self.seconds))
+
+
+def shuffled_batches(n: int, batch: int, seed: int, device):
+    """Index tensors of `batch` rows, epoch after epoch, each epoch in a fresh order drawn from `seed`."""
+    order_gen = torch.Generator(device="cpu").manual_seed(seed)
+    while True:
         order = torch.randperm(n, generator=order_gen).to(device)
         for i in range(0, n, batch):
-            elapsed = time.perf_counter() - start
-            progress = max(step / max_steps if max_steps else 0.0,
-                           elapsed / cfg.time_budget if cfg.time_budget else 0.0)
-            epoch = step / steps_per_epoch
-            lr = cfg.lr * lr_factor(cfg, progress, epoch)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            idx = order[i:i + batch]
-            loss = loss_of(model(x[idx]), y[idx])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.grad_clip:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            optimizer.step()
-            step += 1
-            seen += len(idx)
-            value = loss.item()
-            first_loss = value if first_loss is None else first_loss
-            seconds = time.perf_counter() - start
-            emit("on_step", step=step, epoch=step / steps_per_epoch, seconds=seconds, loss=value, lr=lr,
-                 samples_per_s=seen / max(seconds - eval_seconds, 1e-9))
-            reason = _diverged(value, first_loss, step, cfg.lr)
-            if reason:
-                status, message, done = "diverged", reason, True
-                break
-            if step % eval_every == 0:
-                val = validate(step)
-                if val["val_loss"] < best_val:
-                    best_val, stale = val["val_loss"], 0
-                    if cfg.early_stopping:
-                        best_state = copy.deepcopy(model.state_dict())
-                elif cfg.early_stopping:
-                    stale += 1
-                    if stale >= cfg.early_stopping:
-                        message = (f"Stopped early at step {step}: the validation loss had not improved for "
-                                   f"{stale} checks; the best weights are kept.")
-                        done = True
-                        break
-            if should_stop is not None and should_stop():
-                status, message, done = "stopped", f"Stopped on request at step {step}.", True
-                break
-            if (max_steps and step >= max_steps) or (cfg.time_budget and seconds >= cfg.time_budget):
-                done = True
-                break
-
-    if status != "diverged" and step % eval_every:
-        best_val = min(best_val, validate(step)["val_loss"])   # the curves end where training ended
-    seconds = time.perf_counter() - start
-    result = FitResult(status, message, seconds=seconds, steps=step, epochs=step / steps_per_epoch,
-                       params=params, device=str(device),
-                       samples_per_s=seen / max(seconds - eval_seconds, 1e-9))
-    if status != "diverged":
-        if best_state is not None:
-            model.load_state_dict(best_state)
-        test, details, out = evaluate.evaluate(model, data.x_test, data.y_test, spec, loss_of, device, "test")
-        extra, more = evaluate.final_details(model, data, out, device, cfg.seed)
-        result.metrics = {**test, **extra}
-        if math.isfinite(best_val):
-            result.metrics["best_val_loss"] = best_val
-        result.details = {**details, **more}
-        if not message:
-            message = f"Finished {step} steps ({result.epochs:.1f} epochs) in {seconds:.1f} s."
-        result.message = message
-    emit("on_fit_end", result=result)
-    return result
+            yield order[i:i + batch]
 
 
-def run(config: RunConfig, callbacks=(), should_stop=None):
-    """Load the task, build the model with the run's seed, and fit it: (FitResult, model)."""
-    from modelkit import models, tasks
+def make_train_step(model, optimizer, loss_of, grad_clip: float | None):
+    """One optimizer step on one batch at learning rate `lr`; returns the loss as a tensor (no host sync)."""
 
-    data = tasks.load(config.task)
-    torch.manual_seed(config.train.seed)
-    model = models.build(config.model, data.spec)
-    return fit(model, data, config.train, callbacks, should_stop), model
+    def train_step(x, y, lr: float) -> torch.Tensor:
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        loss = loss_of(model(x), y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if grad_clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+        optimizer.step()
+        return loss
+
+    return train_step
+
+
+class Validation:
+    """The validation check: metrics out through on_eval, the best loss, early stopping with the best weights.
+
+    The time it takes, the on_eval hooks' included (a decision boundary...), is kept in `seconds`:
+    it is not training time, so samples/s leaves it out.
+    """
+
+    def __init__(self, model, data: TaskData, loss_of, device, every: int, steps_per_epoch: int,
+                 patience: int | None, emit):
+        self.model, self.data, self.loss_of, self.device, self.emit = model, data, loss_of, device, emit
+        self.every, self.steps_per_epoch, self.patience = every, steps_per_epoch, patience
+        self.best_loss, self.best_state, self.stale = math.inf, None, 0
+        self.seconds = 0.0
+
+    def check(self, step: int, start: float) -> str | None:
+        """Evaluate and report; the message that ends the run when early stopping says so, else None."""
+        t0 = time.perf_counter()
+        data = self.data
+        val, _, _ = evaluate.evaluate(self.model, data.x_val, data.y_val, data.spec, self.loss_of, self.device, "val")
+        self.emit("on_eval", step=step, epoch=step / self.steps_per_epoch, seconds=time.perf_counter() - start,
+                  metrics=val, model=self.model, data=data, device=self.device)
+        self.seconds += time.perf_counter() - t0
+        return self._early_stop(val["val_loss"], step)
+
+    def _early_stop(self, loss: float, step: int) -> str | None:
+        if loss < self.best_loss:
+            self.best_loss, self.stale = loss, 0
+            if self.patience:
+                self.best_state = copy.deepcopy(self.model.state_dict())
+            return None
+        if not self.patience:
+            return None
+        self.stale += 1
+        if self.stale < self.patience:
+            return None
+        return (f"Stopped early at step {step}: the validation loss had not improved for "
+                f"{self.stale} checks; the best weights are kept.")
+
+    def finish(self, step: int, start: float):
+        """A last check if training ended between two (the curves end where training ended),
+        then back to the best weights when early stopping kept them."""
+        if step % self.every:
+            self.check(step, start)
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
 
 
 class _Emitter:

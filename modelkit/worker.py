@@ -1,9 +1,10 @@
 """Training one stored run, and the worker process that does it for the runner.
 
 `execute_run` is the whole life of a run once some process has taken it: load,
-build, fit with a `Recorder` writing points to the store in batches and a
-`StopWatcher` turning the store's stop flag into a cheap `should_stop`, then the
-artifacts and the final status. The CLI calls it in its own process; the
+build, fit with a `Recorder` writing points to the store in batches (a
+`BoundarySnapshot` adds 2-D decision boundaries to it) and a `StopWatcher`
+turning the store's stop flag into a cheap `should_stop`, then the artifacts
+and the final status. The CLI calls it in its own process; the
 runner's worker processes (`worker_main`) call it for each job they are sent.
 
 This module imports torch only inside functions, so that a spawned worker can
@@ -65,11 +66,13 @@ class Recorder:
         if step == 1:
             self.wake.set()   # the first point goes out at once: the page shows life within a second
 
-    def on_eval(self, step, epoch, seconds, metrics, boundary=None, **info):
+    def on_eval(self, step, epoch, seconds, metrics, **info):
         self.evals.extend((step, epoch, seconds, name, _finite(value)) for name, value in metrics.items()
                           if isinstance(value, (int, float)))
-        if boundary is not None:
-            self.boundary = boundary
+
+    def show_boundary(self, boundary: dict):
+        """The latest 2-D decision boundary for the live snapshot, written with the next flush."""
+        self.boundary = boundary
 
     def on_fit_end(self, **info):
         self.close()
@@ -117,6 +120,22 @@ class Recorder:
                 self.flush()
             except Exception as error:   # a busy database: the points stay for the next try
                 self.error = error
+
+
+class BoundarySnapshot:
+    """A training callback: at each validation check of a 2-D classification task, the model's
+    decision boundary goes to the recorder's live snapshot (other tasks have none). It runs inside
+    on_eval, so its time is validation time, not training time."""
+
+    def __init__(self, recorder: Recorder):
+        self.recorder = recorder
+
+    def on_eval(self, model, data, device, **info):
+        from modelkit import evaluate
+
+        boundary = evaluate.decision_boundary(model, data, device)
+        if boundary is not None:
+            self.recorder.show_boundary(boundary)
 
 
 class StopWatcher:
@@ -178,7 +197,8 @@ def execute_run(store: Store, run_id: str, callbacks=(), threads: int | None = N
         return watcher.should_stop() or (should_stop is not None and should_stop())
 
     try:
-        result, model = train.run(config, [recorder, *callbacks], should_stop=stop_now)
+        result, model = train.run(config, [recorder, BoundarySnapshot(recorder), *callbacks],
+                                  should_stop=stop_now)
     except BaseException as error:
         _flush_quietly(recorder)
         if isinstance(error, KeyboardInterrupt):

@@ -4,7 +4,9 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
@@ -52,7 +54,29 @@ def test_a_new_run_is_queued_with_its_config_and_queue_position(store, config):
 def test_run_ids_are_short_readable_and_unique(store, config):
     ids = {store.create_run(config) for _ in range(20)}
     assert len(ids) == 20
-    assert all(len(i) == 20 and i[8] == "-" and i[15] == "-" for i in ids)
+    assert all(len(i) == 24 and i[8] == "-" and i[15] == "-" for i in ids)
+
+
+def test_two_hundred_runs_submitted_from_eight_threads_at_once_get_distinct_ids(config):
+    store = Store()   # the real SQLite store under this test's MODELKIT_HOME
+    start = threading.Barrier(8)
+
+    def submit_25(owner):
+        start.wait()
+        return [store.create_run(config, owner=owner) for _ in range(25)]
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = [i for batch in pool.map(submit_25, [f"p{n}" for n in range(8)]) for i in batch]
+    assert len(set(ids)) == 200
+    assert len(store.list_runs(status="queued")) == 200
+
+
+def test_a_run_id_taken_meanwhile_is_replaced_by_a_fresh_one(store, config, monkeypatch):
+    drawn = iter(["20261129-140512-0000aaaa", "20261129-140512-0000aaaa", "20261129-140512-0000bbbb"])
+    monkeypatch.setattr(store_module, "new_run_id", lambda: next(drawn))
+    assert store.create_run(config) == "20261129-140512-0000aaaa"
+    assert store.create_run(config) == "20261129-140512-0000bbbb"
+    assert len(store.list_runs()) == 2
 
 
 def test_the_database_is_sqlite_in_wal_mode_under_modelkit_home(tmp_path, monkeypatch):
@@ -202,6 +226,22 @@ def test_a_recorded_run_keeps_every_step_metrics_details_and_artifacts(store, co
     folder = store.artifact_dir(run_id)
     assert json.loads((folder / "config.json").read_text()) == config.to_dict()
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors"]
+
+
+def test_a_two_dimensional_run_shows_its_decision_boundary_live_and_in_its_details(store):
+    run_id = store.create_run(make_config("xor", "mlp", ["train.epochs=2"]), queued=False)
+    execute_run(store, run_id)
+    live, details = store.live(run_id)["boundary"], store.get_run(run_id).details["boundary"]
+    assert len(live["z"]) == len(live["ys"]) and len(live["z"][0]) == len(live["xs"])
+    assert all(0.0 <= v <= 1.0 for row in live["z"] for v in row)
+    assert details["xs"] == live["xs"] and details["n_classes"] == 2
+
+
+def test_a_run_on_more_than_two_inputs_has_no_decision_boundary(store):
+    run_id = store.create_run(make_config("iris", "mlp", ["train.epochs=2"]), queued=False)
+    execute_run(store, run_id)
+    assert store.live(run_id)["boundary"] is None
+    assert "boundary" not in store.get_run(run_id).details
 
 
 def test_the_recorder_writes_in_batches_not_per_step(store):

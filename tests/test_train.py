@@ -5,8 +5,9 @@ import sys
 
 import pytest
 
+from modelkit import evaluate, models, tasks
 from modelkit.config import make_config
-from modelkit.train import Callback, lr_factor, run
+from modelkit.train import Callback, fit, lr_factor, run
 
 
 class Recorder(Callback):
@@ -63,12 +64,27 @@ def test_events_report_every_step_and_one_evaluation_per_epoch():
     assert rec.end is result
 
 
-def test_two_dimensional_tasks_report_a_decision_boundary_at_each_evaluation():
+def test_each_evaluation_hands_its_hooks_the_model_the_data_and_the_device():
     rec = Recorder()
-    run(make_config("xor", "mlp", ["train.epochs=2"]), [rec])
-    boundary = rec.evals[-1]["boundary"]
-    assert len(boundary["z"]) == len(boundary["ys"]) and len(boundary["z"][0]) == len(boundary["xs"])
-    assert all(0.0 <= v <= 1.0 for row in boundary["z"] for v in row)
+    _, model = run(make_config("xor", "mlp", ["train.epochs=2"]), [rec])
+    last = rec.evals[-1]
+    assert last["model"] is model and last["data"].spec.name == "xor" and str(last["device"]) == "cpu"
+
+
+def test_fit_alone_trains_and_validates_but_leaves_the_test_set_to_run():
+    config = make_config("wine", "mlp", ["train.epochs=3"])
+    data = tasks.load(config.task)
+    result = fit(models.build(config.model, data.spec), data, config.train)
+    assert result.status == "completed" and result.steps > 0
+    assert set(result.metrics) == {"best_val_loss"} and result.details == {}
+
+
+def test_run_adds_the_test_metrics_and_details_to_what_fit_returned():
+    rec = Recorder()
+    result, _ = run(make_config("wine", "mlp", ["train.epochs=3"]), [rec])
+    assert rec.end is result
+    assert {"test_loss", "test_accuracy", "best_val_loss"} <= set(result.metrics)
+    assert "confusion_matrix" in result.details
 
 
 def test_stop_request_is_honoured_at_the_next_step():
@@ -131,6 +147,19 @@ def test_early_stopping_ends_a_run_that_no_longer_improves():
     result, _ = run(make_config("iris", "mlp", ["train.epochs=2000", "train.early_stopping=3", "train.lr=0.05"]))
     assert result.status == "completed" and result.epochs < 2000
     assert "Stopped early" in result.message
+
+
+@pytest.mark.parametrize("sets", [
+    ["train.epochs=2000", "train.early_stopping=3", "train.lr=0.05"],          # ended by early stopping
+    ["train.epochs=2", "train.batch_size=32", "train.eval_every=3", "train.early_stopping=5"],   # between checks
+])
+def test_early_stopping_keeps_the_weights_of_the_best_validation_check(sets):
+    config = make_config("iris", "mlp", sets)
+    result, model = run(config)
+    data = tasks.load(config.task)
+    loss = evaluate.loss_fn(config.train.loss, data.spec)
+    val, _, _ = evaluate.evaluate(model, data.x_val, data.y_val, data.spec, loss, "cpu", "val")
+    assert val["val_loss"] == pytest.approx(result.metrics["best_val_loss"])
 
 
 @pytest.mark.parametrize("schedule", ["constant", "step", "cosine", "warmup_cosine"])
