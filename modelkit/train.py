@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from modelkit import evaluate
+from modelkit import evaluate, models, tasks
 from modelkit.config import ConfigError, RunConfig, TrainConfig
 from modelkit.tasks import TaskData
 
@@ -166,8 +166,6 @@ def run(config: RunConfig, callbacks=(), should_stop=None):
 
     A run that did not diverge gets its test metrics and details (those of the best weights).
     """
-    from modelkit import models, tasks
-
     data = tasks.load(config.task)
     torch.manual_seed(config.train.seed)
     model = models.build(config.model, data.spec)
