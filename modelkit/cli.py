@@ -28,6 +28,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override a setting, e.g. train.lr=0.01 or model.hidden=[64,64]")
     train.add_argument("--config", help="a RunConfig JSON file to start from")
+    train.add_argument("--data", metavar="FILE", help="your own data instead of --task: a CSV table, a UTF-8 .txt "
+                       "or a .zip of image folders (one folder per class)")
+    train.add_argument("--target", help="with a CSV: the column to predict (default: the last one)")
+    train.add_argument("--kind", choices=("classification", "regression"),
+                       help="with a CSV: what predicting the target is (default: guessed from its values)")
     train.add_argument("--seed", type=int, help="random seed (train.seed)")
     train.add_argument("--device", help="auto, cpu, cuda or mps")
     train.add_argument("--json", action="store_true", help="print one JSON object at the end")
@@ -50,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("tasks", help="list the tasks").set_defaults(func=cmd_tasks)
     sub.add_parser("archs", help="list the architectures and the tasks they fit").set_defaults(func=cmd_archs)
     sub.add_parser("doctor", help="versions, devices and threads").set_defaults(func=cmd_doctor)
+    data = sub.add_parser("datasets", help="the uploaded datasets (web page or train --data)")
+    data.add_argument("--json", action="store_true", help="print a JSON list")
+    data.set_defaults(func=cmd_datasets)
     settings = sub.add_parser("settings", help="every setting with its default, allowed values and meaning")
     settings.add_argument("--arch", default="mlp", help="whose model settings to list (default mlp)")
     settings.add_argument("--section", choices=("task", "model", "train"), help="only this section")
@@ -82,6 +90,8 @@ def config_from_args(args):
         if not isinstance(base.get(section) or {}, dict):
             raise ConfigError(section, "not_mapping")
     task = args.task or (base.get("task") or {}).get("name")
+    if getattr(args, "data", None):
+        task = add_data(args).task
     arch = args.arch or (base.get("model") or {}).get("arch")
     if not task or not arch:
         raise ConfigError("--task" if not task else "--arch", "required")
@@ -97,6 +107,26 @@ def config_from_args(args):
     if args.device:
         sets.append(f"train.device={json.dumps(args.device)}")
     return make_config(task, arch, sets, base)
+
+
+def add_data(args):
+    """Store --data as a dataset (once per content) and return it; refusals name the file and the limit."""
+    from pathlib import Path
+
+    from modelkit import datasets
+
+    path = Path(args.data)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ConfigError("--data", "config_file", detail=str(e)[:200]) from None
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        return datasets.add_images(raw, path.name, owner="cli")
+    if suffix in (".txt", ".md"):
+        return datasets.add_text(raw, path.name, owner="cli")
+    frame = datasets.read_table(raw, path.name)
+    return datasets.add_table(raw, path.name, args.target or str(frame.columns[-1]), args.kind, owner="cli")
 
 
 class ProgressLine:
@@ -282,6 +312,20 @@ def cmd_archs(args) -> int:
     for arch in ARCHS:
         fits = [t for t in TASKS if arch in archs_for(t)]
         print(f"{arch:<12} {translate('en', f'arch.{arch}.desc')}  [tasks: {', '.join(fits)}]")
+    return 0
+
+
+def cmd_datasets(args) -> int:
+    from dataclasses import asdict
+
+    from modelkit import datasets
+
+    found = datasets.list_datasets()
+    if args.json:
+        print(json.dumps([{**asdict(d), "task": d.task} for d in found], ensure_ascii=False))
+        return 0
+    for d in found:
+        print(f"{d.task:<16} {d.kind:<7} {d.task_kind:<15} {d.rows:>8,} rows  {len(d.class_names) or '-':>4} classes  {d.name}")
     return 0
 
 

@@ -30,7 +30,7 @@ TASK_TRAIN_DEFAULTS: dict[str, dict] = {
     "iris": {"epochs": 100, "batch_size": 32, "lr": 0.003},
     "wine": {"epochs": 100, "batch_size": 32, "lr": 0.003},
     "breast_cancer": {"epochs": 100, "batch_size": 32, "lr": 0.003},
-    "text": {"epochs": None, "time_budget": 60.0, "eval_every": 50, "schedule": "constant"},
+    "tokens": {"epochs": None, "time_budget": 60.0, "eval_every": 50, "schedule": "constant"},
 }
 
 # Per-task sizes of each family (lstm and gru share the rnn's).

@@ -12,6 +12,7 @@ Targets by `TaskSpec.kind`:
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Callable
 
 import torch
 
+from modelkit import datasets
 from modelkit.fields import ConfigError, TaskConfig
 
 
@@ -75,9 +77,15 @@ def check(cfg: TaskConfig):
 
 
 def task_info(name: str) -> TaskInfo:
-    if name not in TASKS:
+    """The registry's entry, or an uploaded dataset's (ds-<id>, see modelkit.datasets)."""
+    if name in TASKS:
+        return TASKS[name]
+    ds = datasets.from_task(name) if isinstance(name, str) else None
+    if ds is None:
         raise ConfigError("task.name", "unknown_task", choices=", ".join(TASKS), value=repr(name)[:40])
-    return TASKS[name]
+    if ds.kind == "text":
+        return TaskInfo(name, "lm", "tokens", _uploaded_text, ("seq_len",), check=_check_uploaded_text)
+    return TaskInfo(name, ds.task_kind, "image" if ds.kind == "images" else "vector", _uploaded)
 
 
 # --- building the data --------------------------------------------------------
@@ -88,11 +96,11 @@ _CACHE_LOCK = threading.Lock()
 
 def load(cfg: TaskConfig) -> TaskData:
     """The task's tensors and spec; deterministic for a config, cached in-process."""
-    task_info(cfg.name)
+    info = task_info(cfg.name)
     key = repr(cfg)
     data = _CACHE.get(key)
     if data is None:
-        data = TASKS[cfg.name].build(cfg)   # two threads may build the same data once each: harmless
+        data = info.build(cfg)            # two threads may build the same data once each: harmless
         with _CACHE_LOCK:                 # the dashboard's sessions share this cache
             _CACHE[key] = data
             while len(_CACHE) > 16:       # keep memory bounded in a long-lived process
@@ -254,7 +262,7 @@ def _text(cfg: TaskConfig) -> TaskData:
     parts = [ids[:cut_val], ids[cut_val:cut_test], ids[cut_test:]]
     windows = [_windows(p, cfg.seq_len, stride) for p, stride in zip(parts, (cfg.seq_len // 2 or 1, cfg.seq_len, cfg.seq_len))]
     counts = torch.bincount(parts[0], minlength=len(vocab)).float()
-    spec = TaskSpec("text", "lm", "tokens", (cfg.seq_len,), len(vocab), (), vocab)
+    spec = TaskSpec(cfg.name, "lm", "tokens", (cfg.seq_len,), len(vocab), (), vocab)
     (xtr, ytr), (xva, yva), (xte, yte) = windows
     return TaskData(spec, xtr, ytr, xva, yva, xte, yte, {"char_freq": (counts / counts.sum()).tolist()})
 
@@ -269,6 +277,28 @@ def _windows(ids: torch.Tensor, seq_len: int, stride: int):
     offsets = torch.arange(seq_len)
     x = ids[starts[:, None] + offsets]       # (N, T)
     return x, ids[starts[:, None] + offsets + 1]
+
+
+def _uploaded(cfg: TaskConfig) -> TaskData:
+    """An uploaded table (standardised on its training part, like the bundled tables) or image folder."""
+    ds = datasets.from_task(cfg.name)
+    arrays = datasets.arrays(ds)
+    x, y = torch.from_numpy(arrays["x"]), torch.from_numpy(arrays["y"])
+    outputs = len(ds.class_names) if ds.task_kind == "classification" else y.shape[1]
+    spec = TaskSpec(cfg.name, ds.task_kind, "image" if ds.kind == "images" else "vector", tuple(x.shape[1:]),
+                    outputs, tuple(ds.class_names))
+    data = _split(cfg, spec, x, y)
+    if ds.kind == "table":
+        data.x_train, data.x_val, data.x_test = _standardise(data.x_train, data.x_val, data.x_test)
+    return data
+
+
+def _check_uploaded_text(cfg: TaskConfig):
+    _check_text(dataclasses.replace(cfg, text=datasets.text(datasets.from_task(cfg.name))))
+
+
+def _uploaded_text(cfg: TaskConfig) -> TaskData:
+    return _text(dataclasses.replace(cfg, text=datasets.text(datasets.from_task(cfg.name))))
 
 
 TOY_PARAMS = ("n_samples", "noise")

@@ -1,0 +1,165 @@
+"""Own data: CSV tables, texts and image folders are checked, stored once, offered as tasks and trained for real;
+hostile files get a plain refusal naming the file, and nothing is written outside the dataset's folder."""
+import io
+import json
+import os
+import stat
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from modelkit import datasets, train
+from modelkit.cli import main
+from modelkit.config import ConfigError, make_config
+
+
+def plants_csv(n=300, seed=0) -> bytes:
+    """Two numeric columns with gaps, one few-valued text column, a class that depends on all three."""
+    rng = np.random.default_rng(seed)
+    a, b = rng.normal(size=n), rng.normal(size=n)
+    soil = rng.choice(["clay", "sand", "loam"], size=n)
+    kind = np.where(a + b + (soil == "sand") * 1.5 > 0.7, "tall", "short")
+    rows = ["height;width;soil;kind"]
+    for i in range(n):
+        rows.append(f"{'' if i % 17 == 0 else f'{a[i]:.3f}'};{b[i]:.3f};{soil[i]};{kind[i]}")
+    return ("\ufeff" + "\n".join(rows)).encode("utf-8")
+
+
+def digits_zip(per_class=40) -> bytes:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for c in (0, 1, 7):
+            for k, img in enumerate(bunch.images[bunch.target == c][:per_class]):
+                png = io.BytesIO()
+                Image.fromarray((img * 16).clip(0, 255).astype(np.uint8)).resize((16, 16)).save(png, "PNG")
+                z.writestr(f"digit{c}/{k}.png", png.getvalue())
+    return out.getvalue()
+
+
+def fit(task, arch, *sets):
+    result, _ = train.run(make_config(task, arch, list(sets)))
+    return result
+
+
+def test_a_csv_with_text_numbers_and_gaps_trains_well_above_chance():
+    ds = datasets.add_table(plants_csv(), "plants.csv", target="kind")
+    assert (ds.task_kind, ds.rows, ds.class_names, ds.filled) == ("classification", 300, ["short", "tall"], 18)
+    assert ds.features[:2] == ["height", "width"] and "soil_sand" in ds.features
+    assert fit(ds.task, "mlp", "train.epochs=40").metrics["test_accuracy"] > 0.85
+
+
+def test_a_regression_csv_predicts_its_number():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(400, 3))
+    y = 2 * x[:, 0] - x[:, 1] + 0.1 * rng.normal(size=400)
+    text = "a,b,c,y\n" + "\n".join(",".join(f"{v:.4f}" for v in (*row, t)) for row, t in zip(x, y))
+    ds = datasets.add_table(text.encode(), "line.csv", target="y")
+    assert ds.task_kind == "regression"
+    assert fit(ds.task, "mlp", "train.epochs=60").metrics["test_r2"] > 0.9
+
+
+def test_an_image_zip_of_class_folders_trains_a_cnn():
+    ds = datasets.add_images(digits_zip(), "digits.zip")
+    assert (ds.kind, ds.class_names, ds.rows) == ("images", ["digit0", "digit1", "digit7"], 120)
+    assert fit(ds.task, "cnn", "train.epochs=15").metrics["test_accuracy"] > 0.8
+
+
+def test_a_text_file_trains_the_language_model_below_the_baseline():
+    text = ("the cat sat on the mat. the dog sat on the log. " * 200).encode()
+    ds = datasets.add_text(text, "pets.txt")
+    result = fit(ds.task, "gru", "train.time_budget=8", "train.eval_every=0", "train.epochs=3")
+    assert result.metrics["test_perplexity"] < result.metrics["test_baseline_perplexity"]
+
+
+def test_the_same_upload_is_stored_once_and_a_run_keeps_pointing_at_it():
+    first = datasets.add_table(plants_csv(), "plants.csv", target="kind")
+    again = datasets.add_table(plants_csv(), "copy.csv", target="kind")
+    assert first.id == again.id and len(datasets.list_datasets()) == 1
+    config = make_config(first.task, "mlp")
+    assert json.loads(config.to_json())["task"]["name"] == first.task
+
+
+def test_the_cli_trains_on_a_file_and_lists_it(tmp_path, capsys):
+    path = tmp_path / "plants.csv"
+    path.write_bytes(plants_csv())
+    assert main(["train", "--data", str(path), "--arch", "mlp", "--epochs", "5", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["status"] == "completed" and "test_accuracy" in out["metrics"]
+    assert main(["datasets", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["target"] == "kind"
+
+
+def zip_of(entries) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, data, mode in entries:
+            info = zipfile.ZipInfo(name)
+            info.external_attr = mode << 16
+            z.writestr(info, data)
+    return out.getvalue()
+
+
+PNG = io.BytesIO()
+Image.new("L", (8, 8), 128).save(PNG, "PNG")
+GOOD = [("a/1.png", PNG.getvalue(), 0o100644), ("b/1.png", PNG.getvalue(), 0o100644)]
+
+
+def bomb() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("a/big.png", b"\0" * (250 * 1024**2))
+        z.writestr("b/1.png", PNG.getvalue())
+    return out.getvalue()
+
+
+def huge_png() -> bytes:
+    out = io.BytesIO()
+    Image.new("1", (5000, 5000)).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("kind, raw, code", [
+    ("images", zip_of([("../evil/1.png", PNG.getvalue(), 0o100644), *GOOD]), "data_zip_path"),
+    ("images", zip_of([("/etc/1.png", PNG.getvalue(), 0o100644), *GOOD]), "data_zip_path"),
+    ("images", zip_of([("a/link.png", b"/etc/passwd", stat.S_IFLNK | 0o777), *GOOD]), "data_zip_link"),
+    ("images", zip_of([("a/inner.zip", b"PK\x05\x06" + b"\0" * 18, 0o100644), *GOOD]), "data_zip_nested"),
+    ("images", bomb(), "data_bomb"),
+    ("images", b"not a zip at all", "data_not_zip"),
+    ("images", zip_of([("a/1.png", b"this is not a png", 0o100644), *GOOD]), "data_not_image"),
+    ("images", zip_of([("a/1.png", huge_png(), 0o100644), *GOOD]), "data_image_huge"),
+    ("images", zip_of([("a/1.png", PNG.getvalue(), 0o100644)]), "data_one_class"),
+    ("table", PNG.getvalue() + b"\0" * 100, "data_binary"),
+    ("table", "a,b\n1,é\n".encode("utf-8") + "2,é\n".encode("latin-1"), "data_encoding"),
+    ("table", b"", "data_empty"),
+    ("table", b"only\n" + b"1\n" * 50, "data_one_column"),
+    ("table", b"a,kind\n" + b"1,x\n" * 50, "data_one_class"),
+    ("table", b"a,kind\n1,x\n", "data_few_rows"),
+    ("text", "短".encode("utf-8") * 10, "data_text_short"),
+])
+def test_a_hostile_or_broken_file_is_refused_naming_it_and_writes_nothing_outside(tmp_path, kind, raw, code):
+    home = datasets.home()
+    before = set(os.listdir(home.parent)) if home.parent.exists() else set()
+    with pytest.raises(ConfigError) as err:
+        if kind == "images":
+            datasets.add_images(raw, "upload.zip")
+        elif kind == "text":
+            datasets.add_text(raw, "upload.txt")
+        else:
+            datasets.add_table(raw, "upload.csv", target="kind")
+    assert err.value.code == code and err.value.params["file"].startswith("upload")
+    assert "upload" in err.value.text("zh")
+    assert not home.exists() or not [p for p in home.iterdir() if not p.name.startswith(".")]
+    after = set(os.listdir(home.parent)) if home.parent.exists() else set()
+    assert after - before <= {"datasets"}
+
+
+def test_limits_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("MODELKIT_UPLOAD_ROWS", "100")
+    with pytest.raises(ConfigError) as err:
+        datasets.add_table(plants_csv(n=150), "plants.csv", target="kind")
+    assert err.value.code == "data_rows" and err.value.params["n"] == "100"
