@@ -126,7 +126,8 @@ def test_finished_runs_from_the_url_show_a_leaderboard_with_a_winner(home):
     table = at.dataframe[0].value
     assert table["run_id"].tolist() == ids
     assert table["status"].tolist() == ["completed"] * 3
-    assert table["run"].tolist() == ["MLP (deep network) #1", "Linear (baseline)", "MLP (deep network) #2"]
+    assert table["run"].tolist() == ["MLP (deep network) · Hidden layers 32×32 · Epochs 2", "Linear (baseline)",
+                                     "MLP (deep network) · Hidden layers 8 · Epochs 3"]
     assert (table["winner"] == "★").sum() == 1
     assert len(at.get("plotly_chart")) >= 3 + 3   # three curve charts, one confusion matrix per run
     assert any("wins with" in s.value for s in at.success)
@@ -169,7 +170,7 @@ def test_the_runs_page_says_when_there_are_none_in_chinese(fresh):
 
 def select(at, rows):
     """Tick table rows as a reader would (AppTest has no click for dataframe selections)."""
-    at.session_state["runs_table"] = {"selection": {"rows": rows, "columns": [], "cells": []}}
+    at.session_state[at.dataframe[0].key] = {"selection": {"rows": rows, "columns": [], "cells": []}}
     return at.run()
 
 
