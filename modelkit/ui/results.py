@@ -76,7 +76,9 @@ def live_view(store, run, config: RunConfig, points: pd.DataFrame, prefix: str):
     """Status, progress bar, curves and boundary of a run (active or not); element keys start with `prefix`."""
     snapshot = store.live(run.id)
     with st.container(key=f"{prefix}_status"):
-        st.markdown(status_badge(run.status, run.queue_position, explain=True))
+        # the reader sees the status in words; the English status is the element's key, a handle for scripts
+        st.container(key=f"{prefix}_status_is_{run.status}").markdown(
+            status_badge(run.status, run.queue_position, explain=True))
         if run.active:
             fraction, text = progress_text(snapshot.get("progress") or {}, config.train.time_budget)
             st.progress(fraction, text=text)
