@@ -91,7 +91,8 @@ def setting_text(path: str, value) -> str:
 
 
 def run_name(config: RunConfig) -> str:
-    """A run's readable name: task · architecture · what differs from that pair's defaults (the first few)."""
-    changed = [setting_text(k, json.loads(v)) for k, v in config_to_query(config).items() if "." in k]
-    return " · ".join([t(f"task.{config.task.name}.title"), t(f"arch.{config.arch}.title"),
-                       *changed[:NAME_SETTINGS]])
+    """A run's readable name: task · architecture · what differs from that pair's defaults (the first few;
+    a setting left empty, such as no epoch limit under a time limit, goes without saying)."""
+    changed = {path: json.loads(value) for path, value in config_to_query(config).items() if "." in path}
+    words = [setting_text(path, value) for path, value in changed.items() if value is not None]
+    return " · ".join([t(f"task.{config.task.name}.title"), t(f"arch.{config.arch}.title"), *words[:NAME_SETTINGS]])

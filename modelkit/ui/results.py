@@ -1,6 +1,7 @@
 """A run's curves, live status and results, drawn from the store (the run panel of modelkit.ui.run_view).
 
-Nothing here loads a task's data to learn its kind (the task registry knows it): the live view is polled."""
+The live view is polled: it learns a task's kind from the task registry, and the only data it draws
+(the training points under a decision boundary) is built once per task settings, then cached."""
 from __future__ import annotations
 
 import json
@@ -10,9 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from modelkit import plots, tasks
-from modelkit.tasks import task_info
 from modelkit.config import RunConfig, TaskConfig, parse
 from modelkit.diagnose import diagnose
+from modelkit.tasks import task_info
 from modelkit.ui import data as task_views
 from modelkit.ui.i18n import t
 from modelkit.ui.labels import class_name, format_metric, status_badge
