@@ -54,10 +54,12 @@ def column_config() -> dict:
 
 
 def shown_table(table):
-    """The table as the reader sees it: owner, task, architecture and status in words, empty metric columns left out."""
+    """The table as the reader sees it: owner, task, architecture and status in words (a run without a name
+    called by its task and architecture), empty metric columns left out."""
     tl = bound()
-    view = table.assign(owner=table["owner"].map(owner_name), task=table["task"].map(lambda n: tl(f"task.{n}.title")),
-                        arch=table["arch"].map(lambda a: tl(f"arch.{a}.title")),
+    task, arch = table["task"].map(lambda n: tl(f"task.{n}.title")), table["arch"].map(lambda a: tl(f"arch.{a}.title"))
+    view = table.assign(owner=table["owner"].map(owner_name), task=task, arch=arch,
+                        name=table["name"].where(table["name"] != "", task + " · " + arch),
                         status=table["status"].map(lambda s: tl(f"badge.{s}")))
     empty = [m for m in compare.HISTORY_METRICS if view[m].isna().all()]
     return view.drop(columns=empty)
@@ -79,9 +81,10 @@ def ticked_table(view, table) -> list[str]:
     last = st.session_state.get(TICKED_KEY, {"rows": [], "ids": []})
     ids = table["id"].tolist()
     default = {"selection": {"rows": [ids.index(i) for i in last["ids"] if i in ids], "columns": []}}
-    event = st.dataframe(view, key=table_key(), on_select="rerun", selection_mode="multi-row", hide_index=True,
-                         placeholder="–", column_config=column_config(), selection_default=default,
-                         column_order=[c for c in view.columns if c != "id"] + ["id"])
+    with st.container(key="runs_table"):   # a stable handle for scripts, whatever the table's own key
+        event = st.dataframe(view, key=table_key(), on_select="rerun", selection_mode="multi-row", hide_index=True,
+                             placeholder="–", column_config=column_config(), selection_default=default,
+                             column_order=[c for c in view.columns if c != "id"] + ["id"])
     rows = [i for i in event.selection.rows if i < len(ids)]
     now = [ids[i] for i in rows]
     if rows and rows == last["rows"] and now != last["ids"]:   # same places, other runs: not the reader's ticks

@@ -262,10 +262,10 @@ def test_a_comparison_started_from_the_form_has_no_such_note(fresh):
 
 
 def header_fits(header: str, width: int) -> bool:
-    """Whether `width` px shows `header` whole: about 8 px a character (twice that for CJK), plus padding."""
+    """Whether `width` px shows `header` whole: 7 px a character at the table's font (14 px for CJK), plus padding."""
     import unicodedata
 
-    return width >= 24 + 8 * sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in header)
+    return width >= 16 + 7 * sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in header)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

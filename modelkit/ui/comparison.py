@@ -98,25 +98,25 @@ def _number_format(metric: str) -> str:
 def text_width(text: str) -> int:
     """Pixels the table needs to show `text` whole in a cell or header (a wide CJK character counts twice)."""
     units = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in str(text))
-    return 30 + 8 * units   # about 8 px a character at the table's font, plus padding and the sort arrow
+    return 24 + 7 * units   # Source Sans at 14 px: 6-7 px a character (measured in Chromium), plus the padding
 
 
 def leaderboard_frame(runs, table: pd.DataFrame, labels: dict, metric: str, tests) -> tuple[pd.DataFrame, dict]:
     """The leaderboard as the reader sees it, and each column's (header, number format or None): the winner,
-    the run, what tells runs of one architecture apart, the scores, then how it ran."""
+    the run, its status, the scores, what tells runs of one architecture apart, then how it ran."""
     by_id = {r.id: r for r in runs}
     differs = compare.label_settings(runs)
     metric_title = t("metric." + metric)
     columns = {
         "winner": ("", None, table["winner"].map({True: "★", False: ""})),
         "run": (t("compare.col.run"), None, [labels[rid] for rid in table["run_id"]]),
-        **{path: (t(f"field.{path}"), None, [setting_value(path, compare.settings(by_id[rid]).get(path))
-                                              for rid in table["run_id"]]) for path in differs},
+        "status": (t("compare.col.status"), None, table["status"].map(lambda s: t(f"badge.{s}"))),
         "best_val": (t("compare.col.best", metric=metric_title), _number_format(metric), table["best_val"]),
         "final_val": (t("compare.col.final", metric=metric_title), _number_format(metric), table["final_val"]),
         **{m: (t("metric." + m), _number_format(m), table[m]) for m in tests},
         "paper": (t("compare.col.paper"), "{:.0%}", table["paper"]),
-        "status": (t("compare.col.status"), None, table["status"].map(lambda s: t(f"badge.{s}"))),
+        **{path: (t(f"field.{path}"), None, [setting_value(path, compare.settings(by_id[rid]).get(path))
+                                              for rid in table["run_id"]]) for path in differs},
         "seconds": (t("compare.col.seconds"), "{:.1f}", table["seconds"]),
         "params": (t("results.col.params"), "{:,.0f}", table["params"].astype(float)),
         "samples_per_s": (t("compare.col.samples_per_s"), "{:,.0f}", table["samples_per_s"].round()),
@@ -147,8 +147,8 @@ def leaderboard(runs, points: dict, labels: dict, colors: dict, kind: str):
     widths = column_widths(shown, heads)
     helps = {"winner": t("compare.col.winner_help"), "paper": t("compare.col.paper_help")}
     config = {name: st.column_config.Column(header, width=40 if name == "winner" else widths[name],
-                                            help=helps.get(name))
-              for name, (header, _) in heads.items()}
+                                            help=helps.get(name), pinned=name in ("winner", "run") or None)
+              for name, (header, _) in heads.items()}   # the run stays in sight while the table scrolls sideways
     # the Styler draws each run's name in its colour and formats the numbers (– until a value exists)
     run_colors = [colors[rid] for rid in table["run_id"]]
     styled = (shown.style.format({name: fmt for name, (_, fmt) in heads.items() if fmt}, na_rep="–")
