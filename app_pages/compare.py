@@ -6,16 +6,19 @@ import time
 import streamlit as st
 
 from modelkit import compare, models
-from modelkit.config import ConfigError, RunConfig, TaskConfig, make_config, parse
-from modelkit.tasks import TASKS, task_info
+from modelkit.config import ConfigError, RunConfig, make_config
+from modelkit.store import ACTIVE
 from modelkit.ui import comparison, forms
 from modelkit.ui import data as task_views
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.live import ACTIVE, POLL_SECONDS
+from modelkit.ui.labels import owner_name, run_name, session_owner
+from modelkit.ui.live import polled
+from modelkit.ui.pickers import task_picker, task_settings
 from modelkit.ui.resources import get_runner, get_store
 
 P = "compare"                    # widget key prefix of this page; each architecture's sizes use compare_<arch>
 RUNS_KEY = "compare_runs"        # the run ids of the comparison shown, in colour order
+OPENED_KEY = "compare_opened"    # True while the comparison shown was opened (link, Runs page), not set up here
 DEFAULT_TASK, DEFAULT_SECONDS = "digits", 20.0
 SHARED_TASK_FIELDS = ("val_fraction", "test_fraction", "seed")
 
@@ -44,6 +47,7 @@ def start_form():
     wanted = [r for r in st.query_params.get("runs", "").split(",") if r]
     if wanted and RUNS_KEY not in st.session_state:
         st.session_state[RUNS_KEY] = [r.id for r in map(get_store().get_run, wanted) if r is not None]
+        st.session_state[OPENED_KEY] = True
     shown = [get_store().get_run(r) for r in st.session_state.get(RUNS_KEY, [])]
     task = next((r.task for r in shown if r is not None), DEFAULT_TASK)
     fill_task(task, default_archs(task))
@@ -66,21 +70,16 @@ def ensure_sizes(task: str, arch: str):
         forms.fill(make_config(task, arch), prefix)
 
 
-def shared_task(task: str) -> dict:
-    """The task settings every run of the comparison shares (compare_task_*)."""
-    return forms.read(P, task, st.session_state.get("compare_arch") or default_archs(task)[0])["task"]
-
-
 def config_for(task: str, arch: str, group: str) -> RunConfig:
     """`arch` with its own sizes and training defaults, and the shared task, budget and seed."""
-    shared = shared_task(task)
+    shared = task_settings(P, task)   # every run of the comparison shares them
     model = forms.read(arch_prefix(arch), task, arch)["model"]
     budget = ({"epochs": st.session_state["compare_epochs"], "time_budget": None}
               if st.session_state["compare_budget"] == "epochs"
               else {"epochs": None, "time_budget": st.session_state["compare_time_budget"]})
     train = {**budget, "seed": st.session_state["compare_seed"]}
     config = make_config(task, arch, base={"task": shared, "model": model, "train": train})
-    config.name = group
+    config.name = f"{run_name(config)} · {group}" if group else ""
     return config
 
 
@@ -100,9 +99,9 @@ def current_configs() -> tuple[list[RunConfig], tuple[str, ConfigError] | None]:
 
 def launch(configs: list[RunConfig]):
     """Queue every run at once; the comparison shows them in this order."""
-    owner = (st.session_state.get("participant") or "").strip() or "web"
     runner = get_runner()
-    st.session_state[RUNS_KEY] = [runner.submit(c, owner=owner) for c in configs]
+    st.session_state[RUNS_KEY] = [runner.submit(c, owner=session_owner()) for c in configs]
+    st.session_state[OPENED_KEY] = False
     # a time race reads best against seconds, an epoch race against epochs
     st.session_state["compare_x"] = "seconds" if configs[0].train.epochs is None else "epoch"
 
@@ -139,29 +138,17 @@ def add_from_history():
 
 def clear_comparison():
     st.session_state[RUNS_KEY] = []
+    st.session_state[OPENED_KEY] = False
 
 
 # --- page sections ------------------------------------------------------------
 
 def render_setup():
     tl = bound()
+    if st.session_state.get(OPENED_KEY) and st.session_state.get(RUNS_KEY):
+        st.info(t("compare.opened_note"), icon=":material/info:")
     st.markdown(f"### 1 · {t('compare.task_header')}")
-    left, right = st.columns([1, 1.25], gap="large")
-    with left:
-        st.selectbox(t("field.task.name"), list(TASKS), key="compare_task", help=t("help.task.name"),
-                     format_func=lambda n: tl(f"task.{n}.title"), on_change=on_task_change)
-        task = st.session_state["compare_task"]
-        st.caption(t(f"task.{task}.desc"))
-        params = [p for p in task_info(task).params if p != "text"]
-        task_fields = forms.section_fields("task")
-        for col, field in zip(st.columns(max(1, len(params))), params):
-            with col:
-                forms.widget("task", field, task_fields, P)
-    with right:
-        try:
-            task_views.show_preview(parse(TaskConfig, shared_task(task), "task"))
-        except ConfigError:
-            pass
+    task, _ = task_picker(P, on_task_change)
 
     st.markdown(f"### 2 · {t('compare.arch_header')}")
     fitting = models.archs_for(task)
@@ -238,8 +225,8 @@ def history_picker(task: str, shown: list[str]):
         if not candidates:
             st.caption(t("compare.add_none"))
             return
-        names = {r.id: t("compare.add_option", arch=t(f"arch.{r.arch}.title"), owner=r.owner,
-                         created=r.created.astimezone().strftime("%Y-%m-%d %H:%M"), status=r.status)
+        names = {r.id: t("compare.add_option", arch=r.name or t(f"arch.{r.arch}.title"), owner=owner_name(r.owner),
+                         created=r.created.astimezone().strftime("%Y-%m-%d %H:%M"), status=t(f"badge.{r.status}"))
                  for r in candidates}
         pick, add = st.columns([4, 1], vertical_alignment="bottom")
         pick.multiselect(t("compare.add"), list(names), key="compare_add", format_func=names.get,
@@ -257,11 +244,6 @@ def comparison_panel(polling: bool = False):
     if active:
         st.button(t("compare.stop_all"), key="compare_stop", icon=":material/stop:", on_click=stop_all,
                   args=(active,))
-
-
-@st.fragment(run_every=POLL_SECONDS)
-def live_comparison_panel():
-    comparison_panel(polling=True)
 
 
 def sync_url():
@@ -291,7 +273,7 @@ if run_ids:
               icon=":material/close:")
     store = get_store()
     if any(r is not None and r.status in ACTIVE for r in map(store.get_run, run_ids)):
-        live_comparison_panel()
+        polled(comparison_panel)
     else:
         comparison_panel()
 else:

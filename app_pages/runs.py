@@ -1,36 +1,38 @@
 """Runs: every run of the store (web and CLI) in one table; open, compare, re-run, delete, export."""
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from modelkit import compare
 from modelkit.config import ConfigError, RunConfig
 from modelkit.store import STATUSES, StoreError
-from modelkit.ui import forms, results
+from modelkit.ui import forms, run_view
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.live import ACTIVE, POLL_SECONDS, points_so_far
+from modelkit.ui.labels import PERCENT_METRICS, owner_name
 from modelkit.ui.query import config_to_query
 from modelkit.ui.resources import get_store
 
-POINTS_KEY = "runs_points"
-PERCENT = ("test_accuracy", "test_f1")
+RUN_PREFIX = "runs_run"              # key prefix of the opened run's elements (runs_run_stop, ...)
+VERSION_KEY = "runs_table_version"   # part of the table's key: a new key starts the table afresh
+TICKED_KEY = "runs_ticked"           # the ticks as last seen: {"rows": [...], "ids": [...]}
 
 
 # --- the table ----------------------------------------------------------------
 
 def filters(table):
-    """Task, architecture and status filters (empty = all); returns the rows they keep."""
+    """Owner, task, architecture and status filters (empty = all); returns the rows they keep."""
     tl = bound()
-    cols = st.columns(3)
-    task = cols[0].multiselect(t("runs.filter.task"), sorted(table["task"].unique()), key="runs_task",
-                               format_func=lambda n: tl(f"task.{n}.title"), placeholder=t("runs.filter.all"))
-    arch = cols[1].multiselect(t("runs.filter.arch"), sorted(table["arch"].unique()), key="runs_arch",
-                               format_func=lambda a: tl(f"arch.{a}.title"), placeholder=t("runs.filter.all"))
-    status = cols[2].multiselect(t("runs.filter.status"), [s for s in STATUSES if s in set(table["status"])],
-                                 key="runs_status", format_func=lambda s: f"{s} · {tl('status.' + s)}",
-                                 placeholder=t("runs.filter.all"))
-    keep = table["task"].isin(task or table["task"]) & table["arch"].isin(arch or table["arch"]) \
-        & table["status"].isin(status or table["status"])
+    choices = {"owner": (sorted(table["owner"].unique()), owner_name),
+               "task": (sorted(table["task"].unique()), lambda n: tl(f"task.{n}.title")),
+               "arch": (sorted(table["arch"].unique()), lambda a: tl(f"arch.{a}.title")),
+               "status": ([s for s in STATUSES if s in set(table["status"])], lambda s: tl(f"badge.{s}"))}
+    keep = pd.Series(True, index=table.index)
+    for col, (column, (options, name)) in zip(st.columns(len(choices)), choices.items()):
+        picked = col.multiselect(t(f"runs.filter.{column}"), options, key=f"runs_{column}", format_func=name,
+                                 placeholder=t("runs.filter.all"), on_change=renew_table)
+        if picked:
+            keep &= table[column].isin(picked)
     return table[keep].reset_index(drop=True)
 
 
@@ -43,7 +45,7 @@ def column_config() -> dict:
         "task": st.column_config.TextColumn(t("runs.col.task")),
         "arch": st.column_config.TextColumn(t("runs.col.arch")),
         "status": st.column_config.TextColumn(t("runs.col.status")),
-        **{m: number(t("metric." + m), format="percent" if m in PERCENT else "%.3f")
+        **{m: number(t("metric." + m), format="percent" if m in PERCENT_METRICS else "%.3f")
            for m in compare.HISTORY_METRICS},
         "params": number(t("results.col.params"), format="localized"),
         "seconds": number(t("runs.col.seconds"), format="%.1f"),
@@ -52,18 +54,51 @@ def column_config() -> dict:
 
 
 def shown_table(table):
-    """The table as the reader sees it: task and architecture by their titles, empty metric columns left out."""
+    """The table as the reader sees it: owner, task, architecture and status in words (a run without a name
+    called by its task and architecture), empty metric columns left out."""
     tl = bound()
-    view = table.assign(task=table["task"].map(lambda n: tl(f"task.{n}.title")),
-                        arch=table["arch"].map(lambda a: tl(f"arch.{a}.title")))
+    task, arch = table["task"].map(lambda n: tl(f"task.{n}.title")), table["arch"].map(lambda a: tl(f"arch.{a}.title"))
+    view = table.assign(owner=table["owner"].map(owner_name), task=task, arch=arch,
+                        name=table["name"].where(table["name"] != "", task + " · " + arch),
+                        status=table["status"].map(lambda s: tl(f"badge.{s}")))
     empty = [m for m in compare.HISTORY_METRICS if view[m].isna().all()]
     return view.drop(columns=empty)
+
+
+def table_key() -> str:
+    return f"runs_table_{st.session_state.setdefault(VERSION_KEY, 0)}"
+
+
+def renew_table():
+    """Give the table a new key. Streamlit keeps a keyed table's ticks on row positions and cannot clear them;
+    a new table starts with the ticks `ticked_table` gives it: the same runs, wherever they are now."""
+    st.session_state[VERSION_KEY] = st.session_state.get(VERSION_KEY, 0) + 1
+
+
+def ticked_table(view, table) -> list[str]:
+    """Draw the table; return the ids of the ticked runs. Ticks follow runs, not rows: when other runs
+    move under them (a filter, a new run on top) the table is drawn again with the same runs ticked."""
+    last = st.session_state.get(TICKED_KEY, {"rows": [], "ids": []})
+    ids = table["id"].tolist()
+    default = {"selection": {"rows": [ids.index(i) for i in last["ids"] if i in ids], "columns": []}}
+    with st.container(key="runs_table"):   # a stable handle for scripts, whatever the table's own key
+        event = st.dataframe(view, key=table_key(), on_select="rerun", selection_mode="multi-row", hide_index=True,
+                             placeholder="–", column_config=column_config(), selection_default=default,
+                             column_order=[c for c in view.columns if c != "id"] + ["id"])
+    rows = [i for i in event.selection.rows if i < len(ids)]
+    now = [ids[i] for i in rows]
+    if rows and rows == last["rows"] and now != last["ids"]:   # same places, other runs: not the reader's ticks
+        renew_table()
+        st.rerun()
+    st.session_state[TICKED_KEY] = {"rows": rows, "ids": now}
+    return now
 
 
 # --- actions ------------------------------------------------------------------
 
 def open_in_compare(run_ids: list[str]):
     st.session_state["compare_runs"] = list(run_ids)
+    st.session_state["compare_opened"] = True   # not the Compare form's: its page says so
     st.switch_page("app_pages/compare.py", query_params={"runs": ",".join(run_ids)})
 
 
@@ -82,15 +117,16 @@ def delete_runs(run_ids: list[str]):
             store.delete_run(run_id)
         except StoreError:
             kept.append(run_id)
-    # The table keeps its ticks by row position (Streamlit cannot clear a keyed table's selection), so the
-    # rows that move up into the ticked places stay selected, as the reader sees them ticked.
+    st.session_state[TICKED_KEY] = {"rows": [], "ids": []}   # after a delete nothing is ticked
+    renew_table()
     st.session_state["runs_deleted"] = (len(run_ids) - len(kept), len(kept))
 
 
 @st.dialog(t("runs.delete_header"), width="medium")
 def confirm_delete(runs):
     st.markdown(f"**{t('runs.delete_title', n=len(runs))}**")
-    st.markdown("\n".join(f"- `{r.id}` · {t(f'arch.{r.arch}.title')} · {t(f'task.{r.task}.title')}" for r in runs))
+    st.markdown("\n".join(f"- `{r.id}` · {r.name or t(f'arch.{r.arch}.title')} · {owner_name(r.owner)}"
+                          for r in runs))
     st.caption(t("runs.delete_warning"))
     left, right = st.columns(2)
     left.button(t("runs.delete_confirm", n=len(runs)), key="runs_delete_confirm", type="primary",
@@ -125,35 +161,6 @@ def actions(selected: list, table):
         cols[4].caption(t("runs.select_hint"))
 
 
-# --- one run ------------------------------------------------------------------
-
-def run_details(run_id: str, *, polling: bool = False):
-    """One run as the Train page shows it: status, curves, results; then its message and settings."""
-    store = get_store()
-    run = store.get_run(run_id)
-    if run is None:
-        return
-    if polling and not run.active:
-        st.rerun(scope="app")
-    config = RunConfig.from_dict(run.config)
-    points = points_so_far(store, run_id, POINTS_KEY)
-    st.markdown(f"### {t('train.run_title', task=t(f'task.{run.task}.title'), arch=t(f'arch.{run.arch}.title'))}"
-                f" · `{run.id}`")
-    st.caption(t("runs.owner_line", owner=run.owner, created=run.created.astimezone().strftime("%Y-%m-%d %H:%M")))
-    results.live_view(store, run, config, points)
-    if not run.active:
-        results.results(run, config, points)
-    if run.message:
-        st.info(run.message, icon=":material/info:")
-    with st.expander(t("runs.config_title")):
-        st.json(run.config)
-
-
-@st.fragment(run_every=POLL_SECONDS)
-def live_run_details(run_id: str):
-    run_details(run_id, polling=True)
-
-
 # --- page ---------------------------------------------------------------------
 
 st.title(t("runs.title"))
@@ -173,16 +180,10 @@ if not runs:
 
 table = filters(compare.history_table(runs))
 view = shown_table(table)
-event = st.dataframe(view, key="runs_table", on_select="rerun", selection_mode="multi-row", hide_index=True, placeholder="–",
-                     column_config=column_config(), column_order=[c for c in view.columns if c != "id"] + ["id"])
 by_id = {r.id: r for r in runs}
-rows = [i for i in event.selection.rows if i < len(table)]
-selected = [by_id[table.loc[i, "id"]] for i in rows]
+selected = [by_id[i] for i in ticked_table(view, table)]
 st.caption(t("runs.count", shown=len(table), total=len(runs)))
 actions(selected, table)
 if len(selected) == 1:
     st.divider()
-    if selected[0].status in ACTIVE:
-        live_run_details(selected[0].id)
-    else:
-        run_details(selected[0].id)
+    run_view.show(selected[0].id, RUN_PREFIX, about=True)

@@ -1,21 +1,24 @@
 """Train: task -> architecture -> hyperparameters -> live curves -> results, for one run."""
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
 from modelkit import models
 from modelkit.config import ConfigError, RunConfig, make_config
-from modelkit.tasks import TASKS, task_info
+from modelkit.tasks import task_info
 from modelkit.ui import data as task_views
-from modelkit.ui import forms, results
+from modelkit.ui import forms, run_view
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.live import ACTIVE, POLL_SECONDS, points_so_far
+from modelkit.ui.labels import run_name, session_owner
+from modelkit.ui.pickers import task_picker
 from modelkit.ui.presets import PRESETS
 from modelkit.ui.query import config_from_query, config_to_query, is_config_param
 from modelkit.ui.resources import get_runner, get_store
 
 P = "train"                     # widget key prefix of this page
-RUN_KEY, POINTS_KEY = "train_run", "train_points"
+RUN_KEY = "train_run"
 MAIN_TRAIN_FIELDS = ("optimizer", "batch_size", "epochs", "time_budget")
 DEFAULT_TASK, DEFAULT_ARCH = "moons", "mlp"
 
@@ -37,7 +40,13 @@ def start_form():
         st.session_state[RUN_KEY] = run_id
 
 
+def forget_run():
+    """A new task or preset starts afresh: the last run's view goes (the run itself stays on the Runs page)."""
+    st.session_state.pop(RUN_KEY, None)
+
+
 def on_task_change():
+    forget_run()
     task = st.session_state["train_task"]
     arch = st.session_state["train_arch"]
     forms.fill(make_config(task, arch if arch in models.archs_for(task) else models.archs_for(task)[0]), P)
@@ -49,33 +58,14 @@ def on_arch_change():
 
 
 def on_preset(preset):
+    forget_run()
     forms.fill(preset.config(), P)
 
 
 def render_form() -> dict:
     """The three form sections; returns {config path: st.empty()} where refusals are shown."""
-    slots = {}
     st.markdown(f"### 1 · {t('train.task_header')}")
-    left, right = st.columns([1, 1.25], gap="large")
-    with left:
-        st.selectbox(t("field.task.name"), list(TASKS), key="train_task", help=t("help.task.name"),
-                     format_func=lambda n, tl=bound(): tl(f"task.{n}.title"), on_change=on_task_change)
-        task = st.session_state["train_task"]
-        st.caption(t(f"task.{task}.desc"))
-        params = [p for p in task_info(task).params if p != "text"]
-        cols = st.columns(max(1, len(params)))
-        for col, field in zip(cols, params):
-            with col:
-                forms.widget("task", field, forms.section_fields("task"), P)
-                slots[f"task.{field}"] = st.empty()
-        if "text" in task_info(task).params:
-            forms.widget("task", "text", forms.section_fields("task"), P)
-            slots["task.text"] = st.empty()
-    with right:
-        try:
-            task_views.show_preview(_task_config_or_default(task))
-        except ConfigError:
-            pass
+    task, slots = task_picker(P, on_task_change)
 
     st.markdown(f"### 2 · {t('train.arch_header')}")
     left, right = st.columns([3, 1], gap="large")
@@ -123,13 +113,6 @@ def render_form() -> dict:
     return slots
 
 
-def _task_config_or_default(task: str):
-    from modelkit.config import TaskConfig, parse
-
-    values = forms.read(P, task, st.session_state.get("train_arch", DEFAULT_ARCH))["task"]
-    return parse(TaskConfig, values, "task")
-
-
 def current_config() -> tuple[RunConfig | None, ConfigError | None]:
     task, arch = st.session_state["train_task"], st.session_state["train_arch"]
     try:
@@ -152,45 +135,13 @@ def show_refusal(err: ConfigError, slots: dict, fallback):
 # --- running ------------------------------------------------------------------
 
 def start_run(config: RunConfig):
-    owner = st.session_state.get("participant") or "web"
+    """Queue `config` under a readable name and the participant's name, and follow it below the form."""
     try:
-        run_id = get_runner().submit(config, owner=owner.strip() or "web")
+        run_id = get_runner().submit(dataclasses.replace(config, name=run_name(config)), owner=session_owner())
     except ConfigError as err:
         st.session_state["train_submit_error"] = err
         return
     st.session_state[RUN_KEY] = run_id
-    st.session_state.pop(POINTS_KEY, None)
-
-
-def stop_run(run_id: str):
-    get_runner().stop(run_id)
-
-
-def run_panel(run_id: str, *, polling: bool = False):
-    """The attached run: live while it trains, then its results."""
-    store = get_store()
-    run = store.get_run(run_id)
-    if run is None:
-        st.session_state.pop(RUN_KEY, None)
-        return
-    if polling and not run.active:
-        st.rerun(scope="app")  # the run just ended: redraw the page once, with results and without polling
-    config = RunConfig.from_dict(run.config)
-    points = points_so_far(store, run_id, POINTS_KEY)
-    head, stop_col = st.columns([5, 1], vertical_alignment="center")
-    head.markdown(f"**{t('train.run_title', task=t(f'task.{run.task}.title'), arch=t(f'arch.{run.arch}.title'))}**"
-                  f" · `{run.id}`")
-    if run.active:
-        stop_col.button(t("train.stop"), key="train_stop", on_click=stop_run, args=(run_id,), icon=":material/stop:",
-                        help=t("help.stop"), disabled=run.stop_requested, width="stretch")
-    results.live_view(store, run, config, points)
-    if not run.active:
-        results.results(run, config, points)
-
-
-@st.fragment(run_every=POLL_SECONDS)
-def live_run_panel(run_id: str):
-    run_panel(run_id, polling=True)
 
 
 def sync_url(config: RunConfig | None):
@@ -243,10 +194,6 @@ else:
     note_col.caption(t("train.start_hint"))
 
 run_id = st.session_state.get(RUN_KEY)
-if run_id:
-    run = get_store().get_run(run_id)
-    if run is not None and run.status in ACTIVE:
-        live_run_panel(run_id)
-    else:
-        run_panel(run_id)
+if run_id and run_view.show(run_id, P) is None:
+    st.session_state.pop(RUN_KEY)   # deleted meanwhile (Runs page, CLI)
 sync_url(config)

@@ -5,6 +5,7 @@ so the Compare page, the CLI and tests share them. Nothing here imports Streamli
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
@@ -21,6 +22,8 @@ PAPER_RACE_SECONDS = 45.0   # each; two workers finish the five in about 2.5 min
 MIN_RUNS, MAX_RUNS = 2, 6   # architectures one comparison launches
 LOWER_IS_BETTER = frozenset({"loss", "val_loss", "test_loss", "val_perplexity", "test_perplexity",
                              "test_baseline_perplexity", "test_mse", "test_mae"})
+SETTING_SECTIONS = ("task", "model", "train")
+LABEL_SETTINGS = 3          # at most this many differing settings in a run's label
 
 
 def higher_is_better(metric: str) -> bool:
@@ -37,16 +40,43 @@ def run_colors(run_ids: Sequence[str]) -> dict[str, str]:
     return {run_id: PALETTE[i % len(PALETTE)] for i, run_id in enumerate(run_ids)}
 
 
-def run_labels(runs: Sequence, title: Callable[[str], str] = str) -> dict[str, str]:
-    """Each run's name in legends and tables: its architecture's title, numbered when it appears twice."""
-    seen: dict[str, int] = {}
-    count = {r.arch: sum(1 for x in runs if x.arch == r.arch) for r in runs}
-    labels = {}
+def settings(run) -> dict[str, object]:
+    """A run's settings by config path ("train.optimizer": "adam"), its task and architecture aside."""
+    return {f"{section}.{field}": value for section in SETTING_SECTIONS
+            for field, value in (run.config.get(section) or {}).items()
+            if (section, field) not in (("task", "name"), ("model", "arch"))}
+
+
+def differing_settings(runs: Sequence) -> list[str]:
+    """The config paths whose value is not the same in all `runs`, in config order."""
+    flat = [settings(r) for r in runs]
+    paths = dict.fromkeys(p for f in flat for p in f)
+    return [p for p in paths if len({json.dumps(f.get(p), sort_keys=True) for f in flat}) > 1]
+
+
+def label_settings(runs: Sequence) -> list[str]:
+    """The settings that tell apart runs of one architecture: what their labels name and the leaderboard shows."""
+    by_arch: dict[str, list] = {}
     for run in runs:
-        seen[run.arch] = seen.get(run.arch, 0) + 1
-        name = title(run.arch)
-        labels[run.id] = f"{name} #{seen[run.arch]}" if count[run.arch] > 1 else name
-    return labels
+        by_arch.setdefault(run.arch, []).append(run)
+    paths = [differing_settings(group) for group in by_arch.values() if len(group) > 1]
+    return list(dict.fromkeys(p for group in paths for p in group))
+
+
+def run_labels(runs: Sequence, title: Callable[[str], str] = str,
+               setting: Callable[[str, object], str] | None = None) -> dict[str, str]:
+    """Each run's name in legends and tables: its architecture's title; runs that share an architecture add
+    what differs between them (`setting(path, value)` words one setting), or a number where nothing does."""
+    setting = setting or (lambda path, value: f"{path.rsplit('.', 1)[-1]} {value}")
+    labels = {}
+    for arch in dict.fromkeys(r.arch for r in runs):
+        group = [r for r in runs if r.arch == arch]
+        differs = differing_settings(group)[:LABEL_SETTINGS] if len(group) > 1 else []
+        named = {r.id: " · ".join([title(arch), *(setting(p, settings(r).get(p)) for p in differs)]) for r in group}
+        for i, run in enumerate(group, 1):
+            repeated = list(named.values()).count(named[run.id]) > 1
+            labels[run.id] = f"{named[run.id]} #{i}" if repeated else named[run.id]
+    return {r.id: labels[r.id] for r in runs}
 
 
 def _series(points: pd.DataFrame | None, name: str) -> pd.Series:

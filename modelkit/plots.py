@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 
 PALETTE = ("#4C6EF5", "#F76707", "#12B886", "#E64980", "#7950F2", "#FAB005", "#15AABF", "#868E96",
            "#82C91E", "#BE4BDB")
+REFERENCE_MARGIN = 48   # px right of a chart's plotting area, where reference labels go
 CURVE_LABELS = {"step": "step", "loss": "loss", "train": "training", "smoothed": "training (smoothed)",
                 "val": "validation", "value": "value"}
 
@@ -289,13 +290,29 @@ def runs_curve_figure(runs: Mapping[str, pd.DataFrame], metric: str, *, colors: 
         few = len(xs) <= 60
         fig.add_scatter(x=xs, y=smooth, mode="lines+markers" if few else "lines", name=run, legendgroup=run,
                         line=dict(color=color, width=2.5), marker=dict(size=5), hovertemplate=hover)
-    ordered = sorted((references or {}).items(), key=lambda item: item[1][0])
-    for i, (run, (value, text)) in enumerate(ordered):   # labels alternate sides, so close lines stay legible
-        fig.add_hline(y=value, line=dict(color=colors.get(run, "#868E96"), width=1.5, dash="dash"),
-                      annotation_text=text, annotation_position="bottom right" if i % 2 else "bottom left",
-                      annotation_font=dict(size=11, color=colors.get(run, "#868E96")))
+    _reference_lines(fig, references or {}, colors, y_range)
     if log_y:
         fig.update_yaxes(type="log")
     elif y_range is not None:
         fig.update_yaxes(range=list(y_range))
-    return _layout(fig, lab["x"], lab["value"], height)
+    _layout(fig, lab["x"], lab["value"], height)
+    if references:
+        fig.update_layout(margin_r=REFERENCE_MARGIN)   # the labels' room, right of the plotting area
+    return fig
+
+
+def _reference_lines(fig: go.Figure, references: Mapping[str, tuple[float, str]], colors: Mapping[str, str],
+                     y_range=None):
+    """Each reference as a dashed line across the plot, its label in the right margin where no curve runs;
+    labels of lines closer than a label's height are stacked upwards."""
+    values = [value for value, _ in references.values()]
+    low, high = y_range if y_range is not None else (min(values, default=0.0), max(values, default=1.0))
+    close = (high - low) / 20 or 1.0
+    shift, previous = 0, None
+    for run, (value, text) in sorted(references.items(), key=lambda item: item[1][0]):
+        color = colors.get(run, "#868E96")
+        shift = shift + 12 if previous is not None and value - previous < close else 0
+        previous = value
+        fig.add_hline(y=value, line=dict(color=color, width=1.5, dash="dash"))
+        fig.add_annotation(x=1, xref="paper", xanchor="left", xshift=4, y=value, yref="y", yshift=shift,
+                           text=text, showarrow=False, font=dict(size=11, color=color))

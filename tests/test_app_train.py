@@ -1,4 +1,6 @@
 """The Train page, headless (streamlit.testing.v1.AppTest)."""
+import json
+
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -141,3 +143,77 @@ def test_an_automatic_memory_cell_is_offered_and_accepted():
     cell.set_value("automatic").run()
     assert not at.exception and not refusals(at)
     assert at.button(key="train_start").disabled is False
+
+
+# --- what a run looks like on the page ------------------------------------------
+
+def stopped_run(**sets) -> str:
+    """A moons MLP run stopped before it started: finished at once, with no runner needed."""
+    from modelkit.config import make_config
+
+    store = Store()
+    run_id = store.create_run(make_config("moons", "mlp", [f"{k}={v}" for k, v in sets.items()]), owner="web")
+    store.request_stop(run_id)
+    return run_id
+
+
+def badges(at) -> list[str]:
+    return [m.value for m in at.markdown if "-badge[" in m.value]
+
+
+def test_the_status_badge_speaks_the_pages_language():
+    at = page("zh", run=stopped_run(), task="moons", arch="mlp")
+    assert badges(at) and all("已停止" in b and "stopped" not in b for b in badges(at))
+
+
+def test_toy_class_names_speak_the_pages_language():
+    at = page("zh")
+    preview = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [trace["name"] for trace in preview["data"]] == ["类别 0", "类别 1"]
+
+
+def test_a_preset_clears_the_last_runs_view():
+    run_id = stopped_run()
+    at = page("en", run=run_id, task="moons", arch="mlp")
+    assert any(run_id in m.value for m in at.markdown)
+    at.button(key="train_preset_sine_lstm").click().run()
+    assert "train_run" not in at.session_state
+    assert not any(run_id in m.value for m in at.markdown) and not badges(at)
+    assert Store().get_run(run_id) is not None            # the run itself stays, on the Runs page
+
+
+def test_a_new_task_clears_the_last_runs_view():
+    at = page("en", run=stopped_run(), task="moons", arch="mlp")
+    at.selectbox(key="train_task").set_value("circles").run()
+    assert "train_run" not in at.session_state and not badges(at)
+
+
+def test_a_run_started_without_a_name_is_named_by_its_settings_and_owned_by_anonymous():
+    at = page("en", participant="")
+    at.number_input(key="train_epochs").set_value(1).run()
+    at.button(key="train_start").click().run()
+    run = Store().get_run(at.session_state["train_run"])
+    assert run.owner == "anonymous"
+    assert run.name == "Moons · MLP (deep network) · Epochs 1"
+
+
+def draw_run_panel(run_id):
+    from modelkit.ui import run_view
+
+    run_view.panel(run_id, "test", polling=True)
+
+
+def test_following_a_run_never_loads_its_data(monkeypatch):
+    from modelkit import tasks
+    from modelkit.config import make_config
+
+    def refuse(cfg):
+        raise AssertionError("a polled view loaded the task's data")
+
+    run_id = Store().create_run(make_config("sine", "lstm"), owner="Ada")   # queued: no runner takes it here
+    monkeypatch.setattr(tasks, "load", refuse)
+    at = AppTest.from_function(draw_run_panel, args=(run_id,), default_timeout=TIMEOUT)
+    at.session_state["lang"] = "en"
+    at.run()
+    assert not at.exception
+    assert any(b.startswith(":gray-badge[queued]") for b in badges(at))

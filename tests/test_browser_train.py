@@ -85,8 +85,10 @@ def loss_points(pg) -> int:
 
 
 def status_text(pg) -> str:
-    box = pg.locator(".st-key-train_status")
-    return box.first.inner_text() if box.count() else ""
+    """The status box's words, after the status's stable English handle (the class of the element inside it)."""
+    return pg.evaluate("""() => { const box = document.querySelector('.st-key-train_status');
+        const handle = box && box.querySelector('[class*=st-key-train_status_is_]');
+        return box ? (handle ? handle.className : '') + ' ' + box.innerText : ''; }""")
 
 
 def test_train_digits_with_a_cnn_watch_it_learn_stop_it_and_read_it_in_chinese(page):
@@ -117,7 +119,8 @@ def test_train_digits_with_a_cnn_watch_it_learn_stop_it_and_read_it_in_chinese(p
 
     choose(pg, "lang", "简体中文")
     pg.get_by_role("heading", name="训练一个模型").wait_for()
-    assert "stopped" in status_text(pg)  # the status word stays English, for scripts and tests
+    assert "stopped" in status_text(pg)  # the status's handle stays English, for scripts and tests
+    assert "已停止" in status_text(pg)    # while the reader sees it in Chinese
     assert pg.get_by_text("网络结构").first.is_visible()
     assert "lang=zh" in pg.url
     shot(pg, "train_stopped_zh")

@@ -1,10 +1,12 @@
 """Comparing runs without Streamlit: colours, labels, the leaderboard and its winner, the overlaid curves."""
+import dataclasses
 from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 import pytest
 
 from modelkit import compare, plots
+from modelkit.config import make_config
 from modelkit.store import Run
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -92,3 +94,31 @@ def test_long_runs_are_thinned_for_drawing():
     frame = points(*[1.0 / (i + 1) for i in range(10_000)], name="loss")
     fig = plots.runs_curve_figure({"A": frame}, "loss", colors={"A": "#000000"}, max_points=500)
     assert len(fig.data[0].x) <= 501 and fig.data[0].x[-1] == frame["step"].iloc[-1]
+
+
+def configured(run_id, arch, *sets):
+    """A finished moons run of `arch` with the default settings and `sets` applied."""
+    return dataclasses.replace(run(run_id, arch, task="moons"), config=make_config("moons", arch, list(sets)).to_dict())
+
+
+def test_runs_of_one_architecture_are_labelled_by_what_differs_between_them():
+    runs = [configured("1", "mlp", "train.optimizer=gd"), configured("2", "mlp", "train.optimizer=sgd"),
+            configured("3", "mlp", "train.optimizer=adam"), configured("4", "linear", "train.optimizer=sgd")]
+    labels = compare.run_labels(runs, str.upper, lambda path, value: str(value))
+    assert labels == {"1": "MLP · gd", "2": "MLP · sgd", "3": "MLP · adam", "4": "LINEAR"}
+    assert compare.label_settings(runs) == ["train.optimizer"]
+
+
+def test_runs_that_differ_in_nothing_are_numbered():
+    runs = [configured("1", "mlp", "train.lr=0.1"), configured("2", "mlp", "train.lr=0.1")]
+    assert compare.run_labels(runs, str.upper) == {"1": "MLP #1", "2": "MLP #2"}
+
+
+def test_reference_labels_sit_right_of_the_curves_and_apart_from_each_other():
+    frames = {"CNN": points(0.5, 0.9), "GRU": points(0.4, 0.8)}
+    fig = plots.runs_curve_figure(frames, "val_accuracy", colors={"CNN": "#111111", "GRU": "#222222"},
+                                  references={"CNN": (0.94, "94%"), "GRU": (0.91, "91%")}, y_range=(0, 1.02))
+    notes = {a.text: a for a in fig.layout.annotations}
+    assert set(notes) == {"94%", "91%"}
+    assert all(a.xref == "paper" and a.x >= 1 and a.xanchor == "left" for a in notes.values())   # outside the plot
+    assert notes["94%"].yshift - notes["91%"].yshift >= 12            # close values: stacked, not overlapping

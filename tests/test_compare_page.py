@@ -1,4 +1,5 @@
 """The Compare and Runs pages, headless (streamlit.testing.v1.AppTest), on runs trained by a real runner."""
+import json
 import time
 
 import pytest
@@ -126,7 +127,8 @@ def test_finished_runs_from_the_url_show_a_leaderboard_with_a_winner(home):
     table = at.dataframe[0].value
     assert table["run_id"].tolist() == ids
     assert table["status"].tolist() == ["completed"] * 3
-    assert table["run"].tolist() == ["MLP (deep network) #1", "Linear (baseline)", "MLP (deep network) #2"]
+    assert table["run"].tolist() == ["MLP (deep network) · Hidden layers 32×32 · Epochs 2", "Linear (baseline)",
+                                     "MLP (deep network) · Hidden layers 8 · Epochs 3"]
     assert (table["winner"] == "★").sum() == 1
     assert len(at.get("plotly_chart")) >= 3 + 3   # three curve charts, one confusion matrix per run
     assert any("wins with" in s.value for s in at.success)
@@ -169,7 +171,7 @@ def test_the_runs_page_says_when_there_are_none_in_chinese(fresh):
 
 def select(at, rows):
     """Tick table rows as a reader would (AppTest has no click for dataframe selections)."""
-    at.session_state["runs_table"] = {"selection": {"rows": rows, "columns": [], "cells": []}}
+    at.session_state[at.dataframe[0].key] = {"selection": {"rows": rows, "columns": [], "cells": []}}
     return at.run()
 
 
@@ -234,3 +236,86 @@ def test_delete_asks_first_then_removes_the_selected_runs(fresh):
     assert not at.exception
     assert [r.id for r in fresh.list_runs()] == [ids[2]]
     assert any("Deleted 2" in s.value for s in at.success)
+
+
+# --- what the pages say about the runs ----------------------------------------------
+
+def test_the_leaderboard_shows_the_settings_that_tell_runs_of_one_architecture_apart(home):
+    at = page("compare", runs=",".join(home[:3]))
+    table = at.dataframe[0].value
+    assert table["model.hidden"].tolist() == ["32×32", "–", "8"]      # a linear model has no hidden layers
+    assert table["train.epochs"].tolist() == ["2", "2", "3"]
+
+
+def test_a_comparison_opened_from_the_history_says_the_form_does_not_describe_it(home):
+    at = page("compare", runs=",".join(home[:2]))
+    assert any("does not describe it" in i.value for i in at.info)
+
+
+def test_a_comparison_started_from_the_form_has_no_such_note(fresh):
+    at = page("compare")
+    at.selectbox(key="compare_task").set_value("moons").run()
+    at.button(key="compare_start").click().run()
+    assert not any("does not describe it" in i.value for i in at.info)
+    for run_id in at.session_state["compare_runs"]:
+        fresh.request_stop(run_id)
+
+
+def header_fits(header: str, width: int) -> bool:
+    """Whether `width` px shows `header` whole: 7 px a character at the table's font (14 px for CJK), plus padding."""
+    import unicodedata
+
+    return width >= 16 + 7 * sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in header)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_leaderboard_header_fits_its_column(home, lang):
+    at = page("compare", lang, runs=",".join(home[:3]))
+    columns = json.loads(at.dataframe[0].proto.columns)
+    shown = {name: c for name, c in columns.items() if c.get("label")}
+    assert len(shown) >= 10
+    assert all(header_fits(c["label"], c.get("width", 0)) for c in shown.values()), shown
+
+
+def test_statuses_speak_the_pages_language(home):
+    compared = page("compare", "zh", runs=",".join(home[:3]))
+    assert compared.dataframe[0].value["status"].tolist() == ["已完成"] * 3
+    runs = page("runs", "zh")
+    assert set(runs.dataframe[0].value["status"]) == {"已完成"}
+
+
+def test_after_a_delete_nothing_is_ticked(fresh):
+    config = make_config("moons", "linear", ["train.epochs=1"])
+    ids = [fresh.create_run(config, owner="cli") for _ in range(3)]
+    for run_id in ids:
+        fresh.request_stop(run_id)
+    at = page("runs")
+    select(at, [0])
+    gone = at.dataframe[0].value["id"][0]
+    at.button(key="runs_delete").click().run()
+    at.button(key="runs_delete_confirm").click().run()
+    assert gone not in [r.id for r in fresh.list_runs()] and len(fresh.list_runs()) == 2
+    assert at.button(key="runs_delete").disabled                  # no run moved up into the tick
+    assert at.button(key="runs_delete").label == "Delete (0)"
+
+
+def test_a_tick_stays_on_its_run_when_a_filter_moves_it(home):
+    at = page("runs")
+    ids = at.dataframe[0].value["id"].tolist()
+    select(at, [ids.index(home[2])])
+    at.multiselect(key="runs_task").set_value(["moons"]).run()
+    assert at.dataframe[0].value["id"].tolist().index(home[2]) != ids.index(home[2])   # it moved
+    assert any(home[2] in m.value for m in at.markdown)           # and is still the run opened below
+    assert not any(r in m.value for m in at.markdown for r in (home[0], home[1]))
+
+
+def test_runs_started_without_a_name_show_anonymous_in_the_pages_language(fresh):
+    fresh.create_run(make_config("moons", "linear"), owner="anonymous")
+    at = page("runs", "zh")
+    assert at.dataframe[0].value["owner"].tolist() == ["匿名"]
+
+
+def test_the_owner_filter_narrows_the_table(home):
+    at = page("runs")
+    at.multiselect(key="runs_owner").set_value(["Ada"]).run()
+    assert sorted(at.dataframe[0].value["id"]) == sorted(home[:2])

@@ -6,19 +6,20 @@ modelkit.compare, so a run has the same colour in every chart and in the leaderb
 from __future__ import annotations
 
 import html
+import unicodedata
 
 import pandas as pd
 import streamlit as st
 
-from modelkit import compare, plots, tasks
+from modelkit import compare, plots
 from modelkit.config import RunConfig
-from modelkit.ui import data as task_views
+from modelkit.tasks import task_info
 from modelkit.ui.i18n import bound, t
+from modelkit.ui.labels import PERCENT_METRICS, class_name, format_metric, setting_text, setting_value, status_badge
 from modelkit.ui.live import duration, points_so_far, progress_text
-from modelkit.ui.results import CHART_CONFIG, KIND_METRIC, STATUS_COLORS, TEST_METRICS
+from modelkit.ui.results import CHART_CONFIG, KIND_METRIC, TEST_METRICS
 
 X_AXES = ("step", "epoch", "seconds")
-PERCENT_METRICS = ("val_accuracy", "test_accuracy", "test_f1", "test_precision", "test_recall")
 
 
 def points_key(run_id: str) -> str:
@@ -42,10 +43,7 @@ def status_strip(store, runs, labels: dict, colors: dict):
     for i, run in enumerate(runs):
         with cols[i % len(cols)].container(border=True, key=f"compare_card_{i}"):
             st.markdown(swatch(colors[run.id], labels[run.id]), unsafe_allow_html=True)
-            badge = f":{STATUS_COLORS.get(run.status, 'gray')}-badge[{run.status}]"
-            if run.status == "queued" and run.queue_position:
-                badge += " " + t("live.queue", n=run.queue_position)
-            st.markdown(badge)
+            st.markdown(status_badge(run.status, run.queue_position))
             if run.status == "running":
                 budget = RunConfig.from_dict(run.config).train.time_budget
                 progress = store.live(run.id).get("progress") or {}
@@ -79,7 +77,7 @@ def charts(runs, points: dict, labels: dict, colors: dict, kind: str, x: str, sm
     for r in runs:
         paper = compare.paper_accuracy(r.task, r.arch)
         if paper is not None and metric == "val_accuracy":
-            references[labels[r.id]] = (paper, t("compare.paper_line", arch=labels[r.id], value=f"{paper:.0%}"))
+            references[labels[r.id]] = (paper, f"{paper:.0%}")   # beside its line, in the run's colour
     panels = (("loss", t("compare.chart.train_loss"), {"smoothing": smoothing, "log_y": log_y}),
               ("val_loss", t("compare.chart.val_loss"), {"log_y": log_y}),
               (metric, t("metric." + metric), {"y_range": y_range, "references": references}))
@@ -97,53 +95,74 @@ def _number_format(metric: str) -> str:
     return "{:.1%}" if metric in PERCENT_METRICS else "{:.3f}"
 
 
+def text_width(text: str) -> int:
+    """Pixels the table needs to show `text` whole in a cell or header (a wide CJK character counts twice)."""
+    units = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in str(text))
+    return 24 + 7 * units   # Source Sans at 14 px: 6-7 px a character (measured in Chromium), plus the padding
+
+
+def leaderboard_frame(runs, table: pd.DataFrame, labels: dict, metric: str, tests) -> tuple[pd.DataFrame, dict]:
+    """The leaderboard as the reader sees it, and each column's (header, number format or None): the winner,
+    the run, its status, the scores, what tells runs of one architecture apart, then how it ran."""
+    by_id = {r.id: r for r in runs}
+    differs = compare.label_settings(runs)
+    metric_title = t("metric." + metric)
+    columns = {
+        "winner": ("", None, table["winner"].map({True: "★", False: ""})),
+        "run": (t("compare.col.run"), None, [labels[rid] for rid in table["run_id"]]),
+        "status": (t("compare.col.status"), None, table["status"].map(lambda s: t(f"badge.{s}"))),
+        "best_val": (t("compare.col.best", metric=metric_title), _number_format(metric), table["best_val"]),
+        "final_val": (t("compare.col.final", metric=metric_title), _number_format(metric), table["final_val"]),
+        **{m: (t("metric." + m), _number_format(m), table[m]) for m in tests},
+        "paper": (t("compare.col.paper"), "{:.0%}", table["paper"]),
+        **{path: (t(f"field.{path}"), None, [setting_value(path, compare.settings(by_id[rid]).get(path))
+                                              for rid in table["run_id"]]) for path in differs},
+        "seconds": (t("compare.col.seconds"), "{:.1f}", table["seconds"]),
+        "params": (t("results.col.params"), "{:,.0f}", table["params"].astype(float)),
+        "samples_per_s": (t("compare.col.samples_per_s"), "{:,.0f}", table["samples_per_s"].round()),
+        "device": (t("compare.col.device"), None, table["device"]),
+        "run_id": (t("compare.col.run_id"), None, table["run_id"]),
+    }
+    if table["paper"].isna().all():
+        del columns["paper"]
+    shown = pd.DataFrame({name: list(values) for name, (_, _, values) in columns.items()})
+    return shown, {name: (header, fmt) for name, (header, fmt, _) in columns.items()}
+
+
+def column_widths(shown: pd.DataFrame, heads: dict) -> dict[str, int]:
+    """Each column wide enough for its header and its longest value, so that nothing is cut off."""
+    widths = {}
+    for name, (header, fmt) in heads.items():
+        cells = ["–" if pd.isna(v) else (fmt.format(v) if fmt else str(v)) for v in shown[name]]
+        widths[name] = max(text_width(x) for x in [header, *cells])
+    return widths
+
+
 def leaderboard(runs, points: dict, labels: dict, colors: dict, kind: str):
     """The table that fills in as runs finish; the winner first in its own column, marked with a trophy."""
     metric = KIND_METRIC[kind][0]
     tests = TEST_METRICS[kind][:2] if kind != "regression" else TEST_METRICS[kind]
     table = compare.leaderboard(runs, points, metric, tests)
-    shown = pd.DataFrame({
-        "winner": table["winner"].map({True: "★", False: ""}),
-        "run": [labels[rid] for rid in table["run_id"]],
-        "params": table["params"].astype(float), "best_val": table["best_val"], "final_val": table["final_val"],
-        **{m: table[m] for m in tests},
-        "paper": table["paper"],
-        "seconds": table["seconds"], "samples_per_s": table["samples_per_s"].round(),
-        "device": table["device"], "status": table["status"], "run_id": table["run_id"]})
-    if shown["paper"].isna().all():
-        shown = shown.drop(columns="paper")
-    metric_title = t("metric." + metric)
-    column = st.column_config.Column
-    config = {
-        "winner": column("", width=40, help=t("compare.col.winner_help")),
-        "run": column(t("compare.col.run")),
-        "params": column(t("results.col.params")),
-        "best_val": column(t("compare.col.best", metric=metric_title)),
-        "final_val": column(t("compare.col.final", metric=metric_title)),
-        **{m: column(t("metric." + m)) for m in tests},
-        "paper": column(t("compare.col.paper"), help=t("compare.col.paper_help")),
-        "seconds": column(t("compare.col.seconds")),
-        "samples_per_s": column(t("compare.col.samples_per_s")),
-        "device": column(t("compare.col.device")),
-        "status": column(t("compare.col.status")),
-        "run_id": column(t("compare.col.run_id")),
-    }
+    shown, heads = leaderboard_frame(runs, table, labels, metric, tests)
+    widths = column_widths(shown, heads)
+    helps = {"winner": t("compare.col.winner_help"), "paper": t("compare.col.paper_help")}
+    config = {name: st.column_config.Column(header, width=40 if name == "winner" else widths[name],
+                                            help=helps.get(name), pinned=name in ("winner", "run") or None)
+              for name, (header, _) in heads.items()}   # the run stays in sight while the table scrolls sideways
     # the Styler draws each run's name in its colour and formats the numbers (– until a value exists)
-    formats = {"params": "{:,.0f}", "best_val": _number_format(metric), "final_val": _number_format(metric),
-               **{m: _number_format(m) for m in tests}, "paper": "{:.0%}", "seconds": "{:.1f}",
-               "samples_per_s": "{:,.0f}"}
     run_colors = [colors[rid] for rid in table["run_id"]]
-    styled = (shown.style.format({k: v for k, v in formats.items() if k in shown}, na_rep="–")
+    styled = (shown.style.format({name: fmt for name, (_, fmt) in heads.items() if fmt}, na_rep="–")
               .apply(lambda col: [f"color: {c}; font-weight: 600" for c in run_colors], subset=["run"]))
     with st.container(key="compare_leaderboard"):
         st.dataframe(styled, hide_index=True, column_config=config, placeholder="–")
     win = table.loc[table["winner"], "run_id"]
     if len(win):
-        row = table[table["winner"]].iloc[0]
-        value = row[tests[0]] if tests else row["final_val"]
-        text = f"{value:.1%}" if (tests[0] if tests else metric) in PERCENT_METRICS else f"{value:.3f}"
-        st.container(key="compare_winner").success(t("compare.winner", run=labels[win.iloc[0]], metric=t("metric." + (tests[0] if tests else metric)),
-                     value=text), icon=":material/trophy:")
+        judged_by = tests[0] if tests else "final_val"
+        value = table[table["winner"]].iloc[0][judged_by]
+        name = tests[0] if tests else metric
+        st.container(key="compare_winner").success(
+            t("compare.winner", run=labels[win.iloc[0]], metric=t("metric." + name), value=format_metric(name, value)),
+            icon=":material/trophy:")
 
 
 def confusion_matrices(runs, labels: dict, colors: dict):
@@ -162,7 +181,8 @@ def confusion_matrices(runs, labels: dict, colors: dict):
                 continue
             with col:
                 st.markdown(swatch(colors[run.id], labels[run.id]), unsafe_allow_html=True)
-                fig = plots.confusion_matrix_figure(details["confusion_matrix"], details.get("class_names", ()),
+                fig = plots.confusion_matrix_figure(details["confusion_matrix"],
+                                                    [class_name(n) for n in details.get("class_names", ())],
                                                     labels={"true": t("plot.true_class"),
                                                             "pred": t("plot.pred_class")}, height=320)
                 st.plotly_chart(fig, config=CHART_CONFIG, key=f"compare_confusion_{run.id}")
@@ -179,9 +199,9 @@ def panel(store, run_ids):
         st.warning(t("compare.other_tasks", task=t(f"task.{task}.title"), n=len(others)))
         runs = [r for r in runs if r.task == task]
     tl = bound()
-    labels = compare.run_labels(runs, lambda a: tl(f"arch.{a}.title"))
+    labels = compare.run_labels(runs, lambda a: tl(f"arch.{a}.title"), setting_text)
     colors = compare.run_colors([r.id for r in runs])
-    kind = tasks.load(RunConfig.from_dict(runs[0].config).task).spec.kind
+    kind = task_info(task).kind
     status_strip(store, runs, labels, colors)
     x, smoothing, log_y = chart_controls()
     charts(runs, points, labels, colors, kind, x, smoothing, log_y)

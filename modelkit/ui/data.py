@@ -6,6 +6,7 @@ import streamlit as st
 from modelkit import limits, models, plots, tasks
 from modelkit.config import ConfigError, RunConfig, TaskConfig
 from modelkit.ui.i18n import t
+from modelkit.ui.labels import class_name
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -47,7 +48,7 @@ def model_summary(config: RunConfig) -> list[dict]:
 
 
 def class_label(spec, c: int) -> str:
-    return str(spec.class_names[c]) if spec.class_names else str(c)
+    return class_name(spec.class_names[c]) if spec.class_names else str(c)
 
 
 def decode(spec, ids) -> str:
@@ -60,7 +61,8 @@ def show_preview(task_cfg: TaskConfig):
     spec, x, y = data.spec, data.x_train, data.y_train
     axis = {"x": t("plot.feature", n=1), "y": t("plot.feature", n=2)}
     if spec.input_kind == "vector":
-        fig = plots.points_preview_figure(x[:600, :2], y[:600], spec.class_names, labels=axis)
+        names = [class_label(spec, c) for c in range(len(spec.class_names))]
+        fig = plots.points_preview_figure(x[:600, :2], y[:600], names, labels=axis)
     elif spec.input_kind == "image":
         fig = plots.digits_figure(x[:16], [class_label(spec, int(c)) for c in y[:16]], columns=8)
     elif spec.kind == "classification":

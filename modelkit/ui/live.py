@@ -1,11 +1,13 @@
-"""Following a run from the store: incremental point fetching and progress text.
+"""Following runs from the store: the polling fragment, incremental point fetching and progress text.
 
+`polled` is the one place a page polls: it redraws a view every POLL_SECONDS.
 `points_so_far` keeps a cursor (the last point id seen) and the accumulated
 frame in Session State, so each poll asks the store only for newer points.
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -13,7 +15,15 @@ import streamlit as st
 from modelkit.ui.i18n import t
 
 POLL_SECONDS = 1.0
-ACTIVE = ("queued", "running")
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def polled(draw: Callable, *args, **kwargs):
+    """`draw(*args, polling=True, **kwargs)`, redrawn every POLL_SECONDS while the rest of the page stays put.
+
+    `draw` ends the polling itself: once what it follows has ended it calls st.rerun(scope="app"), and the
+    page then draws it once more, without this fragment."""
+    draw(*args, polling=True, **kwargs)
 
 
 def points_so_far(store, run_id: str, state_key: str) -> pd.DataFrame:

@@ -1,19 +1,24 @@
-"""A run's curves, live status and results, drawn from the store (Train page; Runs page later)."""
+"""A run's curves, live status and results, drawn from the store (the run panel of modelkit.ui.run_view).
+
+The live view is polled: it learns a task's kind from the task registry, and the only data it draws
+(the training points under a decision boundary) is built once per task settings, then cached."""
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from modelkit import plots, tasks
-from modelkit.config import RunConfig
+from modelkit.config import RunConfig, TaskConfig, parse
 from modelkit.diagnose import diagnose
+from modelkit.tasks import task_info
 from modelkit.ui import data as task_views
 from modelkit.ui.i18n import t
+from modelkit.ui.labels import class_name, format_metric, status_badge
 from modelkit.ui.live import duration, progress_text
 
-STATUS_COLORS = {"queued": "gray", "running": "blue", "completed": "green", "stopped": "orange",
-                 "diverged": "red", "failed": "red", "interrupted": "orange"}
 CHART_CONFIG = {"displayModeBar": False}
 # the validation metric each kind of task is judged by, and the y-range of its chart
 KIND_METRIC = {"classification": ("val_accuracy", (0, 1.02)), "regression": ("val_r2", None),
@@ -21,16 +26,6 @@ KIND_METRIC = {"classification": ("val_accuracy", (0, 1.02)), "regression": ("va
 TEST_METRICS = {"classification": ("test_accuracy", "test_f1", "test_precision", "test_recall"),
                 "regression": ("test_r2", "test_mse", "test_mae"),
                 "lm": ("test_perplexity", "test_baseline_perplexity")}
-PERCENT = ("test_accuracy", "test_f1", "test_precision", "test_recall")
-
-
-def status_line(run):
-    """The run's status word (English, a stable handle for tests and scripts) with its meaning."""
-    color = STATUS_COLORS.get(run.status, "gray")
-    text = f":{color}-badge[{run.status}] {t('status.' + run.status)}"
-    if run.status == "queued" and run.queue_position:
-        text += " · " + t("live.queue", n=run.queue_position)
-    st.markdown(text)
 
 
 def curve_labels() -> dict:
@@ -38,19 +33,19 @@ def curve_labels() -> dict:
             "smoothed": t("plot.smoothed"), "val": t("plot.val"), "value": t("plot.value")}
 
 
-def curves(points: pd.DataFrame, kind: str, *, active: bool, stacked: bool = False):
+def curves(points: pd.DataFrame, kind: str, prefix: str, *, active: bool, stacked: bool = False):
     """Loss (raw faint, smoothed bold, validation dotted) beside (or above) the task's quality metric.
 
     Both charts share the step axis, so a point on one lines up with the other."""
     left, right = (st.container(), st.container()) if stacked else st.columns(2)
     height = 260 if stacked else 320
     steps = [0, max(1, int(points["step"].max()))]
-    with left.container(key="train_loss_chart"):
+    with left.container(key=f"{prefix}_loss_chart"):
         st.markdown(f"**{t('results.loss_title')}**")
         fig = plots.loss_curve_figure(points, labels=curve_labels())
         st.plotly_chart(fig.update_layout(height=height).update_xaxes(range=steps), config=CHART_CONFIG)
     metric, y_range = KIND_METRIC[kind]
-    with right.container(key="train_metric_chart"):
+    with right.container(key=f"{prefix}_metric_chart"):
         st.markdown(f"**{t('metric.' + metric)}**")
         if not (points["name"] == metric).any():  # no check on the validation data yet (or ever)
             st.caption(t("live.no_check" if active else "results.no_check"))
@@ -60,26 +55,35 @@ def curves(points: pd.DataFrame, kind: str, *, active: bool, stacked: bool = Fal
         st.plotly_chart(fig.update_layout(height=height).update_xaxes(range=steps), config=CHART_CONFIG)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _plane_points(task_json: str) -> tuple:
+    """The training points drawn under a decision boundary: built once per task settings, not on every poll."""
+    data = tasks.load(parse(TaskConfig, json.loads(task_json), "task"))
+    return data.x_train.numpy(), data.y_train.numpy(), tuple(data.spec.class_names)
+
+
 def boundary(snapshot: dict, config: RunConfig):
     """The decision boundary (2-D tasks), with the training points on top."""
-    data = tasks.load(config.task)
+    x, y, names = _plane_points(json.dumps(config.to_dict()["task"], sort_keys=True))
     fig = plots.decision_boundary_figure(
-        snapshot, data.x_train, data.y_train, data.spec.class_names, height=520,
+        snapshot, x, y, [class_name(n) for n in names], height=520,
         labels={"x": t("plot.feature", n=1), "y": t("plot.feature", n=2), "value": t("plot.class1_prob")})
     st.markdown(f"**{t('results.boundary_title')}**")
     st.caption(t("results.boundary_caption"))
     st.plotly_chart(fig, config=CHART_CONFIG)
 
 
-def live_view(store, run, config: RunConfig, points: pd.DataFrame):
-    """Status, progress bar, curves and boundary of a run (active or not)."""
+def live_view(store, run, config: RunConfig, points: pd.DataFrame, prefix: str):
+    """Status, progress bar, curves and boundary of a run (active or not); element keys start with `prefix`."""
     snapshot = store.live(run.id)
-    with st.container(key="train_status"):
-        status_line(run)
+    with st.container(key=f"{prefix}_status"):
+        # the reader sees the status in words; the English status is the element's key, a handle for scripts
+        st.container(key=f"{prefix}_status_is_{run.status}").markdown(
+            status_badge(run.status, run.queue_position, explain=True))
         if run.active:
             fraction, text = progress_text(snapshot.get("progress") or {}, config.train.time_budget)
             st.progress(fraction, text=text)
-    kind = tasks.load(config.task).spec.kind
+    kind = task_info(config.task.name).kind
     has_points = points is not None and len(points) > 0
     if not has_points and run.active:
         st.caption(t("live.waiting"))
@@ -90,22 +94,16 @@ def live_view(store, run, config: RunConfig, points: pd.DataFrame):
             boundary(plane, config)
         if has_points:
             with right:
-                curves(points, kind, active=run.active, stacked=True)
+                curves(points, kind, prefix, active=run.active, stacked=True)
     elif has_points:
-        curves(points, kind, active=run.active)
-
-
-def _fmt_metric(name: str, value: float) -> str:
-    if name in PERCENT:
-        return f"{value:.1%}"
-    return f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.0f}"
+        curves(points, kind, prefix, active=run.active)
 
 
 def test_metrics(run, kind: str):
     shown = [m for m in TEST_METRICS[kind] if m in run.metrics]
     cols = st.columns(len(shown) + 2)
     for col, name in zip(cols, shown):
-        col.metric(t("metric." + name), _fmt_metric(name, run.metrics[name]), help=t("metric_help." + name))
+        col.metric(t("metric." + name), format_metric(name, run.metrics[name]), help=t("metric_help." + name))
     if run.params:
         cols[len(shown)].metric(t("results.params"), f"{run.params:,}")
     if run.started and run.finished:
@@ -121,27 +119,28 @@ def classification_details(run, config: RunConfig) -> bool:
     """Confusion matrix, per-class scores (with the model summary under them) and, for images, the
     mistakes and right answers. True when the model summary was shown."""
     details = run.details
-    data = tasks.load(config.task)
     if "confusion_matrix" in details:
         left, right = st.columns([1.2, 1])
         with left:
             st.markdown(f"**{t('results.confusion_title')}**")
             st.caption(t("results.confusion_caption"))
-            fig = plots.confusion_matrix_figure(details["confusion_matrix"], details.get("class_names", ()),
+            fig = plots.confusion_matrix_figure(details["confusion_matrix"],
+                                                [class_name(n) for n in details.get("class_names", ())],
                                                 labels={"true": t("plot.true_class"), "pred": t("plot.pred_class")})
             st.plotly_chart(fig, config=CHART_CONFIG)
         with right:
             st.markdown(f"**{t('results.per_class_title')}**")
             table = pd.DataFrame(details.get("per_class", []))
             if len(table):
+                table["class"] = table["class"].map(class_name)
                 table = table.rename(columns={c: t("results.col." + c) for c in table.columns})
                 st.dataframe(table, hide_index=True, width="stretch", column_config={
                     t("results.col." + c): st.column_config.ProgressColumn(format="%.2f", min_value=0, max_value=1,
                                                                            width="small")
                     for c in ("precision", "recall", "f1")})
             model_summary(config)
-    if data.spec.input_kind == "image" and details.get("examples"):
-        examples_grids(data, details["examples"])
+    if task_info(config.task.name).input_kind == "image" and details.get("examples"):
+        examples_grids(tasks.load(config.task), details["examples"])
     return "confusion_matrix" in details
 
 
@@ -203,7 +202,7 @@ def model_summary(config: RunConfig):
 
 def results(run, config: RunConfig, points: pd.DataFrame):
     """Everything a finished run has to show: test numbers, diagnosis, details per kind, model summary."""
-    kind = tasks.load(config.task).spec.kind
+    kind = task_info(config.task.name).kind
     if run.status in ("failed", "interrupted"):
         st.error(t(f"outcome.{run.status}"))
         if run.message:

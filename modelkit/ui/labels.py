@@ -1,0 +1,98 @@
+"""How a run's facts read on a page: its status badge, its numbers, its class names, its owner and its name.
+
+One place for each, so that the Train, Runs and Compare pages word a run alike, in either language.
+The store keeps the engine's stable words (status "completed", owner "anonymous", class "class 0");
+these functions turn them into the reader's.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import streamlit as st
+
+from modelkit.config import RunConfig
+from modelkit.ui.i18n import has, t
+from modelkit.ui.query import config_to_query
+
+ANONYMOUS = "anonymous"     # the stored owner of a run started without a name (shown translated)
+LEGACY_ANONYMOUS = "web"    # what runs started without a name were stored with before
+STATUS_COLORS = {"queued": "gray", "running": "blue", "completed": "green", "stopped": "orange",
+                 "diverged": "red", "failed": "red", "interrupted": "orange"}
+PERCENT_METRICS = frozenset({"val_accuracy", "test_accuracy", "test_f1", "test_precision", "test_recall"})
+NAME_SETTINGS = 3           # at most this many differences from the defaults in a run's name
+_ENGINE_CLASS = re.compile(r"class (\d+)")   # the toy sets' class names, as the engine words them
+
+
+# --- status and numbers -------------------------------------------------------
+
+def status_badge(status: str, queue_position: int | None = None, *, explain: bool = False) -> str:
+    """Markdown: the status as a coloured badge in the reader's language; `explain` adds what it means,
+    a queued run its place in the queue."""
+    word = t(f"badge.{status}")
+    text = f":{STATUS_COLORS.get(status, 'gray')}-badge[{word}]"
+    meaning = t(f"status.{status}")
+    if explain and meaning != word:
+        text += f" {meaning}"
+    if status == "queued" and queue_position:
+        text += (" · " if explain else " ") + t("live.queue", n=queue_position)
+    return text
+
+
+def format_metric(name: str, value: float) -> str:
+    """A metric's value as the reader sees it: 93.1% for accuracies and F1, 0.123 or 1,234 otherwise."""
+    if name in PERCENT_METRICS:
+        return f"{value:.1%}"
+    return f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+# --- classes and owners -------------------------------------------------------
+
+def class_name(name) -> str:
+    """A class as the reader calls it: the toy sets' "class 0" translated, other names as they are."""
+    found = _ENGINE_CLASS.fullmatch(str(name))
+    return t("plot.class", name=found[1]) if found else str(name)
+
+
+def owner_name(owner: str) -> str:
+    """Who started a run: the participant's name, or "anonymous" in the reader's language."""
+    return t("owner.anonymous") if owner in (ANONYMOUS, LEGACY_ANONYMOUS) else owner
+
+
+def session_owner() -> str:
+    """The owner a run started from this session is stored with: the participant's name, else ANONYMOUS."""
+    return (st.session_state.get("participant") or "").strip() or ANONYMOUS
+
+
+# --- settings and run names ---------------------------------------------------
+
+def setting_value(path: str, value) -> str:
+    """One setting's value in words: a choice by its title (Adam), lists as 32×16, numbers as 0.01."""
+    field = path.rsplit(".", 1)[-1]
+    if isinstance(value, str) and has(f"choice.{field}.{value}", "en"):
+        return t(f"choice.{field}.{value}")
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, (list, tuple)):
+        return "×".join(str(v) for v in value) or "–"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return "–" if value is None else str(value)
+
+
+def setting_text(path: str, value) -> str:
+    """One setting as a run's label shows it: a choice alone (Adam), anything else after its field's title."""
+    field = path.rsplit(".", 1)[-1]
+    if isinstance(value, str) and has(f"choice.{field}.{value}", "en"):
+        return setting_value(path, value)
+    if isinstance(value, str) and len(value) > 16:   # a whole text: its field's title says enough
+        return t(f"field.{path}")
+    return f"{t(f'field.{path}')} {setting_value(path, value)}"
+
+
+def run_name(config: RunConfig) -> str:
+    """A run's readable name: task · architecture · what differs from that pair's defaults (the first few;
+    a setting left empty, such as no epoch limit under a time limit, goes without saying)."""
+    changed = {path: json.loads(value) for path, value in config_to_query(config).items() if "." in path}
+    words = [setting_text(path, value) for path, value in changed.items() if value is not None]
+    return " · ".join([t(f"task.{config.task.name}.title"), t(f"arch.{config.arch}.title"), *words[:NAME_SETTINGS]])

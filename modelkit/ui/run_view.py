@@ -1,0 +1,80 @@
+"""One run on a page: live while it trains, its results after. The Train and Runs pages both show it.
+
+`show(run_id, prefix)` draws the run inside the polling fragment (live.polled) while it is queued or
+running; when it ends the page is redrawn once and the run is drawn again, still, with its results.
+A finished run's view is `results.results` followed by SECTIONS, in order: each later view of a
+trained model (look inside, try it, export) is one function `section(run, config, prefix)` added there.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from modelkit.config import RunConfig
+from modelkit.store import Run
+from modelkit.ui import results
+from modelkit.ui.i18n import t
+from modelkit.ui.labels import owner_name
+from modelkit.ui.live import points_so_far, polled
+from modelkit.ui.resources import get_runner, get_store
+
+SECTIONS: list[Callable[[Run, RunConfig, str], None]] = []   # drawn after the results of a finished run
+
+
+def show(run_id: str, prefix: str, *, about: bool = False) -> Run | None:
+    """The run `run_id` (None when the store no longer has it), its element keys prefixed by `prefix`;
+    `about` adds who started it and when, its message and its settings (the Runs page)."""
+    run = get_store().get_run(run_id)
+    if run is None:
+        return None
+    if run.active:
+        polled(panel, run_id, prefix, about=about)
+    else:
+        panel(run_id, prefix, about=about)
+    return run
+
+
+def panel(run_id: str, prefix: str, *, about: bool = False, polling: bool = False):
+    """Header, status, curves; for a finished run its results and SECTIONS; `about` as in `show`."""
+    store = get_store()
+    run = store.get_run(run_id)
+    if run is None:
+        return
+    if polling and not run.active:
+        st.rerun(scope="app")   # the run just ended: redraw the page once, with results and without polling
+    config = RunConfig.from_dict(run.config)
+    points = points_so_far(store, run_id, f"{prefix}_points")
+    header(run, prefix, about=about)
+    results.live_view(store, run, config, points, prefix)
+    if not run.active:
+        results.results(run, config, points)
+        for section in SECTIONS:
+            section(run, config, prefix)
+    if about:
+        settings(run)
+
+
+def header(run: Run, prefix: str, *, about: bool):
+    """The run's name and id, its stop button while it trains and, with `about`, who started it and when."""
+    title = run.name or t("train.run_title", task=t(f"task.{run.task}.title"), arch=t(f"arch.{run.arch}.title"))
+    head, stop_col = st.columns([5, 1], vertical_alignment="center")
+    head.markdown(f"**{title}** · `{run.id}`")
+    if run.active:
+        stop_col.button(t("train.stop"), key=f"{prefix}_stop", on_click=stop_run, args=(run.id,),
+                        icon=":material/stop:", help=t("help.stop"), disabled=run.stop_requested, width="stretch")
+    if about:
+        created = run.created.astimezone().strftime("%Y-%m-%d %H:%M")
+        head.caption(t("runs.owner_line", owner=owner_name(run.owner), created=created))
+
+
+def stop_run(run_id: str):
+    get_runner().stop(run_id)
+
+
+def settings(run: Run):
+    """The run's message (when it has one) and its full settings, folded away."""
+    if run.message and run.status not in ("failed", "interrupted"):   # those two show it with their outcome
+        st.info(run.message, icon=":material/info:")
+    with st.expander(t("runs.config_title")):
+        st.json(run.config)
