@@ -90,6 +90,7 @@ def current_configs() -> tuple[list[RunConfig], tuple[str, ConfigError] | None]:
     for arch in archs:
         try:
             configs.append(config_for(task, arch, group))
+            task_views.check_memory(configs[-1])
         except ConfigError as err:
             return [], (arch, err)
     return configs, None
