@@ -8,6 +8,7 @@ import streamlit as st
 from modelkit import compare, models
 from modelkit.config import ConfigError, RunConfig, make_config
 from modelkit.store import ACTIVE
+from modelkit.tasks import task_info
 from modelkit.ui import comparison, forms
 from modelkit.ui import data as task_views
 from modelkit.ui.i18n import bound, t
@@ -176,9 +177,8 @@ def sizes(task: str, arch: str):
     with st.expander(t("compare.sizes", arch=t(f"arch.{arch}.title"), n=count)):
         st.caption(t(f"arch.{arch}.desc"))
         fields = forms.section_fields("model", arch)
-        for field in fields:
-            if field != "arch":
-                forms.widget("model", field, fields, prefix)
+        for field in forms.shown_model_fields(arch, task_info(task).input_kind):
+            forms.widget("model", field, fields, prefix)
 
 
 def render_budget():
