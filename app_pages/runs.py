@@ -9,7 +9,7 @@ from modelkit.config import ConfigError, RunConfig
 from modelkit.store import STATUSES, StoreError
 from modelkit.ui import forms, run_view
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.labels import PERCENT_METRICS, owner_name
+from modelkit.ui.labels import PERCENT_METRICS, owner_name, task_title
 from modelkit.ui.query import config_to_query
 from modelkit.ui.resources import get_store
 
@@ -24,7 +24,7 @@ def filters(table):
     """Owner, task, architecture and status filters (empty = all); returns the rows they keep."""
     tl = bound()
     choices = {"owner": (sorted(table["owner"].unique()), owner_name),
-               "task": (sorted(table["task"].unique()), lambda n: tl(f"task.{n}.title")),
+               "task": (sorted(table["task"].unique()), lambda n: task_title(n, tl)),
                "arch": (sorted(table["arch"].unique()), lambda a: tl(f"arch.{a}.title")),
                "status": ([s for s in STATUSES if s in set(table["status"])], lambda s: tl(f"badge.{s}"))}
     keep = pd.Series(True, index=table.index)
@@ -57,7 +57,7 @@ def shown_table(table):
     """The table as the reader sees it: owner, task, architecture and status in words (a run without a name
     called by its task and architecture), empty metric columns left out."""
     tl = bound()
-    task, arch = table["task"].map(lambda n: tl(f"task.{n}.title")), table["arch"].map(lambda a: tl(f"arch.{a}.title"))
+    task, arch = table["task"].map(lambda n: task_title(n, tl)), table["arch"].map(lambda a: tl(f"arch.{a}.title"))
     view = table.assign(owner=table["owner"].map(owner_name), task=task, arch=arch,
                         name=table["name"].where(table["name"] != "", task + " · " + arch),
                         status=table["status"].map(lambda s: tl(f"badge.{s}")))

@@ -186,10 +186,10 @@ def confusion_matrix_figure(matrix, class_names=(), *, labels: Mapping | None = 
 
 
 def digits_figure(images, titles=(), *, columns: int = 8, title_colors=(), height: int | None = None) -> go.Figure:
-    """A grid of small grayscale images, each with an optional caption above it."""
+    """A grid of small images in grey, each with an optional caption above it."""
     images = np.asarray(images, dtype=float)
-    if images.ndim == 4:  # (N, 1, H, W)
-        images = images[:, 0]
+    if images.ndim == 4:  # (N, C, H, W): colour images shown by their brightness
+        images = images.mean(1)
     n, h, w = images.shape
     rows = int(np.ceil(n / columns))
     gap = 2

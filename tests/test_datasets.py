@@ -163,3 +163,24 @@ def test_limits_come_from_the_environment(monkeypatch):
     with pytest.raises(ConfigError) as err:
         datasets.add_table(plants_csv(n=150), "plants.csv", target="kind")
     assert err.value.code == "data_rows" and err.value.params["n"] == "100"
+
+
+def test_an_uploaded_table_is_offered_by_the_train_page_and_trains_from_it():
+    from streamlit.testing.v1 import AppTest
+
+    from modelkit.store import Store
+
+    ds = datasets.add_table(plants_csv(), "plants.csv", target="kind")
+    at = AppTest.from_file("../app_pages/train.py", default_timeout=120)
+    at.session_state["lang"] = "zh"
+    at.session_state["participant"] = "Ada"
+    at.run()
+    picker = at.selectbox(key="train_task")
+    assert "你的数据：plants.csv" in picker.options
+    picker.set_value(ds.task).run()
+    assert not at.exception and not at.error
+    assert any("预测 kind（2 个类别）" in c.value for c in at.caption)
+    at.number_input(key="train_epochs").set_value(2).run()
+    at.button(key="train_start").click().run()
+    run = Store().get_run(at.session_state["train_run"])
+    assert run.task == ds.task and run.owner == "Ada"

@@ -15,7 +15,8 @@ from modelkit import compare, plots
 from modelkit.config import RunConfig
 from modelkit.tasks import task_info
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.labels import PERCENT_METRICS, class_name, format_metric, setting_text, setting_value, status_badge
+from modelkit.ui.labels import (PERCENT_METRICS, class_name, format_metric, setting_text, setting_value, status_badge,
+                                task_title)
 from modelkit.ui.live import duration, points_so_far, progress_text
 from modelkit.ui.results import CHART_CONFIG, KIND_METRIC, TEST_METRICS
 
@@ -196,7 +197,7 @@ def panel(store, run_ids):
     task = runs[0].task
     others = [r for r in runs if r.task != task]
     if others:
-        st.warning(t("compare.other_tasks", task=t(f"task.{task}.title"), n=len(others)))
+        st.warning(t("compare.other_tasks", task=task_title(task), n=len(others)))
         runs = [r for r in runs if r.task == task]
     tl = bound()
     labels = compare.run_labels(runs, lambda a: tl(f"arch.{a}.title"), setting_text)

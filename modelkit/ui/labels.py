@@ -11,9 +11,10 @@ import re
 
 import streamlit as st
 
+from modelkit import datasets
 from modelkit.config import RunConfig
 from modelkit.ui.i18n import has, t
-from modelkit.ui.query import config_to_query
+from modelkit.ui.query import TEXT_REF, config_to_query
 
 ANONYMOUS = "anonymous"     # the stored owner of a run started without a name (shown translated)
 LEGACY_ANONYMOUS = "web"    # what runs started without a name were stored with before
@@ -93,6 +94,31 @@ def setting_text(path: str, value) -> str:
 def run_name(config: RunConfig) -> str:
     """A run's readable name: task · architecture · what differs from that pair's defaults (the first few;
     a setting left empty, such as no epoch limit under a time limit, goes without saying)."""
-    changed = {path: json.loads(value) for path, value in config_to_query(config).items() if "." in path}
+    query = config_to_query(config)
+    changed = {path: json.loads(value) for path, value in query.items() if "." in path and path != TEXT_REF}
     words = [setting_text(path, value) for path, value in changed.items() if value is not None]
-    return " · ".join([t(f"task.{config.task.name}.title"), t(f"arch.{config.arch}.title"), *words[:NAME_SETTINGS]])
+    if TEXT_REF in query:
+        words.insert(0, t("field.task.text"))
+    return " · ".join([task_title(config.task.name), t(f"arch.{config.arch}.title"), *words[:NAME_SETTINGS]])
+
+
+def task_title(name: str, tl=None) -> str:
+    """A task's title: a built-in task's translation, an uploaded dataset's file name."""
+    tl = tl or t
+    ds = datasets.from_task(name)
+    if ds is not None:
+        return tl("data.title", name=ds.name)
+    return tl(f"task.{name}.title")
+
+
+def task_description(name: str) -> str:
+    ds = datasets.from_task(name)
+    if ds is None:
+        return t(f"task.{name}.desc")
+    if ds.kind == "text":
+        return t("data.desc.text", n=f"{ds.rows:,}")
+    if ds.kind == "images":
+        return t("data.desc.images", n=f"{ds.rows:,}", classes=len(ds.class_names))
+    what = t("data.kind.regression") if ds.task_kind == "regression" else \
+        t("data.kind.classification", classes=len(ds.class_names))
+    return t("data.desc.table", n=f"{ds.rows:,}", columns=ds.columns, target=ds.target, what=what)

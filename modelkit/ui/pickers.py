@@ -5,12 +5,14 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from modelkit import models
+from modelkit import datasets, models
 from modelkit.config import ConfigError, TaskConfig, parse
 from modelkit.tasks import TASKS, task_info
 from modelkit.ui import data as task_views
 from modelkit.ui import forms
 from modelkit.ui.i18n import bound, t
+from modelkit.ui.labels import task_description, task_title
+from modelkit.ui.upload import upload_panel
 
 
 def task_settings(prefix: str, task: str) -> dict:
@@ -27,10 +29,14 @@ def task_picker(prefix: str, on_change: Callable) -> tuple[str, dict]:
     tl = bound()
     left, right = st.columns([1, 1.25], gap="large")
     with left:
-        st.selectbox(t("field.task.name"), list(TASKS), key=f"{prefix}_task", help=t("help.task.name"),
-                     format_func=lambda n: tl(f"task.{n}.title"), on_change=on_change)
+        options = list(TASKS) + [d.task for d in datasets.list_datasets()]
+        if st.session_state.get(f"{prefix}_task") not in options:   # a dataset deleted meanwhile
+            st.session_state[f"{prefix}_task"] = options[0]
+        st.selectbox(t("field.task.name"), options, key=f"{prefix}_task", help=t("help.task.name"),
+                     format_func=lambda n: task_title(n, tl), on_change=on_change)
         task = st.session_state[f"{prefix}_task"]
-        st.caption(t(f"task.{task}.desc"))
+        st.caption(task_description(task))
+        upload_panel(prefix, on_added=on_change)
         fields = forms.section_fields("task")
         params = task_info(task).params
         short = [p for p in params if p != "text"]

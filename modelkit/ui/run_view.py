@@ -15,7 +15,7 @@ from modelkit.config import RunConfig
 from modelkit.store import Run
 from modelkit.ui import results
 from modelkit.ui.i18n import t
-from modelkit.ui.labels import owner_name
+from modelkit.ui.labels import owner_name, task_title
 from modelkit.ui.live import points_so_far, polled
 from modelkit.ui.resources import get_runner, get_store
 
@@ -57,7 +57,7 @@ def panel(run_id: str, prefix: str, *, about: bool = False, polling: bool = Fals
 
 def header(run: Run, prefix: str, *, about: bool):
     """The run's name and id, its stop button while it trains and, with `about`, who started it and when."""
-    title = run.name or t("train.run_title", task=t(f"task.{run.task}.title"), arch=t(f"arch.{run.arch}.title"))
+    title = run.name or t("train.run_title", task=task_title(run.task), arch=t(f"arch.{run.arch}.title"))
     head, stop_col = st.columns([5, 1], vertical_alignment="center")
     head.markdown(f"**{title}** · `{run.id}`")
     if run.active:
