@@ -184,3 +184,25 @@ def test_an_uploaded_table_is_offered_by_the_train_page_and_trains_from_it():
     at.button(key="train_start").click().run()
     run = Store().get_run(at.session_state["train_run"])
     assert run.task == ds.task and run.owner == "Ada"
+
+
+def test_a_run_of_a_deleted_dataset_still_opens_on_the_runs_page():
+    from streamlit.testing.v1 import AppTest
+
+    from modelkit.store import Store
+
+    ds = datasets.add_table(plants_csv(), "plants.csv", target="kind")
+    run_id = Store().create_run(make_config(ds.task, "mlp"), owner="Ada")
+    assert datasets.delete(ds.id) and datasets.get(ds.id) is None
+
+    def show_run(run_id):
+        import streamlit as st
+
+        from modelkit.ui import run_view
+
+        st.session_state["lang"] = "en"
+        run_view.show(run_id, "runs", about=True)
+
+    at = AppTest.from_function(show_run, args=(run_id,), default_timeout=120).run()
+    assert not at.exception
+    assert at.warning[0].value.startswith("This run's settings can no longer be used")

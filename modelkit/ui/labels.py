@@ -108,6 +108,8 @@ def task_title(name: str, tl=None) -> str:
     ds = datasets.from_task(name)
     if ds is not None:
         return tl("data.title", name=ds.name)
+    if name.startswith(datasets.PREFIX):   # deleted since
+        return tl("data.title", name=name)
     return tl(f"task.{name}.title")
 
 

@@ -12,7 +12,8 @@ from modelkit.ui import data as task_views
 from modelkit.ui import forms
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import task_description, task_title
-from modelkit.ui.upload import upload_panel
+from modelkit.ui.resources import get_store
+from modelkit.ui.upload import delete_control, upload_panel
 
 
 def task_settings(prefix: str, task: str) -> dict:
@@ -36,6 +37,7 @@ def task_picker(prefix: str, on_change: Callable) -> tuple[str, dict]:
                      format_func=lambda n: task_title(n, tl), on_change=on_change)
         task = st.session_state[f"{prefix}_task"]
         st.caption(task_description(task))
+        delete_control(prefix, task, get_store())
         upload_panel(prefix, on_added=on_change)
         fields = forms.section_fields("task")
         params = task_info(task).params

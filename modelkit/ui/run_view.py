@@ -11,9 +11,10 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from modelkit.config import RunConfig
+from modelkit.config import ConfigError, RunConfig
 from modelkit.store import Run
 from modelkit.ui import results
+from modelkit.ui.forms import error_text
 from modelkit.ui.i18n import t
 from modelkit.ui.labels import owner_name, task_title
 from modelkit.ui.live import points_so_far, polled
@@ -43,9 +44,14 @@ def panel(run_id: str, prefix: str, *, about: bool = False, polling: bool = Fals
         return
     if polling and not run.active:
         st.rerun(scope="app")   # the run just ended: redraw the page once, with results and without polling
-    config = RunConfig.from_dict(run.config)
-    points = points_so_far(store, run_id, f"{prefix}_points")
     header(run, prefix, about=about)
+    try:
+        config = RunConfig.from_dict(run.config)
+    except ConfigError as err:   # its uploaded data was deleted since: the record stays readable
+        st.warning(t("runs.config_gone", reason=error_text(err)), icon=":material/folder_off:")
+        settings(run)
+        return
+    points = points_so_far(store, run_id, f"{prefix}_points")
     results.live_view(store, run, config, points, prefix)
     if not run.active:
         results.results(run, config, points)

@@ -53,6 +53,23 @@ def upload_panel(prefix: str, on_added=None):
         st.error(forms.error_text(refusal), icon=":material/error:")
 
 
+def delete_control(prefix: str, task: str, store):
+    """Under an uploaded dataset: delete it, after saying how many runs were trained on it."""
+    ds = datasets.from_task(task)
+    if ds is None:
+        return
+    with st.popover(t("upload.delete"), icon=":material/delete:"):
+        used = sum(1 for r in store.list_runs() if r.task == task)
+        st.markdown(t("upload.delete_used", n=used) if used else t("upload.delete_unused"))
+        st.button(t("upload.delete_confirm"), key=f"{prefix}_upload_delete", type="primary",
+                  on_click=_delete, args=(prefix, ds.id))
+
+
+def _delete(prefix: str, dataset_id: str):
+    datasets.delete(dataset_id)
+    st.session_state.pop(f"{prefix}_task", None)
+
+
 def _table_preview(raw: bytes, name: str, prefix: str) -> dict:
     frame = _table(raw, name)
     st.markdown(t("upload.table_size", rows=f"{len(frame):,}", columns=frame.shape[1]))
