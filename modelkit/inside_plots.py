@@ -147,7 +147,9 @@ def pooling_figure(before, after, dims: int, *, labels: Mapping | None = None, h
         if dims == 2:
             fig.add_trace(go.Heatmap(z=m, colorscale="Viridis", showscale=False, zmin=before.min(),
                                      zmax=before.max(), hovertemplate="%{z:.3f}<extra></extra>"), row=1, col=col)
-            fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col if col > 1 else ''}", row=1, col=col)
+            fig.update_yaxes(autorange="reversed", scaleanchor=f"x{col if col > 1 else ''}", visible=False,
+                             row=1, col=col)
+            fig.update_xaxes(visible=False, row=1, col=col)
         else:
             fig.add_bar(y=m, marker_color=PALETTE[0 if col == 1 else 1], showlegend=False, row=1, col=col)
     fig.update_annotations(font_size=12)

@@ -42,11 +42,12 @@ def parts_for(trained: inside.Trained) -> list[str]:
     return parts
 
 
-def chart(title_key: str, fig, **fmt):
-    """A chart under its title and the one sentence that says what it shows."""
-    st.markdown(f"**{t(f'inside.{title_key}.title', **fmt)}**")
-    st.caption(t(f"inside.{title_key}.caption"))
-    st.plotly_chart(fig, config=CHART)
+def chart(key: str, title_key: str, fig):
+    """A chart under its title and the one sentence that says what it shows (container key: key_title_key)."""
+    with st.container(key=f"{key}_{title_key}"):
+        st.markdown(f"**{t(f'inside.{title_key}.title')}**")
+        st.caption(t(f"inside.{title_key}.caption"))
+        st.plotly_chart(fig, config=CHART)
 
 
 def inside_section(run, config: RunConfig, parts: list[str] | None = None, key: str = "inside"):
@@ -145,13 +146,13 @@ def forward_part(run, trained: inside.Trained, example: int, key: str):
             if len(probs) > 12:  # a vocabulary: the twelve likeliest characters
                 top = np.argsort(probs)[::-1][:12]
                 probs, names = probs[top], [names[i] for i in top]
-            chart("probabilities", ip.probabilities_figure(probs, names, target, labels={
+            chart(key, "probabilities", ip.probabilities_figure(probs, names, target, labels={
                 "x": t("inside.axis.class_axis"), "y": t("inside.axis.probability")}))
-    chart("activations", ip.activations_figure(look["layers"], labels={"x": t("inside.axis.neuron"),
+    chart(key, "activations", ip.activations_figure(look["layers"], labels={"x": t("inside.axis.neuron"),
                                                                          "value": t("inside.axis.activation")}))
     regions = inside.neuron_regions(trained)
     if regions is not None:
-        chart("regions", ip.regions_figure(regions))
+        chart(key, "regions", ip.regions_figure(regions))
 
 
 def loss_part(run, trained: inside.Trained, example: int, key: str):
@@ -164,7 +165,7 @@ def loss_part(run, trained: inside.Trained, example: int, key: str):
     n = trained.data.spec.n_outputs
     p = st.slider(t("inside.loss_p"), 0.01, 1.0, float(np.clip(look["probabilities"][int(look["target"])], 0.01, 1)),
                   0.01, key=f"{key}_p", help=t("inside.loss_p_help"))
-    chart("loss_compare", ip.loss_compare_figure(inside.ce_vs_mse(n), p, labels={
+    chart(key, "loss_compare", ip.loss_compare_figure(inside.ce_vs_mse(n), p, labels={
         "x": t("inside.loss_p"), "y": t("plot.loss"), "cross_entropy": t("inside.loss_name.cross_entropy"),
         "mse": t("inside.loss_name.mse")}))
 
@@ -176,7 +177,7 @@ def gradients_part(run, trained: inside.Trained, example: int, key: str):
         return
     verdict = inside.gradient_verdict(norms)
     (st.success if verdict == "healthy" else st.warning)(t(f"inside.grad_verdict.{verdict}"))
-    chart("gradients", ip.grad_norms_figure(norms, labels={"x": t("plot.step"), "y": t("inside.axis.grad_norm")}))
+    chart(key, "gradients", ip.grad_norms_figure(norms, labels={"x": t("plot.step"), "y": t("inside.axis.grad_norm")}))
 
 
 def cnn_part(run, trained: inside.Trained, example: int, key: str):
@@ -185,22 +186,23 @@ def cnn_part(run, trained: inside.Trained, example: int, key: str):
     layer = st.selectbox(t("inside.conv_layer"), range(n_layers), key=f"{key}_conv_layer",
                          format_func=lambda i: tl("inside.layer_n", n=i + 1))
     dims = look["dims"]
-    chart("filters", ip.filters_figure(look["filters"][layer], dims, labels={"y": t("inside.axis.weight")}))
-    chart("feature_maps", ip.feature_maps_figure(look["feature_maps"][layer], dims, labels={
+    chart(key, "filters", ip.filters_figure(look["filters"][layer], dims, labels={"y": t("inside.axis.weight")}))
+    chart(key, "feature_maps", ip.feature_maps_figure(look["feature_maps"][layer], dims, labels={
         "x": t("plot.position"), "y": t("inside.axis.filter")}))
     channels = len(look["feature_maps"][layer])
     channel = st.slider(t("inside.channel"), 1, channels, 1, key=f"{key}_channel") - 1 if channels > 1 else 0
-    chart("pooling", ip.pooling_figure(look["feature_maps"][layer][channel], look["pooled"][layer][channel], dims,
+    chart(key, "pooling", ip.pooling_figure(look["feature_maps"][layer][channel], look["pooled"][layer][channel], dims,
                                        labels={"before": t("inside.pool_before"), "after": t("inside.pool_after")}))
 
 
 def rnn_part(run, trained: inside.Trained, example: int, key: str):
     look = inside.rnn(trained, example)
-    chart("hidden", ip.hidden_figure(look["hidden"], steps=look.get("steps"), tokens=look.get("tokens"), labels={
+    chart(key, "hidden", ip.hidden_figure(look["hidden"], steps=look.get("steps"), tokens=look.get("tokens"), labels={
         "x": t("plot.time_step"), "input": t("inside.input.title"), "hidden": t("inside.axis.hidden_unit")}))
     guesses = inside.next_char_guesses(trained, example)
     if guesses is not None:
-        chart("guesses", ip.guesses_figure(guesses, labels={"x": t("inside.axis.char_read"), "y": t("inside.axis.guess")}))
+        chart(key, "guesses", ip.guesses_figure(guesses, labels={"x": t("inside.axis.char_read"),
+                                                                 "y": t("inside.axis.guess")}))
 
 
 def transformer_part(run, trained: inside.Trained, example: int, key: str):
@@ -211,9 +213,9 @@ def transformer_part(run, trained: inside.Trained, example: int, key: str):
                            format_func=lambda i: tl("inside.layer_n", n=i + 1))
     head = right.selectbox(t("inside.attn_head"), range(n_heads), key=f"{key}_attn_head",
                            format_func=lambda i: tl("inside.head_n", n=i + 1))
-    chart("attention", ip.attention_figure(look["attention"][layer, head], look["labels"], labels={
+    chart(key, "attention", ip.attention_figure(look["attention"][layer, head], look["labels"], labels={
         "x": t("inside.axis.looks_at"), "y": t("plot.position")}))
-    chart("positional", ip.positional_figure(look["positional_encoding"], look["position_similarity"], labels={
+    chart(key, "positional", ip.positional_figure(look["positional_encoding"], look["position_similarity"], labels={
         "encoding": t(f"inside.positional.{look['positional']}"), "similarity": t("inside.axis.similarity"),
         "position": t("plot.position"), "dimension": t("inside.axis.dimension")}))
 
@@ -231,7 +233,7 @@ def metrics_part(run, trained: inside.Trained, example: int, key: str):
                    help=t("inside.precision_cells", right=cells["right"], predicted=cells["predicted"]))
     cols[1].metric(t("metric.test_recall"), f"{cells['recall']:.1%}",
                    help=t("inside.recall_cells", right=cells["right"], actual=cells["actual"]))
-    chart("class_cells", ip.class_cells_figure(details["confusion_matrix"], names, c, labels={
+    chart(key, "class_cells", ip.class_cells_figure(details["confusion_matrix"], names, c, labels={
         "true": t("plot.true_class"), "pred": t("plot.pred_class"), "precision": t("metric.test_precision"),
         "recall": t("metric.test_recall")}))
     if len(names) == 2:
@@ -246,7 +248,7 @@ def threshold_view(run, trained: inside.Trained, key: str):
     cols = st.columns(3)
     for col, name in zip(cols, ("precision", "recall", "f1")):
         col.metric(t(f"metric.test_{name}"), f"{scores[name]:.1%}")
-    chart("threshold", ip.threshold_figure(inside.threshold_curve(p_positive, y), threshold, labels={
+    chart(key, "threshold", ip.threshold_figure(inside.threshold_curve(p_positive, y), threshold, labels={
         "x": t("inside.threshold"), "y": t("inside.axis.score"), "precision": t("metric.test_precision"),
         "recall": t("metric.test_recall"), "f1": t("metric.test_f1")}))
 
@@ -265,4 +267,4 @@ def loss_surface(key: str = "learn"):
     surface = surface or "valley"
     paths = inside.optimizer_paths(surface, float(lr))
     names = {name: t(f"inside.optimizer.{name}") for name in inside.OPTIMIZER_PATHS}
-    chart("surface", ip.surface_figure(inside.surface_grid(surface), paths, labels=names))
+    chart(key, "surface", ip.surface_figure(inside.surface_grid(surface), paths, labels=names))
