@@ -111,7 +111,7 @@ def test_gradient_norms_exist_for_every_layer_with_parameters_and_are_finite(tra
 def test_gradient_norms_are_read_every_few_steps_not_every_step(trained_runs):
     store, ids = trained_runs
     steps = [s for s, _ in inside.grad_norms(store.points(ids["cnn"]))["out"]]
-    assert steps[0] == 1 and all(s % inside.GRAD_EVERY == 0 for s in steps[1:])
+    assert steps[0] == 1 and all(b - a >= inside.GRAD_EVERY for a, b in zip(steps, steps[1:]))
     assert len(steps) < store.get_run(ids["cnn"]).metrics["steps"] / 2
 
 
