@@ -5,8 +5,6 @@ go to $MODELKIT_SCREENSHOTS when it is set.
 """
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import pytest
 from modelkit import worker
 from modelkit.config import make_config
 from modelkit.store import Store
-from tests.test_browser_train import ARGS, CHROMIUM, choose, free_port, shot
+from tests.test_browser_train import ARGS, CHROMIUM, choose, server, shot  # noqa: F401 (server: a fixture)
 
 playwright = pytest.importorskip("playwright.sync_api")
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,27 +24,16 @@ TINY = [("digits", "cnn", ["model.channels=[4,8]"]), ("digits", "gru", ["model.h
 
 
 @pytest.fixture
-def server(tmp_path):
-    home = tmp_path / "home"
-    store = Store(home=home)
+def trained(tmp_path):
+    """A tiny CNN, GRU and Transformer already trained in the store the server will use."""
+    store = Store(home=tmp_path / "home")
     for task, arch, sets in TINY:
         run_id = store.create_run(make_config(task, arch, ["train.epochs=1", *sets]), queued=False)
         worker.execute_run(store, run_id)
-    port = free_port()
-    env = {**os.environ, "MODELKIT_HOME": str(home), "MODELKIT_WORKERS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    yield f"http://127.0.0.1:{port}/"
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 @pytest.fixture
-def page(server):
+def page(trained, server):
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         pg = browser.new_page(viewport={"width": 1400, "height": 2400})
@@ -69,9 +56,10 @@ def header(pg) -> str:
     return pg.locator(".st-key-learn_text h2").first.inner_text()
 
 
-def wait_for_chart(pg, name: str):
-    """Until the chart `name` (its container key: learn_inside_<name>) is drawn with data."""
-    pg.wait_for_function(f"""() => {{ const g = document.querySelector('.st-key-learn_inside_{name} .js-plotly-plot');
+def wait_for_chart(pg, name: str, view: str = "learn_inside"):
+    """Until the chart `name` (in the container keyed <view>_chart_<name>) is drawn with data."""
+    pg.wait_for_function(f"""() => {{
+        const g = document.querySelector('.st-key-{view}_chart_{name} .js-plotly-plot');
         return g && g._fullData && g._fullData.length > 0; }}""")
 
 
@@ -93,10 +81,13 @@ def test_walk_to_the_cnn_gru_and_transformer_steps_and_see_inside_each_in_both_l
     for step in ("loss", "backprop", "optimizers", "cnn", "rnn", "transformer"):
         pg.locator(".st-key-learn_next button").click()
         wait_for_header(pg, en[f"learn.{step}.title"])
+        if step == "optimizers":
+            wait_for_chart(pg, "surface", view="learn")
         for name in charts.get(step, ()):
             wait_for_chart(pg, name)
-            assert pg.locator(f".st-key-learn_inside_{name}").inner_text().startswith(en[f"inside.{name}.title"])
-        if step in charts:
+            text = pg.locator(f".st-key-learn_inside_chart_{name}").inner_text()
+            assert text.startswith(en[f"inside.{name}.title"])
+        if step in charts or step == "optimizers":
             shot(pg, f"learn_{step}_en")
         assert exceptions(pg) == 0
 

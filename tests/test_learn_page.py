@@ -4,25 +4,16 @@ import time
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from modelkit import worker
 from modelkit.config import make_config
 from modelkit.store import Store
+from tests.test_app_train import _fresh_resources  # noqa: F401 (autouse: a store and runner per test)
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120
 ORDER = ["network", "loss", "backprop", "optimizers", "cnn", "rnn", "transformer", "metrics"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_resources(monkeypatch):
-    """Each test gets a store and runner under its own MODELKIT_HOME (conftest sets it)."""
-    monkeypatch.setenv("MODELKIT_WORKERS", "1")
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()  # shuts the runner's workers down
 
 
 def table(lang):

@@ -43,8 +43,8 @@ def parts_for(trained: inside.Trained) -> list[str]:
 
 
 def chart(key: str, title_key: str, fig):
-    """A chart under its title and the one sentence that says what it shows (container key: key_title_key)."""
-    with st.container(key=f"{key}_{title_key}"):
+    """A chart under its title and the one sentence that says what it shows (container key: key_chart_title_key)."""
+    with st.container(key=f"{key}_chart_{title_key}"):
         st.markdown(f"**{t(f'inside.{title_key}.title')}**")
         st.caption(t(f"inside.{title_key}.caption"))
         st.plotly_chart(fig, config=CHART)
