@@ -10,6 +10,7 @@ comes back as numpy arrays or plain numbers; pages only draw what this returns.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,6 +61,17 @@ def load(store, run_id: str) -> Trained:
     model = models.build(config.model, data.spec)
     model.load_state_dict(load_file(str(weights)))
     return Trained(config, data, model.eval())
+
+
+@contextmanager
+def one_thread():
+    """Passes over one example are fastest on one thread (several spin and wait on a busy machine)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 # --- the forward pass ---------------------------------------------------------------------
@@ -397,6 +409,11 @@ def _rounded(a, digits: int = 4):
 
 def inspect_run(store, run_id: str, example: int = 0) -> dict:
     """One JSON-able object with what applies to the run's architecture (python -m modelkit inspect)."""
+    with one_thread():
+        return _inspect(store, run_id, example)
+
+
+def _inspect(store, run_id: str, example: int) -> dict:
     trained = load(store, run_id)
     n = len(trained.data.x_test)
     if not 0 <= example < n:

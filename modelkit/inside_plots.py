@@ -38,18 +38,19 @@ def probabilities_figure(probs, class_names, target: int | None = None, *, label
 
 
 def activations_figure(layers: list[dict], *, max_units: int = 128, labels: Mapping | None = None) -> go.Figure:
-    """One strip of neurons per layer (input at the top): colour = how strongly each one fires."""
+    """One strip of neurons per layer (input side at the top): colour = how strongly each one fires."""
     lab = _lab({"x": "neuron", "value": "activation"}, labels)
-    fig = make_subplots(rows=len(layers), cols=1, vertical_spacing=0.35 / max(len(layers), 1),
-                        subplot_titles=[f"{layer['name']} {tuple(layer['shape'])}" for layer in layers])
-    for row, layer in enumerate(layers, start=1):
+    strips = np.full((len(layers), max_units), np.nan)
+    for row, layer in enumerate(layers):
         values = np.asarray(layer["values"], dtype=float).ravel()[:max_units]
-        fig.add_trace(go.Heatmap(z=values[None, :], colorscale=DIVERGING, zmid=0, showscale=False,
-                                 hovertemplate=f"{lab['x']} %{{x}}<br>{lab['value']} %{{z:.3f}}<extra></extra>"),
-                      row=row, col=1)
-        fig.update_yaxes(visible=False, row=row, col=1)
-    fig.update_annotations(font_size=11)
-    return fig.update_layout(height=70 + 62 * len(layers), margin=dict(l=10, r=10, t=30, b=10))
+        strips[row, :len(values)] = values
+    strips = strips[:, :int(np.max(np.nonzero(~np.isnan(strips))[1], initial=0)) + 1]
+    names = [f"{layer['name']} {tuple(layer['shape'])}" for layer in layers]
+    fig = go.Figure(go.Heatmap(z=strips, y=names, colorscale=DIVERGING, zmid=0, showscale=False, xgap=1, ygap=6,
+                               hovertemplate=f"%{{y}}<br>{lab['x']} %{{x}}<br>{lab['value']} %{{z:.3f}}"
+                                             "<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", type="category")
+    return _layout(fig, lab["x"], "", 60 + 44 * len(layers)).update_layout(hovermode="closest")
 
 
 def tiles_figure(images, titles=(), *, columns: int = 8, diverging: bool = True, height: int | None = None,
@@ -259,6 +260,7 @@ def surface_figure(grid: Mapping, paths: Mapping, *, labels: Mapping | None = No
     """The loss surface as contours, and each optimizer's path from the shared start (a cross)."""
     lab = _lab({"x": "w₁", "y": "w₂", **{name: name for name in paths}}, labels)
     z = np.asarray(grid["z"], dtype=float)
+    z = np.sign(z) * np.log1p(np.abs(z))  # evenly spaced lines down on the valley floor too
     fig = go.Figure(go.Contour(x=grid["xs"], y=grid["ys"], z=z, colorscale="Greys", showscale=False,
                                contours=dict(coloring="lines"), ncontours=24, hoverinfo="skip"))
     for name, path in paths.items():

@@ -59,7 +59,7 @@ def inside_section(run, config: RunConfig, parts: list[str] | None = None, key: 
     except FileNotFoundError:
         st.info(t("inside.no_weights"))
         return
-    with st.container(key=f"{key}_view"):
+    with st.container(key=f"{key}_view"), inside.one_thread():
         shown = [p for p in (parts or parts_for(trained)) if p in parts_for(trained)]
         if parts is None:
             st.subheader(t("inside.title"))
