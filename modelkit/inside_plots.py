@@ -45,9 +45,11 @@ def activations_figure(layers: list[dict], *, max_units: int = 128, labels: Mapp
         values = np.asarray(layer["values"], dtype=float).ravel()[:max_units]
         strips[row, :len(values)] = values
     strips = strips[:, :int(np.max(np.nonzero(~np.isnan(strips))[1], initial=0)) + 1]
+    scale = np.nanmax(np.abs(strips), axis=1, keepdims=True)
     names = [f"{layer['name']} {tuple(layer['shape'])}" for layer in layers]
-    fig = go.Figure(go.Heatmap(z=strips, y=names, colorscale=DIVERGING, zmid=0, showscale=False, xgap=1, ygap=6,
-                               hovertemplate=f"%{{y}}<br>{lab['x']} %{{x}}<br>{lab['value']} %{{z:.3f}}"
+    fig = go.Figure(go.Heatmap(z=strips / np.where(scale > 0, scale, 1), y=names, customdata=strips, zmin=-1, zmax=1,
+                               colorscale=DIVERGING, showscale=False, xgap=1, ygap=6,  # each layer on its own scale
+                               hovertemplate=f"%{{y}}<br>{lab['x']} %{{x}}<br>{lab['value']} %{{customdata:.3f}}"
                                              "<extra></extra>"))
     fig.update_yaxes(autorange="reversed", type="category")
     return _layout(fig, lab["x"], "", 60 + 44 * len(layers)).update_layout(hovermode="closest")
@@ -238,8 +240,7 @@ def class_cells_figure(matrix, class_names, c: int, *, labels: Mapping | None = 
                        font=dict(color=PALETTE[1]))
     fig.add_annotation(x=n - 0.5, y=c, text=lab["recall"], showarrow=False, xanchor="left",
                        font=dict(color=PALETTE[2]))
-    return fig.update_xaxes(type="linear", tickvals=list(range(n)), ticktext=[str(x) for x in class_names]) \
-              .update_yaxes(type="linear", tickvals=list(range(n)), ticktext=[str(x) for x in class_names])
+    return fig  # on category axes a shape's number is the category's index
 
 
 def threshold_figure(curve: list[dict], threshold: float, *, labels: Mapping | None = None,

@@ -159,7 +159,7 @@ def loss_part(run, trained: inside.Trained, example: int, key: str):
     look = inside.forward(trained, example)
     cols = st.columns(len(look["loss"]) + 1)
     for col, (name, value) in zip(cols, look["loss"].items()):
-        col.metric(t(f"inside.loss_name.{name}"), f"{value:.4f}")
+        col.metric(t(f"inside.loss_name.{name}"), f"{max(value, 0.0):.4f}")  # never "-0.0000"
     if trained.data.spec.kind != "classification":
         return
     n = trained.data.spec.n_outputs
