@@ -20,8 +20,9 @@ def _lab(defaults: dict, labels: Mapping | None) -> dict:
     return {**defaults, **(labels or {})}
 
 
-def _limit(values: np.ndarray) -> float:
-    return float(np.abs(values).max()) or 1.0
+def shown_char(c: str) -> str:
+    """A character as a chart shows it: a space as ␣, a newline as \\n."""
+    return "␣" if c == " " else repr(c)[1:-1]
 
 
 def probabilities_figure(probs, class_names, target: int | None = None, *, labels: Mapping | None = None,
@@ -167,7 +168,7 @@ def hidden_figure(hidden, steps=None, tokens=None, *, max_units: int = 64, label
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.25, 0.75], vertical_spacing=0.04)
     x = list(range(h.shape[1]))
     if tokens is not None:
-        fig.add_trace(go.Heatmap(z=np.zeros((1, len(tokens))), text=[[repr(c)[1:-1] for c in tokens]],
+        fig.add_trace(go.Heatmap(z=np.zeros((1, len(tokens))), text=[[shown_char(c) for c in tokens]],
                                  texttemplate="%{text}", colorscale=[[0, "#F1F3F5"], [1, "#F1F3F5"]],
                                  showscale=False, x=x, hoverinfo="skip"), row=1, col=1)
     else:
@@ -187,8 +188,8 @@ def guesses_figure(guesses: Mapping, *, labels: Mapping | None = None, height: i
     """After each character read (columns), the model's top guesses for the next one (rows), by probability."""
     lab = _lab({"x": "character read", "y": "guess"}, labels)
     p = np.asarray(guesses["probabilities"], dtype=float).T  # (top, T)
-    text = [[repr(row[k])[1:-1] for row in guesses["guesses"]] for k in range(p.shape[0])]
-    read = [f"{i}:{repr(c)[1:-1]}" for i, c in enumerate(guesses["read"])]
+    text = [[shown_char(row[k]) for row in guesses["guesses"]] for k in range(p.shape[0])]
+    read = [f"{i}:{shown_char(c)}" for i, c in enumerate(guesses["read"])]
     fig = go.Figure(go.Heatmap(z=p, x=read, y=[f"#{k + 1}" for k in range(p.shape[0])], text=text,
                                texttemplate="%{text}", colorscale="Blues", zmin=0, zmax=1, showscale=False,
                                hovertemplate="%{x} → %{text} (%{z:.2f})<extra></extra>"))
@@ -200,7 +201,7 @@ def guesses_figure(guesses: Mapping, *, labels: Mapping | None = None, height: i
 def attention_figure(attention, token_labels, *, labels: Mapping | None = None, height: int = 460) -> go.Figure:
     """One head's attention: row = the position that looks, column = where it looks; each row sums to 1."""
     lab = _lab({"x": "looks at", "y": "position"}, labels)
-    names = [f"{i}:{repr(c)[1:-1]}" if len(str(c)) <= 1 else str(c) for i, c in enumerate(token_labels)]
+    names = [f"{i}:{shown_char(c)}" if len(str(c)) <= 1 else str(c) for i, c in enumerate(token_labels)]
     fig = go.Figure(go.Heatmap(z=np.asarray(attention, dtype=float), x=names, y=names, colorscale="Blues",
                                zmin=0, showscale=False,
                                hovertemplate=f"%{{y}} → %{{x}}: %{{z:.2f}}<extra></extra>"))

@@ -129,7 +129,7 @@ def show_input(trained: inside.Trained, example: int, look: dict):
 
 def class_names(spec) -> list[str]:
     if spec.kind == "lm":
-        return [repr(c)[1:-1] for c in spec.vocab]
+        return [ip.shown_char(c) for c in spec.vocab]
     return [task_views.class_label(spec, c) for c in range(spec.n_outputs)]
 
 
