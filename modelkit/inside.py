@@ -293,9 +293,10 @@ class GradientNorms:
             self._group()
 
     def _catch_model(self, module, inputs):
+        """The first module called after on_fit_begin is the model itself; the hook goes at once."""
+        self._release()
         if self.n_params is None or sum(p.numel() for p in module.parameters()) == self.n_params:
-            self.model = module  # the whole model, not one of its layers
-            self._release()
+            self.model = module
             self._group()
 
     def _group(self):

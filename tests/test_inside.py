@@ -115,6 +115,10 @@ def test_gradient_norms_are_read_every_few_steps_not_every_step(trained_runs):
     assert len(steps) < store.get_run(ids["cnn"]).metrics["steps"] / 2
 
 
+def test_no_global_hook_is_left_behind_once_the_model_has_been_caught(trained_runs):
+    assert len(torch.nn.modules.module._global_forward_pre_hooks) == 0
+
+
 def test_the_gradient_callback_uses_a_model_it_is_given():
     model, seen = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 1)), {}
 
