@@ -37,7 +37,8 @@ def main():
                           st.Page("app_pages/compare.py", title=t("nav.compare"), icon=":material/compare_arrows:",
                                   url_path="compare"),
                           st.Page("app_pages/runs.py", title=t("nav.runs"), icon=":material/history:",
-                                  url_path="runs")])
+                                  url_path="runs"),
+                          st.Page("app_pages/learn.py", title=t("nav.learn"), icon=":material/school:", url_path="learn")])
     sidebar()
     resume_queued_runs()
     with page_boundary(page.url_path or "train"):

@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--json", action="store_true", help="print one JSON object")
         command.set_defaults(func=func)
 
+    inspect = sub.add_parser("inspect", help="what is inside a finished run's model, for one test example")
+    inspect.add_argument("run", help="the run id (see: python -m modelkit runs)")
+    inspect.add_argument("--example", type=int, default=0, help="which test example (default 0)")
+    inspect.add_argument("--json", action="store_true", help="print one JSON object (the only output for now)")
+    inspect.set_defaults(func=cmd_inspect)
+
     sub.add_parser("tasks", help="list the tasks").set_defaults(func=cmd_tasks)
     sub.add_parser("archs", help="list the architectures and the tasks they fit").set_defaults(func=cmd_archs)
     sub.add_parser("doctor", help="versions, devices and threads").set_defaults(func=cmd_doctor)
@@ -292,6 +298,24 @@ def cmd_delete(args) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     print(f"deleted run {run.id}")
+    return 0
+
+
+def cmd_inspect(args) -> int:
+    """One JSON object: probabilities, layers, and filters / hidden states / attention as the family has them."""
+    from modelkit import inside
+    from modelkit.store import Store
+
+    store = Store()
+    run = find_run(store, args.run)
+    try:
+        look = inside.inspect_run(store, run.id, args.example)
+    except FileNotFoundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except IndexError as e:
+        raise ConfigError("--example", str(e)) from None
+    print(json.dumps(look, ensure_ascii=False))
     return 0
 
 

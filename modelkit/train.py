@@ -5,7 +5,7 @@ checks a stop flag and the loss every step, evaluates on the validation set
 (early stopping keeps the best weights), and reports through a handful of
 callback hooks, each called with keyword arguments:
 
-    on_fit_begin  params, device, steps_per_epoch, max_steps, spec, config
+    on_fit_begin  model, params, device, steps_per_epoch, max_steps, spec, config
     on_step       step, epoch, seconds, loss, lr, samples_per_s      (every step: keep it cheap)
     on_eval       step, epoch, seconds, metrics (val_*), model, data, device
                   (after each validation check; the time a hook takes here is not training time)
@@ -111,7 +111,7 @@ def fit(model, data: TaskData, cfg: TrainConfig, callbacks=(), should_stop=None)
     batches = shuffled_batches(len(x), budget.batch, cfg.seed, device)
     params = sum(p.numel() for p in model.parameters())
     emit = _Emitter(callbacks)
-    emit("on_fit_begin", params=params, device=str(device), steps_per_epoch=budget.steps_per_epoch,
+    emit("on_fit_begin", model=model, params=params, device=str(device), steps_per_epoch=budget.steps_per_epoch,
          max_steps=budget.max_steps, spec=data.spec, config=cfg)
     validation = Validation(model, data, loss_of, device, cfg.eval_every or budget.steps_per_epoch,
                             budget.steps_per_epoch, cfg.early_stopping, emit)

@@ -186,6 +186,7 @@ def execute_run(store: Store, run_id: str, callbacks=(), threads: int | None = N
     `should_stop`, if given, can stop the run besides the store's stop flag (e.g. Ctrl-C in a terminal).
     """
     from modelkit import train
+    from modelkit.inside import GradientNorms
 
     run = store.get_run(run_id)
     config = RunConfig.from_dict(run.config)
@@ -197,7 +198,7 @@ def execute_run(store: Store, run_id: str, callbacks=(), threads: int | None = N
         return watcher.should_stop() or (should_stop is not None and should_stop())
 
     try:
-        result, model = train.run(config, [recorder, BoundarySnapshot(recorder), *callbacks],
+        result, model = train.run(config, [recorder, BoundarySnapshot(recorder), GradientNorms(recorder), *callbacks],
                                   should_stop=stop_now)
     except BaseException as error:
         _flush_quietly(recorder)
