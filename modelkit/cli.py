@@ -313,8 +313,6 @@ def cmd_inspect(args) -> int:
     except FileNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    except IndexError as e:
-        raise ConfigError("--example", str(e)) from None
     print(json.dumps(look, ensure_ascii=False))
     return 0
 

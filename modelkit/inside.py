@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from modelkit import models, tasks
 from modelkit.config import RunConfig
+from modelkit.fields import ConfigError
 from modelkit.tasks import TaskData
 
 GRAD_EVERY = 10          # at least this many steps between two gradient-norm readings (and step 1)
@@ -400,7 +401,7 @@ def _inspect(store, run_id: str, example: int) -> dict:
     trained = load(store, run_id)
     n = len(trained.data.x_test)
     if not 0 <= example < n:
-        raise IndexError(f"example {example} is out of range: the test set has {n} examples (0 to {n - 1})")
+        raise ConfigError("--example", "example_range", n=n, last=n - 1, value=example)
     look = forward(trained, example)
     out = {"run": run_id, "arch": trained.arch, "task": trained.config.task.name, "example": example,
            "target": _rounded(look["target"]), "loss": look["loss"],

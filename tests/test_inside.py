@@ -191,7 +191,7 @@ def test_inspect_refuses_an_example_past_the_test_set_naming_the_flag(trained_ru
     store, ids = trained_runs
     monkeypatch.setenv("MODELKIT_HOME", str(store.home))
     assert main(["inspect", ids["cnn"], "--example", "100000"]) == 2
-    assert "--example: example 100000 is out of range" in capsys.readouterr().err
+    assert "--example: Pick an example from 0 to" in capsys.readouterr().err
 
 
 # --- the view -----------------------------------------------------------------------------

@@ -16,11 +16,18 @@ from modelkit.store import Run
 from modelkit.ui import results
 from modelkit.ui.forms import error_text
 from modelkit.ui.i18n import t
+from modelkit.ui.inside import inside_section
 from modelkit.ui.labels import owner_name, task_title
 from modelkit.ui.live import points_so_far, polled
 from modelkit.ui.resources import get_runner, get_store
 
-SECTIONS: list[Callable[[Run, RunConfig, str], None]] = []   # drawn after the results of a finished run
+
+
+def look_inside(run: Run, config: RunConfig, prefix: str):
+    inside_section(run, config, key=f"{prefix}_inside")
+
+
+SECTIONS: list[Callable[[Run, RunConfig, str], None]] = [look_inside]   # drawn after a finished run's results
 
 
 def show(run_id: str, prefix: str, *, about: bool = False) -> Run | None:
