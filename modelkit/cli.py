@@ -1,4 +1,4 @@
-"""python -m modelkit ...: train, tasks, archs, doctor (and the run-store commands).
+"""python -m modelkit ...: train, tasks, archs, doctor, export, serve (and the run-store commands).
 
 Exit status: 0 the run finished; 1 it failed, diverged or was stopped; 2 the
 configuration was refused (one line on stderr naming the field).
@@ -49,6 +49,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("tasks", help="list the tasks").set_defaults(func=cmd_tasks)
     sub.add_parser("archs", help="list the architectures and the tasks they fit").set_defaults(func=cmd_archs)
     sub.add_parser("doctor", help="versions, devices and threads").set_defaults(func=cmd_doctor)
+
+    export = sub.add_parser("export", help="write a finished run's take-home bundle: weights, ONNX, train.py, "
+                                           "curves, metrics and a model card")
+    export.add_argument("run", help="the run id (see: python -m modelkit runs)")
+    export.add_argument("--out", help="folder to write (default: modelkit-RUN_ID)")
+    export.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the model card")
+    export.set_defaults(func=cmd_export)
+
+    serve = sub.add_parser("serve", help="answer predictions of a finished run over HTTP (POST /predict)")
+    serve.add_argument("run", help="the run id (see: python -m modelkit runs)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8600, help="port to listen on (default 8600)")
+    serve.set_defaults(func=cmd_serve)
 
     bench = sub.add_parser("bench", help="trainer overhead vs bare PyTorch, time to first point, MNIST-1D race")
     bench.add_argument("--json", action="store_true", help="print one JSON object of the figures at the end")
@@ -268,6 +281,41 @@ def cmd_archs(args) -> int:
     for arch, text in ARCH_DESCRIPTIONS.items():
         fits = [t for t in TASKS if arch in archs_for(t)]
         print(f"{arch:<12} {text}  [tasks: {', '.join(fits)}]")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from modelkit.export import export_run
+    from modelkit.predict import NoModelError
+    from modelkit.store import Store
+
+    store = Store()
+    run = find_run(store, args.run)
+    try:
+        folder = export_run(store, run.id, args.out or f"modelkit-{run.id}", args.lang)
+    except NoModelError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"wrote {folder}")
+    for path in sorted(folder.iterdir()):
+        print(f"  {path.name:<20} {path.stat().st_size:>10,} bytes")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from modelkit.predict import NoModelError
+    from modelkit.serve import serve
+    from modelkit.store import Store
+
+    if not 0 < args.port < 65536:
+        raise ConfigError("--port", f"must be 1 to 65535; got {args.port}")
+    store = Store()
+    run = find_run(store, args.run)
+    try:
+        serve(store, run.id, args.host, args.port)
+    except NoModelError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     return 0
 
 
