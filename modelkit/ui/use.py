@@ -167,8 +167,8 @@ def try_sequence(predictor, key: str):
     left, right = st.columns([1, 1.4], gap="large")
     with left:
         example = st.selectbox(t("use.example"), range(min(20, len(data.x_test))), key=f"{key}_example",
-                               format_func=lambda i: t("use.example_n", n=i + 1, label=(
-                                   task_views.class_label(predictor.spec, int(data.y_test[i])) if classes else "~")))
+                               format_func=lambda i: t("use.example_n", n=i + 1, label=task_views.class_label(
+                                   predictor.spec, int(data.y_test[i]))) if classes else t("use.example_plain", n=i + 1))
         noise = st.slider(t("use.noise"), 0.0, 1.0, 0.0, 0.05, key=f"{key}_noise")
         shift = st.slider(t("use.shift" if classes else "use.level"), *((-10, 10, 0, 1) if classes else
                                                                          (-1.0, 1.0, 0.0, 0.1)), key=f"{key}_shift")
