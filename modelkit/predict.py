@@ -154,7 +154,9 @@ def _build(run_id: str, folder: Path) -> Predictor:
     data = tasks.load(config.task)
     model = models.build(config.model, data.spec)
     load_model(model, str(folder / "model.safetensors"), device="cpu")
-    predictor = Predictor(run_id, config, data.spec, model.eval())
+    with torch.inference_mode():
+        model.eval()(models.example_input(data.spec, 1))   # warm up, so the first answer is as quick as the rest
+    predictor = Predictor(run_id, config, data.spec, model)
     if config.task.name in TABULAR:
         predictor.mean, predictor.std = feature_scale(config)
     return predictor

@@ -1,4 +1,5 @@
-"""In Chromium: draw a digit on the canvas of a finished digits CNN and watch its probabilities change."""
+"""In Chromium: draw a digit on the canvas of a finished digits CNN and watch its probabilities change;
+click the decision-boundary chart of a 2-D task and get that point's class."""
 import os
 import socket
 import subprocess
@@ -26,10 +27,10 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def page_of_a_digits_cnn(tmp_path):
-    """tests/use_page.py served for a freshly trained digits CNN, open in Chromium."""
+def use_page(tmp_path, request):
+    """tests/use_page.py served for a freshly trained run of request.param = (task, arch), open in Chromium."""
     home = tmp_path / "home"
-    run_id = train_tiny(Store(home=home), "digits", "cnn")
+    run_id = train_tiny(Store(home=home), *request.param)
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "tests/use_page.py", "--server.port", str(port),
                              "--server.headless", "true", "--browser.gatherUsageStats", "false"], cwd=ROOT,
@@ -72,8 +73,9 @@ def bar_labels(page, run_id) -> list[str]:
     return page.locator(f".st-key-use_{run_id}_probs text.bartext").all_text_contents()
 
 
-def test_drawing_a_digit_shows_probabilities_that_change_with_the_next_stroke(page_of_a_digits_cnn):
-    page, run_id = page_of_a_digits_cnn
+@pytest.mark.parametrize("use_page", [("digits", "cnn")], indirect=True)
+def test_drawing_a_digit_shows_probabilities_that_change_with_the_next_stroke(use_page):
+    page, run_id = use_page
     canvas = page.locator(f".st-key-use_{run_id}_draw canvas.upper-canvas")
     canvas.wait_for()
     assert page.get_by_text("Draw a digit on the canvas").is_visible()
@@ -90,3 +92,17 @@ def test_drawing_a_digit_shows_probabilities_that_change_with_the_next_stroke(pa
         " return t.length === 10 && t.join() !== before; }",
         arg=[f".st-key-use_{run_id}_probs text.bartext", ",".join(first)])
     assert bar_labels(page, run_id) != first
+
+
+@pytest.mark.parametrize("use_page", [("moons", "mlp")], indirect=True)
+def test_clicking_the_boundary_chart_asks_the_model_about_that_point(use_page):
+    page, run_id = use_page
+    page.locator(f".st-key-use_{run_id}_plane .js-plotly-plot").wait_for()
+    x_input = page.locator("input[type=number]").first
+    before = x_input.input_value()
+    plane = page.locator(f".st-key-use_{run_id}_plane .nsewdrag").first.bounding_box()
+    page.mouse.move(plane["x"] + 0.9 * plane["width"], plane["y"] + 0.9 * plane["height"])
+    page.mouse.click(plane["x"] + 0.9 * plane["width"], plane["y"] + 0.9 * plane["height"])
+    page.wait_for_function("([el, v]) => el.value !== v", arg=[x_input.element_handle(), before])
+    assert float(x_input.input_value()) > 1.0          # the bottom right of the plane
+    page.get_by_text("The model says: class").wait_for()

@@ -117,6 +117,7 @@ def try_point(predictor, run, key: str):
         fig = plots.decision_boundary_figure(
             boundary, data.x_train, data.y_train, predictor.spec.class_names, height=420,
             labels={"x": t("plot.feature", n=1), "y": t("plot.feature", n=2), "value": t("plot.class1_prob")})
+        fig.add_trace(click_grid(boundary))
         fig.add_trace(go.Scatter(x=[st.session_state[f"{key}_x"]], y=[st.session_state[f"{key}_y"]], mode="markers",
                                  marker=dict(symbol="star", size=18, color="#FAB005", line=dict(width=1.5)),
                                  name=t("use.your_point")))
@@ -134,6 +135,15 @@ def try_point(predictor, run, key: str):
         st.number_input(t("plot.feature", n=2), key=f"{key}_y", step=0.1, format="%.2f")
         out = timed(predictor.predict, [[st.session_state[f"{key}_x"], st.session_state[f"{key}_y"]]])
         show_classes(predictor, out, key)
+
+
+def click_grid(boundary: dict, n: int = 41) -> go.Scatter:
+    """Invisible points over the whole plane: a click anywhere lands on one (a heatmap gives no selection)."""
+    xs = np.linspace(min(boundary["xs"]), max(boundary["xs"]), n)
+    ys = np.linspace(min(boundary["ys"]), max(boundary["ys"]), n)
+    gx, gy = np.meshgrid(xs, ys)
+    return go.Scatter(x=gx.ravel().round(3), y=gy.ravel().round(3), mode="markers", showlegend=False,
+                      marker=dict(size=12, color="rgba(0,0,0,0)"), hovertemplate="(%{x:.2f}, %{y:.2f})<extra></extra>")
 
 
 # --- tables: one input per feature ------------------------------------------------------
