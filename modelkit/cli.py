@@ -59,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="answer predictions of a finished run over HTTP (POST /predict)")
     serve.add_argument("run", help="the run id (see: python -m modelkit runs)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=8600, help="port to listen on (default 8600)")
     serve.set_defaults(func=cmd_serve)
 

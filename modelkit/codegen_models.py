@@ -121,7 +121,8 @@ def rnn_source(cfg, spec, built) -> str:
     args = [str(rnn.input_size), str(rnn.hidden_size), f"num_layers={rnn.num_layers}", "batch_first=True"]
     args += ["bidirectional=True"] if rnn.bidirectional else []
     args += [f"dropout={rnn.dropout}"] if rnn.dropout else []
-    init = [f"        self.embed = nn.Embedding({spec.n_outputs}, {cfg.embed_dim})"] if spec.input_kind == "tokens" else []
+    tokens = spec.input_kind == "tokens"
+    init = [f"        self.embed = nn.Embedding({spec.n_outputs}, {cfg.embed_dim})"] if tokens else []
     init += [f"        self.rnn = nn.{cell}({', '.join(args)})",
              f"        self.out = nn.Linear({built.out.in_features}, {spec.n_outputs})"]
     if spec.input_kind == "tokens":
@@ -215,10 +216,11 @@ def transformer_source(cfg, spec, built) -> str:
     else:
         forward.append("        return self.out(x.mean(dim=1))  # the mean of all tokens")
     drop = f"nn.Dropout({cfg.dropout})" if cfg.dropout > 0 else "nn.Identity()"
+    seen = "the tokens before it" if lm else "every token"
     nl = "\n"
     return f'''
 class SelfAttention(nn.Module):
-    """Every token looks at {"the tokens before it" if lm else "every token"}: {cfg.heads} heads of {d // cfg.heads} values each."""
+    """Each token looks at {seen}: {cfg.heads} heads, {d // cfg.heads} values each."""
 
     def __init__(self):
         super().__init__()
@@ -228,7 +230,8 @@ class SelfAttention(nn.Module):
 
     def forward(self, x):
         B, T, C = x.shape
-        q, k, v = (t.view(B, T, {cfg.heads}, C // {cfg.heads}).transpose(1, 2) for t in self.qkv(x).split(C, dim=2))  # (B, nh, T, hs)
+        q, k, v = (t.view(B, T, {cfg.heads}, C // {cfg.heads}).transpose(1, 2)
+                   for t in self.qkv(x).split(C, dim=2))  # (B, heads, T, values per head)
         y = F.scaled_dot_product_attention(q, k, v, is_causal={lm}, dropout_p={cfg.dropout} if self.training else 0.0)
         y = y.transpose(1, 2).reshape(B, T, C)
         return self.drop(self.proj(y))

@@ -92,9 +92,10 @@ def model_card(run, predictor: predict.Predictor, lang: str = "en") -> str:
              f"## {tx['card.metrics']}", "", "| | |\n|---|---|"]
     lines += [f"| {tx.get('metric.' + k, k)} (`{k}`) | {v:.4f} |" for k, v in run.metrics.items()
               if k.startswith("test_") and isinstance(v, (int, float))]
-    lines += ["", f"## {tx['card.settings']}", "", "```json", json.dumps(config.to_dict(), indent=2, ensure_ascii=False),
-              "```", "", f"## {tx['card.files']}", ""]
-    lines += [f"- `{name}`: {tx['card.file.' + name.replace('.', '_')]}" for name in BUNDLE_FILES if name != "README.md"]
+    settings = json.dumps(config.to_dict(), indent=2, ensure_ascii=False)
+    lines += ["", f"## {tx['card.settings']}", "", "```json", settings, "```", "", f"## {tx['card.files']}", ""]
+    lines += [f"- `{name}`: {tx['card.file.' + name.replace('.', '_')]}"
+              for name in BUNDLE_FILES if name != "README.md"]
     lines += ["", f"## {tx['card.use']}", "", "```bash", "python train.py --evaluate",
               "python train.py", f"python -m modelkit serve {run.id}", "```", "", tx["card.onnx"], "",
               "```python", onnx_snippet(predictor), "```", ""]

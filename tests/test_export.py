@@ -117,7 +117,8 @@ def test_exporting_a_run_without_weights_fails_in_one_line(capsys):
 
 SOURCES = [("moons", "linear", []), ("text", "linear", []), ("digits", "mlp", ["model.batch_norm=true"]),
            ("mnist1d", "cnn", []), ("sine", "cnn", ['model.pooling="none"', "model.head=8"]),
-           ("digits", "rnn", ['model.pooling="mean"']), ("sine", "lstm", ["model.bidirectional=true", "model.layers=2"]),
+           ("digits", "rnn", ['model.pooling="mean"']),
+           ("sine", "lstm", ["model.bidirectional=true", "model.layers=2"]),
            ("text", "gru", []), ("digits", "transformer", ['model.positional="sinusoidal"']),
            ("sine", "transformer", []), ("text", "transformer", [])]
 

@@ -16,7 +16,7 @@ from modelkit import plots, predict, tasks
 from modelkit.config import RunConfig
 from modelkit.serve import curl_command
 from modelkit.ui import data as task_views
-from modelkit.ui.i18n import current, t
+from modelkit.ui.i18n import bound, current, t
 from modelkit.ui.resources import get_store
 
 CHART_CONFIG = {"displayModeBar": False}
@@ -153,8 +153,8 @@ def try_table(predictor, key: str):
     names = raw.extra["feature_names"]
     n_test = len(raw.x_test)
     example = st.selectbox(t("use.example"), range(n_test), key=f"{key}_example",
-                           format_func=lambda i: t("use.example_n", n=i + 1,
-                                                   label=task_views.class_label(predictor.spec, int(raw.y_test[i]))))
+                           format_func=lambda i, tl=bound(): tl("use.example_n", n=i + 1, label=task_views.class_label(
+                               predictor.spec, int(raw.y_test[i]))))
     low, high = raw.x_train.min(0).values, raw.x_train.max(0).values
     span = (high - low).clamp_min(1e-3)
     values = []
@@ -177,8 +177,9 @@ def try_sequence(predictor, key: str):
     left, right = st.columns([1, 1.4], gap="large")
     with left:
         example = st.selectbox(t("use.example"), range(min(20, len(data.x_test))), key=f"{key}_example",
-                               format_func=lambda i: t("use.example_n", n=i + 1, label=task_views.class_label(
-                                   predictor.spec, int(data.y_test[i]))) if classes else t("use.example_plain", n=i + 1))
+                               format_func=lambda i, tl=bound(): tl(
+                                   "use.example_n", n=i + 1, label=task_views.class_label(predictor.spec, int(
+                                       data.y_test[i]))) if classes else tl("use.example_plain", n=i + 1))
         noise = st.slider(t("use.noise"), 0.0, 1.0, 0.0, 0.05, key=f"{key}_noise")
         shift = st.slider(t("use.shift" if classes else "use.level"), *((-10, 10, 0, 1) if classes else
                                                                          (-1.0, 1.0, 0.0, 0.1)), key=f"{key}_shift")
