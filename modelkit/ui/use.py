@@ -74,14 +74,26 @@ def show_classes(predictor, out: dict, key: str):
 
 # --- images: draw a digit ---------------------------------------------------------
 
-def drawn_image(key: str) -> np.ndarray | None:
-    """The canvas drawing as RGBA, or None when nothing has been drawn yet."""
-    from streamlit_drawable_canvas import st_canvas
-
+def drawn_image(predictor, key: str) -> np.ndarray | None:
+    """The drawing, scaled like the training images, or None when nothing has been drawn yet."""
+    try:
+        from streamlit_drawable_canvas import st_canvas
+    except Exception:   # not installed, or unable to register with this Streamlit: type the pixels instead
+        return typed_image(predictor, key)
     result = st_canvas(stroke_width=STROKE_PX, stroke_color="#000000", background_color="", height=CANVAS_PX,
                        width=CANVAS_PX, drawing_mode="freedraw", return_image_data=True, key=f"{key}_canvas")
-    objects = (result.json_data or {}).get("objects") or []
-    return result.image_data if objects else None
+    st.caption(t("use.draw_caption"))
+    if not (result.json_data or {}).get("objects"):
+        return None
+    return predict.image_from_drawing(result.image_data, size=predictor.spec.input_shape[-1])
+
+
+def typed_image(predictor, key: str) -> np.ndarray:
+    """The fallback without a canvas: a test image's pixels (0 blank to 16 ink, as in sklearn) to edit."""
+    st.caption(t("use.no_canvas"))
+    start = tasks.load(predictor.config.task).x_test[0, 0].numpy()
+    table = st.data_editor(pd.DataFrame(np.rint(start * 16).astype(int)), key=f"{key}_pixels", hide_index=True)
+    return np.clip(table.to_numpy(dtype=np.float32), 0, 16) / 16
 
 
 def try_image(predictor, key: str):
@@ -89,13 +101,10 @@ def try_image(predictor, key: str):
     with left:
         st.markdown(f"**{t('use.draw')}**")
         with st.container(key=f"{key}_draw"):
-            rgba = drawn_image(key)
-        st.caption(t("use.draw_caption"))
-    if rgba is None:
+            image = drawn_image(predictor, key)
+    if image is None:
         right.info(t("use.draw_first"))
         return
-    side = predictor.spec.input_shape[-1]
-    image = predict.image_from_drawing(rgba, size=side)
     with right:
         out = timed(predictor.predict, [image[None].tolist()])
         show_classes(predictor, out, key)
