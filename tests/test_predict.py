@@ -18,7 +18,8 @@ def store(tmp_path_factory):
 def runs(store):
     """task -> a finished run id, trained once for this file."""
     return {task: train_tiny(store, task, arch) for task, arch in
-            [("digits", "cnn"), ("iris", "mlp"), ("moons", "mlp"), ("sine", "gru"), ("text", "transformer")]}
+            [("digits", "cnn"), ("iris", "mlp"), ("moons", "mlp"), ("mnist1d", "gru"), ("sine", "gru"),
+             ("text", "transformer")]}
 
 
 def test_an_image_gets_one_probability_per_digit_that_sum_to_one(store, runs):
@@ -58,6 +59,13 @@ def test_a_point_on_the_plane_gets_its_class_and_its_probability(store, runs):
     out = predict.load(store, runs["moons"]).predict([[0.5, -1.2], [-1.0, 1.0]])
     assert out["predictions"] == [int(np.argmax(p)) for p in out["probabilities"]]
     assert out["labels"][0] in ("class 0", "class 1")
+
+
+def test_a_signal_shifted_sideways_still_gets_one_probability_per_class(store, runs):
+    predictor = predict.load(store, runs["mnist1d"])
+    signal = np.roll(np.asarray(predict.example_inputs(predictor, 1)[0]), 3)
+    out = predictor.predict([signal.tolist()])
+    assert len(out["probabilities"][0]) == 10 and out["labels"][0] in [str(i) for i in range(10)]
 
 
 def test_a_sine_window_gets_a_forecast_of_horizon_values(store, runs):
