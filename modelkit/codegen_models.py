@@ -217,6 +217,8 @@ def transformer_source(cfg, spec, built) -> str:
         forward.append("        return self.out(x.mean(dim=1))  # the mean of all tokens")
     drop = f"nn.Dropout({cfg.dropout})" if cfg.dropout > 0 else "nn.Identity()"
     seen = "the tokens before it" if lm else "every token"
+    attention_args = (", is_causal=True" if lm else "") + \
+        (f", dropout_p={cfg.dropout} if self.training else 0.0" if cfg.dropout > 0 else "")
     nl = "\n"
     return f'''
 class SelfAttention(nn.Module):
@@ -232,7 +234,7 @@ class SelfAttention(nn.Module):
         B, T, C = x.shape
         q, k, v = (t.view(B, T, {cfg.heads}, C // {cfg.heads}).transpose(1, 2)
                    for t in self.qkv(x).split(C, dim=2))  # (B, heads, T, values per head)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal={lm}, dropout_p={cfg.dropout} if self.training else 0.0)
+        y = F.scaled_dot_product_attention(q, k, v{attention_args})
         y = y.transpose(1, 2).reshape(B, T, C)
         return self.drop(self.proj(y))
 
