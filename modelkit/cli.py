@@ -1,4 +1,4 @@
-"""python -m modelkit ...: train, tasks, archs, doctor (and the run-store commands).
+"""python -m modelkit ...: train, tasks, archs, doctor, export, serve (and the run-store commands).
 
 Exit status: 0 the run finished; 1 it failed, diverged or was stopped; 2 the
 configuration was refused (one line on stderr naming the field).
@@ -68,6 +68,20 @@ def build_parser() -> argparse.ArgumentParser:
     settings.add_argument("--arch", default="mlp", help="whose model settings to list (default mlp)")
     settings.add_argument("--section", choices=("task", "model", "train"), help="only this section")
     settings.set_defaults(func=cmd_settings)
+
+    export = sub.add_parser("export", help="write a finished run's take-home bundle: weights, ONNX, train.py, "
+                                           "curves, metrics and a model card")
+    export.add_argument("run", help="the run id (see: python -m modelkit runs)")
+    export.add_argument("--out", help="folder to write (default: modelkit-RUN_ID)")
+    export.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the model card")
+    export.set_defaults(func=cmd_export)
+
+    serve = sub.add_parser("serve", help="answer predictions of a finished run over HTTP (POST /predict)")
+    serve.add_argument("run", help="the run id (see: python -m modelkit runs)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8600, help="port to listen on (default 8600)")
+    serve.set_defaults(func=cmd_serve)
 
     bench = sub.add_parser("bench", help="trainer overhead vs bare PyTorch, time to first point, MNIST-1D race")
     bench.add_argument("--json", action="store_true", help="print one JSON object of the figures at the end")
@@ -376,6 +390,43 @@ def _allowed(meta: dict) -> str:
     if low is None and high is None:
         return f"({meta['type']})"
     return f"({meta['type']}, {'>' if meta.get('low_open') else '>='} {low:g}" + (f", <= {high:g})" if high is not None else ")")
+
+
+
+
+def cmd_export(args) -> int:
+    from modelkit.export import export_run
+    from modelkit.predict import NoModelError
+    from modelkit.store import Store
+
+    store = Store()
+    run = find_run(store, args.run)
+    try:
+        folder = export_run(store, run.id, args.out or f"modelkit-{run.id}", args.lang)
+    except NoModelError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"wrote {folder}")
+    for path in sorted(folder.iterdir()):
+        print(f"  {path.name:<20} {path.stat().st_size:>10,} bytes")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from modelkit.predict import NoModelError
+    from modelkit.serve import serve
+    from modelkit.store import Store
+
+    if not 0 < args.port < 65536:
+        raise ConfigError("--port", "range", low=1, high=65535, value=args.port)
+    store = Store()
+    run = find_run(store, args.run)
+    try:
+        serve(store, run.id, args.host, args.port)
+    except NoModelError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_bench(args) -> int:
