@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import textwrap
 
-from modelkit import codegen_models, codegen_script
+from modelkit import codegen_models, codegen_script, tasks
 from modelkit.config import RunConfig
 
 
@@ -47,7 +47,7 @@ def script_source(config: RunConfig, spec=None, run_id: str = "") -> str:
     settings = {**_task_settings(config), **_train_settings(config)}
     header = codegen_script.SCRIPT_HEADER.format(arch=config.arch, task=config.task.name,
                                         run=f" (run {run_id})" if run_id else "",
-                                        data_package=codegen_script.DATA_PACKAGES[config.task.name])
+                                        data_package=codegen_script.data_package(config.task.name))
     sections = [
         header,
         _section("settings", "\n".join(f"{k.upper()} = {v!r}" for k, v in settings.items()), blank=""),
@@ -84,7 +84,7 @@ def _task_settings(config: RunConfig) -> dict:
     keep = {"data_seed": task.seed, "val_fraction": task.val_fraction, "test_fraction": task.test_fraction}
     if task.name in ("moons", "circles", "spiral", "xor", "blobs", "sine"):
         keep.update(n_samples=task.n_samples, noise=task.noise)
-    if task.name in ("sine", "text"):
+    if task.name == "sine" or tasks.task_info(task.name).input_kind == "tokens":
         keep["seq_len"] = task.seq_len
     if task.name == "sine":
         keep["horizon"] = task.horizon

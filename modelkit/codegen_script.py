@@ -5,6 +5,13 @@ script it makes needs only torch, numpy and the package the data comes from.
 """
 from __future__ import annotations
 
+from modelkit import datasets
+
+def data_package(task: str) -> str:
+    """What the script needs besides torch and numpy to make the task's data."""
+    return DATA_PACKAGES.get(task, "nothing more (your data travels beside it, as data.npz or data.txt)")
+
+
 DATA_PACKAGES = {**{n: "scikit-learn" for n in ("moons", "circles", "spiral", "xor", "blobs", "iris", "wine",
                                                  "breast_cancer", "digits")},
                  "mnist1d": "mnist1d", "sine": "nothing more", "text": "nothing more"}
@@ -118,14 +125,43 @@ def load_data():
     series = clean + NOISE * torch.randn(N_SAMPLES, length, generator=g)
     return split(series[:, :SEQ_LEN], clean[:, SEQ_LEN:])
 '''
+    elif name.startswith("ds-") and "x" in uploaded_arrays(name):
+        body = UPLOADED_TABLE if uploaded_arrays(name)["x"].ndim == 2 else UPLOADED_IMAGES
     else:
         return SPLIT_TEXT
     return SPLIT.strip() + "\n\n\n" + body.strip()
 
 
+def uploaded_arrays(name: str) -> dict:
+    ds = datasets.from_task(name)
+    return datasets.arrays(ds) if ds is not None and ds.kind != "text" else {}
+
+
+UPLOADED_TABLE = '''
+def load_data():
+    """Your table as modelkit encoded it (data.npz: x, y); columns standardised with the training rows."""
+    with np.load("data.npz", allow_pickle=False) as f:
+        train, val, test = split(torch.from_numpy(f["x"]), torch.from_numpy(f["y"]))
+    mean, std = train[0].mean(0, keepdim=True), train[0].std(0, keepdim=True).clamp_min(1e-6)
+    return [((x - mean) / std, y) for x, y in (train, val, test)]
+'''
+
+UPLOADED_IMAGES = '''
+def load_data():
+    """Your images as modelkit resized them (data.npz: x as (N, C, 28, 28) in [0, 1], y the class ids)."""
+    with np.load("data.npz", allow_pickle=False) as f:
+        return split(torch.from_numpy(f["x"]), torch.from_numpy(f["y"]))
+'''
+
+
 SPLIT_TEXT = '''
 def read_text():
-    """The run's own text (kept in config.json), else the English documentation every Python ships."""
+    """Your uploaded text (data.txt), else the run's own text (config.json), else Python's English docs."""
+    try:
+        with open("data.txt", encoding="utf-8") as f:
+            return f.read()
+    except FileNotFoundError:
+        pass
     with open("config.json", encoding="utf-8") as f:
         text = json.load(f)["task"]["text"]
     if text:

@@ -18,13 +18,15 @@ import warnings
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import torch
 
-from modelkit import codegen, predict
+from modelkit import codegen, datasets, predict
+from modelkit.text import LANGUAGES, table
 
 BUNDLE_FILES = ("model.safetensors", "config.json", "metrics.json", "curves.csv", "model.onnx", "train.py",
                 "README.md")
-I18N_DIR = Path(__file__).resolve().parents[1] / "assets" / "i18n"
+DATA_FILES = ("data.npz", "data.txt")   # an uploaded dataset travels with its run's bundle
 
 
 def export_run(store, run_id: str, out_dir, lang: str = "en") -> Path:
@@ -41,6 +43,12 @@ def export_run(store, run_id: str, out_dir, lang: str = "en") -> Path:
     export_onnx(predictor, out / "model.onnx")
     (out / "train.py").write_text(codegen.script_source(predictor.config, predictor.spec, run_id), encoding="utf-8")
     (out / "README.md").write_text(model_card(run, predictor, lang), encoding="utf-8")
+    uploaded = datasets.from_task(predictor.config.task.name)
+    if uploaded is not None:
+        if uploaded.kind == "text":
+            (out / "data.txt").write_text(datasets.text(uploaded), encoding="utf-8")
+        else:
+            np.savez(out / "data.npz", **datasets.arrays(uploaded))
     return out
 
 
@@ -50,8 +58,9 @@ def bundle_zip(store, run_id: str, lang: str = "en") -> bytes:
         folder = export_run(store, run_id, Path(tmp) / f"modelkit-{run_id}", lang)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-            for name in BUNDLE_FILES:
-                z.write(folder / name, f"{folder.name}/{name}")
+            for name in BUNDLE_FILES + DATA_FILES:
+                if (folder / name).exists():
+                    z.write(folder / name, f"{folder.name}/{name}")
     return buffer.getvalue()
 
 
@@ -71,8 +80,7 @@ def export_onnx(predictor: predict.Predictor, path) -> Path:
 # --- the model card ----------------------------------------------------------------
 
 def _texts(lang: str) -> dict:
-    tables = [json.loads((I18N_DIR / f"{code}.json").read_text(encoding="utf-8")) for code in ("en", lang)]
-    return {**tables[0], **tables[1]}
+    return {**table("en"), **table(lang if lang in LANGUAGES else "en")}
 
 
 def model_card(run, predictor: predict.Predictor, lang: str = "en") -> str:

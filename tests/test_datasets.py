@@ -206,3 +206,32 @@ def test_a_run_of_a_deleted_dataset_still_opens_on_the_runs_page():
     at = AppTest.from_function(show_run, args=(run_id,), default_timeout=120).run()
     assert not at.exception
     assert at.warning[0].value.startswith("This run's settings can no longer be used")
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("kind", ["table", "images", "text"])
+def test_a_run_on_uploaded_data_exports_a_bundle_that_evaluates_without_modelkit(tmp_path, kind):
+    import subprocess
+    import sys
+
+    from modelkit import export
+    from modelkit.store import Store
+    from modelkit.worker import execute_run
+
+    if kind == "table":
+        ds, arch, sets = datasets.add_table(plants_csv(), "plants.csv", target="kind"), "mlp", ["train.epochs=5"]
+    elif kind == "images":
+        ds, arch, sets = datasets.add_images(digits_zip(20), "digits.zip"), "cnn", ["train.epochs=2"]
+    else:
+        ds = datasets.add_text(("the cat sat on the mat. " * 120).encode(), "cat.txt")
+        arch, sets = "gru", ["train.epochs=1", "train.time_budget=null", "task.seq_len=16", "train.eval_every=0"]
+    store = Store()
+    run_id = store.create_run(make_config(ds.task, arch, sets), owner="test", queued=False)
+    assert execute_run(store, run_id).status == "completed"
+    folder = export.export_run(store, run_id, tmp_path / "bundle")
+    done = subprocess.run([sys.executable, "-I", "train.py", "--evaluate"], cwd=folder, capture_output=True,
+                          text=True, timeout=300, env={"PATH": os.environ["PATH"], "HOME": str(folder)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    printed, stored = json.loads(done.stdout.strip().splitlines()[-1]), store.get_run(run_id).metrics
+    key = "test_perplexity" if kind == "text" else "test_accuracy"
+    assert printed[key] == pytest.approx(stored[key], abs=0.005)

@@ -11,12 +11,14 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from modelkit import codegen
 from modelkit.config import ConfigError, RunConfig
 from modelkit.store import Run
 from modelkit.ui import results
 from modelkit.ui.forms import error_text
 from modelkit.ui.i18n import t
 from modelkit.ui.inside import inside_section
+from modelkit.ui.use import use_sections
 from modelkit.ui.labels import owner_name, task_title
 from modelkit.ui.live import points_so_far, polled
 from modelkit.ui.resources import get_runner, get_store
@@ -27,7 +29,19 @@ def look_inside(run: Run, config: RunConfig, prefix: str):
     inside_section(run, config, key=f"{prefix}_inside")
 
 
-SECTIONS: list[Callable[[Run, RunConfig, str], None]] = [look_inside]   # drawn after a finished run's results
+def use_it(run: Run, config: RunConfig, prefix: str):
+    use_sections(run, config, prefix=f"{prefix}_use")
+
+
+def show_code(run: Run, config: RunConfig, prefix: str):
+    """The PyTorch code of exactly this model and its training loop: the export's train.py, to copy."""
+    with st.expander(t("code.title"), icon=":material/code:"):
+        st.caption(t("code.caption"))
+        st.code(codegen.script_source(config, run_id=run.id), language="python", line_numbers=True)
+
+
+# drawn after a finished run's results, in this order
+SECTIONS: list[Callable[[Run, RunConfig, str], None]] = [look_inside, use_it, show_code]
 
 
 def show(run_id: str, prefix: str, *, about: bool = False) -> Run | None:
