@@ -2,7 +2,6 @@
 import json
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from modelkit.store import Store
@@ -10,13 +9,7 @@ from modelkit.store import Store
 TIMEOUT = 120
 
 
-@pytest.fixture(autouse=True)
-def _fresh_resources(monkeypatch):
-    """Each test gets a store and runner under its own MODELKIT_HOME (conftest sets it)."""
-    monkeypatch.setenv("MODELKIT_WORKERS", "1")
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()  # shuts the runner's workers down
+pytestmark = pytest.mark.usefixtures("app_resources")   # conftest: each test's own store and runner
 
 
 def app(lang=None, **query) -> AppTest:

@@ -46,12 +46,9 @@ def home(trained_home, monkeypatch):
 
 
 @pytest.fixture
-def fresh(monkeypatch):
+def fresh(app_resources):
     """An empty store of its own (conftest's MODELKIT_HOME) and a one-worker runner."""
-    monkeypatch.setenv("MODELKIT_WORKERS", "1")
-    st.cache_resource.clear()
-    yield Store()
-    st.cache_resource.clear()
+    return Store()
 
 
 def page(name, lang="en", **query) -> AppTest:

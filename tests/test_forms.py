@@ -1,17 +1,11 @@
 """The forms follow the fields: settings that do nothing are greyed out and say why; refusals by code."""
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 TIMEOUT = 120
 
 
-@pytest.fixture(autouse=True)
-def _fresh_resources(monkeypatch):
-    monkeypatch.setenv("MODELKIT_WORKERS", "1")
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("app_resources")   # conftest: each test's own store and runner
 
 
 def page(lang="en", **query) -> AppTest:
