@@ -8,7 +8,7 @@ nothing must be drawn (it would also slow every worker's start by seconds).
 import streamlit as st
 
 from modelkit.ui.i18n import LANGUAGES, init_language, redraw_choice_labels, t
-from modelkit.ui.resources import device_name, get_runner, get_store
+from modelkit.ui.resources import device_name, get_runner
 
 
 def sidebar():
@@ -31,6 +31,7 @@ def sidebar():
 def main():
     st.set_page_config(page_title="modelkit", page_icon=":material/neurology:", layout="wide")
     init_language()
+    start_runner()   # first: its workers start while the rest of the page is drawn
     page = st.navigation([st.Page("app_pages/train.py", title=t("nav.train"), icon=":material/model_training:",
                                   url_path="train", default=True),
                           st.Page("app_pages/compare.py", title=t("nav.compare"), icon=":material/compare_arrows:",
@@ -38,16 +39,18 @@ def main():
                           st.Page("app_pages/runs.py", title=t("nav.runs"), icon=":material/history:",
                                   url_path="runs")])
     sidebar()
-    resume_queued_runs()
     page.run()
 
 
-def resume_queued_runs():
-    """Runs left queued by a previous server start training as soon as anyone opens the app."""
-    if "queued_runs_checked" not in st.session_state:   # once a session, not on every rerun
-        st.session_state["queued_runs_checked"] = True
-        if get_store().list_runs(status="queued", limit=1):
-            get_runner()
+def start_runner():
+    """The first page view of a server starts its workers, so that the first Train click finds them warm.
+
+    Making the runner also marks `interrupted` the runs a killed server left running, before the page
+    shows them, and runs left queued start training. It returns at once: the workers start behind it.
+    """
+    if "runner_started" not in st.session_state:   # once a session, not on every rerun
+        st.session_state["runner_started"] = True
+        get_runner()
 
 
 if __name__ != "__mp_main__":

@@ -115,14 +115,22 @@ class ProgressLine:
         self.stream.flush()
 
 
+def open_store():
+    """The run store, with the runs of vanished processes (a killed server or terminal) marked interrupted."""
+    from modelkit.store import Store
+
+    store = Store()
+    store.recover_orphans()
+    return store
+
+
 def cmd_train(args) -> int:
     """Train in this process, recorded in the run store like a run started from the dashboard."""
-    from modelkit.store import Store
     from modelkit.worker import execute_run
 
     config = config_from_args(args)
     callbacks = [] if args.json and not sys.stderr.isatty() else [ProgressLine()]
-    store = Store()
+    store = open_store()
     run_id = store.create_run(config, owner="cli", queued=False)
     if not args.json:
         print(f"run {run_id}", file=sys.stderr)
@@ -171,10 +179,7 @@ def report(result, as_json: bool, **extra) -> int:
 
 
 def cmd_runs(args) -> int:
-    from modelkit.store import Store
-
-    store = Store()
-    store.recover_orphans()   # a run whose terminal or server was killed shows as interrupted
+    store = open_store()
     runs = store.list_runs(status=args.status, limit=args.limit or None)
     if args.json:
         print(json.dumps([r.to_dict() for r in runs], ensure_ascii=False))
@@ -204,9 +209,7 @@ def find_run(store, run_id):
 
 
 def cmd_show(args) -> int:
-    from modelkit.store import Store
-
-    run = find_run(Store(), args.run)
+    run = find_run(open_store(), args.run)
     if args.json:
         print(json.dumps(run.to_dict(), ensure_ascii=False))
         return 0
@@ -222,9 +225,7 @@ def cmd_show(args) -> int:
 
 
 def cmd_stop(args) -> int:
-    from modelkit.store import Store
-
-    store = Store()
+    store = open_store()
     run = find_run(store, args.run)
     if not store.request_stop(run.id):
         print(f"run {run.id} is not running (it is {run.status})", file=sys.stderr)
@@ -234,9 +235,9 @@ def cmd_stop(args) -> int:
 
 
 def cmd_delete(args) -> int:
-    from modelkit.store import Store, StoreError
+    from modelkit.store import StoreError
 
-    store = Store()
+    store = open_store()
     run = find_run(store, args.run)
     if run.active:   # stop it first and give it a few seconds to end
         store.request_stop(run.id)

@@ -16,6 +16,7 @@ from modelkit.ui import data as task_views
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.live import duration, points_so_far, progress_text
 from modelkit.ui.results import CHART_CONFIG, KIND_METRIC, STATUS_COLORS, TEST_METRICS
+from modelkit.ui.resources import workers_starting
 
 X_AXES = ("step", "epoch", "seconds")
 PERCENT_METRICS = ("val_accuracy", "test_accuracy", "test_f1", "test_precision", "test_recall")
@@ -45,6 +46,7 @@ def status_strip(store, runs, labels: dict, colors: dict):
             badge = f":{STATUS_COLORS.get(run.status, 'gray')}-badge[{run.status}]"
             if run.status == "queued" and run.queue_position:
                 badge += " " + t("live.queue", n=run.queue_position)
+            badge += " · " + t("live.workers_starting") if run.status == "queued" and workers_starting() else ""
             st.markdown(badge)
             if run.status == "running":
                 budget = RunConfig.from_dict(run.config).train.time_budget

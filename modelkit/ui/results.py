@@ -11,6 +11,7 @@ from modelkit.diagnose import diagnose
 from modelkit.ui import data as task_views
 from modelkit.ui.i18n import t
 from modelkit.ui.live import duration, progress_text
+from modelkit.ui.resources import workers_starting
 
 STATUS_COLORS = {"queued": "gray", "running": "blue", "completed": "green", "stopped": "orange",
                  "diverged": "red", "failed": "red", "interrupted": "orange"}
@@ -30,6 +31,7 @@ def status_line(run):
     text = f":{color}-badge[{run.status}] {t('status.' + run.status)}"
     if run.status == "queued" and run.queue_position:
         text += " · " + t("live.queue", n=run.queue_position)
+    text += " · " + t("live.workers_starting") if run.status == "queued" and workers_starting() else ""
     st.markdown(text)
 
 
