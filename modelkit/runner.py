@@ -53,9 +53,10 @@ def cpu_cores() -> int:
 
 
 # Imported once by the fork server, so that a new or replacement worker starts in a fraction of a second.
-# "__main__" is the server's own script (e.g. the Streamlit app), which every worker would import otherwise.
-PRELOAD = ["__main__", "torch", "modelkit.worker", "modelkit.train", "modelkit.models", "modelkit.tasks",
-           "sklearn.datasets", "mnist1d.data"]
+# "__main__" is the server's own script (e.g. the Streamlit app), which every worker would import otherwise;
+# torch._dynamo is what a process's first torch.optim optimizer imports (3 s on a busy machine).
+PRELOAD = ["__main__", "torch", "torch._dynamo", "modelkit.worker", "modelkit.train", "modelkit.models",
+           "modelkit.tasks", "sklearn.datasets", "mnist1d.data"]
 
 
 def worker_context():
