@@ -1,5 +1,6 @@
 """The runner: real worker processes training real (tiny) runs into a real SQLite store."""
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -200,7 +201,7 @@ def test_a_run_with_refused_settings_fails_in_words_and_the_worker_lives_on(read
 
 
 SERVER = textwrap.dedent("""
-    import sys, time
+    import sys, threading
     from modelkit.config import make_config
     from modelkit.runner import Runner
     from modelkit.store import Store
@@ -210,8 +211,25 @@ SERVER = textwrap.dedent("""
         endless = runner.submit(make_config("moons", "mlp", {endless!r}))
         waiting = runner.submit(make_config("moons", "mlp", {quick!r}))
         print(endless, waiting, flush=True)
-        time.sleep(600)
+        threading.Event().wait()   # serve until killed
 """).format(endless=ENDLESS, quick=QUICK)
+
+
+def killed_server(tmp_path, home) -> tuple[str, str]:
+    """A server process trains one run, with another queued, and is killed (SIGKILL) mid-run: their ids."""
+    script = tmp_path / "server.py"
+    script.write_text(SERVER)
+    server = subprocess.Popen([sys.executable, str(script), str(home)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        endless, waiting = server.stdout.readline().split()
+        first_points(Store(home=home), endless, timeout=120)
+        worker = Store(home=home).get_run(endless).worker_pid
+    finally:
+        server.kill()   # SIGKILL: no clean-up of any kind
+        server.wait()
+    assert wait_for(lambda: process_gone(worker), 60), "the worker outlived its server"
+    return endless, waiting
 
 
 @pytest.mark.timeout(240)
@@ -221,22 +239,11 @@ def test_a_server_restart_interrupts_running_runs_requeues_queued_ones_and_keeps
     done = store.create_run(make_config("moons", "mlp", QUICK), queued=False)
     execute_run(store, done)
     done_points = len(store.points(done))
-    script = tmp_path / "server.py"
-    script.write_text(SERVER)
-    server = subprocess.Popen([sys.executable, str(script), str(home)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
-    try:
-        endless, waiting = server.stdout.readline().split()
-        first_points(store, endless, timeout=120)
-        worker = store.get_run(endless).worker_pid
-    finally:
-        server.kill()   # SIGKILL: no clean-up of any kind
-        server.wait()
-    assert wait_for(lambda: process_gone(worker), 60), "the worker outlived its server"
+    endless, waiting = killed_server(tmp_path, home)
 
     restarted = Runner(Store(home=home), workers=1)
     try:
-        run = store.get_run(endless)
+        run = store.get_run(endless)   # no waiting: making the runner recovered it
         assert run.status == "interrupted" and "stopped before the run finished" in run.message
         assert not store.points(endless).empty
         assert finished(store, waiting, 120).status == "completed"
@@ -244,3 +251,20 @@ def test_a_server_restart_interrupts_running_runs_requeues_queued_ones_and_keeps
         restarted.shutdown()
     assert store.get_run(done).status == "completed"
     assert len(store.points(done)) == done_points
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("command", [["show", "{run}", "--json"], ["runs", "--json"],
+                                     ["train", "--task", "moons", "--arch", "linear", "--epochs", "1", "--json"]])
+def test_every_cli_command_that_reads_or_trains_first_marks_a_killed_server_s_run_interrupted(tmp_path, command):
+    home = tmp_path / "home"
+    endless, _ = killed_server(tmp_path, home)
+    done = subprocess.run([sys.executable, "-m", "modelkit", *(a.format(run=endless) for a in command)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "MODELKIT_HOME": str(home)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert Store(home=home).get_run(endless).status == "interrupted"
+    if command[0] != "train":   # and what it prints says so
+        shown = json.loads(done.stdout)
+        assert [r["status"] for r in (shown if isinstance(shown, list) else [shown]) if r["id"] == endless] == [
+            "interrupted"]
