@@ -29,15 +29,16 @@ class Server:
     """`streamlit run app.py` on a free port with a run store of its own; it can be stopped, killed and
     started again on the same store."""
 
-    def __init__(self, home: Path, workers: int = 1):
+    def __init__(self, home: Path, workers: int | None = 1):   # None: the server's default, one per core
         self.home, self.workers, self.port, self.proc = Path(home), workers, free_port(), None
         self.url = f"http://127.0.0.1:{self.port}/"
         self.output: collections.deque[str] = collections.deque(maxlen=40)   # its last lines, for errors
 
     def start(self, timeout: float = 90):
         """Start the server and return once it listens (it prints its URL then)."""
-        env = {**os.environ, "MODELKIT_HOME": str(self.home), "MODELKIT_WORKERS": str(self.workers),
-               "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "MODELKIT_HOME": str(self.home), "PYTHONUNBUFFERED": "1"}
+        if self.workers:
+            env["MODELKIT_WORKERS"] = str(self.workers)
         self.proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
                                       "--server.headless", "true", "--browser.gatherUsageStats", "false",
                                       "--server.fileWatcherType", "none"],
