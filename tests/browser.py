@@ -10,6 +10,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 CHROMIUM = "/usr/bin/chromium"   # Debian's; nothing downloads a browser
 ROOT = Path(__file__).resolve().parent.parent
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -17,6 +19,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 # Training-loss points drawn in the Train page's loss chart now (0 before it exists).
 LOSS_POINTS_JS = """() => { const g = document.querySelector('.st-key-train_loss_chart .js-plotly-plot');
     return g && g._fullData && g._fullData.length ? g._fullData[0]._length || 0 : 0; }"""
+
+
+NEEDS_CHROMIUM = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")
 
 
 def free_port() -> int:
@@ -67,6 +72,17 @@ class Server:
         """SIGKILL: no clean-up of any kind, as when the machine runs out of memory."""
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(15)
+
+
+def server_fixture(workers: int):
+    """A pytest fixture: a started Server of each test's own (its own store and runner), stopped after it."""
+    @pytest.fixture
+    def server(tmp_path):
+        srv = Server(tmp_path / "home", workers=workers)
+        srv.start()
+        yield srv
+        srv.stop()
+    return server
 
 
 def loss_points(pg) -> int:

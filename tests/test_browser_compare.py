@@ -10,19 +10,11 @@ from pathlib import Path
 import pytest
 
 from modelkit.store import Store
-from tests.browser import ARGS, CHROMIUM, Server
+from tests.browser import ARGS, CHROMIUM, NEEDS_CHROMIUM, server_fixture
 
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = [pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium"),
-              pytest.mark.timeout(300)]
-
-
-@pytest.fixture
-def server(tmp_path):
-    srv = Server(tmp_path / "home", workers=2)
-    srv.start()
-    yield srv
-    srv.stop()
+pytestmark = [NEEDS_CHROMIUM, pytest.mark.timeout(300)]
+server = server_fixture(workers=2)
 
 
 def shot(pg, name):
@@ -75,18 +67,19 @@ def test_a_three_architecture_race_grows_three_curves_and_completes_the_leaderbo
         winner = pg.locator(".st-key-compare_winner").first   # a rerun can briefly hold the old copy too
         winner.wait_for(timeout=120_000)
         assert "wins with Test accuracy" in winner.inner_text()
-        pg.locator(".st-key-compare_leaderboard [data-testid=stDataFrame]").first.wait_for()
+        # one leaderboard table, once the page has settled (a rerun can briefly hold the old copy too)
+        pg.wait_for_function("() => document.querySelectorAll("
+                             "'.st-key-compare_leaderboard [data-testid=stDataFrame]').length === 1")
         shot(pg, "compare_done")
-        assert pg.locator(".st-key-compare_leaderboard [data-testid=stDataFrame]").count() == 1
         runs = Store(home=server.home).list_runs()
         assert sorted(r.config["train"]["time_budget"] for r in runs) == [5.0, 5.0, 5.0]
 
         open_page(pg, server.url, "Runs", "runs_table")
-        assert pg.get_by_text("3 of 3 runs shown").is_visible()
+        pg.get_by_text("3 of 3 runs shown").wait_for()   # the table's caption, drawn after the table
         shot(pg, "runs_page")
 
         server.stop()   # every run is kept across a restart
         server.start()
         open_page(pg, server.url, "Runs", "runs_table")
-        assert pg.get_by_text("3 of 3 runs shown").is_visible()
+        pg.get_by_text("3 of 3 runs shown").wait_for()   # the table's caption, drawn after the table
         browser.close()

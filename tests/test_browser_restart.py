@@ -1,22 +1,13 @@
 """A server killed mid-run and started again: the first page view shows the truth, with no one pressing anything."""
-import os
-
 import pytest
 
 from modelkit.store import Store
-from tests.browser import ARGS, CHROMIUM, Server, wait_for_run_in_url, wait_for_status, wait_for_url_param
+from tests.browser import (ARGS, CHROMIUM, NEEDS_CHROMIUM, server_fixture, wait_for_run_in_url, wait_for_status,
+                           wait_for_url_param)
 
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = [pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium"),
-              pytest.mark.timeout(300)]
-
-
-@pytest.fixture
-def server(tmp_path):
-    srv = Server(tmp_path / "home", workers=1)
-    srv.start()
-    yield srv
-    srv.stop()
+pytestmark = [NEEDS_CHROMIUM, pytest.mark.timeout(300)]
+server = server_fixture(workers=1)
 
 
 def status_now(pg) -> str:

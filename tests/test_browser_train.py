@@ -12,20 +12,12 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.browser import (ARGS, CHROMIUM, ROOT, Server, wait_for_more_loss_points, wait_for_run_in_url,
-                           wait_for_status, wait_for_url_param)
+from tests.browser import (ARGS, CHROMIUM, NEEDS_CHROMIUM, ROOT, server_fixture, wait_for_more_loss_points,
+                           wait_for_run_in_url, wait_for_status, wait_for_url_param)
 
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = [pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium"),
-              pytest.mark.timeout(240)]
-
-
-@pytest.fixture
-def server(tmp_path):
-    srv = Server(tmp_path / "home", workers=1)   # a server (and runner) of each test's own
-    srv.start()
-    yield srv.url
-    srv.stop()
+pytestmark = [NEEDS_CHROMIUM, pytest.mark.timeout(240)]
+server = server_fixture(workers=1)
 
 
 @pytest.fixture
@@ -34,7 +26,7 @@ def page(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         pg = browser.new_page(viewport={"width": 1400, "height": 2200})
         pg.set_default_timeout(60_000)
-        pg.goto(server)
+        pg.goto(server.url)
         pg.locator(".st-key-train_task input").wait_for()
         yield pg
         browser.close()

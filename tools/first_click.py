@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.browser import ARGS, CHROMIUM, LOSS_POINTS_JS, Server, wait_for_status  # noqa: E402
+from tests.browser import ARGS, CHROMIUM, LOSS_POINTS_JS, Server  # noqa: E402
 
 TIMEOUT_MS = 120_000
 
