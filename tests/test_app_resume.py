@@ -54,6 +54,19 @@ def test_opening_the_app_marks_the_runs_of_a_killed_server_interrupted():
 
 
 @pytest.mark.timeout(240)
+@pytest.mark.parametrize("starting", [True, False])
+def test_a_queued_run_says_so_while_the_workers_are_still_starting(monkeypatch, starting):
+    monkeypatch.setattr("modelkit.ui.results.workers_starting", lambda: starting)
+    run_id = Store().create_run(make_config("moons", "mlp", ["train.epochs=2"]))
+    at = AppTest.from_file(str(ROOT / "app_pages" / "train.py"), default_timeout=120)
+    at.session_state["lang"] = "en"
+    at.query_params["run"] = run_id
+    at.run()
+    status = next(m.value for m in at.markdown if m.value.startswith(":gray-badge[queued]"))
+    assert ("the training processes are starting" in status) is starting
+
+
+@pytest.mark.timeout(240)
 def test_opening_the_app_starts_runs_left_queued():
     store = Store()
     run_id = store.create_run(make_config("moons", "mlp", ["train.epochs=2"]), owner="before-restart")
