@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import signal
 import socket
@@ -74,14 +75,23 @@ class Server:
         self.proc.wait(15)
 
 
+@contextlib.contextmanager
+def running_server(home: Path, workers: int | None = 1):
+    """A started Server with its own store and runner, stopped at the end."""
+    srv = Server(home, workers=workers)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
 def server_fixture(workers: int):
-    """A pytest fixture: a started Server of each test's own (its own store and runner), stopped after it."""
+    """A pytest fixture: a running_server of each test's own."""
     @pytest.fixture
     def server(tmp_path):
-        srv = Server(tmp_path / "home", workers=workers)
-        srv.start()
-        yield srv
-        srv.stop()
+        with running_server(tmp_path / "home", workers) as srv:
+            yield srv
     return server
 
 

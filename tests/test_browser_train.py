@@ -12,12 +12,18 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.browser import (ARGS, CHROMIUM, NEEDS_CHROMIUM, ROOT, server_fixture, wait_for_more_loss_points,
-                           wait_for_run_in_url, wait_for_status, wait_for_url_param)
+from tests.browser import (ARGS, CHROMIUM, NEEDS_CHROMIUM, ROOT, free_port, running_server,  # noqa: F401
+                           wait_for_more_loss_points, wait_for_run_in_url, wait_for_status, wait_for_url_param)
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [NEEDS_CHROMIUM, pytest.mark.timeout(240)]
-server = server_fixture(workers=1)
+
+
+@pytest.fixture
+def server(tmp_path):
+    """The URL of a server of each test's own. Other browser test files import this fixture (and free_port)."""
+    with running_server(tmp_path / "home", workers=1) as srv:
+        yield srv.url
 
 
 @pytest.fixture
@@ -26,7 +32,7 @@ def page(server):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         pg = browser.new_page(viewport={"width": 1400, "height": 2200})
         pg.set_default_timeout(60_000)
-        pg.goto(server.url)
+        pg.goto(server)
         pg.locator(".st-key-train_task input").wait_for()
         yield pg
         browser.close()
