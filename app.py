@@ -9,7 +9,7 @@ import streamlit as st
 
 from modelkit.ui.guard import page_boundary
 from modelkit.ui.i18n import LANGUAGES, init_language, redraw_choice_labels, t
-from modelkit.ui.resources import device_name, get_runner, get_store
+from modelkit.ui.resources import device_name, get_runner
 
 
 def sidebar():
@@ -32,6 +32,7 @@ def sidebar():
 def main():
     st.set_page_config(page_title="modelkit", page_icon=":material/neurology:", layout="wide")
     init_language()
+    start_runner()   # first: its workers start while the rest of the page is drawn
     page = st.navigation([st.Page("app_pages/train.py", title=t("nav.train"), icon=":material/model_training:",
                                   url_path="train", default=True),
                           st.Page("app_pages/compare.py", title=t("nav.compare"), icon=":material/compare_arrows:",
@@ -40,17 +41,19 @@ def main():
                                   url_path="runs"),
                           st.Page("app_pages/learn.py", title=t("nav.learn"), icon=":material/school:", url_path="learn")])
     sidebar()
-    resume_queued_runs()
     with page_boundary(page.url_path or "train"):
         page.run()
 
 
-def resume_queued_runs():
-    """Runs left queued by a previous server start training as soon as anyone opens the app."""
-    if "queued_runs_checked" not in st.session_state:   # once a session, not on every rerun
-        st.session_state["queued_runs_checked"] = True
-        if get_store().list_runs(status="queued", limit=1):
-            get_runner()
+def start_runner():
+    """The first page view of a server starts its workers, so that the first Train click finds them warm.
+
+    Making the runner also marks `interrupted` the runs a killed server left running, before the page
+    shows them, and runs left queued start training. It returns at once: the workers start behind it.
+    """
+    if "runner_started" not in st.session_state:   # once a session, not on every rerun
+        st.session_state["runner_started"] = True
+        get_runner()
 
 
 if __name__ != "__mp_main__":

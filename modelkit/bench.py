@@ -4,7 +4,9 @@
                 worker, every event recorded to the store) against a bare PyTorch
                 loop written here: same model, same initial weights, same batches,
                 same thread count, alternated A B A B so that drift cancels.
-2. first_point  submit -> first loss point readable from the store, warm and cold worker.
+2. first_point  submit -> first loss point readable from the store, warm and cold worker;
+   stop         stop -> the run stopped in the store. (Click -> first point in a real
+                browser, fresh server: tools/first_click.py.)
 3. race         the MNIST-1D race: default settings, one time budget each, several
                 seeds, beside the MNIST-1D paper's reference accuracies.
 """
@@ -116,34 +118,62 @@ def _overhead_cases(runner: Runner, bare_pool, device: str, scale: float, rounds
     return out
 
 
-# --- 2. time to first point ------------------------------------------------------------
+# --- 2. time to first point, and to a stop ----------------------------------------------
 
-def first_point_seconds(runner: Runner, config) -> float:
-    """Seconds from submit until the run's first loss point can be read from the store."""
+def wait_for_first_point(store: Store, run_id: str):
+    while store.points(run_id, names=["loss"]).empty:
+        if store.get_run(run_id).status in TERMINAL:
+            raise RuntimeError(f"the bench run ended without a point: {store.get_run(run_id).message}")
+        time.sleep(0.005)
+
+
+def first_point_seconds(runner: Runner, config) -> tuple[float, float]:
+    """Seconds from submit until it returned, and until the run's first loss point can be read from the store."""
     start = time.perf_counter()
     run_id = runner.submit(config, owner="bench")
-    while runner.store.points(run_id, names=["loss"]).empty:
-        if runner.store.get_run(run_id).status in TERMINAL:
-            raise RuntimeError(f"the first-point run ended without a point: {runner.store.get_run(run_id).message}")
-        time.sleep(0.005)
+    submitted = time.perf_counter() - start
+    wait_for_first_point(runner.store, run_id)
     seconds = time.perf_counter() - start
     wait_for(runner.store, run_id)
-    return seconds
+    return submitted, seconds
 
 
 def measure_first_point(runner: Runner, device: str, log) -> dict:
     config = make_config("moons", "mlp", ["train.epochs=3", f'train.device="{device}"'])
     runner.wait_ready(120)
-    warm = statistics.median(first_point_seconds(runner, config) for _ in range(5))
-    # Cold: a store of its own, so that the warm worker above cannot take the run.
+    submits, warms = zip(*(first_point_seconds(runner, config) for _ in range(5)))
+    # Cold: a new pool on a store of its own (so that the warm workers above cannot take the run); its
+    # processes come from the running fork server, as a replacement worker does. A fresh server: tools/first_click.py
     with tempfile.TemporaryDirectory(prefix="modelkit-bench-cold-") as home:
-        cold_runner = Runner(Store(home=home), workers=runner.executor.size)   # start processes, import torch...
+        cold_runner = Runner(Store(home=home), workers=runner.executor.size)
         try:
-            cold = first_point_seconds(cold_runner, config)
+            _, cold = first_point_seconds(cold_runner, config)
         finally:
             cold_runner.shutdown()
-    log(f"  first point    warm worker {warm:.3f} s   cold worker {cold:.3f} s")
-    return {"warm_s": warm, "cold_s": cold}
+    out = {"submit_s": statistics.median(submits), "warm_s": statistics.median(warms), "cold_s": cold}
+    log(f"  first point    submit returns {out['submit_s'] * 1000:.1f} ms   warm worker {out['warm_s']:.3f} s   "
+        f"cold worker {cold:.3f} s")
+    return out
+
+
+def stop_seconds(runner: Runner, config) -> float:
+    """Seconds from asking a training run to stop until the store says it has stopped."""
+    run_id = runner.submit(config, owner="bench")
+    wait_for_first_point(runner.store, run_id)
+    start = time.perf_counter()
+    runner.stop(run_id)
+    run = wait_for(runner.store, run_id, timeout=60)
+    if run.status != "stopped":
+        raise RuntimeError(f"the stop run ended {run.status}: {run.message}")
+    return time.perf_counter() - start
+
+
+def measure_stop(runner: Runner, device: str, rounds: int, log) -> dict:
+    config = make_config("moons", "mlp", ["train.epochs=null", "train.time_budget=120", f'train.device="{device}"'])
+    seconds = [stop_seconds(runner, config) for _ in range(rounds)]
+    out = {"median_s": statistics.median(seconds), "max_s": max(seconds), "rounds": rounds}
+    log(f"  stop           median {out['median_s']:.3f} s   slowest {out['max_s']:.3f} s   ({rounds} runs)")
+    return out
 
 
 # --- 3. the MNIST-1D race ----------------------------------------------------------------
@@ -187,6 +217,7 @@ def bench(device: str = "auto", quick: bool = False, log=print) -> dict:
                                   "threads_per_run": threads, "torch": torch.__version__, "quick": quick},
                       "overhead": measure_overhead(runner, device, threads, scale, rounds, log),
                       "first_point": measure_first_point(runner, device, log),
+                      "stop": measure_stop(runner, device, rounds, log),
                       "race": measure_race(runner, device, budget, seeds, log)}
         finally:
             runner.shutdown()

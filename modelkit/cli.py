@@ -175,9 +175,17 @@ class ProgressLine:
         self.stream.flush()
 
 
+def open_store():
+    """The run store, with the runs of vanished processes (a killed server or terminal) marked interrupted."""
+    from modelkit.store import Store
+
+    store = Store()
+    store.recover_orphans()
+    return store
+
+
 def cmd_train(args) -> int:
     """Train in this process, recorded in the run store like a run started from the dashboard."""
-    from modelkit.store import Store
     from modelkit.worker import execute_run
 
     from modelkit.limits import check_memory
@@ -185,7 +193,7 @@ def cmd_train(args) -> int:
     config = config_from_args(args)
     check_memory(config)   # a model too big for a worker is refused now, not after minutes of swapping
     callbacks = [] if args.json and not sys.stderr.isatty() else [ProgressLine()]
-    store = Store()
+    store = open_store()
     run_id = store.create_run(config, owner="cli", queued=False)
     if not args.json:
         print(f"run {run_id}", file=sys.stderr)
@@ -234,10 +242,7 @@ def report(result, as_json: bool, **extra) -> int:
 
 
 def cmd_runs(args) -> int:
-    from modelkit.store import Store
-
-    store = Store()
-    store.recover_orphans()   # a run whose terminal or server was killed shows as interrupted
+    store = open_store()
     runs = store.list_runs(status=args.status, limit=args.limit or None)
     if args.json:
         print(json.dumps([r.to_dict() for r in runs], ensure_ascii=False))
@@ -267,9 +272,7 @@ def find_run(store, run_id):
 
 
 def cmd_show(args) -> int:
-    from modelkit.store import Store
-
-    run = find_run(Store(), args.run)
+    run = find_run(open_store(), args.run)
     if args.json:
         print(json.dumps(run.to_dict(), ensure_ascii=False))
         return 0
@@ -285,9 +288,7 @@ def cmd_show(args) -> int:
 
 
 def cmd_stop(args) -> int:
-    from modelkit.store import Store
-
-    store = Store()
+    store = open_store()
     run = find_run(store, args.run)
     if not store.request_stop(run.id):
         print(f"run {run.id} is not running (it is {run.status})", file=sys.stderr)
@@ -297,9 +298,9 @@ def cmd_stop(args) -> int:
 
 
 def cmd_delete(args) -> int:
-    from modelkit.store import Store, StoreError
+    from modelkit.store import StoreError
 
-    store = Store()
+    store = open_store()
     run = find_run(store, args.run)
     if run.active:   # stop it first and give it a few seconds to end
         store.request_stop(run.id)

@@ -1,6 +1,6 @@
 """Runs training jobs off the UI thread, in worker processes a crash cannot spread from.
 
-    runner = Runner(store)            # one per server process
+    runner = Runner(store)            # one per server process; returns at once, the workers start behind it
     run_id = runner.submit(config)    # returns at once; the run is queued in the store
     runner.stop(run_id)               # or store.request_stop(run_id) from any process
 
@@ -19,8 +19,8 @@ LocalExecutor, one dispatcher thread in the server:
   has its run marked failed with a message, and is replaced;
 - a worker whose run was asked to stop and has not stopped after `stop_grace`
   seconds is killed (the run is marked stopped, its points kept) and replaced;
-- every few seconds, running runs whose owning process is gone are marked
-  interrupted (another server or a CLI run that was killed).
+- when the runner is made, and every few seconds after, running runs whose
+  owning process is gone are marked interrupted (a killed server or CLI run).
 """
 from __future__ import annotations
 
@@ -53,9 +53,10 @@ def cpu_cores() -> int:
 
 
 # Imported once by the fork server, so that a new or replacement worker starts in a fraction of a second.
-# "__main__" is the server's own script (e.g. the Streamlit app), which every worker would import otherwise.
-PRELOAD = ["__main__", "torch", "modelkit.worker", "modelkit.train", "modelkit.models", "modelkit.tasks",
-           "sklearn.datasets", "mnist1d.data"]
+# "__main__" is the server's own script (e.g. the Streamlit app), which every worker would import otherwise;
+# torch._dynamo is what a process's first torch.optim optimizer imports (3 s on a busy machine).
+PRELOAD = ["__main__", "torch", "torch._dynamo", "modelkit.worker", "modelkit.train", "modelkit.models",
+           "modelkit.tasks", "sklearn.datasets", "mnist1d.data"]
 
 
 def worker_context():
@@ -79,6 +80,7 @@ class Executor(Protocol):
 
     def wake(self) -> None: ...                       # new runs or stop requests may be in the store
     def workers(self) -> list[dict]: ...              # [{pid, ready, run_id}] for status displays
+    def warming_up(self) -> bool: ...                 # some worker is still starting (pages say so)
     def wait_ready(self, timeout: float) -> bool: ...
     def shutdown(self) -> None: ...                   # end all work; running runs are marked interrupted
 
@@ -105,6 +107,10 @@ class Runner:
 
     def workers(self) -> list[dict]:
         return self.executor.workers()
+
+    def warming_up(self) -> bool:
+        """True while worker processes are still starting: a queued run waits for them, not for other runs."""
+        return self.executor.warming_up()
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
         """Block until every worker is warm (tests and benchmarks; pages never need to)."""
@@ -151,6 +157,9 @@ class LocalExecutor:
     def workers(self) -> list[dict]:
         with self._pool_lock:
             return [dict(pid=w.pid, ready=w.ready, run_id=w.run_id) for w in self._pool]
+
+    def warming_up(self) -> bool:
+        return not self._all_ready.is_set() and not self._closing.is_set()
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
         return self._all_ready.wait(timeout)

@@ -23,7 +23,9 @@ def test_quick_bench_prints_its_table_and_one_json_object():
         assert row["bare_samples_per_s"] > 0 and row["modelkit_samples_per_s"] > 0
         assert row["ratio"] > 0 and row["rounds"] == 2   # the median of the paired per-round ratios
         assert f"overhead {case_name(task, arch)}" in done.stderr and f"ratio {row['ratio']:.3f}" in done.stderr
-    assert figures["first_point"]["warm_s"] > 0 and figures["first_point"]["cold_s"] > 0
+    assert all(figures["first_point"][k] > 0 for k in ("submit_s", "warm_s", "cold_s"))
+    assert figures["stop"]["median_s"] > 0 and figures["stop"]["rounds"] == 2
+    assert "first point    submit returns" in done.stderr and "stop           median" in done.stderr
     for arch in RACE_ARCHS:
         assert 0.0 <= figures["race"][arch]["accuracy_mean"] <= 1.0
         assert f"race {arch}" in done.stderr

@@ -5,58 +5,16 @@ completes with a winner; the Runs page lists the three runs, also after the serv
 Screenshots go to $MODELKIT_SCREENSHOTS when it is set.
 """
 import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from modelkit.store import Store
+from tests.browser import ARGS, CHROMIUM, NEEDS_CHROMIUM, server_fixture
+
 playwright = pytest.importorskip("playwright.sync_api")
-from test_browser_train import ARGS, CHROMIUM, ROOT, free_port  # noqa: E402  (one browser set-up for all tests)
-
-pytestmark = [pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium"),
-              pytest.mark.timeout(300)]
-
-
-class Server:
-    """`streamlit run app.py` on a free port with its own run store; restartable on the same store."""
-
-    def __init__(self, home: Path):
-        self.home, self.port, self.proc = home, free_port(), None
-        self.url = f"http://127.0.0.1:{self.port}/"
-
-    def start(self):
-        env = {**os.environ, "MODELKIT_HOME": str(self.home), "MODELKIT_WORKERS": "2"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
-                                      "--server.headless", "true", "--browser.gatherUsageStats", "false",
-                                      "--server.fileWatcherType", "none"],
-                                     cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.5)
-        raise RuntimeError("streamlit did not start")
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
-
-
-@pytest.fixture
-def server(tmp_path):
-    srv = Server(tmp_path / "home")
-    srv.start()
-    yield srv
-    srv.stop()
+pytestmark = [NEEDS_CHROMIUM, pytest.mark.timeout(300)]
+server = server_fixture(workers=2)
 
 
 def shot(pg, name):
@@ -73,12 +31,20 @@ def open_page(pg, url, link, ready_key):
     pg.locator(f".st-key-{ready_key}").first.wait_for()
 
 
-def curve_lengths(pg) -> dict[str, int]:
-    """Points drawn per run in the training-loss chart: {run name: number of points}."""
-    return pg.evaluate("""() => { const g = document.querySelector('.st-key-compare_chart_loss .js-plotly-plot');
-        const out = {};
-        for (const tr of (g && g._fullData) || []) if (tr.showlegend !== false && tr.name) out[tr.name] = tr._length || 0;
-        return out; }""")
+# Polled by the browser: remembers every point count each run's training-loss curve has shown, and
+# returns {run name: [counts]} once `runs` curves have each shown `counts` different ones, else null.
+CURVES_GREW_JS = """([runs, counts]) => {
+    const g = document.querySelector('.st-key-compare_chart_loss .js-plotly-plot');
+    const seen = window.curvesSeen = window.curvesSeen || {};
+    for (const tr of (g && g._fullData) || [])
+        if (tr.showlegend !== false && tr.name && tr._length) (seen[tr.name] = seen[tr.name] || new Set()).add(tr._length);
+    const grown = Object.entries(seen).filter(([, s]) => s.size >= counts);
+    return grown.length >= runs ? Object.fromEntries(Object.entries(seen).map(([k, s]) => [k, [...s]])) : null; }"""
+
+
+def wait_for_curves(pg, runs: int, counts: int) -> dict[str, list[int]]:
+    """Wait until `runs` curves of the loss chart have each shown `counts` different point counts."""
+    return pg.wait_for_function(CURVES_GREW_JS, arg=[runs, counts], polling=200, timeout=150_000).json_value()
 
 
 def test_a_three_architecture_race_grows_three_curves_and_completes_the_leaderboard(server):
@@ -90,34 +56,30 @@ def test_a_three_architecture_race_grows_three_curves_and_completes_the_leaderbo
         assert pg.locator(".st-key-compare_task input").input_value() == "Handwritten digits"
         budget = pg.locator(".st-key-compare_time_budget input")
         budget.fill("5")
-        budget.press("Enter")
-        pg.wait_for_timeout(1000)
+        budget.press("Enter")   # the value travels with the click's rerun too: nothing to wait for
         pg.locator(".st-key-compare_start button").first.click()
 
-        grown, shots_taken, deadline = {}, [], time.time() + 150   # grown: run name -> point counts seen
-        while time.time() < deadline and (len(grown) < 3 or min(len(v) for v in grown.values()) < 2):
-            for name, n in curve_lengths(pg).items():
-                if n:
-                    grown.setdefault(name, set()).add(n)
-            if len(grown) == 2 and not shots_taken:
-                shots_taken.append(shot(pg, "compare_running"))
-            pg.wait_for_timeout(400)
+        wait_for_curves(pg, runs=2, counts=1)
+        shot(pg, "compare_running")
+        grown = wait_for_curves(pg, runs=3, counts=2)
         assert sorted(grown) == ["CNN (convolutional)", "Linear (baseline)", "MLP (deep network)"]
-        assert all(len(v) >= 2 for v in grown.values()), f"a curve did not grow: {grown}"
 
         winner = pg.locator(".st-key-compare_winner").first   # a rerun can briefly hold the old copy too
         winner.wait_for(timeout=120_000)
         assert "wins with Test accuracy" in winner.inner_text()
-        pg.wait_for_timeout(1500)
+        # one leaderboard table, once the page has settled (a rerun can briefly hold the old copy too)
+        pg.wait_for_function("() => document.querySelectorAll("
+                             "'.st-key-compare_leaderboard [data-testid=stDataFrame]').length === 1")
         shot(pg, "compare_done")
-        assert pg.locator(".st-key-compare_leaderboard [data-testid=stDataFrame]").count() == 1
+        runs = Store(home=server.home).list_runs()
+        assert sorted(r.config["train"]["time_budget"] for r in runs) == [5.0, 5.0, 5.0]
 
         open_page(pg, server.url, "Runs", "runs_table")
-        assert pg.get_by_text("3 of 3 runs shown").is_visible()
+        pg.get_by_text("3 of 3 runs shown").wait_for()   # the table's caption, drawn after the table
         shot(pg, "runs_page")
 
         server.stop()   # every run is kept across a restart
         server.start()
         open_page(pg, server.url, "Runs", "runs_table")
-        assert pg.get_by_text("3 of 3 runs shown").is_visible()
+        pg.get_by_text("3 of 3 runs shown").wait_for()   # the table's caption, drawn after the table
         browser.close()

@@ -7,51 +7,23 @@ go to $MODELKIT_SCREENSHOTS when it is set.
 """
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from tests.browser import (ARGS, CHROMIUM, NEEDS_CHROMIUM, ROOT, free_port, running_server,  # noqa: F401
+                           wait_for_more_loss_points, wait_for_run_in_url, wait_for_status, wait_for_url_param)
+
 playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parent.parent
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-pytestmark = [pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium"),
-              pytest.mark.timeout(240)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = [NEEDS_CHROMIUM, pytest.mark.timeout(240)]
 
 
 @pytest.fixture
 def server(tmp_path):
-    port = free_port()
-    env = {**os.environ, "MODELKIT_HOME": str(tmp_path / "home"), "MODELKIT_WORKERS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.5)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    """The URL of a server of each test's own. Other browser test files import this fixture (and free_port)."""
+    with running_server(tmp_path / "home", workers=1) as srv:
+        yield srv.url
 
 
 @pytest.fixture
@@ -78,12 +50,6 @@ def choose(pg, key, option):
     pg.wait_for_function(f"() => document.querySelector('.st-key-{key} input').value === {option!r}")
 
 
-def loss_points(pg) -> int:
-    """Training-loss points drawn in the loss chart now (0 before it exists)."""
-    return pg.evaluate("""() => { const g = document.querySelector('.st-key-train_loss_chart .js-plotly-plot');
-        return g && g._fullData && g._fullData.length ? g._fullData[0]._length || 0 : 0; }""")
-
-
 def status_text(pg) -> str:
     """The status box's words, after the status's stable English handle (the class of the element inside it)."""
     return pg.evaluate("""() => { const box = document.querySelector('.st-key-train_status');
@@ -98,23 +64,19 @@ def test_train_digits_with_a_cnn_watch_it_learn_stop_it_and_read_it_in_chinese(p
     epochs = pg.locator(".st-key-train_epochs input")
     epochs.fill("300")  # long enough that it is still running when we stop it
     epochs.press("Enter")
-    pg.wait_for_timeout(1500)
+    wait_for_url_param(pg, "train.epochs", "300")
     pg.locator(".st-key-train_start button").click()
 
-    seen, deadline = [], time.time() + 150
-    while time.time() < deadline and len(set(seen)) < 3:
-        n = loss_points(pg)
-        if n and (not seen or n > seen[-1]):
-            seen.append(n)
-        pg.wait_for_timeout(500)
-    assert len(set(seen)) >= 3, f"the loss chart did not grow twice: {seen}"
+    seen = [0]
+    for _ in range(3):   # a first point, then the chart grows twice
+        seen.append(wait_for_more_loss_points(pg, seen[-1]))
+    assert seen[1] < seen[2] < seen[3]
     assert "running" in status_text(pg)
     shot(pg, "train_running_en")
 
     pg.locator(".st-key-train_stop button >> visible=true").first.click()
-    pg.wait_for_function("() => (document.querySelector('.st-key-train_status') || {}).innerText?.includes('stopped')",
-                         timeout=60_000)
-    pg.wait_for_timeout(1500)
+    wait_for_status(pg, "stopped")
+    pg.locator(".st-key-train_stop").wait_for(state="detached")   # the page has redrawn with the results
     shot(pg, "train_stopped_en")
 
     choose(pg, "lang", "简体中文")
@@ -135,11 +97,10 @@ def test_reloading_the_page_mid_run_finds_the_same_run_still_training(page):
     epochs = pg.locator(".st-key-train_epochs input")
     epochs.fill("3000")  # far longer than the test: it is still training after the reload
     epochs.press("Enter")
-    pg.wait_for_timeout(1500)
+    wait_for_url_param(pg, "train.epochs", "3000")
     pg.locator(".st-key-train_start button").click()
-    pg.wait_for_function("() => (document.querySelector('.st-key-train_status') || {}).innerText?.includes('running')")
-    run_id = run_in_url(pg)
-    assert run_id
+    wait_for_status(pg, "running")
+    run_id = wait_for_run_in_url(pg)
 
     pg.reload()
     pg.locator(".st-key-train_status").wait_for()
@@ -151,7 +112,7 @@ def test_reloading_the_page_mid_run_finds_the_same_run_still_training(page):
     shot(pg, "train_reloaded_mid_run")
 
     pg.locator(".st-key-train_stop button >> visible=true").first.click()
-    pg.wait_for_function("() => (document.querySelector('.st-key-train_status') || {}).innerText?.includes('stopped')")
+    wait_for_status(pg, "stopped")
 
 
 def test_switching_the_language_relabels_the_chosen_task_and_architecture(page):

@@ -1,5 +1,6 @@
 """The runner: real worker processes training real (tiny) runs into a real SQLite store."""
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -63,11 +64,26 @@ def runner(store):
 
 
 @pytest.fixture
+def own_runner(tmp_path):
+    """A one-worker runner on a store of its own, for a test that kills or stops its workers."""
+    runner = Runner(Store(home=tmp_path / "own"), workers=1)
+    yield runner
+    runner.shutdown()
+
+
+@pytest.fixture
 def ready(runner):
     """The runner with every worker warm and idle (a previous test may have killed one)."""
     assert runner.wait_ready(120)
     assert wait_for(lambda: all(w["run_id"] is None for w in runner.workers()), 30)
     return runner
+
+
+@pytest.mark.timeout(180)
+def test_a_new_runner_is_warming_up_until_its_workers_are_ready(own_runner):
+    assert own_runner.warming_up()   # the constructor returned before any worker started
+    assert own_runner.wait_ready(120)
+    assert not own_runner.warming_up()
 
 
 def test_workers_share_the_cores_without_oversubscribing(ready):
@@ -76,16 +92,11 @@ def test_workers_share_the_cores_without_oversubscribing(ready):
 
 
 @pytest.mark.timeout(120)
-def test_submit_returns_within_100_ms_and_the_first_loss_point_follows_within_a_second(ready, store):
-    config = make_config("moons", "mlp", QUICK)
-    start = time.perf_counter()
-    run_id = ready.submit(config)
-    submitted = time.perf_counter() - start
-    assert wait_for(lambda: not store.points(run_id, names=["loss"]).empty, 10, every=0.005)
-    first_point = time.perf_counter() - start
-    assert submitted < 0.1
-    assert first_point < 1.5   # about 0.3 s on an idle machine; slack for shared test machines
-    finished(store, run_id)
+def test_submit_returns_a_queued_run_whose_loss_points_follow(ready, store):
+    run_id = ready.submit(make_config("moons", "mlp", QUICK))
+    assert store.get_run(run_id).status in ("queued", "running")   # how fast: see `python -m modelkit bench`
+    first_points(store, run_id)
+    assert finished(store, run_id).status == "completed"
 
 
 @pytest.mark.timeout(180)
@@ -116,13 +127,11 @@ def test_a_queued_run_knows_its_place_and_runs_in_order(ready, store):
 
 
 @pytest.mark.timeout(120)
-def test_stop_ends_a_run_within_two_seconds_and_keeps_its_points(ready, store):
+def test_stop_ends_a_run_and_keeps_its_points(ready, store):
     run_id = ready.submit(make_config("moons", "mlp", ENDLESS))
     first_points(store, run_id)
-    asked = time.monotonic()
     assert ready.stop(run_id)
-    run = finished(store, run_id, timeout=10)
-    assert time.monotonic() - asked < 2.0
+    run = finished(store, run_id)   # how fast: see `python -m modelkit bench`
     assert run.status == "stopped" and run.message.startswith("Stopped on request")
     loss = store.points(run_id, names=["loss"])
     assert loss.step.tolist() == list(range(1, len(loss) + 1)) and len(loss) == run.metrics["steps"]
@@ -143,38 +152,40 @@ def test_stopping_a_queued_run_means_it_never_starts(ready, store):
 
 
 @pytest.mark.timeout(180)
-def test_a_worker_killed_mid_run_fails_only_that_run_and_the_next_run_trains(ready, store):
-    run_id = ready.submit(make_config("moons", "mlp", ENDLESS))
+def test_a_worker_killed_mid_run_fails_only_that_run_and_the_next_run_trains(own_runner):
+    store = own_runner.store
+    run_id = own_runner.submit(make_config("moons", "mlp", ENDLESS))
     first_points(store, run_id)
     worker = store.get_run(run_id).worker_pid
     os.kill(worker, signal.SIGKILL)
-    run = finished(store, run_id, timeout=5)
+    run = finished(store, run_id)
     assert run.status == "failed"
     assert "stopped unexpectedly" in run.message and "SIGKILL" in run.message
     assert not store.points(run_id).empty   # the curve so far is kept
-    after = ready.submit(make_config("moons", "mlp", QUICK))
+    after = own_runner.submit(make_config("moons", "mlp", QUICK))
     assert finished(store, after, 120).status == "completed"
-    assert ready.wait_ready(120) and worker not in {w["pid"] for w in ready.workers()}
-    assert len(ready.workers()) == 2
+    assert own_runner.wait_ready(120) and worker not in {w["pid"] for w in own_runner.workers()}
+    assert len(own_runner.workers()) == 1
 
 
 @pytest.mark.timeout(180)
-def test_a_worker_that_ignores_a_stop_is_killed_and_its_run_marked_stopped(ready, store, monkeypatch):
-    monkeypatch.setattr(ready.executor, "stop_grace", 1.0)
-    run_id = ready.submit(make_config("moons", "mlp", ENDLESS))
+def test_a_worker_that_ignores_a_stop_is_killed_and_its_run_marked_stopped(own_runner, monkeypatch):
+    store = own_runner.store
+    monkeypatch.setattr(own_runner.executor, "stop_grace", 1.0)
+    run_id = own_runner.submit(make_config("moons", "mlp", ENDLESS))
     first_points(store, run_id)
     worker = store.get_run(run_id).worker_pid
     os.kill(worker, signal.SIGSTOP)   # a hung worker: alive, but never reaches its next step
     try:
-        ready.stop(run_id)
-        run = finished(store, run_id, timeout=5)
+        own_runner.stop(run_id)
+        run = finished(store, run_id)
     finally:
-        if wait_for(lambda: worker in {w["pid"] for w in ready.workers()}, 0.1):
+        if worker in {w["pid"] for w in own_runner.workers()}:
             with contextlib.suppress(ProcessLookupError):   # killed between the check and here: as it should
                 os.kill(worker, signal.SIGCONT)
     assert run.status == "stopped" and "did not respond" in run.message
     assert not store.points(run_id).empty
-    assert wait_for(lambda: worker not in {w["pid"] for w in ready.workers()}, 5)
+    assert wait_for(lambda: worker not in {w["pid"] for w in own_runner.workers()}, 60)
 
 
 @pytest.mark.timeout(120)
@@ -190,7 +201,7 @@ def test_a_run_with_refused_settings_fails_in_words_and_the_worker_lives_on(read
 
 
 SERVER = textwrap.dedent("""
-    import sys, time
+    import sys, threading
     from modelkit.config import make_config
     from modelkit.runner import Runner
     from modelkit.store import Store
@@ -200,8 +211,25 @@ SERVER = textwrap.dedent("""
         endless = runner.submit(make_config("moons", "mlp", {endless!r}))
         waiting = runner.submit(make_config("moons", "mlp", {quick!r}))
         print(endless, waiting, flush=True)
-        time.sleep(600)
+        threading.Event().wait()   # serve until killed
 """).format(endless=ENDLESS, quick=QUICK)
+
+
+def killed_server(tmp_path, home) -> tuple[str, str]:
+    """A server process trains one run, with another queued, and is killed (SIGKILL) mid-run: their ids."""
+    script = tmp_path / "server.py"
+    script.write_text(SERVER)
+    server = subprocess.Popen([sys.executable, str(script), str(home)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        endless, waiting = server.stdout.readline().split()
+        first_points(Store(home=home), endless, timeout=120)
+        worker = Store(home=home).get_run(endless).worker_pid
+    finally:
+        server.kill()   # SIGKILL: no clean-up of any kind
+        server.wait()
+    assert wait_for(lambda: process_gone(worker), 60), "the worker outlived its server"
+    return endless, waiting
 
 
 @pytest.mark.timeout(240)
@@ -211,22 +239,11 @@ def test_a_server_restart_interrupts_running_runs_requeues_queued_ones_and_keeps
     done = store.create_run(make_config("moons", "mlp", QUICK), queued=False)
     execute_run(store, done)
     done_points = len(store.points(done))
-    script = tmp_path / "server.py"
-    script.write_text(SERVER)
-    server = subprocess.Popen([sys.executable, str(script), str(home)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
-    try:
-        endless, waiting = server.stdout.readline().split()
-        first_points(store, endless, timeout=120)
-        worker = store.get_run(endless).worker_pid
-    finally:
-        server.kill()   # SIGKILL: no clean-up of any kind
-        server.wait()
-    assert wait_for(lambda: process_gone(worker), 5), "the worker outlived its server"
+    endless, waiting = killed_server(tmp_path, home)
 
     restarted = Runner(Store(home=home), workers=1)
     try:
-        run = store.get_run(endless)
+        run = store.get_run(endless)   # no waiting: making the runner recovered it
         assert run.status == "interrupted" and "stopped before the run finished" in run.message
         assert not store.points(endless).empty
         assert finished(store, waiting, 120).status == "completed"
@@ -234,3 +251,20 @@ def test_a_server_restart_interrupts_running_runs_requeues_queued_ones_and_keeps
         restarted.shutdown()
     assert store.get_run(done).status == "completed"
     assert len(store.points(done)) == done_points
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("command", [["show", "{run}", "--json"], ["runs", "--json"],
+                                     ["train", "--task", "moons", "--arch", "linear", "--epochs", "1", "--json"]])
+def test_every_cli_command_that_reads_or_trains_first_marks_a_killed_server_s_run_interrupted(tmp_path, command):
+    home = tmp_path / "home"
+    endless, _ = killed_server(tmp_path, home)
+    done = subprocess.run([sys.executable, "-m", "modelkit", *(a.format(run=endless) for a in command)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "MODELKIT_HOME": str(home)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert Store(home=home).get_run(endless).status == "interrupted"
+    if command[0] != "train":   # and what it prints says so
+        shown = json.loads(done.stdout)
+        assert [r["status"] for r in (shown if isinstance(shown, list) else [shown]) if r["id"] == endless] == [
+            "interrupted"]

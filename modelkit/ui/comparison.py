@@ -18,6 +18,7 @@ from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import (PERCENT_METRICS, class_name, format_metric, setting_text, setting_value, status_badge,
                                 task_title)
 from modelkit.ui.live import duration, points_so_far, progress_text
+from modelkit.ui.resources import workers_starting
 from modelkit.ui.results import CHART_CONFIG, KIND_METRIC, TEST_METRICS
 
 X_AXES = ("step", "epoch", "seconds")
@@ -44,7 +45,8 @@ def status_strip(store, runs, labels: dict, colors: dict):
     for i, run in enumerate(runs):
         with cols[i % len(cols)].container(border=True, key=f"compare_card_{i}"):
             st.markdown(swatch(colors[run.id], labels[run.id]), unsafe_allow_html=True)
-            st.markdown(status_badge(run.status, run.queue_position))
+            st.markdown(status_badge(run.status, run.queue_position,
+                                     starting=run.status == "queued" and workers_starting()))
             if run.status == "running":
                 budget = RunConfig.from_dict(run.config).train.time_budget
                 progress = store.live(run.id).get("progress") or {}

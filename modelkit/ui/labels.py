@@ -27,9 +27,10 @@ _ENGINE_CLASS = re.compile(r"class (\d+)")   # the toy sets' class names, as the
 
 # --- status and numbers -------------------------------------------------------
 
-def status_badge(status: str, queue_position: int | None = None, *, explain: bool = False) -> str:
+def status_badge(status: str, queue_position: int | None = None, *, explain: bool = False,
+                 starting: bool = False) -> str:
     """Markdown: the status as a coloured badge in the reader's language; `explain` adds what it means,
-    a queued run its place in the queue."""
+    a queued run its place in the queue, and that the workers are still starting when `starting`."""
     word = t(f"badge.{status}")
     text = f":{STATUS_COLORS.get(status, 'gray')}-badge[{word}]"
     meaning = t(f"status.{status}")
@@ -37,6 +38,8 @@ def status_badge(status: str, queue_position: int | None = None, *, explain: boo
         text += f" {meaning}"
     if status == "queued" and queue_position:
         text += (" · " if explain else " ") + t("live.queue", n=queue_position)
+    if status == "queued" and starting:
+        text += " · " + t("live.workers_starting")
     return text
 
 

@@ -19,10 +19,17 @@ def _release_runner(runner):
 
 @st.cache_resource(show_spinner=False, on_release=_release_runner)
 def get_runner():
+    """The server's runner. Made in a fraction of a second: it marks the runs of vanished processes
+    interrupted, and its worker processes start in the background (a few seconds, once per server)."""
     from modelkit.runner import Runner
 
     workers = os.environ.get("MODELKIT_WORKERS")
     return Runner(get_store(), workers=int(workers) if workers else None)
+
+
+def workers_starting() -> bool:
+    """The worker processes are still starting, so a queued run waits for them (status lines say so)."""
+    return get_runner().warming_up()
 
 
 @st.cache_resource(show_spinner=False)

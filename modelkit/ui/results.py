@@ -18,6 +18,7 @@ from modelkit.ui import data as task_views
 from modelkit.ui.i18n import t
 from modelkit.ui.labels import class_name, format_metric, status_badge
 from modelkit.ui.live import duration, progress_text
+from modelkit.ui.resources import workers_starting
 
 CHART_CONFIG = {"displayModeBar": False}
 # the validation metric each kind of task is judged by, and the y-range of its chart
@@ -79,7 +80,8 @@ def live_view(store, run, config: RunConfig, points: pd.DataFrame, prefix: str):
     with st.container(key=f"{prefix}_status"):
         # the reader sees the status in words; the English status is the element's key, a handle for scripts
         st.container(key=f"{prefix}_status_is_{run.status}").markdown(
-            status_badge(run.status, run.queue_position, explain=True))
+            status_badge(run.status, run.queue_position, explain=True,
+                         starting=run.status == "queued" and workers_starting()))
         if run.active:
             fraction, text = progress_text(snapshot.get("progress") or {}, config.train.time_budget)
             st.progress(fraction, text=text)

@@ -1,0 +1,121 @@
+"""What the browser tests and tools/first_click.py share: a real `streamlit run app.py` and Chromium's set-up."""
+from __future__ import annotations
+
+import collections
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"   # Debian's; nothing downloads a browser
+ROOT = Path(__file__).resolve().parent.parent
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+# Training-loss points drawn in the Train page's loss chart now (0 before it exists).
+LOSS_POINTS_JS = """() => { const g = document.querySelector('.st-key-train_loss_chart .js-plotly-plot');
+    return g && g._fullData && g._fullData.length ? g._fullData[0]._length || 0 : 0; }"""
+
+
+NEEDS_CHROMIUM = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`streamlit run app.py` on a free port with a run store of its own; it can be stopped, killed and
+    started again on the same store."""
+
+    def __init__(self, home: Path, workers: int | None = 1):   # None: the server's default, one per core
+        self.home, self.workers, self.port, self.proc = Path(home), workers, free_port(), None
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.output: collections.deque[str] = collections.deque(maxlen=40)   # its last lines, for errors
+
+    def start(self, timeout: float = 90):
+        """Start the server and return once it listens (it prints its URL then)."""
+        env = {**os.environ, "MODELKIT_HOME": str(self.home), "PYTHONUNBUFFERED": "1"}
+        if self.workers:
+            env["MODELKIT_WORKERS"] = str(self.workers)
+        self.proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+                                      "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                                      "--server.fileWatcherType", "none"],
+                                     cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        listening = threading.Event()
+        threading.Thread(target=self._read_output, args=(self.proc, listening), daemon=True).start()
+        if not listening.wait(timeout):
+            self.kill()
+            raise RuntimeError("streamlit did not start:\n" + "".join(self.output))
+
+    def _read_output(self, proc, listening: threading.Event):
+        for line in proc.stdout:   # read to the end, so that the server never blocks on a full pipe
+            self.output.append(line)
+            if "URL:" in line:
+                listening.set()
+
+    def stop(self):
+        """End the server as Ctrl-C does (its runner marks running runs interrupted)."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self):
+        """SIGKILL: no clean-up of any kind, as when the machine runs out of memory."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(15)
+
+
+@contextlib.contextmanager
+def running_server(home: Path, workers: int | None = 1):
+    """A started Server with its own store and runner, stopped at the end."""
+    srv = Server(home, workers=workers)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def server_fixture(workers: int):
+    """A pytest fixture: a running_server of each test's own."""
+    @pytest.fixture
+    def server(tmp_path):
+        with running_server(tmp_path / "home", workers) as srv:
+            yield srv
+    return server
+
+
+def loss_points(pg) -> int:
+    return pg.evaluate(LOSS_POINTS_JS)
+
+
+def wait_for_more_loss_points(pg, than: int, timeout_ms: float = 150_000) -> int:
+    """Wait until the loss chart draws more than `than` points; how many it draws then."""
+    pg.wait_for_function(f"n => ({LOSS_POINTS_JS})() > n", arg=than, timeout=timeout_ms)
+    return loss_points(pg)
+
+
+def wait_for_url_param(pg, name: str, value: str):
+    """The page has rerun with a widget's new value: the URL carries it."""
+    pg.wait_for_function("([k, v]) => new URLSearchParams(location.search).get(k) === v", arg=[name, value])
+
+
+def wait_for_run_in_url(pg) -> str:
+    """The run the Train page shows, once the page has put it in the URL (after drawing it)."""
+    return pg.wait_for_function("() => new URLSearchParams(location.search).get('run')").json_value()
+
+
+def wait_for_status(pg, word: str, timeout_ms: float = 60_000):
+    """The Train page's status line shows `word` (queued, running, stopped, interrupted...)."""
+    pg.wait_for_function("w => (document.querySelector('.st-key-train_status') || {}).innerText?.includes(w)",
+                         arg=word, timeout=timeout_ms)
