@@ -5,6 +5,7 @@ import streamlit as st
 
 from modelkit import limits, models, plots, tasks
 from modelkit.config import ConfigError, RunConfig, TaskConfig
+from modelkit.ui import words
 from modelkit.ui.i18n import t
 
 
@@ -47,7 +48,7 @@ def model_summary(config: RunConfig) -> list[dict]:
 
 
 def class_label(spec, c: int) -> str:
-    return str(spec.class_names[c]) if spec.class_names else str(c)
+    return words.class_name(spec.class_names[c]) if spec.class_names else str(c)
 
 
 def decode(spec, ids) -> str:
@@ -60,7 +61,7 @@ def show_preview(task_cfg: TaskConfig):
     spec, x, y = data.spec, data.x_train, data.y_train
     axis = {"x": t("plot.feature", n=1), "y": t("plot.feature", n=2)}
     if spec.input_kind == "vector":
-        fig = plots.points_preview_figure(x[:600, :2], y[:600], spec.class_names, labels=axis)
+        fig = plots.points_preview_figure(x[:600, :2], y[:600], words.class_names(spec.class_names), labels=axis)
     elif spec.input_kind == "image":
         fig = plots.digits_figure(x[:16], [class_label(spec, int(c)) for c in y[:16]], columns=8)
     elif spec.kind == "classification":
@@ -69,6 +70,7 @@ def show_preview(task_cfg: TaskConfig):
     elif spec.kind == "regression":
         fig = plots.series_figure(x[0], true_future=y[0], labels=series_labels())
     else:
+        st.caption(words.text_source(task_cfg))
         st.code(decode(spec, x[0].tolist()) + decode(spec, x[1].tolist()), language=None, wrap_lines=True)
         return
     st.plotly_chart(fig, config={"displayModeBar": False})
