@@ -3,7 +3,7 @@
 Every text a participant reads on each page (markdown, captions, alerts, widget labels, help and
 options, metrics, table cells and headers, chart legends, axes and ticks) is collected from the
 headless page and scanned for ASCII words outside an allowed list: numbers and ids, units, names of
-architectures, layers, optimizers and devices, and code (anything with a digit or an underscore).
+architectures, layers, optimizers and devices, and code (a digit, an underscore or a dot inside a word).
 """
 import json
 import re
@@ -19,7 +19,7 @@ from modelkit.store import Store
 
 TIMEOUT = 120
 OWNER = "学员"
-WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+WORD = re.compile(r"[A-Za-z0-9_.]*[A-Za-z][A-Za-z0-9_.]*")   # a word, or code such as hidden.0.act
 MARKUP = re.compile(r":[a-z]+(-badge|-background)?\[|:material/[a-z_]+:|\*\*|`|<[^>]*>")   # markdown, html
 ALLOWED = {
     # architectures, their parts and training words that stay in English in Chinese texts
@@ -126,8 +126,8 @@ def rendered_text(at) -> list[str]:
 def english_words(texts) -> list[str]:
     found = set()
     for text in texts:
-        for word in WORD.findall(MARKUP.sub(" ", text)):
-            if word.lower() not in ALLOWED and not re.search(r"[\d_]", word):
+        for word in (w.rstrip(".") for w in WORD.findall(MARKUP.sub(" ", text))):
+            if word.lower() not in ALLOWED and not re.search(r"[\d_.]", word):   # digits, _ or . inside: code
                 found.add(f"{word} ({text[:60]!r})")
     return sorted(found)
 
