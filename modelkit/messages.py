@@ -12,9 +12,10 @@ ending in Chinese with `text(lang)`. A parameter may itself be a part (a refusal
 """
 from __future__ import annotations
 
-from modelkit.text import DEFAULT, translate
+from modelkit.text import DEFAULT, has, translate
 
 MESSAGE_KEY = "message_parts"   # where a run's details keep its message's parts
+FULL_WIDTH_ENDS = ("。", "！", "？", "；")
 
 
 def part(key: str, **params) -> dict:
@@ -29,6 +30,14 @@ def render(piece: dict, lang: str = DEFAULT) -> str:
     return translate(lang, piece["key"], **params)
 
 
+def _sentences(texts) -> str:
+    """Sentences one after another: a space after English ones, none after a Chinese full stop."""
+    out = ""
+    for text in texts:
+        out += ("" if not out or out.endswith(FULL_WIDTH_ENDS) else " ") + text
+    return out
+
+
 def _is_part(value) -> bool:
     return isinstance(value, dict) and isinstance(value.get("key"), str)
 
@@ -39,7 +48,7 @@ class Message(str):
     parts: tuple
 
     def __new__(cls, *parts: dict):
-        message = super().__new__(cls, " ".join(render(p) for p in parts))
+        message = super().__new__(cls, _sentences(render(p) for p in parts))
         message.parts = tuple(parts)
         return message
 
@@ -53,8 +62,11 @@ class Message(str):
             return Message(*self.parts, *other.parts)
         return str(self) + other
 
+    def __reduce__(self):   # copies and pickles rebuild it from its parts, not from its English text
+        return Message, self.parts
+
     def text(self, lang: str = DEFAULT) -> str:
-        return " ".join(render(p, lang) for p in self.parts)
+        return _sentences(render(p, lang) for p in self.parts)
 
     def to_json(self) -> list[dict]:
         return [dict(p) for p in self.parts]
@@ -73,9 +85,12 @@ def of_run(run) -> Message | None:
 
 
 def run_text(run, lang: str = DEFAULT) -> str:
-    """A run's message in `lang`: from its parts where it has them, else the English it was stored with."""
+    """A run's message in `lang`: from its parts where this modelkit knows them all, else the English
+    it was stored with (a run of an older modelkit, or of a newer one with codes unknown here)."""
     message = of_run(run)
-    return message.text(lang) if message is not None else run.message
+    if message is None or not all(has(p["key"]) for p in message.parts):
+        return run.message
+    return message.text(lang)
 
 
 # --- the endings, one function each where a caller would otherwise spell out a code ---------------

@@ -41,7 +41,7 @@ def test_a_message_is_its_english_text_and_reads_in_chinese_from_its_code():
 def test_two_messages_add_up_to_one_with_both_sentences_in_each_language():
     both = Message.of("completed", steps=3, epochs=1.0, seconds=0.5) + Message.of("weights_not_saved", error="disk full")
     assert str(both).endswith("The trained weights could not be saved: disk full.")
-    assert both.text("zh").endswith("训练好的权重没能保存：disk full。")
+    assert both.text("zh") == "训练了 3 步（1.0 轮），用时 0.5 秒。训练好的权重没能保存：disk full。"
 
 
 def test_a_refusal_is_told_in_the_refusals_own_words():
@@ -100,6 +100,13 @@ def test_an_interrupted_run_reads_in_chinese(store):
     run_id = store.create_run(make_config("moons", "linear"), queued=False)
     store.finish_run(run_id, "interrupted", messages.INTERRUPTED)
     assert "服务器重启" in messages.run_text(store.get_run(run_id), "zh")
+
+
+def test_a_message_whose_code_is_unknown_here_shows_its_english(store):
+    run_id = store.create_run(make_config("moons", "linear"), queued=False)
+    store.finish_run(run_id, "completed", "Done the new way.",
+                     details={messages.MESSAGE_KEY: [{"key": "message.from_the_future", "params": {}}]})
+    assert messages.run_text(store.get_run(run_id), "zh") == "Done the new way."
 
 
 def test_a_run_of_an_older_modelkit_shows_the_english_it_was_stored_with(store):
