@@ -39,7 +39,8 @@ def test_a_message_is_its_english_text_and_reads_in_chinese_from_its_code():
 
 
 def test_two_messages_add_up_to_one_with_both_sentences_in_each_language():
-    both = Message.of("completed", steps=3, epochs=1.0, seconds=0.5) + Message.of("weights_not_saved", error="disk full")
+    both = Message.of("completed", steps=3, epochs=1.0, seconds=0.5)
+    both += Message.of("weights_not_saved", error="disk full")
     assert str(both).endswith("The trained weights could not be saved: disk full.")
     assert both.text("zh") == "训练了 3 步（1.0 轮），用时 0.5 秒。训练好的权重没能保存：disk full。"
 
@@ -47,11 +48,12 @@ def test_two_messages_add_up_to_one_with_both_sentences_in_each_language():
 def test_a_refusal_is_told_in_the_refusals_own_words():
     message = failure_message(ConfigError("train.device", "no_cuda"))
     assert message.startswith("The settings were refused: train.device:")
-    assert message.text("zh") == "设置被拒绝了：train.device: " + ConfigError("train.device", "no_cuda").text("zh")
+    refusal = ConfigError("train.device", "no_cuda").text("zh")
+    assert message.text("zh") == f"设置被拒绝了：train.device: {refusal}"
 
 
-@pytest.mark.parametrize("exitcode, english, chinese", [
-    (-9, "SIGKILL", "被强行结束了"), (-11, "SIGSEGV", "崩溃了"), (-15, "SIGTERM", "信号 SIGTERM"), (3, "code 3", "退出码 3")])
+@pytest.mark.parametrize("exitcode, english, chinese", [(-9, "SIGKILL", "被强行结束了"), (-11, "SIGSEGV", "崩溃了"),
+                                                      (-15, "SIGTERM", "信号 SIGTERM"), (3, "code 3", "退出码 3")])
 def test_a_dead_worker_is_explained_in_both_languages(exitcode, english, chinese):
     message = death_message(exitcode)
     assert "stopped unexpectedly" in message and english in message

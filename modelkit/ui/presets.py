@@ -15,7 +15,7 @@ class Preset:
     sets: tuple = ()      # --set style overrides, e.g. "train.time_budget=15"
 
     def config(self, arch: str | None = None, lang: str | None = None) -> RunConfig:
-        """The preset's settings, in the page's language (`lang`, else the session's): text in Chinese on a Chinese page."""
+        """The preset's settings in the page's language (`lang`, else the session's): Chinese text on a Chinese page."""
         return localized(make_config(self.task, arch or self.archs[0], sets=list(self.sets)), lang)
 
 
