@@ -13,9 +13,10 @@ import streamlit as st
 import torch
 from streamlit.testing.v1 import AppTest
 
-from modelkit import worker
+from modelkit import models, worker
 from modelkit.config import make_config
 from modelkit.store import Store
+from modelkit.tasks import TASKS
 
 TIMEOUT = 120
 OWNER = "学员"
@@ -155,6 +156,21 @@ def test_the_runs_page_shows_a_selected_run_without_english(runs):
     at.run()
     assert not at.exception
     assert english_words(rendered_text(at)) == []
+
+
+def test_the_train_form_of_every_task_and_architecture_reads_no_english(monkeypatch):
+    monkeypatch.setenv("MODELKIT_WORKERS", "1")
+    st.cache_resource.clear()
+    at, found = page("train"), {}
+    for task in TASKS:
+        at.selectbox(key="train_task").set_value(task).run()
+        for arch in models.archs_for(task):
+            at.selectbox(key="train_arch").set_value(arch).run()
+            words = english_words(rendered_text(at))
+            if words or at.exception:
+                found[f"{task}/{arch}"] = words or at.exception
+    st.cache_resource.clear()
+    assert found == {}
 
 
 def test_the_scan_finds_an_english_word():
