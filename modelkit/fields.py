@@ -28,6 +28,7 @@ MAX_SEED = 2**32 - 1         # what torch and numpy accept as a seed
 MAX_TEXT = 1_000_000         # characters of own text (a few MB of tensors once windowed)
 MAX_NAME = 200               # characters of any other text setting
 MAX_LIST = 64                # items of any list setting
+CORPORA = ("en", "zh")       # the text task's bundled texts: English (Python's docs), Chinese (Tang poems)
 
 
 class ConfigError(ValueError):
@@ -210,6 +211,7 @@ class TaskConfig:
     test_fraction: float = option(0.2, low=0.05, high=0.5)
     seq_len: int = option(64, low=4, high=1024)
     horizon: int = option(5, low=1, high=100)
+    corpus: str = option("en", choices=CORPORA)       # the bundled text when there is no own text (modelkit.tasks)
     text: str | None = option(None, max_len=MAX_TEXT)  # own text for the language model; None: the bundled one
     seed: int = option(0, low=0, high=MAX_SEED)
 

@@ -36,7 +36,7 @@ from multiprocessing.connection import wait
 from typing import Protocol
 
 from modelkit.store import INTERRUPTED_MESSAGE, Store
-from modelkit import worker
+from modelkit import messages, worker
 
 log = logging.getLogger(__name__)
 
@@ -270,8 +270,7 @@ class LocalExecutor:
                 continue
             w.run_id = None   # so its death is not reported as a failure
             w.process.kill()
-            self.store.finish_run(run_id, "stopped", "Stopped on request. The training did not respond in time, "
-                                                     "so its process was ended; its curves so far are kept.")
+            self.store.finish_run(run_id, "stopped", messages.STOP_KILLED)
             log.warning("worker %s ignored the stop of run %s for %.0f s; killed", w.pid, run_id, self.stop_grace)
 
     def _close_pool(self):
@@ -295,20 +294,11 @@ class LocalExecutor:
 
 
 def death_message(exitcode: int | None) -> str:
-    """Why a worker process ended, in words a workshop participant can act on."""
+    """Why a worker process ended, in words a workshop participant can act on (modelkit.messages)."""
+    name = None
     if exitcode is not None and exitcode < 0:
         try:
             name = signal.Signals(-exitcode).name
         except ValueError:
             name = f"signal {-exitcode}"
-        if name == "SIGKILL":
-            how = ("it was killed (SIGKILL), which is what happens when the machine runs out of memory "
-                   "or someone ends the process")
-        elif name == "SIGSEGV":
-            how = "it crashed (SIGSEGV, a fault inside the numeric libraries)"
-        else:
-            how = f"it was ended by {name}"
-    else:
-        how = f"it exited with code {exitcode}"
-    return (f"The process training this run stopped unexpectedly: {how}. "
-            "The curves so far are kept; start the run again, perhaps with a smaller model or batch.")
+    return messages.worker_died(exitcode, name)

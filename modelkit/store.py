@@ -25,13 +25,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from modelkit import messages
+
 SCHEMA_VERSION = 1
 STATUSES = ("queued", "running", "completed", "stopped", "diverged", "failed", "interrupted")
 ACTIVE = ("queued", "running")
 HEARTBEAT_STALE_S = 60.0   # a running run not heard from for this long has lost its process
 ID_TRIES = 5              # fresh ids create_run tries before a clash is an error
-INTERRUPTED_MESSAGE = ("The program that was training this run stopped before the run finished "
-                       "(for example a server restart). Its curves so far are kept; start it again to finish.")
+INTERRUPTED_MESSAGE = messages.INTERRUPTED   # English text, and its key for the pages' languages
 
 metadata = sa.MetaData()
 
@@ -169,6 +170,18 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cur.close()
 
 
+def _message_values(message: str, details: dict | None) -> dict:
+    """The message column (English) and the details, which keep a `messages.Message`'s parts for the pages.
+
+    A run's details are written only when it finishes, so a message with parts and no details replaces nothing."""
+    values = {"message": str(message)}
+    if isinstance(message, messages.Message):
+        details = {**(details or {}), messages.MESSAGE_KEY: message.to_json()}
+    if details is not None:
+        values["details"] = _dumps(details)
+    return values
+
+
 class StoreError(RuntimeError):
     """A store operation refused in plain words (e.g. deleting a run that is training)."""
 
@@ -303,7 +316,7 @@ class Store:
         with self.engine.begin() as c:
             queued = c.execute(runs_table.update().where(runs_table.c.id == run_id, runs_table.c.status == "queued")
                                .values(status="stopped", stop_requested=now, finished=now,
-                                       message="Stopped before it started.")).rowcount
+                                       **_message_values(messages.STOPPED_BEFORE_START, None))).rowcount
             running = c.execute(runs_table.update().where(runs_table.c.id == run_id, runs_table.c.status == "running",
                                                           runs_table.c.stop_requested.is_(None))
                                 .values(stop_requested=now)).rowcount
@@ -395,11 +408,9 @@ class Store:
                    details: dict | None = None, only_if=("running",)) -> bool:
         """Set a final status unless the run already left `only_if` (e.g. marked interrupted meanwhile)."""
         assert status in STATUSES, status
-        values = dict(status=status, message=message, finished=time.time())
+        values = dict(status=status, finished=time.time(), **_message_values(message, details))
         if metrics is not None:
             values["metrics"] = _dumps(metrics)
-        if details is not None:
-            values["details"] = _dumps(details)
         with self.engine.begin() as c:
             return bool(c.execute(runs_table.update().where(runs_table.c.id == run_id,
                                                             runs_table.c.status.in_(only_if))

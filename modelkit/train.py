@@ -24,6 +24,7 @@ import torch
 
 from modelkit import evaluate, models, tasks
 from modelkit.config import ConfigError, RunConfig, TrainConfig
+from modelkit.messages import Message, part
 from modelkit.tasks import TaskData
 
 EXPLODE_FACTOR = 1e3   # a loss this many times its first value has exploded, even if still finite
@@ -41,7 +42,7 @@ class Callback:
 @dataclass
 class FitResult:
     status: str                      # completed | stopped | diverged
-    message: str                     # plain words for the person who started the run
+    message: Message                 # plain words for the person who started the run (English, with its keys)
     metrics: dict = field(default_factory=dict)   # best_val_loss from fit; run adds the test_* figures
     details: dict = field(default_factory=dict)   # from run, JSON-able: confusion matrix, examples, text...
     seconds: float = 0.0
@@ -87,16 +88,14 @@ def lr_factor(cfg: TrainConfig, progress: float, epoch: float) -> float:
     return 1.0
 
 
-def _diverged(loss: float, first: float, step: int, lr: float) -> str | None:
+def _diverged(loss: float, first: float, step: int, lr: float) -> Message | None:
     if not math.isfinite(loss):
-        what = "became NaN (not a number)" if math.isnan(loss) else "became infinite"
+        what = part("message.loss.nan" if math.isnan(loss) else "message.loss.inf")
     elif loss > EXPLODE_FACTOR * max(first, 1e-3):
-        what = f"exploded to {loss:.3g} (it started at {first:.3g})"
+        what = part("message.loss.exploded", loss=loss, first=first)
     else:
         return None
-    return (f"The loss {what} at step {step}: the updates grew out of control. "
-            f"The learning rate ({lr:g}) is probably too high: try {lr / 10:g} (10x lower), "
-            f"or turn on gradient clipping.")
+    return Message.of("diverged", what=what, step=step, lr=lr, lower=lr / 10)
 
 
 def fit(model, data: TaskData, cfg: TrainConfig, callbacks=(), should_stop=None) -> FitResult:
@@ -126,7 +125,7 @@ def fit(model, data: TaskData, cfg: TrainConfig, callbacks=(), should_stop=None)
                        params=params, device=str(device),
                        samples_per_s=seen / max(seconds - validation.seconds, 1e-9))
     if status != "diverged":
-        result.message = message or f"Finished {step} steps ({result.epochs:.1f} epochs) in {seconds:.1f} s."
+        result.message = message or Message.of("completed", steps=step, epochs=result.epochs, seconds=seconds)
         if math.isfinite(validation.best_loss):
             result.metrics["best_val_loss"] = validation.best_loss
     emit("on_fit_end", result=result)
@@ -156,9 +155,9 @@ def _train(train_step, batches, x, y, cfg, budget, validation, emit, should_stop
             if early:
                 return "completed", early, step, seen
         if should_stop is not None and should_stop():
-            return "stopped", f"Stopped on request at step {step}.", step, seen
+            return "stopped", Message.of("stopped", step=step), step, seen
         if budget.spent(step, seconds):
-            return "completed", "", step, seen
+            return "completed", None, step, seen
 
 
 def run(config: RunConfig, callbacks=(), should_stop=None):
@@ -247,7 +246,7 @@ class Validation:
         self.best_loss, self.best_state, self.stale = math.inf, None, 0
         self.seconds = 0.0
 
-    def check(self, step: int, start: float) -> str | None:
+    def check(self, step: int, start: float) -> Message | None:
         """Evaluate and report; the message that ends the run when early stopping says so, else None."""
         t0 = time.perf_counter()
         data = self.data
@@ -257,7 +256,7 @@ class Validation:
         self.seconds += time.perf_counter() - t0
         return self._early_stop(val["val_loss"], step)
 
-    def _early_stop(self, loss: float, step: int) -> str | None:
+    def _early_stop(self, loss: float, step: int) -> Message | None:
         if loss < self.best_loss:
             self.best_loss, self.stale = loss, 0
             if self.patience:
@@ -268,8 +267,7 @@ class Validation:
         self.stale += 1
         if self.stale < self.patience:
             return None
-        return (f"Stopped early at step {step}: the validation loss had not improved for "
-                f"{self.stale} checks; the best weights are kept.")
+        return Message.of("early_stop", step=step, checks=self.stale)
 
     def finish(self, step: int, start: float):
         """A last check if training ended between two (the curves end where training ended),

@@ -20,7 +20,9 @@ import time
 import traceback
 from collections import deque
 
+from modelkit import messages
 from modelkit.config import ConfigError, RunConfig
+from modelkit.messages import Message
 from modelkit.store import Store
 
 FLUSH_EVERY_S = 0.5    # how often a run's buffered points are written (the pages poll each second)
@@ -167,16 +169,15 @@ class StopWatcher:
         self.thread.join(timeout=2)
 
 
-def failure_message(error: BaseException) -> str:
+def failure_message(error: BaseException) -> Message:
     """Plain words for an exception raised while training."""
     import torch
 
     if isinstance(error, ConfigError):
-        return f"The settings were refused: {error}"
+        return messages.config_refused(error)
     if isinstance(error, (MemoryError, torch.OutOfMemoryError)):
-        return ("The run ran out of memory. Try a smaller model, a smaller batch size "
-                "or fewer data points.")
-    return f"The run failed with an error: {type(error).__name__}: {error}"
+        return messages.OUT_OF_MEMORY
+    return messages.failed(error)
 
 
 def execute_run(store: Store, run_id: str, callbacks=(), threads: int | None = None, should_stop=None):
@@ -203,7 +204,7 @@ def execute_run(store: Store, run_id: str, callbacks=(), threads: int | None = N
     except BaseException as error:
         _flush_quietly(recorder)
         if isinstance(error, KeyboardInterrupt):
-            store.finish_run(run_id, "interrupted", "Interrupted from the keyboard; the curves so far are kept.")
+            store.finish_run(run_id, "interrupted", messages.KEYBOARD)
         else:
             store.finish_run(run_id, "failed", failure_message(error),
                              details={"error": f"{type(error).__name__}: {error}",
@@ -217,7 +218,7 @@ def execute_run(store: Store, run_id: str, callbacks=(), threads: int | None = N
         try:
             store.save_artifacts(run_id, model, RunConfig.from_dict(run.config))
         except OSError as error:
-            result.message += f" The trained weights could not be saved: {error}."
+            result.message += Message.of("weights_not_saved", error=str(error))
     store.finish_run(run_id, result.status, result.message, metrics=metrics, details=result.details)
     return result
 

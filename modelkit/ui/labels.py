@@ -22,7 +22,7 @@ STATUS_COLORS = {"queued": "gray", "running": "blue", "completed": "green", "sto
                  "diverged": "red", "failed": "red", "interrupted": "orange"}
 PERCENT_METRICS = frozenset({"val_accuracy", "test_accuracy", "test_f1", "test_precision", "test_recall"})
 NAME_SETTINGS = 3           # at most this many differences from the defaults in a run's name
-_ENGINE_CLASS = re.compile(r"class (\d+)")   # the toy sets' class names, as the engine words them
+_ENGINE_CLASS = re.compile(r"class[ _](\d+)")   # the toy sets' "class 0", scikit-learn's wine "class_0"
 
 
 # --- status and numbers -------------------------------------------------------
@@ -53,9 +53,12 @@ def format_metric(name: str, value: float) -> str:
 # --- classes and owners -------------------------------------------------------
 
 def class_name(name) -> str:
-    """A class as the reader calls it: the toy sets' "class 0" translated, other names as they are."""
-    found = _ENGINE_CLASS.fullmatch(str(name))
-    return t("plot.class", name=found[1]) if found else str(name)
+    """A class as the reader calls it: the toy sets' "class 0" -> "类别 0", "setosa" -> "山鸢尾"; others as they are."""
+    text = str(name)
+    found = _ENGINE_CLASS.fullmatch(text)
+    if found:
+        return t("class.numbered", n=found[1])
+    return t(f"class.{text}") if has(f"class.{text}") else text
 
 
 def owner_name(owner: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from modelkit.config import RunConfig, make_config
+from modelkit.ui.words import localized
 
 
 @dataclass(frozen=True)
@@ -13,8 +14,9 @@ class Preset:
     archs: tuple          # the first is the one a single-run page trains; Compare uses them all
     sets: tuple = ()      # --set style overrides, e.g. "train.time_budget=15"
 
-    def config(self, arch: str | None = None) -> RunConfig:
-        return make_config(self.task, arch or self.archs[0], sets=list(self.sets))
+    def config(self, arch: str | None = None, lang: str | None = None) -> RunConfig:
+        """The preset's settings in the page's language (`lang`, else the session's): Chinese text on a Chinese page."""
+        return localized(make_config(self.task, arch or self.archs[0], sets=list(self.sets)), lang)
 
 
 PRESETS = (
