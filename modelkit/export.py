@@ -86,11 +86,11 @@ def _texts(lang: str) -> dict:
 def model_card(run, predictor: predict.Predictor, lang: str = "en") -> str:
     """README.md of the bundle: what the model is, how well it did, and how to use each file."""
     tx = _texts(lang)
-    spec, config = predictor.spec, predictor.config
+    config = predictor.config
     title = f"{tx.get('arch.' + run.arch + '.title', run.arch)} · {tx.get('task.' + run.task + '.title', run.task)}"
     when = (run.finished or run.created).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"# {run.name or title}", "", tx["card.intro"].format(run=run.id), "",
-             f"| | |\n|---|---|",
+             "| | |\n|---|---|",
              f"| {tx['card.task']} | {tx.get('task.' + run.task + '.title', run.task)} (`{run.task}`) |",
              f"| {tx['card.arch']} | {tx.get('arch.' + run.arch + '.title', run.arch)} (`{run.arch}`) |",
              f"| {tx['card.params']} | {run.params or 0:,} |",

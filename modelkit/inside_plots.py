@@ -204,7 +204,7 @@ def attention_figure(attention, token_labels, *, labels: Mapping | None = None, 
     names = [f"{i}:{shown_char(c)}" if len(str(c)) <= 1 else str(c) for i, c in enumerate(token_labels)]
     fig = go.Figure(go.Heatmap(z=np.asarray(attention, dtype=float), x=names, y=names, colorscale="Blues",
                                zmin=0, showscale=False,
-                               hovertemplate=f"%{{y}} → %{{x}}: %{{z:.2f}}<extra></extra>"))
+                               hovertemplate="%{y} → %{x}: %{z:.2f}<extra></extra>"))
     fig.update_xaxes(type="category")
     fig.update_yaxes(type="category", autorange="reversed")
     return _layout(fig, lab["x"], lab["y"], height).update_layout(hovermode="closest")

@@ -28,7 +28,8 @@ ALLOWED = {
     "adam", "adamw", "sgd", "rmsprop", "momentum", "nesterov", "mse", "mae", "tf", "onnx", "nan", "inf",
     # devices, units, file formats, names; "out" and "(B, 2)": a layer's name and a shape in the model summary
     "cpu", "cuda", "gpu", "mps", "s", "ms", "kb", "mb", "gb", "csv", "json", "zip", "id", "url",
-    "python", "pytorch", "mnist", "apple", "xor", "sigkill", "sigsegv",
+    "python", "pytorch", "mnist", "apple", "xor", "sigkill", "sigsegv", "utf", "png", "jpeg", "bmp", "gif",
+    "modelkit", "torch", "numpy", "curl",
     "out", "b", "d", "x", "y", "k", "e", "f", "n", "r",
 } | {name.lower() for name in dir(torch.nn) if name[:1].isupper()}   # layer types in model summaries
 

@@ -165,7 +165,7 @@ def test_limits_come_from_the_environment(monkeypatch):
     assert err.value.code == "data_rows" and err.value.params["n"] == "100"
 
 
-def test_an_uploaded_table_is_offered_by_the_train_page_and_trains_from_it():
+def test_an_uploaded_table_is_offered_by_the_train_page_and_trains_from_it(app_resources):
     from streamlit.testing.v1 import AppTest
 
     from modelkit.store import Store
@@ -186,7 +186,7 @@ def test_an_uploaded_table_is_offered_by_the_train_page_and_trains_from_it():
     assert run.task == ds.task and run.owner == "Ada"
 
 
-def test_a_run_of_a_deleted_dataset_still_opens_on_the_runs_page():
+def test_a_run_of_a_deleted_dataset_still_opens_on_the_runs_page(app_resources):
     from streamlit.testing.v1 import AppTest
 
     from modelkit.store import Store

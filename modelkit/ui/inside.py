@@ -15,6 +15,7 @@ from modelkit import inside_plots as ip
 from modelkit.config import RunConfig
 from modelkit.ui import data as task_views
 from modelkit.ui.i18n import bound, t
+from modelkit.ui.labels import class_name
 from modelkit.ui.resources import get_store
 
 CHART = {"displayModeBar": False}
@@ -224,7 +225,8 @@ def metrics_part(run, trained: inside.Trained, example: int, key: str):
     details = run.details
     if "confusion_matrix" not in details:
         return
-    names = details.get("class_names") or class_names(trained.data.spec)
+    names = [class_name(n) for n in details["class_names"]] if details.get("class_names") \
+        else class_names(trained.data.spec)
     c = st.selectbox(t("inside.metric_class"), range(len(names)), key=f"{key}_metric_class",
                      format_func=lambda i: str(names[i]))
     cells = inside.class_cells(details["confusion_matrix"], c)

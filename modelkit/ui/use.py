@@ -17,6 +17,8 @@ from modelkit.config import RunConfig
 from modelkit.serve import curl_command
 from modelkit.ui import data as task_views
 from modelkit.ui.i18n import bound, current, t
+from modelkit.ui.labels import class_name
+from modelkit.ui.words import class_names
 from modelkit.ui.resources import get_store
 
 CHART_CONFIG = {"displayModeBar": False}
@@ -67,7 +69,7 @@ def probability_figure(predictor, probabilities) -> go.Figure:
 
 def show_classes(predictor, out: dict, key: str):
     sure = f"{max(out['probabilities'][0]):.0%}"
-    st.markdown(f"**{t('use.answer', label=out['labels'][0], p=sure)}**")
+    st.markdown(f"**{t('use.answer', label=class_name(out['labels'][0]), p=sure)}**")
     with st.container(key=f"{key}_probs"):
         st.plotly_chart(probability_figure(predictor, out["probabilities"][0]), config=CHART_CONFIG)
 
@@ -110,7 +112,7 @@ def try_image(predictor, key: str):
         show_classes(predictor, out, key)
     with left:
         st.caption(t("use.seen_as"))
-        fig = plots.digits_figure(image[None, None], [out["labels"][0]], columns=1)
+        fig = plots.digits_figure(image[None, None], [class_name(out["labels"][0])], columns=1)
         st.plotly_chart(fig.update_layout(height=200, width=200), config=CHART_CONFIG)
 
 
@@ -124,7 +126,7 @@ def try_point(predictor, run, key: str):
     if boundary:
         data = tasks.load(predictor.config.task)
         fig = plots.decision_boundary_figure(
-            boundary, data.x_train, data.y_train, predictor.spec.class_names, height=420,
+            boundary, data.x_train, data.y_train, class_names(predictor.spec.class_names), height=420,
             labels={"x": t("plot.feature", n=1), "y": t("plot.feature", n=2), "value": t("plot.class1_prob")})
         fig.add_trace(click_grid(boundary))
         fig.add_trace(go.Scatter(x=[st.session_state[f"{key}_x"]], y=[st.session_state[f"{key}_y"]], mode="markers",
