@@ -12,6 +12,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from modelkit.ui.guard import page_boundary
 from modelkit.ui.i18n import t
 
 POLL_SECONDS = 1.0
@@ -22,8 +23,10 @@ def polled(draw: Callable, *args, **kwargs):
     """`draw(*args, polling=True, **kwargs)`, redrawn every POLL_SECONDS while the rest of the page stays put.
 
     `draw` ends the polling itself: once what it follows has ended it calls st.rerun(scope="app"), and the
-    page then draws it once more, without this fragment."""
-    draw(*args, polling=True, **kwargs)
+    page then draws it once more, without this fragment. A fragment reruns outside the page's own
+    boundary, so it has its own: an error in a poll is a translated note, never a traceback."""
+    with page_boundary(getattr(draw, "__name__", "poll")):
+        draw(*args, polling=True, **kwargs)
 
 
 def points_so_far(store, run_id: str, state_key: str) -> pd.DataFrame:
