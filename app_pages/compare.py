@@ -9,10 +9,10 @@ from modelkit import compare, models
 from modelkit.config import ConfigError, RunConfig, make_config
 from modelkit.store import ACTIVE
 from modelkit.tasks import task_info
-from modelkit.ui import comparison, forms, words
+from modelkit.ui import comparison, forms
 from modelkit.ui import data as task_views
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.labels import owner_name, run_name, session_owner
+from modelkit.ui.labels import localized, owner_name, run_name, session_owner
 from modelkit.ui.live import polled
 from modelkit.ui.pickers import task_picker, task_settings
 from modelkit.ui.resources import get_runner, get_store
@@ -34,7 +34,7 @@ def default_archs(task: str) -> list[str]:
 def fill_task(task: str, archs: list[str]):
     """Task settings and the architecture list for `task`; the budget and seed stay as they were."""
     kept = {k: st.session_state[k] for k in ("compare_time_budget", "compare_seed") if k in st.session_state}
-    forms.fill(words.localized(make_config(task, archs[0])), P)
+    forms.fill(localized(make_config(task, archs[0])), P)
     st.session_state["compare_epochs"] = st.session_state.get("compare_epochs") or 20
     st.session_state.update({"compare_time_budget": DEFAULT_SECONDS, "compare_seed": 0, **kept})
     st.session_state["compare_archs"] = archs
@@ -68,7 +68,7 @@ def ensure_sizes(task: str, arch: str):
     prefix = arch_prefix(arch)
     keys = [forms.key(prefix, "model", f) for f in forms.section_fields("model", arch)]
     if st.session_state.get(f"{prefix}_task") != task or any(k not in st.session_state for k in keys):
-        forms.fill(words.localized(make_config(task, arch)), prefix)
+        forms.fill(localized(make_config(task, arch)), prefix)
 
 
 def config_for(task: str, arch: str, group: str) -> RunConfig:

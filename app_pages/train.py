@@ -9,9 +9,9 @@ from modelkit import models
 from modelkit.config import ConfigError, RunConfig, make_config
 from modelkit.tasks import task_info
 from modelkit.ui import data as task_views
-from modelkit.ui import forms, run_view, words
+from modelkit.ui import forms, run_view
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.labels import run_name, session_owner
+from modelkit.ui.labels import localized, run_name, session_owner
 from modelkit.ui.pickers import task_picker
 from modelkit.ui.presets import PRESETS
 from modelkit.ui.query import config_from_query, config_to_query, is_config_param
@@ -34,7 +34,7 @@ def start_form():
         config = config_from_query(st.query_params)
     except ConfigError:
         st.session_state["train_url_refused"] = True
-    forms.fill(config or words.localized(make_config(DEFAULT_TASK, DEFAULT_ARCH)), P)
+    forms.fill(config or localized(make_config(DEFAULT_TASK, DEFAULT_ARCH)), P)
     run_id = st.query_params.get("run")
     if run_id and RUN_KEY not in st.session_state and get_store().get_run(run_id):
         st.session_state[RUN_KEY] = run_id
@@ -49,7 +49,7 @@ def on_task_change():
     forget_run()
     task = st.session_state["train_task"]
     arch = st.session_state["train_arch"]
-    forms.fill(words.localized(make_config(task, arch if arch in models.archs_for(task) else models.archs_for(task)[0])), P)
+    forms.fill(localized(make_config(task, arch if arch in models.archs_for(task) else models.archs_for(task)[0])), P)
 
 
 def on_arch_change():

@@ -5,9 +5,8 @@ import streamlit as st
 
 from modelkit import limits, models, plots, tasks
 from modelkit.config import ConfigError, RunConfig, TaskConfig
-from modelkit.ui import words
 from modelkit.ui.i18n import t
-from modelkit.ui.labels import class_name
+from modelkit.ui.labels import class_name, text_source
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -72,7 +71,7 @@ def show_preview(task_cfg: TaskConfig):
     elif spec.kind == "regression":
         fig = plots.series_figure(x[0], true_future=y[0], labels=series_labels())
     else:
-        st.caption(words.text_source(task_cfg))
+        st.caption(text_source(task_cfg))
         st.code(decode(spec, x[0].tolist()) + decode(spec, x[1].tolist()), language=None, wrap_lines=True)
         return
     st.plotly_chart(fig, config={"displayModeBar": False})

@@ -1,8 +1,8 @@
-"""How a run's facts read on a page: its status badge, its numbers, its class names, its owner and its name.
+"""How the engine's facts read on a page: a run's status badge, numbers, class names, owner, name and
+ending message, a task's title, the text a language model learns, and form defaults in the page's language.
 
-One place for each, so that the Train, Runs and Compare pages word a run alike, in either language.
-The store keeps the engine's stable words (status "completed", owner "anonymous", class "class 0");
-these functions turn them into the reader's.
+One place for each, so that every page words them alike, in either language. The engine keeps stable
+words (status "completed", owner "anonymous", class "class 0", message keys); these turn them into the reader's.
 """
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import re
 
 import streamlit as st
 
-from modelkit import datasets
-from modelkit.config import RunConfig
-from modelkit.ui.i18n import has, t
+from modelkit import datasets, messages, tasks
+from modelkit.config import RunConfig, TaskConfig
+from modelkit.ui.i18n import current, has, t
 from modelkit.ui.query import TEXT_REF, config_to_query
 
 ANONYMOUS = "anonymous"     # the stored owner of a run started without a name (shown translated)
@@ -130,3 +130,36 @@ def task_description(name: str) -> str:
     what = t("data.kind.regression") if ds.task_kind == "regression" else \
         t("data.kind.classification", classes=len(ds.class_names))
     return t("data.desc.table", n=f"{ds.rows:,}", columns=ds.columns, target=ds.target, what=what)
+
+
+# --- the engine's other words: how a run ended, the text it learns, form defaults -----------
+
+CORPUS_OF_LANGUAGE = {"zh": "zh"}                # a page in Chinese writes Chinese; every other one, English
+
+
+def run_message(run) -> str:
+    """How the run ended, in the session's language (older runs: the English they were stored with)."""
+    return messages.run_text(run, current())
+
+
+def class_names(names) -> list[str]:
+    return [class_name(n) for n in names]
+
+
+def text_source(task_cfg: TaskConfig) -> str:
+    """What the text task learns from: the reader's own text, or which bundled one, and how long it is."""
+    if task_cfg.text:
+        return t("task.text.own", n=f"{len(task_cfg.text):,}")
+    text = tasks.corpus_text(task_cfg.corpus)
+    poems = f"{len(tasks.tang_poems()):,}" if task_cfg.corpus == "zh" else ""
+    return t(f"task.text.corpus.{task_cfg.corpus}", n=f"{len(text):,}", poems=poems)
+
+
+def localized(config: RunConfig, lang: str | None = None) -> RunConfig:
+    """Fresh form defaults in the page's language: on a Chinese page the text task learns Chinese.
+
+    Only for defaults and presets; a config from a link or a stored run keeps the corpus it names."""
+    corpus = CORPUS_OF_LANGUAGE.get(lang or current(), "en")
+    if config.task.name == "text" and not config.task.text:
+        config.task.corpus = corpus
+    return config

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from modelkit.config import RunConfig, make_config
-from modelkit.ui.words import localized
+from modelkit.ui.labels import localized
 
 
 @dataclass(frozen=True)

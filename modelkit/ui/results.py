@@ -15,9 +15,8 @@ from modelkit.config import RunConfig, TaskConfig, parse
 from modelkit.diagnose import diagnose
 from modelkit.tasks import task_info
 from modelkit.ui import data as task_views
-from modelkit.ui import words
 from modelkit.ui.i18n import t
-from modelkit.ui.labels import class_name, format_metric, status_badge
+from modelkit.ui.labels import class_name, format_metric, run_message, status_badge
 from modelkit.ui.live import duration, progress_text
 from modelkit.ui.resources import workers_starting
 
@@ -209,7 +208,7 @@ def results(run, config: RunConfig, points: pd.DataFrame):
     if run.status in ("failed", "interrupted"):
         st.error(t(f"outcome.{run.status}"))
         if run.message:
-            st.caption(words.run_message(run))
+            st.caption(run_message(run))
         return
     st.subheader(t("results.title"))
     findings = diagnose(points, run.status)

@@ -14,7 +14,7 @@ import streamlit as st
 from modelkit import codegen
 from modelkit.config import ConfigError, RunConfig
 from modelkit.store import Run
-from modelkit.ui import results, words
+from modelkit.ui import labels, results
 from modelkit.ui.forms import error_text
 from modelkit.ui.i18n import t
 from modelkit.ui.inside import inside_section
@@ -102,6 +102,6 @@ def stop_run(run_id: str):
 def settings(run: Run):
     """The run's message (when it has one) and its full settings, folded away."""
     if run.message and run.status not in ("failed", "interrupted"):   # those two show it with their outcome
-        st.info(words.run_message(run), icon=":material/info:")
+        st.info(labels.run_message(run), icon=":material/info:")
     with st.expander(t("runs.config_title")):
         st.json(run.config)

@@ -17,8 +17,7 @@ from modelkit.config import RunConfig
 from modelkit.serve import curl_command
 from modelkit.ui import data as task_views
 from modelkit.ui.i18n import bound, current, t
-from modelkit.ui.labels import class_name
-from modelkit.ui.words import class_names
+from modelkit.ui.labels import class_name, class_names
 from modelkit.ui.resources import get_store
 
 CHART_CONFIG = {"displayModeBar": False}
