@@ -9,8 +9,8 @@ from streamlit.testing.v1 import AppTest
 from modelkit import worker
 from modelkit.config import make_config
 from modelkit.store import Store
-from tests.test_app_train import _fresh_resources  # noqa: F401 (autouse: a store and runner per test)
 
+pytestmark = pytest.mark.usefixtures("app_resources")   # conftest: each test's own store and runner
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120
 ORDER = ["network", "loss", "backprop", "optimizers", "cnn", "rnn", "transformer", "metrics"]
