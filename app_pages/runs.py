@@ -6,7 +6,7 @@ import streamlit as st
 from modelkit import compare
 from modelkit.config import ConfigError, RunConfig
 from modelkit.store import STATUSES, StoreError
-from modelkit.ui import forms, results
+from modelkit.ui import forms, results, room
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.live import ACTIVE, POLL_SECONDS, points_so_far
 from modelkit.ui.query import config_to_query
@@ -79,8 +79,8 @@ def delete_runs(run_ids: list[str]):
     store, kept = get_store(), []
     for run_id in run_ids:
         try:
-            store.delete_run(run_id)
-        except StoreError:
+            store.delete_run(run_id, by=room.actor())
+        except (StoreError, ConfigError):
             kept.append(run_id)
     # The table keeps its ticks by row position (Streamlit cannot clear a keyed table's selection), so the
     # rows that move up into the ticked places stay selected, as the reader sees them ticked.

@@ -7,7 +7,7 @@ from modelkit import models
 from modelkit.config import ConfigError, RunConfig, make_config
 from modelkit.tasks import TASKS, task_info
 from modelkit.ui import data as task_views
-from modelkit.ui import forms, results
+from modelkit.ui import forms, results, room
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.live import ACTIVE, POLL_SECONDS, points_so_far
 from modelkit.ui.presets import PRESETS
@@ -154,7 +154,7 @@ def show_refusal(err: ConfigError, slots: dict, fallback):
 def start_run(config: RunConfig):
     owner = st.session_state.get("participant") or "web"
     try:
-        run_id = get_runner().submit(config, owner=owner.strip() or "web")
+        run_id = get_runner().submit(config, owner=owner.strip() or "web", by=room.actor())
     except ConfigError as err:
         st.session_state["train_submit_error"] = err
         return
@@ -163,7 +163,10 @@ def start_run(config: RunConfig):
 
 
 def stop_run(run_id: str):
-    get_runner().stop(run_id)
+    try:
+        get_runner().stop(run_id, by=room.actor())
+    except ConfigError as err:
+        st.session_state["train_submit_error"] = err
 
 
 def run_panel(run_id: str, *, polling: bool = False):

@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("tasks", help="list the tasks").set_defaults(func=cmd_tasks)
     sub.add_parser("archs", help="list the architectures and the tasks they fit").set_defaults(func=cmd_archs)
     sub.add_parser("doctor", help="versions, devices and threads").set_defaults(func=cmd_doctor)
+    sub.add_parser("host-key", help="print the key that opens the Host page (made once if there is none)") \
+        .set_defaults(func=cmd_host_key)
     settings = sub.add_parser("settings", help="every setting with its default, allowed values and meaning")
     settings.add_argument("--arch", default="mlp", help="whose model settings to list (default mlp)")
     settings.add_argument("--section", choices=("task", "model", "train"), help="only this section")
@@ -316,6 +318,13 @@ def cmd_bench(args) -> int:
     from modelkit.bench import main as bench_main
 
     return bench_main(args)
+
+
+def cmd_host_key(args) -> int:
+    from modelkit.room import host_key
+
+    print(host_key())
+    return 0
 
 
 def cmd_doctor(args) -> int:

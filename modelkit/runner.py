@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Protocol
 
+from modelkit.config import RunConfig
 from modelkit.store import INTERRUPTED_MESSAGE, Store
 from modelkit import worker
 
@@ -93,15 +94,23 @@ class Runner:
         self.executor = executor or LocalExecutor(self.store, workers)
         atexit.register(self.shutdown)
 
-    def submit(self, config, owner: str = "web") -> str:
+    def submit(self, config, owner: str = "web", by: str | None = None) -> str:
+        """Queue a run for `owner`; `by` is the participant submitting it (None: the host, the CLI)."""
         run_id = self.store.create_run(config, owner)
         self.executor.wake()
         return run_id
 
-    def stop(self, run_id: str) -> bool:
-        asked = self.store.request_stop(run_id)
+    def stop(self, run_id: str, by: str | None = None) -> bool:
+        """Ask a run to stop; a participant `by` may stop only their own (None: the host)."""
+        asked = self.store.request_stop(run_id, by=by)
         self.executor.wake()
         return asked
+
+    def rerun(self, run_id: str, by: str | None = None) -> str:
+        """Queue a stored run's settings again, for its owner; a participant `by` may re-run only their own."""
+        self.store.check_owner(run_id, by)
+        run = self.store.get_run(run_id)
+        return self.submit(RunConfig.from_dict(run.config), owner=run.owner, by=by)
 
     def workers(self) -> list[dict]:
         return self.executor.workers()

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from modelkit.fields import ConfigError
+
 SCHEMA_VERSION = 1
 STATUSES = ("queued", "running", "completed", "stopped", "diverged", "failed", "interrupted")
 ACTIVE = ("queued", "running")
@@ -296,9 +298,20 @@ class Store:
         return self.home / "artifacts" / run_id
 
     # --- stopping and deleting -------------------------------------------------------
+    # `by` is the participant asking; None is the host (the Host page, the CLI), who may change any run.
 
-    def request_stop(self, run_id: str) -> bool:
+    def check_owner(self, run_id: str, by: str | None):
+        """Refuse (ConfigError "not_owner") a participant's change to someone else's run."""
+        if by is None:
+            return
+        with self.engine.connect() as c:
+            owner = c.execute(sa.select(runs_table.c.owner).where(runs_table.c.id == run_id)).scalar()
+        if owner is not None and owner != by:
+            raise ConfigError("run", "not_owner", owner=owner)
+
+    def request_stop(self, run_id: str, by: str | None = None) -> bool:
         """Ask a run to stop, from any process. A queued run is stopped at once. False if not active."""
+        self.check_owner(run_id, by)
         now = time.time()
         with self.engine.begin() as c:
             queued = c.execute(runs_table.update().where(runs_table.c.id == run_id, runs_table.c.status == "queued")
@@ -322,8 +335,9 @@ class Store:
                 runs_table.c.id.in_(list(run_ids)), runs_table.c.stop_requested.is_not(None))).all()
         return dict(rows)
 
-    def delete_run(self, run_id: str) -> bool:
+    def delete_run(self, run_id: str, by: str | None = None) -> bool:
         """Remove a run with its points and artifacts. Refuses a run that is training (stop it first)."""
+        self.check_owner(run_id, by)
         with self.engine.begin() as c:
             status = c.execute(sa.select(runs_table.c.status).where(runs_table.c.id == run_id)).scalar()
             if status is None:
