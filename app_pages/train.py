@@ -186,6 +186,7 @@ def run_panel(run_id: str, *, polling: bool = False):
     if run.active:
         stop_col.button(t("train.stop"), key="train_stop", on_click=stop_run, args=(run_id,), icon=":material/stop:",
                         help=t("help.stop"), disabled=run.stop_requested, width="stretch")
+    room.queue_note(run)
     results.live_view(store, run, config, points)
     if not run.active:
         results.results(run, config, points)

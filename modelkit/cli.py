@@ -129,15 +129,14 @@ class ProgressLine:
 
 def cmd_train(args) -> int:
     """Train in this process, recorded in the run store like a run started from the dashboard."""
+    from modelkit.room import admit
     from modelkit.store import Store
     from modelkit.worker import execute_run
 
-    from modelkit.limits import check_memory
-
-    config = config_from_args(args)
-    check_memory(config)   # a model too big for a worker is refused now, not after minutes of swapping
-    callbacks = [] if args.json and not sys.stderr.isatty() else [ProgressLine()]
     store = Store()
+    # the room's limits, as the host: a model too big for a worker is refused now, not after minutes of swapping
+    config = admit(store, config_from_args(args), owner="cli")
+    callbacks = [] if args.json and not sys.stderr.isatty() else [ProgressLine()]
     run_id = store.create_run(config, owner="cli", queued=False)
     if not args.json:
         print(f"run {run_id}", file=sys.stderr)

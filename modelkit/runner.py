@@ -5,7 +5,8 @@
     runner.stop(run_id)               # or store.request_stop(run_id) from any process
 
 The queue is the store itself: `submit` writes a queued run and wakes the
-executor, which claims the oldest queued run whenever it has an idle worker.
+executor, which claims the next queued run (round-robin across participants)
+whenever it has an idle worker.
 An executor is anything with `wake()`, `workers()` and `shutdown()` that takes
 runs from the store; `LocalExecutor` is a pool of local worker processes, and
 a cluster executor can be added beside it without touching pages or the trainer.
@@ -37,7 +38,7 @@ from typing import Protocol
 
 from modelkit.config import RunConfig
 from modelkit.store import INTERRUPTED_MESSAGE, Store
-from modelkit import worker
+from modelkit import room, worker
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +93,14 @@ class Runner:
         self.store = store or Store()
         self.store.recover_orphans()   # runs left running by a previous server; queued ones wait their turn
         self.executor = executor or LocalExecutor(self.store, workers)
+        threading.Thread(target=room.warm_up, name="modelkit-room-warm-up", daemon=True).start()
         atexit.register(self.shutdown)
 
     def submit(self, config, owner: str = "web", by: str | None = None) -> str:
-        """Queue a run for `owner`; `by` is the participant submitting it (None: the host, the CLI)."""
+        """Queue a run for `owner`; `by` is the participant submitting it (None: the host, the CLI).
+
+        Refused (ConfigError) over one of the room's limits (modelkit.room)."""
+        config = room.admit(self.store, config, owner, by=by)
         run_id = self.store.create_run(config, owner)
         self.executor.wake()
         return run_id

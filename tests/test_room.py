@@ -5,6 +5,7 @@ from modelkit import room
 from modelkit.cli import main
 from modelkit.config import make_config
 from modelkit.fields import ConfigError
+from modelkit import store as store_module
 from modelkit.store import Store
 
 QUICK = ["train.epochs=2", "task.n_samples=200"]
@@ -77,3 +78,120 @@ def test_python_m_modelkit_host_key_prints_the_key(monkeypatch, capsys):
     monkeypatch.delenv(room.HOST_KEY_ENV, raising=False)
     assert main(["host-key"]) == 0
     assert capsys.readouterr().out.strip() == room.host_key()
+
+
+# --- limits -------------------------------------------------------------------------
+
+def test_a_time_budget_over_the_limit_is_refused_naming_the_limit(store):
+    over = make_config("moons", "mlp", ["train.time_budget=500"])
+    with pytest.raises(ConfigError, match="at most 120 s") as refused:
+        room.admit(store, over, "ana", by="ana")
+    assert (refused.value.path, refused.value.code) == ("train.time_budget", "limit_seconds")
+
+
+def test_a_run_without_a_time_budget_is_capped_at_the_limit(store, config):
+    assert config.train.time_budget is None
+    assert room.admit(store, config, "ana", by="ana").train.time_budget == room.Limits().seconds
+
+
+def test_a_model_over_the_parameter_limit_is_refused(store, config, monkeypatch):
+    monkeypatch.setenv("MODELKIT_LIMIT_PARAMS", "1000")
+    with pytest.raises(ConfigError, match="at most 1,000 per model") as refused:
+        room.admit(store, config, "ana", by="ana")
+    assert refused.value.params["params"] == f"{room.param_count(config):,}"
+
+
+def test_a_participant_may_have_only_so_many_runs_queued(store, config):
+    for _ in range(room.Limits().queued):
+        store.create_run(room.admit(store, config, "ana", by="ana"), owner="ana")
+    with pytest.raises(ConfigError, match="already have 2 runs"):
+        room.admit(store, config, "ana", by="ana")
+    room.admit(store, config, "ben", by="ben")          # another participant is not held up
+    room.admit(store, config, "ana", by=None)           # nor is the host
+
+
+def test_the_hosts_limits_win_over_the_environment(store, config, monkeypatch):
+    monkeypatch.setenv("MODELKIT_LIMIT_SECONDS", "30")
+    assert room.current_limits(store).seconds == 30
+    room.set_limits(store, room.Limits(seconds=10, params=5000, queued=1))
+    assert room.current_limits(Store(home=store.home)) == room.Limits(seconds=10, params=5000, queued=1)
+    room.set_limits(store, None)
+    assert room.current_limits(store).seconds == 30
+
+
+def test_the_cli_refuses_a_run_over_a_limit_with_exit_status_2(capsys):
+    assert main(["train", "--task", "moons", "--arch", "mlp", "--time-budget", "500"]) == 2
+    assert "at most 120 s" in capsys.readouterr().err
+    assert Store().list_runs() == []
+
+
+@pytest.fixture
+def fresh_app(monkeypatch):
+    """Streamlit's process-wide store and runner made anew under this test's MODELKIT_HOME."""
+    import streamlit as st
+
+    monkeypatch.setenv("MODELKIT_WORKERS", "1")
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()   # shuts the runner's worker down
+
+
+def test_the_train_page_refuses_a_run_from_a_url_over_the_time_limit(fresh_app):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file("../app_pages/train.py", default_timeout=120)
+    at.session_state["lang"], at.session_state["participant"] = "zh", "ana"
+    for name, value in {"task": "moons", "arch": "mlp", "train.epochs": "null", "train.time_budget": "500"}.items():
+        at.query_params[name] = value
+    at.run()
+    at.button(key="train_start").click().run()
+    assert any("最多 120 秒" in c.value for c in at.caption if c.value.startswith(":red["))
+    assert "train_run" not in at.session_state and Store().list_runs() == []
+
+
+# --- the fair queue -----------------------------------------------------------------
+
+def test_runs_from_three_participants_start_round_robin(store, config):
+    for owner in ("ana", "ana", "ana", "ben", "ben", "cy"):
+        store.create_run(config, owner=owner)
+    started = []
+    while (run_id := store.claim_next()) is not None:
+        started.append(store.get_run(run_id).owner)
+        store.finish_run(run_id, "completed", "")
+    assert started == ["ana", "ben", "cy", "ana", "ben", "ana"]
+
+
+def test_a_participant_whose_run_is_training_waits_behind_one_whose_run_is_not(store, config):
+    first = store.create_run(config, owner="ana")
+    assert store.claim_next() == first
+    again = store.create_run(config, owner="ana")
+    other = store.create_run(config, owner="ben")
+    assert store.queue() == [other, again]
+    assert (store.get_run(other).queue_position, store.get_run(again).queue_position) == (1, 2)
+    assert {r.id: r.queue_position for r in store.list_runs(status="queued")} == {other: 1, again: 2}
+
+
+def test_the_wait_is_estimated_from_the_runs_before_and_the_workers(store, config):
+    assert room.estimate_wait(store, position=3, workers=2) == 2 * room.Limits().seconds
+    run_id = store.create_run(config, owner="ana", queued=False)
+    with store.engine.begin() as c:   # a run that trained for 30 s
+        c.execute(store_module.runs_table.update().values(started=1000.0, finished=1030.0, status="completed"))
+    assert store.typical_run_seconds() == 30.0 and store.get_run(run_id).status == "completed"
+    assert room.estimate_wait(store, position=1, workers=2) == 30.0
+
+
+# --- challenges -----------------------------------------------------------------------
+
+def test_a_database_of_schema_1_is_migrated_and_keeps_its_runs(tmp_path, config):
+    old = Store(home=tmp_path / "old")
+    run_id = old.create_run(config, owner="ana")
+    with old.engine.begin() as c:   # as modelkit wrote it before challenges existed
+        c.exec_driver_sql("ALTER TABLE runs DROP COLUMN challenge")
+        c.exec_driver_sql("DROP TABLE challenges")
+        c.exec_driver_sql("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    old.engine.dispose()
+    store = Store(home=tmp_path / "old")
+    assert store.schema_version == store_module.SCHEMA_VERSION == 2
+    run = store.get_run(run_id)
+    assert (run.owner, run.status, run.challenge) == ("ana", "queued", None)
+    assert Store(home=tmp_path / "old").list_runs()[0].id == run_id   # a second process finds it done

@@ -11,6 +11,8 @@ import streamlit as st
 
 from modelkit import room
 from modelkit.ui.i18n import t
+from modelkit.ui.live import duration
+from modelkit.ui.resources import get_runner, get_store
 
 HOST_KEY = "host_unlocked"        # session state: this session typed the right key
 ANONYMOUS = "web"                 # the owner of runs started without a name
@@ -71,3 +73,11 @@ def here() -> list[str]:
     """Participants seen within the last few minutes, by name."""
     now = time.time()
     return sorted(name for name, last in list(_presence().items()) if now - last < HERE_FOR_S)
+
+
+def queue_note(run):
+    """Under a queued run: its place in the room's queue and about how long until it starts."""
+    if run.status != "queued" or not run.queue_position:
+        return
+    wait = room.estimate_wait(get_store(), run.queue_position, len(get_runner().workers()) or 1)
+    st.caption(t("room.queue_wait", n=run.queue_position, time=duration(wait)), help=t("help.fair_queue"))
