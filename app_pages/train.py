@@ -7,7 +7,7 @@ from modelkit import models
 from modelkit.config import ConfigError, RunConfig, make_config
 from modelkit.tasks import TASKS, task_info
 from modelkit.ui import data as task_views
-from modelkit.ui import forms, results, room
+from modelkit.ui import challenge, forms, results, room
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.live import ACTIVE, POLL_SECONDS, points_so_far
 from modelkit.ui.presets import PRESETS
@@ -59,6 +59,7 @@ def render_form() -> dict:
     left, right = st.columns([1, 1.25], gap="large")
     with left:
         st.selectbox(t("field.task.name"), list(TASKS), key="train_task", help=t("help.task.name"),
+                     disabled=forms.is_locked("train_task"),
                      format_func=lambda n, tl=bound(): tl(f"task.{n}.title"), on_change=on_task_change)
         task = st.session_state["train_task"]
         st.caption(t(f"task.{task}.desc"))
@@ -80,7 +81,7 @@ def render_form() -> dict:
     st.markdown(f"### 2 · {t('train.arch_header')}")
     left, right = st.columns([3, 1], gap="large")
     with left:
-        archs = models.archs_for(task)
+        archs = challenge.allowed(models.archs_for(task))
         if st.session_state.get("train_arch") not in archs:
             st.session_state["train_arch"] = archs[0]
         st.selectbox(t("field.model.arch"), archs, key="train_arch", help=t("help.model.arch"),
@@ -100,6 +101,7 @@ def render_form() -> dict:
     cols = st.columns([1.6, 1, 1, 1, 1])
     with cols[0]:
         st.select_slider(t("field.train.lr"), options=forms.LR_GRID, key="train_lr", help=t("help.train.lr"),
+                         disabled=forms.is_locked("train_lr"),
                          format_func=lambda v: f"{v:g}")
         slots["train.lr"] = st.empty()
     for col, field in zip(cols[1:], MAIN_TRAIN_FIELDS):
@@ -154,7 +156,8 @@ def show_refusal(err: ConfigError, slots: dict, fallback):
 def start_run(config: RunConfig):
     owner = st.session_state.get("participant") or "web"
     try:
-        run_id = get_runner().submit(config, owner=owner.strip() or "web", by=room.actor())
+        run_id = get_runner().submit(config, owner=owner.strip() or "web", by=room.actor(),
+                                     challenge=challenge.current())
     except ConfigError as err:
         st.session_state["train_submit_error"] = err
         return
@@ -215,6 +218,7 @@ def sync_url(config: RunConfig | None):
 start_form()
 st.title(t("train.title"))
 st.caption(t("train.subtitle"))
+challenge.start(P)
 if st.session_state.pop("train_url_refused", False):
     st.warning(t("train.url_refused"))
 
@@ -253,4 +257,5 @@ if run_id:
         live_run_panel(run_id)
     else:
         run_panel(run_id)
+challenge.board()
 sync_url(config)

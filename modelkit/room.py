@@ -12,6 +12,7 @@ store and the runner. Nothing here imports Streamlit.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import math
 import os
@@ -19,10 +20,13 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from modelkit import limits as memory, models, tasks
+from modelkit.compare import higher_is_better
 from modelkit.config import make_config
 from modelkit.fields import ConfigError
-from modelkit.store import Store, default_home
+from modelkit.store import Challenge, Store, default_home
 
 log = logging.getLogger(__name__)
 
@@ -135,12 +139,14 @@ def warm_up():
         log.exception("room warm-up failed")
 
 
-def admit(store: Store, config, owner: str, by: str | None = None):
-    """The config a run may start with, or a ConfigError naming the limit it is over.
+def admit(store: Store, config, owner: str, by: str | None = None, challenge: str | None = None):
+    """The config a run may start with, or a ConfigError naming the limit (or challenge rule) it breaks.
 
-    Every run meets the per-run limits (seconds, parameters, memory); a participant (`by`)
-    also the number of runs they may have queued or training at once."""
+    Every run meets the per-run limits (seconds, parameters, memory) and its challenge's rules;
+    a participant (`by`) also the number of runs they may have queued or training at once."""
     limits = current_limits(store)
+    if challenge is not None:
+        config = within_challenge(find_challenge(store, challenge), config)
     config = within_limits(config, limits)
     if by is not None and store.count_active(owner) >= limits.queued:
         raise ConfigError("", "limit_queued", limit=limits.queued)
@@ -153,3 +159,130 @@ def estimate_wait(store: Store, position: int, workers: int) -> float:
     """Seconds until the run at `position` in the queue starts, roughly: whole rounds of typical runs."""
     typical = store.typical_run_seconds() or current_limits(store).seconds
     return math.ceil(position / max(1, workers)) * typical
+
+
+# --- challenges -----------------------------------------------------------------------------
+
+FIXED = ("task.name", "model.arch")    # a challenge names these itself; they are not "locked settings"
+
+
+def _value_at(config_dict: dict, path: str):
+    section, name = path.split(".", 1)
+    return config_dict[section][name]
+
+
+def parse_locked(text: str) -> list[str]:
+    """The host's locked settings, one `key.path=value` a line (blank lines and # comments skipped)."""
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+def create_challenge(store: Store, *, task: str, archs: list[str], budget: float, locked: list[str],
+                     deadline: float | None = None, instruction: str = "", title: str = "") -> str:
+    """Check a challenge and keep it; its id goes in the link (?challenge=ID). ConfigError if it cannot be met."""
+    if not archs:
+        raise ConfigError("model.arch", "challenge_no_arch")
+    limit = current_limits(store).seconds
+    if not 0 < budget <= limit:
+        raise ConfigError("train.time_budget", "limit_seconds", limit=f"{limit:g}")
+    keys = [line.split("=", 1)[0].strip() for line in locked]
+    for key in keys:
+        if key in FIXED or key == "train.time_budget":
+            raise ConfigError(key, "challenge_fixed")
+    values = {}
+    for arch in archs:   # every allowed architecture must accept every locked value
+        data = make_config(task, arch, locked).to_dict()
+        values.update({key: _value_at(data, key) for key in keys})
+    return store.create_challenge(task=task, archs=list(archs), budget=float(budget), locked=values,
+                                  deadline=deadline, instruction=instruction, title=title)
+
+
+def find_challenge(store: Store, challenge_id: str) -> Challenge:
+    found = store.get_challenge(challenge_id)
+    if found is None:
+        raise ConfigError("challenge", "no_challenge", challenge=repr(challenge_id)[:40])
+    return found
+
+
+def challenge_config(challenge: Challenge, arch: str | None = None):
+    """A run that meets `challenge`: the task x architecture defaults with its locked settings and budget."""
+    sets = [f"{key}={json.dumps(value)}" for key, value in challenge.locked.items()]
+    return make_config(challenge.task, arch or challenge.archs[0],
+                       sets + [f"train.time_budget={challenge.budget}"])
+
+
+def within_challenge(challenge: Challenge, config):
+    """`config` with its time capped at the challenge's budget; refuses one that breaks its rules."""
+    if not challenge.open_at():
+        raise ConfigError("challenge", "challenge_closed")
+    if config.task.name != challenge.task:
+        raise ConfigError("task.name", "locked", value=config.task.name)
+    if config.arch not in challenge.archs:
+        raise ConfigError("model.arch", "challenge_arch", choices=", ".join(challenge.archs))
+    data = config.to_dict()
+    for key, value in challenge.locked.items():
+        if _value_at(data, key) != value:
+            raise ConfigError(key, "locked", value=json.dumps(_value_at(data, key)))
+    budget = config.train.time_budget
+    if budget is not None and budget > challenge.budget:
+        raise ConfigError("train.time_budget", "challenge_budget", limit=f"{challenge.budget:g}")
+    if budget is None:
+        config = dataclasses.replace(config, train=dataclasses.replace(config.train, time_budget=challenge.budget))
+    return config
+
+
+# --- the class leaderboard ----------------------------------------------------------------
+
+BOARD_METRIC = {"classification": "test_accuracy", "regression": "test_r2", "lm": "test_perplexity"}
+BOARD_COLUMNS = ["rank", "participant", "score", "arch", "params", "seconds", "run_id"]
+
+
+def board_metric(task: str) -> str:
+    return BOARD_METRIC[tasks.task_info(task).kind]
+
+
+def leaderboard(runs, task: str) -> pd.DataFrame:
+    """Each participant's best finished run on `task` (pass a challenge's runs for its board), best first:
+    rank, participant, score (the task's test metric), arch, params, seconds, run_id."""
+    metric = board_metric(task)
+    higher = higher_is_better(metric)
+    best: dict[str, object] = {}
+    for run in runs:
+        score = run.metrics.get(metric)
+        if run.task != task or run.status not in ("completed", "stopped") or score is None:
+            continue
+        held = best.get(run.owner)
+        if held is None or (score > held.metrics[metric] if higher else score < held.metrics[metric]):
+            best[run.owner] = run
+    rows = [{"participant": r.owner, "score": float(r.metrics[metric]), "arch": r.arch, "params": r.params,
+             "seconds": _seconds(r), "run_id": r.id} for r in best.values()]
+    table = pd.DataFrame(rows, columns=BOARD_COLUMNS[1:])
+    table = table.sort_values(["score", "seconds"], ascending=[not higher, True], kind="stable").reset_index(drop=True)
+    table.insert(0, "rank", range(1, len(table) + 1))
+    table["params"] = table["params"].astype("Int64")
+    return table
+
+
+def _seconds(run) -> float | None:
+    if "seconds" in run.metrics:
+        return float(run.metrics["seconds"])
+    return (run.finished - run.started).total_seconds() if run.started and run.finished else None
+
+
+# --- the Host page's view of the room ---------------------------------------------------
+
+def people(runs, here: list[str]) -> pd.DataFrame:
+    """One row per participant seen now or with runs: participant, here, running (run ids), queued, finished."""
+    rows: dict[str, dict] = {name: {"participant": name, "here": True, "running": [], "queued": 0, "finished": 0}
+                             for name in here}
+    for run in runs:
+        row = rows.setdefault(run.owner, {"participant": run.owner, "here": False, "running": [], "queued": 0,
+                                          "finished": 0})
+        if run.status == "running":
+            row["running"].append(f"{run.task} · {run.arch}")
+        elif run.status == "queued":
+            row["queued"] += 1
+        else:
+            row["finished"] += 1
+    table = pd.DataFrame(list(rows.values()), columns=["participant", "here", "running", "queued", "finished"])
+    table["running"] = table["running"].map(", ".join)
+    return table.sort_values(["here", "participant"], ascending=[False, True], kind="stable").reset_index(drop=True)

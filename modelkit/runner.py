@@ -96,12 +96,12 @@ class Runner:
         threading.Thread(target=room.warm_up, name="modelkit-room-warm-up", daemon=True).start()
         atexit.register(self.shutdown)
 
-    def submit(self, config, owner: str = "web", by: str | None = None) -> str:
+    def submit(self, config, owner: str = "web", by: str | None = None, challenge: str | None = None) -> str:
         """Queue a run for `owner`; `by` is the participant submitting it (None: the host, the CLI).
 
-        Refused (ConfigError) over one of the room's limits (modelkit.room)."""
-        config = room.admit(self.store, config, owner, by=by)
-        run_id = self.store.create_run(config, owner)
+        Refused (ConfigError) over one of the room's limits, or against its challenge's rules (modelkit.room)."""
+        config = room.admit(self.store, config, owner, by=by, challenge=challenge)
+        run_id = self.store.create_run(config, owner, challenge=challenge)
         self.executor.wake()
         return run_id
 
@@ -115,7 +115,7 @@ class Runner:
         """Queue a stored run's settings again, for its owner; a participant `by` may re-run only their own."""
         self.store.check_owner(run_id, by)
         run = self.store.get_run(run_id)
-        return self.submit(RunConfig.from_dict(run.config), owner=run.owner, by=by)
+        return self.submit(RunConfig.from_dict(run.config), owner=run.owner, by=by, challenge=run.challenge)
 
     def workers(self) -> list[dict]:
         return self.executor.workers()

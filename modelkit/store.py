@@ -138,6 +138,23 @@ class Run:
         return out
 
 
+@dataclass
+class Challenge:
+    """A task the host hands out: allowed architectures, a time budget, settings locked to values."""
+    id: str
+    title: str
+    task: str
+    archs: list[str]
+    budget: float
+    locked: dict                      # {"train.lr": 0.01, "model.hidden": [32, 32]}
+    deadline: datetime | None
+    instruction: str
+    created: datetime
+
+    def open_at(self, when: datetime | None = None) -> bool:
+        return self.deadline is None or (when or datetime.now(timezone.utc)) < self.deadline
+
+
 def default_home() -> Path:
     return Path(os.environ.get("MODELKIT_HOME") or ".modelkit").resolve()
 
@@ -285,6 +302,35 @@ class Store:
             c.execute(meta_table.delete().where(meta_table.c.key == name))
             if value is not None:
                 c.execute(meta_table.insert().values(key=name, value=str(value)))
+
+    # --- challenges -----------------------------------------------------------------
+
+    def create_challenge(self, *, task: str, archs: list[str], budget: float, locked: dict,
+                         deadline: float | None = None, instruction: str = "", title: str = "") -> str:
+        challenge_id = secrets.token_hex(4)
+        with self.engine.begin() as c:
+            c.execute(challenges_table.insert().values(
+                id=challenge_id, title=title, task=task, archs=json.dumps(archs), budget=budget,
+                locked=json.dumps(locked, ensure_ascii=False), deadline=deadline, instruction=instruction,
+                created=time.time()))
+        return challenge_id
+
+    def get_challenge(self, challenge_id: str) -> Challenge | None:
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(challenges_table).where(challenges_table.c.id == challenge_id)).mappings().first()
+        return None if row is None else self._challenge(row)
+
+    def list_challenges(self) -> list[Challenge]:
+        """Newest first."""
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(challenges_table).order_by(challenges_table.c.created.desc())).mappings().all()
+        return [self._challenge(r) for r in rows]
+
+    @staticmethod
+    def _challenge(row) -> Challenge:
+        return Challenge(id=row["id"], title=row["title"], task=row["task"], archs=json.loads(row["archs"]),
+                         budget=row["budget"], locked=json.loads(row["locked"]), deadline=_when(row["deadline"]),
+                         instruction=row["instruction"], created=_when(row["created"]))
 
     # --- creating and reading runs ---------------------------------------------------
 

@@ -195,3 +195,56 @@ def test_a_database_of_schema_1_is_migrated_and_keeps_its_runs(tmp_path, config)
     run = store.get_run(run_id)
     assert (run.owner, run.status, run.challenge) == ("ana", "queued", None)
     assert Store(home=tmp_path / "old").list_runs()[0].id == run_id   # a second process finds it done
+
+
+@pytest.fixture
+def challenge(store):
+    return room.create_challenge(store, task="moons", archs=["mlp"], budget=20,
+                                 locked=["train.lr=0.01", "model.hidden=[8, 8]"], instruction="Beat 90 %.")
+
+
+def test_a_challenge_run_starts_from_its_locked_settings_and_budget(store, challenge):
+    config = room.challenge_config(store.get_challenge(challenge))
+    assert (config.train.lr, config.model.hidden, config.train.time_budget) == (0.01, [8, 8], 20.0)
+    assert room.admit(store, config, "ana", by="ana", challenge=challenge).train.lr == 0.01
+
+
+def test_a_locked_setting_sent_anyway_is_refused(store, challenge):
+    config = make_config("moons", "mlp", ["train.lr=0.1", "model.hidden=[8, 8]"])
+    with pytest.raises(ConfigError) as refused:
+        room.admit(store, config, "ana", by="ana", challenge=challenge)
+    assert (refused.value.path, refused.value.code) == ("train.lr", "locked")
+
+
+def test_a_challenge_refuses_other_architectures_and_longer_budgets(store, challenge):
+    with pytest.raises(ConfigError, match="only these architectures: mlp"):
+        room.admit(store, make_config("moons", "linear"), "ana", by="ana", challenge=challenge)
+    longer = make_config("moons", "mlp", ["train.lr=0.01", "model.hidden=[8, 8]", "train.time_budget=60"])
+    with pytest.raises(ConfigError, match="at most 20 s"):
+        room.admit(store, longer, "ana", by="ana", challenge=challenge)
+
+
+def test_a_challenge_past_its_deadline_takes_no_more_runs(store):
+    closed = room.create_challenge(store, task="moons", archs=["mlp"], budget=20, locked=[], deadline=1.0)
+    with pytest.raises(ConfigError, match="has closed"):
+        room.admit(store, make_config("moons", "mlp"), "ana", by="ana", challenge=closed)
+
+
+def test_a_challenge_whose_locked_value_an_architecture_refuses_is_not_created(store):
+    with pytest.raises(ConfigError) as refused:
+        room.create_challenge(store, task="moons", archs=["mlp", "linear"], budget=20, locked=["model.hidden=[8]"])
+    assert refused.value.code == "unknown_setting"
+    assert store.list_challenges() == []
+
+
+# --- the class leaderboard -------------------------------------------------------------
+
+def test_the_leaderboard_ranks_each_participants_best_finished_run(store, config):
+    for owner, accuracy, status in [("ana", 0.80, "completed"), ("ana", 0.90, "stopped"), ("ben", 0.85, "completed"),
+                                    ("cy", 0.99, "failed")]:
+        run_id = store.create_run(config, owner=owner, queued=False)
+        store.finish_run(run_id, status, "", metrics={"test_accuracy": accuracy, "seconds": 3.0})
+    store.create_run(config, owner="dee")   # queued: not on the board yet
+    board = room.leaderboard(store.list_runs(), "moons")
+    assert board[["rank", "participant", "score"]].values.tolist() == [[1, "ana", 0.90], [2, "ben", 0.85]]
+    assert board.loc[0, "seconds"] == 3.0 and board.loc[0, "arch"] == "mlp"
