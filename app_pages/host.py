@@ -21,10 +21,14 @@ def boards(store) -> tuple[dict[str, tuple[str, str | None]], dict[str, str]]:
     return out, labels
 
 
-@st.fragment(run_every=LIVE_EVERY_S)
-def live_board(choice: str, task: str, challenge_id: str | None, big: bool):
+def board(task: str, challenge_id: str | None, big: bool):
     runs = get_store().list_runs(challenge=challenge_id) if challenge_id else get_store().list_runs()
     room_ui.board_table(room.leaderboard(runs, task), task, big=big)
+
+
+@st.fragment(run_every=LIVE_EVERY_S)
+def projector(task: str, challenge_id: str | None):
+    board(task, challenge_id, big=True)
 
 
 @st.fragment(run_every=LIVE_EVERY_S)
@@ -39,19 +43,23 @@ def live_room():
         room_ui.queue_rows(runs)
 
 
-def leaderboard_section(store):
+@st.fragment(run_every=LIVE_EVERY_S)
+def leaderboard_section():
+    """The class leaderboard, with its choices (tasks with runs, challenges) kept up to date."""
+    if st.session_state.get("host_projector"):
+        st.rerun()   # the toggle was switched here: the whole page becomes the projector view
     st.markdown(f"### {t('host.board')}")
-    choices, labels = boards(store)
+    choices, labels = boards(get_store())
     if not choices:
         st.info(t("room.board_empty"), icon=":material/leaderboard:")
         return
     pick, big, download = st.columns([3, 1, 1], vertical_alignment="bottom")
     choice = pick.selectbox(t("host.board_of"), list(choices), key="host_board", format_func=labels.get)
     big.toggle(t("host.projector"), key="host_projector", help=t("help.projector"))
-    download.download_button(t("host.download"), compare.history_table(store.list_runs()).to_csv(index=False)
+    download.download_button(t("host.download"), compare.history_table(get_store().list_runs()).to_csv(index=False)
                              .encode("utf-8"), file_name="modelkit-class.csv", mime="text/csv", key="host_download",
                              icon=":material/download:", on_click="ignore", width="stretch")
-    live_board(choice, *choices[choice], big=False)
+    board(*choices[choice], big=False)
 
 
 def join_section(store):
@@ -81,14 +89,14 @@ if st.session_state.get("host_projector") and st.session_state.get("host_board")
     if st.session_state["host_board"] in choices:   # the projector: the leaderboard alone, large
         st.title(f"{t('host.board')} · {labels[st.session_state['host_board']]}")
         st.toggle(t("host.projector"), key="host_projector")
-        live_board(st.session_state["host_board"], *choices[st.session_state["host_board"]], big=True)
+        projector(*choices[st.session_state["host_board"]])
         st.stop()
 
 st.title(t("host.title"))
 st.caption(t("host.subtitle"))
 live_room()
 st.divider()
-leaderboard_section(store)
+leaderboard_section()
 st.divider()
 st.markdown(f"### {t('host.challenges')}")
 challenge.creation_form()

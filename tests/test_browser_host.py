@@ -4,14 +4,10 @@ leaderboard the host sees. Screenshots go to $MODELKIT_SCREENSHOTS when it is se
 """
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 
 import pytest
 
-from tests.test_browser_train import ARGS, CHROMIUM, ROOT, free_port, shot
+from tests.test_browser_train import ARGS, CHROMIUM, server, shot  # noqa: F401  (server: a fixture)
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium"),
@@ -20,26 +16,10 @@ KEY = "room-key-123"
 
 
 @pytest.fixture
-def server(tmp_path):
-    port = free_port()
-    env = {**os.environ, "MODELKIT_HOME": str(tmp_path / "home"), "MODELKIT_WORKERS": "1", "MODELKIT_HOST_KEY": KEY}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.5)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+def room_server(monkeypatch, request):
+    """The Train page's test server, started with a known host key."""
+    monkeypatch.setenv("MODELKIT_HOST_KEY", KEY)
+    return request.getfixturevalue("server")
 
 
 @pytest.fixture
@@ -58,7 +38,8 @@ def open_page(browser, url):
     return pg
 
 
-def test_a_challenge_from_the_host_to_a_participant_and_back_on_the_leaderboard(server, browser):
+def test_a_challenge_from_the_host_to_a_participant_and_back_on_the_leaderboard(room_server, browser):
+    server = room_server
     host = open_page(browser, server)
     host.get_by_text("Host", exact=True).first.click()            # the sidebar's Host expander
     key = host.locator(".st-key-host_key_input input")
@@ -88,6 +69,7 @@ def test_a_challenge_from_the_host_to_a_participant_and_back_on_the_leaderboard(
     pat.wait_for_function("() => (document.querySelector('.st-key-train_status') || {}).innerText?.includes('completed')",
                           timeout=150_000)
 
-    host.locator("table", has_text="pat").wait_for(timeout=60_000)   # the live leaderboard redraws by itself
-    assert "Linear" in host.locator("table", has_text="pat").inner_text()
+    board = host.locator("[data-testid=stTable]", has_text="pat")
+    board.wait_for(timeout=60_000)   # the live leaderboard redraws by itself
+    assert "Linear" in board.inner_text()
     shot(host, "host_leaderboard")

@@ -47,7 +47,8 @@ def start(prefix: str):
         return None
     arch = st.session_state.get(f"{prefix}_arch")
     from_url = st.query_params.get("task") == challenge.task   # a reload keeps the participant's free settings
-    if (st.session_state.get(STATE) != challenge.id and not from_url) or arch not in challenge.archs:
+    left = st.session_state.get(f"{prefix}_task") != challenge.task or arch not in challenge.archs   # a preset
+    if (st.session_state.get(STATE) != challenge.id and not from_url) or left:
         forms.fill(room.challenge_config(challenge), prefix)
         st.session_state[STATE] = challenge.id
         arch = challenge.archs[0]
@@ -122,4 +123,6 @@ def creation_form():
                      icon=":material/error:")
         else:
             st.session_state["host_challenge"] = made
-            st.success(t("challenge.created"), icon=":material/check:")
+            st.rerun()   # so that the leaderboard and the join link above and below offer it
+    if st.session_state.get("host_challenge"):
+        st.success(t("challenge.created"), icon=":material/check:")

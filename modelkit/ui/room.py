@@ -69,8 +69,9 @@ def _presence() -> dict:
 
 
 def seen():
-    """Note that this session's participant is here now (called on every page run)."""
-    _presence()[participant()] = time.time()
+    """Note that this session's participant is here now (called on every page run); the host is not one."""
+    if not is_host() and participant() != ANONYMOUS:
+        _presence()[participant()] = time.time()
 
 
 def here() -> list[str]:
