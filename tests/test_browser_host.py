@@ -39,8 +39,7 @@ def open_page(browser, url):
 
 
 def test_a_challenge_from_the_host_to_a_participant_and_back_on_the_leaderboard(room_server, browser):
-    server = room_server
-    host = open_page(browser, server)
+    host = open_page(browser, room_server)
     host.get_by_text("Host", exact=True).first.click()            # the sidebar's Host expander
     key = host.locator(".st-key-host_key_input input")
     key.fill(KEY)
@@ -59,14 +58,14 @@ def test_a_challenge_from_the_host_to_a_participant_and_back_on_the_leaderboard(
     challenge = re.search(r"challenge=(\w+)", link).group(1)
     shot(host, "host_challenge_created")
 
-    pat = open_page(browser, f"{server}?challenge={challenge}&who=pat")
+    pat = open_page(browser, f"{room_server}?challenge={challenge}&who=pat")
     pat.get_by_text("Best accuracy in two epochs.").wait_for()
     assert pat.locator(".st-key-train_epochs input").is_disabled()
     assert pat.locator(".st-key-train_task input").is_disabled()
     assert not pat.locator(".st-key-train_time_budget input").is_disabled()
     shot(pat, "participant_challenge_locked")
     pat.locator(".st-key-train_start button").click()
-    pat.wait_for_function("() => (document.querySelector('.st-key-train_status') || {}).innerText?.includes('completed')",
+    pat.wait_for_function("() => document.querySelector('.st-key-train_status')?.innerText?.includes('completed')",
                           timeout=150_000)
 
     board = host.locator("[data-testid=stTable]", has_text="pat")

@@ -108,7 +108,8 @@ def creation_form():
     budget = top[3].number_input(t("challenge.budget"), key="host_ch_budget", min_value=1.0,
                                  value=min(30.0, room.current_limits(get_store()).seconds), step=5.0)
     left, right = st.columns(2)
-    locked = left.text_area(t("challenge.locked"), key="host_ch_locked", placeholder="train.lr=0.01\nmodel.hidden=[32, 32]",
+    locked = left.text_area(t("challenge.locked"), key="host_ch_locked",
+                            placeholder="train.lr=0.01\nmodel.hidden=[32, 32]",
                             help=t("help.challenge_locked"))
     instruction = right.text_area(t("challenge.instruction"), key="host_ch_instruction", max_chars=500)
     minutes = right.number_input(t("challenge.minutes"), key="host_ch_minutes", min_value=0, value=0, step=5,
