@@ -58,6 +58,39 @@ def test_the_cli_acts_as_the_host(config, capsys):
     assert Store().get_run(run_id).status == "stopped"
 
 
+class IdleExecutor:
+    """An executor that trains nothing: the runner's own rules, without worker processes."""
+
+    def wake(self): pass
+    def workers(self): return []
+    def wait_ready(self, timeout): return True
+    def shutdown(self): pass
+
+
+@pytest.fixture
+def runner(store):
+    from modelkit.runner import Runner
+
+    runner = Runner(store, executor=IdleExecutor())
+    yield runner
+    runner.shutdown()
+
+
+def test_the_runner_refuses_a_participants_stop_of_another_participants_run(runner, config):
+    run_id = runner.submit(config, owner="ana", by="ana")
+    with pytest.raises(ConfigError, match="belongs to ana"):
+        runner.stop(run_id, by="ben")
+    assert runner.stop(run_id, by=None) and runner.store.get_run(run_id).status == "stopped"
+
+
+def test_a_participant_may_rerun_only_their_own_run(runner, config):
+    run_id = runner.submit(config, owner="ana", by="ana")
+    with pytest.raises(ConfigError, match="belongs to ana"):
+        runner.rerun(run_id, by="ben")
+    again = runner.store.get_run(runner.rerun(run_id, by="ana"))
+    assert (again.owner, again.config) == ("ana", runner.store.get_run(run_id).config)
+
+
 # --- the host key -----------------------------------------------------------------
 
 def test_the_host_key_is_made_once_and_kept_under_modelkit_home(tmp_path, monkeypatch):

@@ -82,12 +82,15 @@ class PeakMemory:
 
 
 def start_server(home: Path, port: int, workers: int | None) -> subprocess.Popen:
+    """The app as a workshop runs it; its log goes to MODELKIT_HOME/server.log."""
     env = {**os.environ, "MODELKIT_HOME": str(home)}
     if workers:
         env["MODELKIT_WORKERS"] = str(workers)
+    log = open(home / "server.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                             "--server.fileWatcherType", "none"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 90
     while time.time() < deadline:
         try:
@@ -205,7 +208,7 @@ def main(argv=None) -> int:
         "lost": args.sessions - statuses.count("completed") - statuses.count("failed"),
         "first_point_median_s": round(statistics.median(waits), 2) if waits else None,
         "first_point_max_s": round(max(waits), 2) if waits else None,
-        "server_peak_mb": round(peak / 1024**2),
+        "server_peak_mb": round(peak / 1024**2), "server_log": str(home / "server.log"),
     }
     if args.json:
         print(json.dumps(report))
