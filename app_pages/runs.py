@@ -76,15 +76,17 @@ def rerun_in_train(run):
 
 
 def delete_runs(run_ids: list[str]):
-    store, kept = get_store(), []
+    store, kept, others = get_store(), [], []
     for run_id in run_ids:
         try:
             store.delete_run(run_id, by=room.actor())
-        except (StoreError, ConfigError):
+        except StoreError:
             kept.append(run_id)
+        except ConfigError:   # someone else's run: only its owner or the host may delete it
+            others.append(run_id)
     # The table keeps its ticks by row position (Streamlit cannot clear a keyed table's selection), so the
     # rows that move up into the ticked places stay selected, as the reader sees them ticked.
-    st.session_state["runs_deleted"] = (len(run_ids) - len(kept), len(kept))
+    st.session_state["runs_deleted"] = (len(run_ids) - len(kept) - len(others), len(kept), len(others))
 
 
 @st.dialog(t("runs.delete_header"), width="medium")
@@ -162,11 +164,13 @@ store = get_store()
 runs = store.list_runs()
 deleted = st.session_state.pop("runs_deleted", None)
 if deleted:
-    done, refused = deleted
+    done, refused, others = deleted
     if done:
         st.success(t("runs.deleted", n=done), icon=":material/check:")
     if refused:
         st.warning(t("runs.delete_refused", n=refused))
+    if others:
+        st.warning(t("runs.delete_not_yours", n=others))
 if not runs:
     st.info(t("runs.empty"), icon=":material/history:")
     st.stop()

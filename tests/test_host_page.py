@@ -135,3 +135,11 @@ def test_the_challenge_link_prefills_the_train_page_and_locks_its_settings():
     run = store.get_run(at.session_state["train_run"])
     assert (run.challenge, run.owner, run.config["train"]["lr"]) == (challenge, "ana", 0.01)
     store.request_stop(run.id)
+
+
+def test_a_locked_learning_rate_is_moved_onto_the_train_pages_slider():
+    at = host_page()
+    at.multiselect(key="host_ch_archs").set_value(["mlp"]).run()
+    at.text_area(key="host_ch_locked").input("train.lr=0.007").run()
+    at.button(key="host_ch_create").click().run()
+    assert Store().list_challenges()[0].locked == {"train.lr": 0.005}

@@ -94,6 +94,19 @@ def _live_board(challenge_id: str):
         room_ui.board_table(table, challenge.task)
 
 
+def on_grid(lines: list[str]) -> list[str]:
+    """A locked learning rate moved to the nearest value the Train page's slider offers, so it can be met."""
+    out = []
+    for line in lines:
+        key, _, value = line.partition("=")
+        try:
+            rate = float(value)
+        except ValueError:
+            rate = None
+        out.append(f"train.lr={forms.snap_lr(rate)!r}" if key.strip() == "train.lr" and rate and rate > 0 else line)
+    return out
+
+
 # --- the Host page's form --------------------------------------------------------------
 
 def creation_form():
@@ -117,7 +130,7 @@ def creation_form():
     if st.button(t("challenge.create"), key="host_ch_create", type="primary", icon=":material/flag:"):
         try:
             made = room.create_challenge(get_store(), task=task, archs=archs, budget=budget,
-                                         locked=room.parse_locked(locked), instruction=instruction.strip(),
+                                         locked=on_grid(room.parse_locked(locked)), instruction=instruction.strip(),
                                          deadline=time.time() + 60 * minutes if minutes else None, title=title.strip())
         except ConfigError as err:
             st.error(f"{err.path}: {forms.error_text(err)}" if err.path else forms.error_text(err),
