@@ -143,3 +143,17 @@ def test_a_locked_learning_rate_is_moved_onto_the_train_pages_slider():
     at.text_area(key="host_ch_locked").input("train.lr=0.007").run()
     at.button(key="host_ch_create").click().run()
     assert Store().list_challenges()[0].locked == {"train.lr": 0.005}
+
+
+def test_a_participant_deleting_anothers_run_on_the_runs_page_keeps_it_and_says_why():
+    store = Store()
+    run_id = finished_run(store, "ben", 0.7)
+    at = AppTest.from_file("../app_pages/runs.py", default_timeout=TIMEOUT)
+    at.session_state["lang"], at.session_state["participant"] = "en", "ana"
+    at.run()
+    at.session_state["runs_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    at.button(key="runs_delete").click().run()
+    at.button(key="runs_delete_confirm").click().run()
+    assert store.get_run(run_id) is not None
+    assert any("belong to other participants" in w.value for w in at.warning)
