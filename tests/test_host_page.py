@@ -157,3 +157,32 @@ def test_a_participant_deleting_anothers_run_on_the_runs_page_keeps_it_and_says_
     at.button(key="runs_delete_confirm").click().run()
     assert store.get_run(run_id) is not None
     assert any("belong to other participants" in w.value for w in at.warning)
+
+
+def test_the_projector_view_shows_the_leaderboard_alone():
+    finished_run(Store(), "ana", 0.9)
+    at = host_page()
+    at.toggle(key="host_projector").set_value(True).run()
+    assert at.title[0].value == "Class leaderboard · Moons"
+    assert len(at.table) == 1 and not at.dataframe   # no people table, no forms
+    assert "host_ch_create" not in {b.key for b in at.button}
+
+
+class TwoWorkers:
+    def workers(self):
+        return [{"pid": 1, "ready": True, "run_id": None}] * 2
+
+
+def test_a_queued_run_shows_its_place_and_an_estimated_wait(monkeypatch):
+    from modelkit.ui import room as room_ui
+
+    monkeypatch.setattr(room_ui, "get_runner", lambda: TwoWorkers())
+    store = Store()
+    first = store.create_run(make_config("moons", "mlp"), owner="ana")
+    mine = store.create_run(make_config("moons", "mlp"), owner="ben")
+    at = AppTest.from_file("../app_pages/train.py", default_timeout=TIMEOUT)
+    at.session_state["lang"], at.session_state["participant"] = "en", "ben"
+    at.query_params["run"], at.query_params["task"], at.query_params["arch"] = mine, "moons", "mlp"
+    at.run()
+    assert any(c.value == "Number 2 in the queue: it should start in about 2 min 00 s." for c in at.caption)
+    store.request_stop(first), store.request_stop(mine)
