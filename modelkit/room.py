@@ -87,8 +87,10 @@ def _limit_value(name: str, text: str, where: str):
     kind = float if name == "seconds" else int
     try:
         value = kind(float(text))
-    except ValueError:
+    except (ValueError, OverflowError):   # not a number, or infinity
         raise ConfigError(where, "type_number", value=text[:40]) from None
+    if not math.isfinite(value):
+        raise ConfigError(where, "not_finite", value=text[:40])
     if value <= 0:
         raise ConfigError(where, "above", low="0", value=text[:40])
     return value

@@ -281,3 +281,11 @@ def test_the_leaderboard_ranks_each_participants_best_finished_run(store, config
     board = room.leaderboard(store.list_runs(), "moons")
     assert board[["rank", "participant", "score"]].values.tolist() == [[1, "ana", 0.90], [2, "ben", 0.85]]
     assert board.loc[0, "seconds"] == 3.0 and board.loc[0, "arch"] == "mlp"
+
+
+@pytest.mark.parametrize("text, code", [("ten", "type_number"), ("inf", "not_finite"), ("0", "above")])
+def test_a_limit_from_the_environment_that_is_not_a_positive_number_is_refused(store, monkeypatch, text, code):
+    monkeypatch.setenv("MODELKIT_LIMIT_SECONDS", text)
+    with pytest.raises(ConfigError) as refused:
+        room.current_limits(store)
+    assert (refused.value.path, refused.value.code) == ("MODELKIT_LIMIT_SECONDS", code)
