@@ -7,7 +7,8 @@ browser context per participant (each its own Streamlit session, named p01, p02,
 waits until every page has rendered, then presses Train in each, one after the other
 (all within a few seconds). Reports the first-render times (median, max), each run's
 wait from its submit to its first recorded point (from the store: when the worker wrote
-it), the seconds from the first submit to the last run's end (the room's throughput), the runs completed, lost (no run, or never finished) and failed, and the peak memory
+it), the seconds from the first submit to the last run's end (the room's throughput),
+the runs completed, lost (no run, or never finished) and failed, and the peak memory
 of the server with its worker processes. With --warm, one more participant (p00) trains a
 run first, so that the worker pool is started before the room presses Train (its run is
 not counted). Traffic goes to 127.0.0.1 only; every wait is bounded.
