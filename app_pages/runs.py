@@ -7,7 +7,7 @@ import streamlit as st
 from modelkit import compare
 from modelkit.config import ConfigError, RunConfig
 from modelkit.store import STATUSES, StoreError
-from modelkit.ui import forms, run_view
+from modelkit.ui import forms, room, run_view
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import PERCENT_METRICS, owner_name, task_title
 from modelkit.ui.query import config_to_query
@@ -111,15 +111,17 @@ def rerun_in_train(run):
 
 
 def delete_runs(run_ids: list[str]):
-    store, kept = get_store(), []
+    store, kept, others = get_store(), [], []
     for run_id in run_ids:
         try:
-            store.delete_run(run_id)
+            store.delete_run(run_id, by=room.actor())
         except StoreError:
             kept.append(run_id)
+        except ConfigError:   # someone else's run: only its owner or the host may delete it
+            others.append(run_id)
     st.session_state[TICKED_KEY] = {"rows": [], "ids": []}   # after a delete nothing is ticked
     renew_table()
-    st.session_state["runs_deleted"] = (len(run_ids) - len(kept), len(kept))
+    st.session_state["runs_deleted"] = (len(run_ids) - len(kept) - len(others), len(kept), len(others))
 
 
 @st.dialog(t("runs.delete_header"), width="medium")
@@ -169,11 +171,13 @@ store = get_store()
 runs = store.list_runs()
 deleted = st.session_state.pop("runs_deleted", None)
 if deleted:
-    done, refused = deleted
+    done, refused, others = deleted
     if done:
         st.success(t("runs.deleted", n=done), icon=":material/check:")
     if refused:
         st.warning(t("runs.delete_refused", n=refused))
+    if others:
+        st.warning(t("runs.delete_not_yours", n=others))
 if not runs:
     st.info(t("runs.empty"), icon=":material/history:")
     st.stop()

@@ -9,7 +9,7 @@ from modelkit import models
 from modelkit.config import ConfigError, RunConfig, make_config
 from modelkit.tasks import task_info
 from modelkit.ui import data as task_views
-from modelkit.ui import forms, run_view
+from modelkit.ui import challenge, forms, room, run_view
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import localized, run_name, session_owner
 from modelkit.ui.pickers import task_picker
@@ -70,7 +70,7 @@ def render_form() -> dict:
     st.markdown(f"### 2 · {t('train.arch_header')}")
     left, right = st.columns([3, 1], gap="large")
     with left:
-        archs = models.archs_for(task)
+        archs = challenge.allowed(models.archs_for(task))
         if st.session_state.get("train_arch") not in archs:
             st.session_state["train_arch"] = archs[0]
         st.selectbox(t("field.model.arch"), archs, key="train_arch", help=t("help.model.arch"),
@@ -90,6 +90,7 @@ def render_form() -> dict:
     cols = st.columns([1.6, 1, 1, 1, 1])
     with cols[0]:
         st.select_slider(t("field.train.lr"), options=forms.LR_GRID, key="train_lr", help=t("help.train.lr"),
+                         disabled=forms.is_locked("train_lr"),
                          format_func=lambda v: f"{v:g}")
         slots["train.lr"] = st.empty()
     for col, field in zip(cols[1:], MAIN_TRAIN_FIELDS):
@@ -137,7 +138,8 @@ def show_refusal(err: ConfigError, slots: dict, fallback):
 def start_run(config: RunConfig):
     """Queue `config` under a readable name and the participant's name, and follow it below the form."""
     try:
-        run_id = get_runner().submit(dataclasses.replace(config, name=run_name(config)), owner=session_owner())
+        run_id = get_runner().submit(dataclasses.replace(config, name=run_name(config)), owner=session_owner(),
+                                     by=room.actor(), challenge=challenge.current())
     except ConfigError as err:
         st.session_state["train_submit_error"] = err
         return
@@ -162,6 +164,7 @@ def sync_url(config: RunConfig | None):
 start_form()
 st.title(t("train.title"))
 st.caption(t("train.subtitle"))
+challenge.start(P)
 if st.session_state.pop("train_url_refused", False):
     st.warning(t("train.url_refused"))
 
@@ -196,4 +199,5 @@ else:
 run_id = st.session_state.get(RUN_KEY)
 if run_id and run_view.show(run_id, P) is None:
     st.session_state.pop(RUN_KEY)   # deleted meanwhile (Runs page, CLI)
+challenge.board()
 sync_url(config)

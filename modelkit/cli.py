@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("datasets", help="the uploaded datasets (web page or train --data)")
     data.add_argument("--json", action="store_true", help="print a JSON list")
     data.set_defaults(func=cmd_datasets)
+    sub.add_parser("host-key", help="print the key that opens the Host page (made once if there is none)") \
+        .set_defaults(func=cmd_host_key)
     settings = sub.add_parser("settings", help="every setting with its default, allowed values and meaning")
     settings.add_argument("--arch", default="mlp", help="whose model settings to list (default mlp)")
     settings.add_argument("--section", choices=("task", "model", "train"), help="only this section")
@@ -186,14 +188,13 @@ def open_store():
 
 def cmd_train(args) -> int:
     """Train in this process, recorded in the run store like a run started from the dashboard."""
+    from modelkit.room import admit
     from modelkit.worker import execute_run
 
-    from modelkit.limits import check_memory
-
-    config = config_from_args(args)
-    check_memory(config)   # a model too big for a worker is refused now, not after minutes of swapping
-    callbacks = [] if args.json and not sys.stderr.isatty() else [ProgressLine()]
     store = open_store()
+    # the room's limits, as the host, and the memory estimate: a model too big for a worker is refused now
+    config = admit(store, config_from_args(args), owner="cli")
+    callbacks = [] if args.json and not sys.stderr.isatty() else [ProgressLine()]
     run_id = store.create_run(config, owner="cli", queued=False)
     if not args.json:
         print(f"run {run_id}", file=sys.stderr)
@@ -434,6 +435,13 @@ def cmd_bench(args) -> int:
     from modelkit.bench import main as bench_main
 
     return bench_main(args)
+
+
+def cmd_host_key(args) -> int:
+    from modelkit.room import host_key
+
+    print(host_key())
+    return 0
 
 
 def cmd_doctor(args) -> int:

@@ -5,7 +5,8 @@
     runner.stop(run_id)               # or store.request_stop(run_id) from any process
 
 The queue is the store itself: `submit` writes a queued run and wakes the
-executor, which claims the oldest queued run whenever it has an idle worker.
+executor, which claims the next queued run (round-robin across participants)
+whenever it has an idle worker.
 An executor is anything with `wake()`, `workers()` and `shutdown()` that takes
 runs from the store; `LocalExecutor` is a pool of local worker processes, and
 a cluster executor can be added beside it without touching pages or the trainer.
@@ -35,8 +36,9 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Protocol
 
+from modelkit.config import RunConfig
 from modelkit.store import INTERRUPTED_MESSAGE, Store
-from modelkit import messages, worker
+from modelkit import messages, room, worker
 
 log = logging.getLogger(__name__)
 
@@ -93,17 +95,29 @@ class Runner:
         self.store = store or Store()
         self.store.recover_orphans()   # runs left running by a previous server; queued ones wait their turn
         self.executor = executor or LocalExecutor(self.store, workers)
+        threading.Thread(target=room.warm_up, name="modelkit-room-warm-up", daemon=True).start()
         atexit.register(self.shutdown)
 
-    def submit(self, config, owner: str = "web") -> str:
-        run_id = self.store.create_run(config, owner)
+    def submit(self, config, owner: str = "web", by: str | None = None, challenge: str | None = None) -> str:
+        """Queue a run for `owner`; `by` is the participant submitting it (None: the host, the CLI).
+
+        Refused (ConfigError) over one of the room's limits, or against its challenge's rules (modelkit.room)."""
+        config = room.admit(self.store, config, owner, by=by, challenge=challenge)
+        run_id = self.store.create_run(config, owner, challenge=challenge)
         self.executor.wake()
         return run_id
 
-    def stop(self, run_id: str) -> bool:
-        asked = self.store.request_stop(run_id)
+    def stop(self, run_id: str, by: str | None = None) -> bool:
+        """Ask a run to stop; a participant `by` may stop only their own (None: the host)."""
+        asked = self.store.request_stop(run_id, by=by)
         self.executor.wake()
         return asked
+
+    def rerun(self, run_id: str, by: str | None = None) -> str:
+        """Queue a stored run's settings again, for its owner; a participant `by` may re-run only their own."""
+        self.store.check_owner(run_id, by)
+        run = self.store.get_run(run_id)
+        return self.submit(RunConfig.from_dict(run.config), owner=run.owner, by=by, challenge=run.challenge)
 
     def workers(self) -> list[dict]:
         return self.executor.workers()

@@ -13,6 +13,7 @@ times a second) and SQLite waits on a busy database instead of failing.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import json
 import os
 import secrets
@@ -26,8 +27,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from modelkit import messages
+from modelkit.fields import ConfigError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2       # 2: runs.challenge and the challenges table
 STATUSES = ("queued", "running", "completed", "stopped", "diverged", "failed", "interrupted")
 ACTIVE = ("queued", "running")
 HEARTBEAT_STALE_S = 60.0   # a running run not heard from for this long has lost its process
@@ -52,7 +54,7 @@ runs_table = sa.Table(
     sa.Column("config", sa.Text, nullable=False),              # RunConfig JSON
     sa.Column("status", sa.String(16), nullable=False, index=True),
     sa.Column("message", sa.Text, nullable=False, default=""),
-    sa.Column("created", sa.Float, nullable=False),            # unix seconds; also the FIFO order
+    sa.Column("created", sa.Float, nullable=False),            # unix seconds; the order within one owner's queue
     sa.Column("started", sa.Float),
     sa.Column("finished", sa.Float),
     sa.Column("device", sa.String(32)),
@@ -64,6 +66,20 @@ runs_table = sa.Table(
     sa.Column("server_pid", sa.Integer),                       # the server (or CLI) responsible for it
     sa.Column("worker_pid", sa.Integer),                       # the process that trains it
     sa.Column("heartbeat", sa.Float),                          # last sign of life while running
+    sa.Column("challenge", sa.String(40)),                     # the challenge it was trained for, if any
+)
+
+challenges_table = sa.Table(
+    "challenges", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("title", sa.Text, nullable=False, default=""),
+    sa.Column("task", sa.String(64), nullable=False),
+    sa.Column("archs", sa.Text, nullable=False),               # JSON list of allowed architectures
+    sa.Column("budget", sa.Float, nullable=False),             # seconds one run may train, at most
+    sa.Column("locked", sa.Text, nullable=False),              # JSON {"train.lr": 0.01, ...}: fixed settings
+    sa.Column("deadline", sa.Float),                           # unix seconds; None: open until closed
+    sa.Column("instruction", sa.Text, nullable=False, default=""),
+    sa.Column("created", sa.Float, nullable=False),
 )
 
 points_table = sa.Table(
@@ -108,6 +124,7 @@ class Run:
     queue_position: int | None = None              # 1 = next to start; None unless queued
     stop_requested: bool = False
     worker_pid: int | None = None
+    challenge: str | None = None
 
     @property
     def active(self) -> bool:
@@ -119,6 +136,23 @@ class Run:
         for key in ("created", "started", "finished"):
             out[key] = out[key].isoformat(timespec="seconds") if out[key] else None
         return out
+
+
+@dataclass
+class Challenge:
+    """A task the host hands out: allowed architectures, a time budget, settings locked to values."""
+    id: str
+    title: str
+    task: str
+    archs: list[str]
+    budget: float
+    locked: dict                      # {"train.lr": 0.01, "model.hidden": [32, 32]}
+    deadline: datetime | None
+    instruction: str
+    created: datetime
+
+    def open_at(self, when: datetime | None = None) -> bool:
+        return self.deadline is None or (when or datetime.now(timezone.utc)) < self.deadline
 
 
 def default_home() -> Path:
@@ -160,6 +194,32 @@ def _loads(text: str | None) -> dict:
 
 def _dumps(value) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False, allow_nan=True)
+
+
+def fair_order(queued, last_started: dict, running: dict | None = None) -> list[str]:
+    """Queued run ids in the order they start: round-robin across owners, not first-come-first-served.
+
+    `queued` is (id, owner, created) oldest first; `last_started` owner -> when their latest run
+    started; `running` owner -> how many of their runs train now. The next run is the oldest queued
+    run of the owner who has waited longest (since their last run started, or since their oldest
+    queued run was made, whichever is later), among those with the fewest runs training.
+    """
+    runs: dict[str, list] = {}
+    for run_id, owner, created in queued:
+        runs.setdefault(owner, []).append((created, run_id))
+    training = dict(running or {})
+    # (runs training, 0, waiting since) for owners waiting now; (.., 1, turn) once served, in serving order
+    heap = [((training.get(o, 0), 0, max(last_started.get(o) or 0.0, mine[0][0]), mine[0][1]), o)
+            for o, mine in runs.items()]
+    heapq.heapify(heap)
+    order = []
+    while heap:
+        _, owner = heapq.heappop(heap)
+        order.append(runs[owner].pop(0)[1])
+        training[owner] = training.get(owner, 0) + 1
+        if runs[owner]:
+            heapq.heappush(heap, ((training[owner], 1, len(order), ""), owner))
+    return order
 
 
 def _sqlite_pragmas(dbapi_conn, _record):
@@ -215,20 +275,82 @@ class Store:
         if version > SCHEMA_VERSION:
             raise StoreError(f"the run database {self.url} was written by a newer modelkit "
                              f"(schema {version}, this one knows {SCHEMA_VERSION}); upgrade modelkit")
-        # version < SCHEMA_VERSION: migrations go here, one function per version step.
+        for step in range(version, SCHEMA_VERSION):
+            self._migrate(step)
+
+    def _migrate(self, version: int):
+        """Bring a database at `version` one step up (create_all has already made any new table)."""
+        try:
+            self._migrate_step(version)
+        except sa.exc.DBAPIError:
+            if self.schema_version <= version:   # not another process that migrated it meanwhile
+                raise
+
+    def _migrate_step(self, version: int):
+        with self.engine.begin() as c:
+            if version == 1:   # runs remember the challenge they were trained for
+                columns = {col["name"] for col in sa.inspect(c).get_columns("runs")}
+                if "challenge" not in columns:
+                    c.execute(sa.text("ALTER TABLE runs ADD COLUMN challenge VARCHAR(40)"))
+            c.execute(meta_table.update().where(meta_table.c.key == "schema_version",
+                                                meta_table.c.value == str(version))
+                      .values(value=str(version + 1)))
 
     @property
     def schema_version(self) -> int:
         with self.engine.connect() as c:
             return int(c.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).scalar_one())
 
+    # --- room settings (the host's limits), kept beside the schema version -----------
+
+    def setting(self, key: str) -> str | None:
+        with self.engine.connect() as c:
+            return c.execute(sa.select(meta_table.c.value).where(meta_table.c.key == f"setting.{key}")).scalar()
+
+    def set_setting(self, key: str, value: str | None):
+        """Keep (or with None forget) a room setting, for every process that shares the store."""
+        name = f"setting.{key}"
+        with self.engine.begin() as c:
+            c.execute(meta_table.delete().where(meta_table.c.key == name))
+            if value is not None:
+                c.execute(meta_table.insert().values(key=name, value=str(value)))
+
+    # --- challenges -----------------------------------------------------------------
+
+    def create_challenge(self, *, task: str, archs: list[str], budget: float, locked: dict,
+                         deadline: float | None = None, instruction: str = "", title: str = "") -> str:
+        challenge_id = secrets.token_hex(4)
+        with self.engine.begin() as c:
+            c.execute(challenges_table.insert().values(
+                id=challenge_id, title=title, task=task, archs=json.dumps(archs), budget=budget,
+                locked=json.dumps(locked, ensure_ascii=False), deadline=deadline, instruction=instruction,
+                created=time.time()))
+        return challenge_id
+
+    def get_challenge(self, challenge_id: str) -> Challenge | None:
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(challenges_table).where(challenges_table.c.id == challenge_id)).mappings().first()
+        return None if row is None else self._challenge(row)
+
+    def list_challenges(self) -> list[Challenge]:
+        """Newest first."""
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(challenges_table).order_by(challenges_table.c.created.desc())).mappings().all()
+        return [self._challenge(r) for r in rows]
+
+    @staticmethod
+    def _challenge(row) -> Challenge:
+        return Challenge(id=row["id"], title=row["title"], task=row["task"], archs=json.loads(row["archs"]),
+                         budget=row["budget"], locked=json.loads(row["locked"]), deadline=_when(row["deadline"]),
+                         instruction=row["instruction"], created=_when(row["created"]))
+
     # --- creating and reading runs ---------------------------------------------------
 
-    def create_run(self, config, owner: str = "cli", *, queued: bool = True) -> str:
+    def create_run(self, config, owner: str = "cli", *, queued: bool = True, challenge: str | None = None) -> str:
         """Record a new run; queued for a runner, or (queued=False) already running in this process."""
         now = time.time()
         row = dict(name=config.name or "", owner=owner, task=config.task.name, arch=config.arch,
-                   config=config.to_json(), status="queued", message="", created=now)
+                   config=config.to_json(), status="queued", message="", created=now, challenge=challenge)
         if not queued:
             row.update(status="running", started=now, heartbeat=now, host=socket.gethostname(),
                        server_pid=os.getpid(), worker_pid=os.getpid())
@@ -250,16 +372,17 @@ class Store:
                 return None
             position = None
             if row["status"] == "queued":
-                position = c.execute(sa.select(sa.func.count()).select_from(runs_table).where(
-                    runs_table.c.status == "queued",
-                    sa.tuple_(runs_table.c.created, runs_table.c.id) <= (row["created"], row["id"]))).scalar_one()
+                order = self._queue_order(c)
+                position = order.index(row["id"]) + 1 if row["id"] in order else None
         return self._run(row, position, with_details=True)
 
     def list_runs(self, *, status: str | None = None, owner: str | None = None,
-                  limit: int | None = None) -> list[Run]:
+                  limit: int | None = None, challenge: str | None = None) -> list[Run]:
         """Newest first. `details` is left empty here (it can be large); get_run() has it."""
         cols = [c for c in runs_table.c if c.name != "details"]
         query = sa.select(*cols).order_by(runs_table.c.created.desc(), runs_table.c.id.desc())
+        if challenge:
+            query = query.where(runs_table.c.challenge == challenge)
         if status:
             query = query.where(runs_table.c.status == status)
         if owner:
@@ -268,10 +391,44 @@ class Store:
             query = query.limit(limit)
         with self.engine.connect() as c:
             rows = c.execute(query).mappings().all()
-            queued = c.execute(sa.select(runs_table.c.id).where(runs_table.c.status == "queued")
-                               .order_by(runs_table.c.created, runs_table.c.id)).scalars().all()
+            queued = self._queue_order(c)
         positions = {run_id: i + 1 for i, run_id in enumerate(queued)}
         return [self._run(r, positions.get(r["id"])) for r in rows]
+
+    def queue(self) -> list[str]:
+        """The queued run ids in the order they will start (see fair_order)."""
+        with self.engine.connect() as c:
+            return self._queue_order(c)
+
+    @staticmethod
+    def _queue_order(c) -> list[str]:
+        queued = c.execute(sa.select(runs_table.c.id, runs_table.c.owner, runs_table.c.created)
+                           .where(runs_table.c.status == "queued")
+                           .order_by(runs_table.c.created, runs_table.c.id)).all()
+        if not queued:
+            return []
+        owners = {owner for _, owner, _ in queued}
+        last_started = dict(c.execute(sa.select(runs_table.c.owner, sa.func.max(runs_table.c.started))
+                                      .where(runs_table.c.owner.in_(owners)).group_by(runs_table.c.owner)).all())
+        running = dict(c.execute(sa.select(runs_table.c.owner, sa.func.count())
+                                 .where(runs_table.c.owner.in_(owners), runs_table.c.status == "running")
+                                 .group_by(runs_table.c.owner)).all())
+        return fair_order(queued, last_started, running)
+
+    def typical_run_seconds(self, last: int = 20) -> float | None:
+        """The median training time of the latest `last` completed runs; None before the first."""
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(runs_table.c.finished - runs_table.c.started)
+                             .where(runs_table.c.status == "completed", runs_table.c.started.is_not(None))
+                             .order_by(runs_table.c.finished.desc()).limit(last)).scalars().all()
+        rows = sorted(r for r in rows if r is not None)
+        return rows[len(rows) // 2] if rows else None
+
+    def count_active(self, owner: str) -> int:
+        """Runs of `owner` queued or training now."""
+        with self.engine.connect() as c:
+            return c.execute(sa.select(sa.func.count()).select_from(runs_table).where(
+                runs_table.c.owner == owner, runs_table.c.status.in_(ACTIVE))).scalar_one()
 
     @staticmethod
     def _run(row, position, with_details=False) -> Run:
@@ -280,7 +437,8 @@ class Store:
                    created=_when(row["created"]), started=_when(row["started"]), finished=_when(row["finished"]),
                    device=row["device"], params=row["params"], metrics=_loads(row["metrics"]),
                    details=_loads(row["details"]) if with_details else {}, queue_position=position,
-                   stop_requested=row["stop_requested"] is not None, worker_pid=row["worker_pid"])
+                   stop_requested=row["stop_requested"] is not None, worker_pid=row["worker_pid"],
+                   challenge=row["challenge"])
 
     def points(self, run_id: str, after_id: int = 0, names=None) -> "pd.DataFrame":
         """Metric points of a run with id > after_id, oldest first; pass the last id seen to poll."""
@@ -309,9 +467,20 @@ class Store:
         return self.home / "artifacts" / run_id
 
     # --- stopping and deleting -------------------------------------------------------
+    # `by` is the participant asking; None is the host (the Host page, the CLI), who may change any run.
 
-    def request_stop(self, run_id: str) -> bool:
+    def check_owner(self, run_id: str, by: str | None):
+        """Refuse (ConfigError "not_owner") a participant's change to someone else's run."""
+        if by is None:
+            return
+        with self.engine.connect() as c:
+            owner = c.execute(sa.select(runs_table.c.owner).where(runs_table.c.id == run_id)).scalar()
+        if owner is not None and owner != by:
+            raise ConfigError("run", "not_owner", owner=owner)
+
+    def request_stop(self, run_id: str, by: str | None = None) -> bool:
         """Ask a run to stop, from any process. A queued run is stopped at once. False if not active."""
+        self.check_owner(run_id, by)
         now = time.time()
         with self.engine.begin() as c:
             queued = c.execute(runs_table.update().where(runs_table.c.id == run_id, runs_table.c.status == "queued")
@@ -335,8 +504,9 @@ class Store:
                 runs_table.c.id.in_(list(run_ids)), runs_table.c.stop_requested.is_not(None))).all()
         return dict(rows)
 
-    def delete_run(self, run_id: str) -> bool:
+    def delete_run(self, run_id: str, by: str | None = None) -> bool:
         """Remove a run with its points and artifacts. Refuses a run that is training (stop it first)."""
+        self.check_owner(run_id, by)
         with self.engine.begin() as c:
             status = c.execute(sa.select(runs_table.c.status).where(runs_table.c.id == run_id)).scalar()
             if status is None:
@@ -356,13 +526,15 @@ class Store:
     # --- used by whoever trains a run (runner, worker, CLI) --------------------------
 
     def claim_next(self, server_pid: int | None = None, worker_pid: int | None = None) -> str | None:
-        """Take the oldest queued run for this server: queued -> running. None if the queue is empty."""
+        """Take the next queued run (round-robin across participants: see fair_order): queued -> running.
+
+        None if the queue is empty."""
         while True:
             with self.engine.connect() as c:
-                run_id = c.execute(sa.select(runs_table.c.id).where(runs_table.c.status == "queued")
-                                   .order_by(runs_table.c.created, runs_table.c.id).limit(1)).scalar()
-            if run_id is None:
+                order = self._queue_order(c)
+            if not order:
                 return None
+            run_id = order[0]
             now = time.time()
             with self.engine.begin() as c:
                 taken = c.execute(runs_table.update().where(runs_table.c.id == run_id, runs_table.c.status == "queued")

@@ -221,7 +221,7 @@ def test_run_again_fills_the_train_form_with_the_runs_settings(home):
 
 def test_delete_asks_first_then_removes_the_selected_runs(fresh):
     config = make_config("moons", "linear", ["train.epochs=1"])
-    ids = [fresh.create_run(config, owner="cli") for _ in range(3)]
+    ids = [fresh.create_run(config, owner="Ada") for _ in range(3)]
     for run_id in ids:
         fresh.request_stop(run_id)   # queued -> stopped: finished, so it may be deleted
     at = page("runs")

@@ -67,16 +67,26 @@ def _to_widget(value, meta: dict):
     return value
 
 
-def fill(config, prefix: str):
-    """Put every field of `config` into its widget's Session State."""
+def fill(config, prefix: str, only=None):
+    """Put every field of `config` (or those whose paths, e.g. "train.lr", are in `only`) into its widget's
+    Session State."""
     data = config.to_dict()
     state = {}
     for section in ("task", "model", "train"):
         fields = section_fields(section, config.arch)
         for field, value in data[section].items():
-            state[key(prefix, section, field)] = _to_widget(value, fields[field])
-    state[key(prefix, "train", "lr")] = snap_lr(config.train.lr)
+            if only is None or f"{section}.{field}" in only:
+                state[key(prefix, section, field)] = _to_widget(value, fields[field])
+    if only is None or "train.lr" in only:
+        state[key(prefix, "train", "lr")] = snap_lr(config.train.lr)
     st.session_state.update(state)
+
+
+LOCKED = "form_locked"   # Session State: widget keys a challenge fixes (modelkit.ui.challenge)
+
+
+def is_locked(widget_key: str) -> bool:
+    return widget_key in st.session_state.get(LOCKED, ())
 
 
 def _parse_list(text: str, path: str) -> list:
@@ -123,7 +133,9 @@ def widget(section: str, field: str, fields: dict, prefix: str, *, where=st):
     reason = inapplicable_reason(section, field, meta, prefix)
     if reason:   # shown, so the form keeps its shape, but greyed out and saying why
         hlp = f"{reason}\n\n{hlp}"
-    common = {"key": k, "help": hlp, "disabled": reason is not None}
+    if is_locked(k):
+        hlp = f"{t('form.locked')}\n\n{hlp}"
+    common = {"key": k, "help": hlp, "disabled": reason is not None or is_locked(k)}
     tp = meta["type"]
     if meta.get("choices"):
         options = ([AUTOMATIC] if "None" in tp else []) + list(meta["choices"])

@@ -34,6 +34,7 @@ def task_picker(prefix: str, on_change: Callable) -> tuple[str, dict]:
         if st.session_state.get(f"{prefix}_task") not in options:   # a dataset deleted meanwhile
             st.session_state[f"{prefix}_task"] = options[0]
         st.selectbox(t("field.task.name"), options, key=f"{prefix}_task", help=t("help.task.name"),
+                     disabled=forms.is_locked(f"{prefix}_task"),   # a challenge fixes the task
                      format_func=lambda n: task_title(n, tl), on_change=on_change)
         task = st.session_state[f"{prefix}_task"]
         st.caption(task_description(task))

@@ -14,7 +14,7 @@ import streamlit as st
 from modelkit import codegen
 from modelkit.config import ConfigError, RunConfig
 from modelkit.store import Run
-from modelkit.ui import labels, results
+from modelkit.ui import labels, results, room
 from modelkit.ui.forms import error_text
 from modelkit.ui.i18n import t
 from modelkit.ui.inside import inside_section
@@ -66,6 +66,7 @@ def panel(run_id: str, prefix: str, *, about: bool = False, polling: bool = Fals
     if polling and not run.active:
         st.rerun(scope="app")   # the run just ended: redraw the page once, with results and without polling
     header(run, prefix, about=about)
+    room.queue_note(run)
     try:
         config = RunConfig.from_dict(run.config)
     except ConfigError as err:   # its uploaded data was deleted since: the record stays readable
@@ -96,7 +97,11 @@ def header(run: Run, prefix: str, *, about: bool):
 
 
 def stop_run(run_id: str):
-    get_runner().stop(run_id)
+    """on_click of Stop: only the run's owner (or the host) may stop it; a refusal shows under the form."""
+    try:
+        get_runner().stop(run_id, by=room.actor())
+    except ConfigError as err:
+        st.session_state["train_submit_error"] = err
 
 
 def settings(run: Run):
