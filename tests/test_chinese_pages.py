@@ -153,7 +153,7 @@ def test_the_compare_page_shows_two_finished_runs_without_english(runs):
 def test_the_runs_page_shows_a_selected_run_without_english(runs):
     at = page("runs")
     row = at.dataframe[0].value["id"].tolist().index(runs[0])
-    at.session_state["runs_table"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.session_state[at.dataframe[0].key] = {"selection": {"rows": [row], "columns": [], "cells": []}}
     at.run()
     assert not at.exception
     assert english_words(rendered_text(at)) == []

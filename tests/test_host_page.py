@@ -151,7 +151,7 @@ def test_a_participant_deleting_anothers_run_on_the_runs_page_keeps_it_and_says_
     at = AppTest.from_file("../app_pages/runs.py", default_timeout=TIMEOUT)
     at.session_state["lang"], at.session_state["participant"] = "en", "ana"
     at.run()
-    at.session_state["runs_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.session_state[at.dataframe[0].key] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     at.button(key="runs_delete").click().run()
     at.button(key="runs_delete_confirm").click().run()
