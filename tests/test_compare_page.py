@@ -283,7 +283,7 @@ def test_statuses_speak_the_pages_language(home):
 
 def test_after_a_delete_nothing_is_ticked(fresh):
     config = make_config("moons", "linear", ["train.epochs=1"])
-    ids = [fresh.create_run(config, owner="cli") for _ in range(3)]
+    ids = [fresh.create_run(config, owner="Ada") for _ in range(3)]
     for run_id in ids:
         fresh.request_stop(run_id)
     at = page("runs")
