@@ -106,7 +106,7 @@ def zip_of(entries) -> bytes:
 
 PNG = io.BytesIO()
 Image.new("L", (8, 8), 128).save(PNG, "PNG")
-GOOD = [("a/1.png", PNG.getvalue(), 0o100644), ("b/1.png", PNG.getvalue(), 0o100644)]
+GOOD = [("a/good.png", PNG.getvalue(), 0o100644), ("b/good.png", PNG.getvalue(), 0o100644)]
 
 
 def bomb() -> bytes:
