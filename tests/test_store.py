@@ -1,4 +1,4 @@
-"""The run store: runs, points, stop flags, recovery and artifacts, on a real SQLite file."""
+"""The run store: runs, points, stop flags, recovery and artifacts, on a real SQLite file and a real PostgreSQL."""
 import json
 import multiprocessing
 import os
@@ -17,9 +17,11 @@ from modelkit.store import SCHEMA_VERSION, Store, StoreError
 from modelkit.worker import FLUSH_EVERY_S, Recorder, execute_run
 
 
-@pytest.fixture
-def store(tmp_path):
-    return Store(home=tmp_path / "home")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """Each store test runs on both databases: SQLite under MODELKIT_HOME, and a fresh PostgreSQL database."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    return Store(url, home=tmp_path / "home")
 
 
 @pytest.fixture(scope="module")
@@ -288,3 +290,20 @@ def test_weights_are_safetensors_never_pickle(store, config):
     with store.engine.connect() as c:
         tables = set(sa.inspect(c).get_table_names())
     assert tables == {"meta", "runs", "points", "live"}
+
+
+def test_a_store_made_before_points_were_numbered_per_run_numbers_them_in_order(tmp_path, config):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = Store(url, tmp_path)
+    first, second = old.create_run(config), old.create_run(config)
+    for step in (1, 2):
+        old.record(first, [(step, 0.0, 0.0, "loss", 1.0)])
+        old.record(second, [(step, 0.0, 0.0, "loss", 2.0)])
+    with old.engine.begin() as c:   # as an older modelkit left it: no per-run number, no node
+        c.exec_driver_sql("DROP INDEX points_by_seq")
+        c.exec_driver_sql("ALTER TABLE points DROP COLUMN seq")
+        c.exec_driver_sql("ALTER TABLE runs DROP COLUMN node")
+    upgraded = Store(url, tmp_path)
+    assert upgraded.points(second).id.tolist() == [1, 2]
+    assert upgraded.points(second, after_id=1).value.tolist() == [2.0]
+    assert upgraded.get_run(first).node is None
