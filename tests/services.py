@@ -3,7 +3,7 @@
 Each is started once per test session by a fixture in conftest.py and stopped after it. Nothing is faked:
 the PostgreSQL is Debian's `postgresql` package (tools/test.sh installs it where it is missing), run as the
 `postgres` user when the tests run as root (it refuses root); the Ray cluster is `ray start --head` plus a
-second `ray start --address`, each with its own temporary folder, one CPU each.
+second `ray start --address`, each with its own temporary folder and two logical CPUs.
 """
 from __future__ import annotations
 
@@ -77,9 +77,9 @@ class PostgresServer:
 
 
 class RayCluster:
-    """A head node and a second node on this machine, each its own temp folder and one CPU."""
+    """A head node and a second node on this machine, each its own temp folder and two (logical) CPUs."""
 
-    def __init__(self, cpus_per_node: int = 1):
+    def __init__(self, cpus_per_node: int = 2):
         self.folders = [Path(tempfile.mkdtemp(prefix=f"modelkit-ray{i}-", dir="/tmp")) for i in range(2)]
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
@@ -99,26 +99,46 @@ class RayCluster:
             raise RuntimeError(f"ray {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
 
     def pids(self) -> list[int]:
-        """The processes of this cluster (each names its temp folder on its command line); no other Ray's."""
+        """The processes of this cluster, no other Ray's: those naming its temp folders on their command
+        line, and their descendants (Ray's agents rename themselves and name no folder)."""
         marks = [str(f).encode() for f in self.folders]
-        found = []
+        parents, ours = {}, set()
         for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
             try:
-                line = (entry / "cmdline").read_bytes() if entry.name.isdigit() else b""
-            except OSError:
+                line = (entry / "cmdline").read_bytes()
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
                 continue
             if any(mark in line for mark in marks):
-                found.append(int(entry.name))
-        return found
+                ours.add(int(entry.name))
+        grown = True
+        while grown:
+            children = {pid for pid, parent in parents.items() if parent in ours} - ours
+            ours |= children
+            grown = bool(children)
+        return sorted(ours)
 
     def stop(self):
-        """End this cluster's processes by their ids (`ray stop` would end every Ray on the machine)."""
+        """End this cluster's processes by their ids (`ray stop` would end every Ray on the machine).
+
+        Their ids are taken first: an agent whose parent has ended no longer shows as its descendant."""
+        ours = self.pids()
         for sig in (signal.SIGTERM, signal.SIGKILL):
-            for pid in self.pids():
+            for pid in ours:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, sig)
             end = time.monotonic() + 10
-            while self.pids() and time.monotonic() < end:
+            while any(_running(pid) for pid in ours) and time.monotonic() < end:
                 time.sleep(0.1)
         for folder in self.folders:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an ended child that no one has reaped yet)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
