@@ -1,15 +1,18 @@
 """The runner on every other executor and store: local workers on PostgreSQL, Ray actors on SQLite and on
 PostgreSQL (local workers on SQLite: test_runner.py). Real servers: a PostgreSQL and a two-node Ray cluster
 started once for the session (tests/services.py)."""
+import json
 import os
 import signal
+import subprocess
+import sys
 
 import pytest
 
 from modelkit.config import make_config
 from modelkit.runner import LocalExecutor, Runner
 from modelkit.store import Store
-from test_runner import ENDLESS, QUICK, finished, first_points, killed_server, wait_for
+from test_runner import ENDLESS, QUICK, ROOT, finished, first_points, killed_server, wait_for
 
 COMBOS = [("local", "postgresql"), ("ray", "sqlite"), ("ray", "postgresql")]
 LOST = {"local": "stopped unexpectedly", "ray": "lost its worker"}
@@ -115,3 +118,16 @@ def test_a_server_restart_interrupts_its_running_run_and_trains_its_queued_one(c
         assert finished(store, waiting, 240).status == "completed"
     finally:
         restarted.shutdown()
+
+
+@pytest.mark.timeout(300)
+def test_the_cli_trains_on_the_ray_cluster_into_postgresql_and_prints_the_node(ray_cluster, postgres_url, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MODELKIT_HOME": str(tmp_path / "home"),
+           "MODELKIT_DB_URL": postgres_url, "RAY_ADDRESS": ray_cluster.address}
+    done = subprocess.run([sys.executable, "-m", "modelkit", "train", "--task", "moons", "--arch", "mlp",
+                           "--epochs", "2", "--executor", "ray", "--json"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    run = json.loads(done.stdout.splitlines()[-1])
+    assert run["status"] == "completed" and run["node"]
+    assert Store(postgres_url, tmp_path / "home").get_run(run["id"]).node == run["node"]
