@@ -91,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object of the figures at the end")
     bench.add_argument("--device", help="auto (default), cpu, cuda or mps")
     bench.add_argument("--quick", action="store_true", help="a short version: fewer rounds, 5 s race runs, one seed")
+    bench.add_argument("--executor", choices=("local", "ray"), default="local",
+                       help="measure through local worker processes (default) or the Ray executor")
     bench.set_defaults(func=cmd_bench)
     return parser
 
