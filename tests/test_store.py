@@ -117,6 +117,15 @@ def test_points_after_an_id_are_only_the_newer_ones(store, config):
     assert store.points(run_id, after_id=int(newer.id.max())).empty
 
 
+def test_a_run_s_points_are_numbered_one_two_three_whatever_other_runs_write_between(store, config):
+    first, second = store.create_run(config), store.create_run(config)
+    store.record(first, [(1, 0.1, 0.01, "loss", 2.0), (1, 0.1, 0.01, "lr", 0.1)])
+    store.record(second, [(1, 0.1, 0.01, "loss", 3.0)])
+    store.record(first, [(2, 0.2, 0.02, "loss", 1.5)])
+    assert store.points(first).id.tolist() == [1, 2, 3]
+    assert store.points(second).id.tolist() == [1]
+
+
 def test_a_reader_polling_during_writes_gets_each_point_exactly_once(store, config):
     run_id = store.create_run(config)
     writer = multiprocessing.get_context("spawn").Process(
