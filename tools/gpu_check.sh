@@ -4,7 +4,8 @@
 #      and on the CPU, for the same epochs: status, test accuracy, samples/s of each;
 #   2. `python -m modelkit bench --device cuda --quick`: overhead vs a bare CUDA loop, first point,
 #      stop, the race, and how many small runs one GPU sustains at once (gpu_sharing).
-# Writes its JSON under $OUT (default ./gpu-check) and prints a summary. Needs torch with CUDA.
+# Each step has a timeout (3 x 30 s + 200 s). Writes its JSON under $OUT (default ./gpu-check)
+# and prints a summary. Needs torch built with CUDA (PyPI's default torch wheel on Linux).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-gpu-check}"
@@ -19,7 +20,7 @@ print(f"torch {torch.__version__}, {torch.cuda.get_device_name(0)}, bf16: {torch
 PY
 train() {  # name, then extra arguments
   local name="$1"; shift
-  timeout 90 python3 -m modelkit train --task mnist1d --arch cnn --epochs 20 --json "$@" > "$out/train_$name.json"
+  timeout 30 python3 -m modelkit train --task mnist1d --arch cnn --epochs 20 --json "$@" > "$out/train_$name.json"
 }
 train cuda_fp32 --device cuda
 train cuda_amp --device cuda --set train.amp=true
