@@ -49,19 +49,21 @@ def column_config() -> dict:
            for m in compare.HISTORY_METRICS},
         "params": number(t("results.col.params"), format="localized"),
         "seconds": number(t("runs.col.seconds"), format="%.1f"),
+        "node": st.column_config.TextColumn(t("runs.col.node")),
         "created": st.column_config.DatetimeColumn(t("runs.col.created"), format="YYYY-MM-DD HH:mm"),
     }
 
 
 def shown_table(table):
     """The table as the reader sees it: owner, task, architecture and status in words (a run without a name
-    called by its task and architecture), empty metric columns left out."""
+    called by its task and architecture), empty metric columns (and the node column where no run was trained
+    on a cluster) left out."""
     tl = bound()
     task, arch = table["task"].map(lambda n: task_title(n, tl)), table["arch"].map(lambda a: tl(f"arch.{a}.title"))
     view = table.assign(owner=table["owner"].map(owner_name), task=task, arch=arch,
                         name=table["name"].where(table["name"] != "", task + " · " + arch),
                         status=table["status"].map(lambda s: tl(f"badge.{s}")))
-    empty = [m for m in compare.HISTORY_METRICS if view[m].isna().all()]
+    empty = [m for m in (*compare.HISTORY_METRICS, "node") if view[m].isna().all()]
     return view.drop(columns=empty)
 
 

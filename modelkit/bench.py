@@ -9,6 +9,10 @@
                 browser, fresh server: tools/first_click.py.)
 3. race         the MNIST-1D race: default settings, one time budget each, several
                 seeds, beside the MNIST-1D paper's reference accuracies.
+4. gpu_sharing  (CUDA only) N small runs at once on one GPU, one worker each: total and
+                per-run samples/s, and the most runs that each keep half their solo speed.
+
+--executor ray measures the same through the Ray executor (RAY_ADDRESS, or a local Ray).
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ import torch
 
 from modelkit.compare import PAPER_ACCURACY, PAPER_RACE_ARCHS as RACE_ARCHS
 from modelkit.config import make_config
-from modelkit.runner import Runner, cpu_cores
+from modelkit.runner import Runner, cpu_cores, make_executor
 from modelkit.store import Store
 
 # (task, arch, epochs per measurement): about two seconds of training each on two CPU cores.
@@ -138,10 +142,15 @@ def first_point_seconds(runner: Runner, config) -> tuple[float, float]:
     return submitted, seconds
 
 
-def measure_first_point(runner: Runner, device: str, log) -> dict:
+def measure_first_point(runner: Runner, device: str, log, executor: str = "local") -> dict:
     config = make_config("moons", "mlp", ["train.epochs=3", f'train.device="{device}"'])
     runner.wait_ready(120)
     submits, warms = zip(*(first_point_seconds(runner, config) for _ in range(5)))
+    if executor != "local":   # the warm actors hold the cluster's CPUs: a second pool would wait for them
+        out = {"submit_s": statistics.median(submits), "warm_s": statistics.median(warms), "cold_s": None}
+        log(f"  first point    submit returns {out['submit_s'] * 1000:.1f} ms   warm {executor} actor "
+            f"{out['warm_s']:.3f} s")
+        return out
     # Cold: a new pool on a store of its own (so that the warm workers above cannot take the run); its
     # processes come from the running fork server, as a replacement worker does. A fresh server: tools/first_click.py
     with tempfile.TemporaryDirectory(prefix="modelkit-bench-cold-") as home:
@@ -198,8 +207,34 @@ def measure_race(runner: Runner, device: str, budget: float, seeds: int, log) ->
     return out
 
 
-def bench(device: str = "auto", quick: bool = False, log=print) -> dict:
-    """Run all three measurements in a throwaway store; returns the figures as nested dicts."""
+# --- 4. how many small runs one GPU sustains ------------------------------------------------
+
+def measure_gpu_sharing(counts, seconds: float, log) -> dict:
+    """N MNIST-1D MLP runs at once on the GPU, each in a worker of its own, for `seconds` each."""
+    out = {}
+    for n in counts:
+        with tempfile.TemporaryDirectory(prefix="modelkit-bench-gpu-") as home:
+            runner = Runner(Store(home=home), workers=n)
+            try:
+                runner.wait_ready(300)
+                ids = [runner.submit(make_config("mnist1d", "mlp", [
+                    f"train.time_budget={seconds}", "train.epochs=null", f"train.seed={i}", 'train.device="cuda"',
+                    "train.eval_every=1000000"]), owner="bench") for i in range(n)]
+                speeds = [wait_for(runner.store, run_id, timeout=seconds * 4 + 120).metrics.get("samples_per_s", 0.0)
+                          for run_id in ids]
+            finally:
+                runner.shutdown()
+        out[n] = {"total_samples_per_s": sum(speeds), "per_run_samples_per_s": statistics.fmean(speeds)}
+        log(f"  gpu sharing    {n:>2} runs at once: {sum(speeds):>11,.0f} samples/s in all, "
+            f"{statistics.fmean(speeds):>10,.0f} each")
+    solo = out[counts[0]]["per_run_samples_per_s"]
+    sustained = max(n for n in counts if out[n]["per_run_samples_per_s"] >= 0.5 * solo)
+    log(f"  gpu sharing    {sustained} runs at once each keep at least half their solo speed")
+    return {"runs": out, "sustained_at_half_speed": sustained}
+
+
+def bench(device: str = "auto", quick: bool = False, log=print, executor: str = "local") -> dict:
+    """Run the measurements in a throwaway store; returns the figures as nested dicts."""
     from modelkit.train import resolve_device
 
     device = resolve_device(device).type
@@ -207,26 +242,30 @@ def bench(device: str = "auto", quick: bool = False, log=print) -> dict:
     budget, seeds = (5.0, 1) if quick else (60.0, 3)
     with tempfile.TemporaryDirectory(prefix="modelkit-bench-") as home:
         store = Store(home=home)
-        runner = Runner(store)   # the dashboard's own pool: MODELKIT_WORKERS, default one per core
+        runner = Runner(store, executor=make_executor(store, None, executor))   # the dashboard's own pool
         threads = runner.executor.threads   # each worker's share of the cores; the bare loop gets the same
         try:
             runner.wait_ready(120)
             log(f"modelkit bench on {device}: {runner.executor.size} workers x {threads} threads, "
                 f"{cpu_cores()} cores{' (quick)' if quick else ''}")
             result = {"machine": {"device": device, "cores": cpu_cores(), "workers": runner.executor.size,
-                                  "threads_per_run": threads, "torch": torch.__version__, "quick": quick},
+                                  "threads_per_run": threads, "torch": torch.__version__, "quick": quick,
+                                  "executor": executor},
                       "overhead": measure_overhead(runner, device, threads, scale, rounds, log),
-                      "first_point": measure_first_point(runner, device, log),
+                      "first_point": measure_first_point(runner, device, log, executor),
                       "stop": measure_stop(runner, device, rounds, log),
                       "race": measure_race(runner, device, budget, seeds, log)}
         finally:
             runner.shutdown()
+    if device == "cuda":
+        result["gpu_sharing"] = measure_gpu_sharing((1, 2, 4) if quick else (1, 2, 4, 8, 16), 5.0 if quick else 20.0,
+                                                    log)
     return result
 
 
 def main(args) -> int:
     log = (lambda text: print(text, file=sys.stderr, flush=True)) if args.json else print
-    result = bench(device=args.device or "auto", quick=args.quick, log=log)
+    result = bench(device=args.device or "auto", quick=args.quick, log=log, executor=args.executor)
     if args.json:
         print(json.dumps(result))
     return 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -36,6 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, help="random seed (train.seed)")
     train.add_argument("--device", help="auto, cpu, cuda or mps")
     train.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    train.add_argument("--executor", choices=("local", "ray"),
+                       help="local: train in this process (default); ray: on the Ray cluster at RAY_ADDRESS, or a "
+                            "local Ray started now (default: MODELKIT_EXECUTOR)")
     train.set_defaults(func=cmd_train)
 
     runs = sub.add_parser("runs", help="list the recorded runs, newest first")
@@ -89,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object of the figures at the end")
     bench.add_argument("--device", help="auto (default), cpu, cuda or mps")
     bench.add_argument("--quick", action="store_true", help="a short version: fewer rounds, 5 s race runs, one seed")
+    bench.add_argument("--executor", choices=("local", "ray"), default="local",
+                       help="measure through local worker processes (default) or the Ray executor")
     bench.set_defaults(func=cmd_bench)
     return parser
 
@@ -194,12 +200,36 @@ def cmd_train(args) -> int:
     store = open_store()
     # the room's limits, as the host, and the memory estimate: a model too big for a worker is refused now
     config = admit(store, config_from_args(args), owner="cli")
+    if (args.executor or os.environ.get("MODELKIT_EXECUTOR") or "local") == "ray":
+        return train_on_ray(config, args.json)
     callbacks = [] if args.json and not sys.stderr.isatty() else [ProgressLine()]
     run_id = store.create_run(config, owner="cli", queued=False)
     if not args.json:
         print(f"run {run_id}", file=sys.stderr)
     result = execute_run(store, run_id, callbacks, should_stop=StopOnCtrlC())
     return report(result, args.json, run_id=run_id)
+
+
+def train_on_ray(config, as_json: bool) -> int:
+    """Queue the run and wait while an actor of the Ray cluster trains it; print it as `show` does, node included."""
+    from modelkit.ray_executor import RayExecutor
+    from modelkit.runner import Runner
+
+    store = open_store()
+    runner = Runner(store, executor=RayExecutor(store, workers=1))
+    try:
+        run_id = runner.submit(config, owner="cli")
+        if not as_json:
+            print(f"run {run_id} (queued for the Ray cluster)", file=sys.stderr)
+        ctrl_c = StopOnCtrlC()
+        while (run := store.get_run(run_id)).active:
+            if ctrl_c() and not run.stop_requested:
+                runner.stop(run_id)
+            time.sleep(0.2)
+    finally:
+        runner.shutdown()
+    print_run(run, as_json)
+    return 0 if run.status == "completed" else 1
 
 
 class StopOnCtrlC:
@@ -273,19 +303,23 @@ def find_run(store, run_id):
 
 
 def cmd_show(args) -> int:
-    run = find_run(open_store(), args.run)
-    if args.json:
+    print_run(find_run(open_store(), args.run), args.json)
+    return 0
+
+
+def print_run(run, as_json: bool):
+    """A stored run: one JSON object, or its status, settings and metrics as lines."""
+    if as_json:
         print(json.dumps(run.to_dict(), ensure_ascii=False))
-        return 0
+        return
     print(f"run      {run.id}  {run.name}".rstrip())
     print(f"status   {run.status}" + (f" (position {run.queue_position} in the queue)" if run.queue_position else ""))
     print(f"message  {run.message}")
     print(f"task     {run.task}   arch {run.arch}   owner {run.owner}   device {run.device or '-'}   "
-          f"params {run.params if run.params is not None else '-'}")
+          f"params {run.params if run.params is not None else '-'}" + (f"   node {run.node}" if run.node else ""))
     for name, value in run.metrics.items():
         print(f"  {name:<26} {value:.4f}" if isinstance(value, float) else f"  {name:<26} {value}")
     print("config   " + json.dumps(run.config, indent=2, ensure_ascii=False).replace("\n", "\n         "))
-    return 0
 
 
 def cmd_stop(args) -> int:

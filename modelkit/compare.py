@@ -138,14 +138,15 @@ HISTORY_METRICS = ("test_accuracy", "test_f1", "test_r2", "test_perplexity")
 
 def history_table(runs: Sequence) -> pd.DataFrame:
     """Every run as one row, newest first as given: id, name, owner, task, arch, status, the final test
-    metrics (NaN where a run's kind has none), params, seconds, created (local time, naive)."""
+    metrics (NaN where a run's kind has none), params, seconds, node (the cluster node that trained it, None
+    when local), created (local time, naive)."""
     rows = [{"id": r.id, "name": r.name, "owner": r.owner, "task": r.task, "arch": r.arch, "status": r.status,
              **{m: r.metrics.get(m) for m in HISTORY_METRICS}, "params": r.params,
              "seconds": r.metrics.get("seconds", (r.finished - r.started).total_seconds()
-                                      if r.started and r.finished else None),
+                                      if r.started and r.finished else None), "node": r.node,
              "created": r.created.astimezone().replace(tzinfo=None) if r.created else None} for r in runs]
     table = pd.DataFrame(rows, columns=["id", "name", "owner", "task", "arch", "status", *HISTORY_METRICS,
-                                        "params", "seconds", "created"])
+                                        "params", "seconds", "node", "created"])
     for col in (*HISTORY_METRICS, "seconds"):
         table[col] = pd.to_numeric(table[col], errors="coerce").astype(float)
     table["params"] = table["params"].astype("Int64")

@@ -243,7 +243,10 @@ class TrainConfig:
     seed: int = option(0, low=0, high=MAX_SEED)
     device: str = option("auto", choices=DEVICES)
     threads: int = option(0, low=0, high=256)                      # 0: PyTorch's choice
+    amp: bool = option(False, when={"device": ("auto", "cuda")})   # bf16 autocast; CUDA only
 
     def check(self, path: str):
         if self.epochs is None and self.time_budget is None:
             raise ConfigError(f"{path}.epochs", "budget")
+        if self.amp and self.device in ("cpu", "mps"):
+            raise ConfigError(f"{path}.amp", "amp_needs_cuda")

@@ -9,7 +9,7 @@ executor, which claims the next queued run (round-robin across participants)
 whenever it has an idle worker.
 An executor is anything with `wake()`, `workers()` and `shutdown()` that takes
 runs from the store; `LocalExecutor` is a pool of local worker processes, and
-a cluster executor can be added beside it without touching pages or the trainer.
+`ray_executor.RayExecutor` (MODELKIT_EXECUTOR=ray) the actors of a Ray cluster.
 
 LocalExecutor, one dispatcher thread in the server:
 - starts MODELKIT_WORKERS (default: one per core) processes from a fork server
@@ -73,6 +73,18 @@ def worker_context():
     return multiprocessing.get_context("spawn")
 
 
+def make_executor(store: Store, workers: int | None = None, kind: str | None = None) -> "Executor":
+    """The executor named by `kind` or MODELKIT_EXECUTOR: local worker processes (default) or a Ray cluster."""
+    kind = kind or os.environ.get("MODELKIT_EXECUTOR") or "local"
+    if kind == "ray":
+        from modelkit.ray_executor import RayExecutor   # Ray is needed only by those who host on it
+
+        return RayExecutor(store, workers)
+    if kind != "local":
+        raise ValueError(f"MODELKIT_EXECUTOR must be local or ray, not {kind!r}")
+    return LocalExecutor(store, workers)
+
+
 def default_workers() -> int:
     return int(os.environ.get("MODELKIT_WORKERS") or cpu_cores())
 
@@ -94,7 +106,7 @@ class Runner:
                  executor: Executor | None = None):
         self.store = store or Store()
         self.store.recover_orphans()   # runs left running by a previous server; queued ones wait their turn
-        self.executor = executor or LocalExecutor(self.store, workers)
+        self.executor = executor or make_executor(self.store, workers)
         threading.Thread(target=room.warm_up, name="modelkit-room-warm-up", daemon=True).start()
         atexit.register(self.shutdown)
 

@@ -67,6 +67,7 @@ runs_table = sa.Table(
     sa.Column("worker_pid", sa.Integer),                       # the process that trains it
     sa.Column("heartbeat", sa.Float),                          # last sign of life while running
     sa.Column("challenge", sa.String(40)),                     # the challenge it was trained for, if any
+    sa.Column("node", sa.String(255)),                         # the cluster node that trained it (Ray)
 )
 
 challenges_table = sa.Table(
@@ -84,14 +85,16 @@ challenges_table = sa.Table(
 
 points_table = sa.Table(
     "points", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),   # readers' cursor
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("run_id", sa.String(40), nullable=False),
+    sa.Column("seq", sa.Integer),                              # 1, 2, ... within the run: readers' cursor
     sa.Column("step", sa.Integer, nullable=False),
     sa.Column("epoch", sa.Float, nullable=False),
     sa.Column("seconds", sa.Float, nullable=False),            # wall seconds since the run started
     sa.Column("name", sa.String(64), nullable=False),
     sa.Column("value", sa.Float),
     sa.Index("points_by_run", "run_id", "id"),
+    sa.Index("points_by_seq", "run_id", "seq", unique=True),
 )
 
 live_table = sa.Table(
@@ -101,7 +104,8 @@ live_table = sa.Table(
     sa.Column("boundary", sa.Text),                            # JSON: latest 2-D decision boundary
 )
 
-POINT_COLUMNS = ["id", "step", "epoch", "seconds", "name", "value"]
+POINT_COLUMNS = ["id", "step", "epoch", "seconds", "name", "value"]   # "id": the point's seq in its run
+SCHEMA_LOCK = 4_127_031   # PostgreSQL advisory lock held while a process creates or upgrades the tables
 
 
 @dataclass
@@ -125,6 +129,7 @@ class Run:
     stop_requested: bool = False
     worker_pid: int | None = None
     challenge: str | None = None
+    node: str | None = None                        # the cluster node that trained it; None when local
 
     @property
     def active(self) -> bool:
@@ -222,6 +227,31 @@ def fair_order(queued, last_started: dict, running: dict | None = None) -> list[
     return order
 
 
+def _add_missing_columns(c):
+    """Bring tables made by an older modelkit up to date: add the columns it lacked (all nullable).
+
+    A store from before points had a per-run number gets one, in the order of their old global ids.
+    """
+    inspector = sa.inspect(c)
+    for table in metadata.sorted_tables:
+        present = {col["name"] for col in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                kind = column.type.compile(dialect=c.dialect)
+                c.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}'))
+                if table is points_table and column.name == "seq":
+                    _number_old_points(c)
+    for index in points_table.indexes:
+        index.create(c, checkfirst=True)
+
+
+def _number_old_points(c):
+    older = sa.alias(points_table, "older")
+    rank = (sa.select(sa.func.count()).select_from(older)
+            .where(older.c.run_id == points_table.c.run_id, older.c.id <= points_table.c.id).scalar_subquery())
+    c.execute(points_table.update().values(seq=rank))
+
+
 def _sqlite_pragmas(dbapi_conn, _record):
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -262,14 +292,17 @@ class Store:
         return f"Store({self.url!r})"
 
     def _create_schema(self):
-        metadata.create_all(self.engine)
         with self.engine.begin() as c:
+            if c.dialect.name == "postgresql":   # one process at a time creates or upgrades the tables
+                c.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+            metadata.create_all(c)
+            _add_missing_columns(c)
             row = c.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
             if row is None:
                 try:
                     c.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
                 except sa.exc.IntegrityError:
-                    pass  # another process created it first
+                    pass  # another process created it first (SQLite; PostgreSQL holds the lock)
                 return
         version = int(row[0])
         if version > SCHEMA_VERSION:
@@ -438,15 +471,19 @@ class Store:
                    device=row["device"], params=row["params"], metrics=_loads(row["metrics"]),
                    details=_loads(row["details"]) if with_details else {}, queue_position=position,
                    stop_requested=row["stop_requested"] is not None, worker_pid=row["worker_pid"],
-                   challenge=row["challenge"])
+                   challenge=row["challenge"], node=row["node"])
 
     def points(self, run_id: str, after_id: int = 0, names=None) -> "pd.DataFrame":
-        """Metric points of a run with id > after_id, oldest first; pass the last id seen to poll."""
+        """Metric points of a run numbered after `after_id`, oldest first; pass the last id seen to poll.
+
+        A point's id is its number within its run (1, 2, ...), given in the order its one writer commits
+        them, so a poll never skips a point that a slower transaction commits late (a global counter could).
+        """
         import pandas as pd
 
-        query = (sa.select(*[points_table.c[n] for n in POINT_COLUMNS])
-                 .where(points_table.c.run_id == run_id, points_table.c.id > after_id)
-                 .order_by(points_table.c.id))
+        columns = [points_table.c.seq.label("id")] + [points_table.c[n] for n in POINT_COLUMNS[1:]]
+        query = (sa.select(*columns).where(points_table.c.run_id == run_id, points_table.c.seq > after_id)
+                 .order_by(points_table.c.seq))
         if names:
             query = query.where(points_table.c.name.in_(list(names)))
         with self.engine.connect() as c:
@@ -555,13 +592,22 @@ class Store:
             c.execute(runs_table.update().where(runs_table.c.id == run_id)
                       .values(device=device, params=params, heartbeat=now))
 
+    def mark_node(self, run_id: str, node: str, worker_pid: int):
+        """Which cluster node, and which process there, trains the run (a cluster executor's workers say so)."""
+        with self.engine.begin() as c:
+            c.execute(runs_table.update().where(runs_table.c.id == run_id)
+                      .values(node=node, worker_pid=worker_pid, heartbeat=time.time()))
+
     def record(self, run_id: str, points: list[tuple], progress: dict | None = None,
                boundary: dict | None = None):
         """One short transaction: points (step, epoch, seconds, name, value), live snapshot, heartbeat."""
         with self.engine.begin() as c:
-            if points:
-                c.execute(points_table.insert(), [dict(run_id=run_id, step=s, epoch=e, seconds=t, name=n, value=v)
-                                                  for s, e, t, n, v in points])
+            if points:   # a run has one writer at a time, so its numbers follow its commits
+                last = c.execute(sa.select(sa.func.coalesce(sa.func.max(points_table.c.seq), 0))
+                                 .where(points_table.c.run_id == run_id)).scalar_one()
+                c.execute(points_table.insert(), [dict(run_id=run_id, seq=last + i, step=s, epoch=e, seconds=t,
+                                                       name=n, value=v)
+                                                  for i, (s, e, t, n, v) in enumerate(points, start=1)])
             snapshot = {}
             if progress is not None:
                 snapshot["progress"] = _dumps(progress)

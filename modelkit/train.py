@@ -28,6 +28,7 @@ from modelkit.messages import Message, part
 from modelkit.tasks import TaskData
 
 EXPLODE_FACTOR = 1e3   # a loss this many times its first value has exploded, even if still finite
+READ_LOSS_EVERY = {"cuda": 10}   # steps between loss read-backs (one host sync each); other devices: every step
 
 
 class Callback:
@@ -105,7 +106,7 @@ def fit(model, data: TaskData, cfg: TrainConfig, callbacks=(), should_stop=None)
     model.to(device).train()
     x, y = data.x_train.to(device), data.y_train.to(device)
     budget = Budget(cfg, len(x))
-    train_step = make_train_step(model, make_optimizer(cfg, model.parameters()), loss_of, cfg.grad_clip)
+    train_step = make_train_step(model, make_optimizer(cfg, model.parameters()), loss_of, cfg.grad_clip, cfg.amp)
     torch.manual_seed(cfg.seed)
     batches = shuffled_batches(len(x), budget.batch, cfg.seed, device)
     params = sum(p.numel() for p in model.parameters())
@@ -136,28 +137,60 @@ def _train(train_step, batches, x, y, cfg, budget, validation, emit, should_stop
     """Step through `batches` until the budget is spent, a stop is asked for, the loss diverges
     or early stopping ends the run: (status, message, steps, samples seen)."""
     per_epoch, eval_every = budget.steps_per_epoch, validation.every
+    losses = LossReadback(emit, per_epoch, cfg.lr, start, validation, READ_LOSS_EVERY.get(x.device.type, 1))
     step = seen = 0
-    first_loss = None
     for idx in batches:
         lr = cfg.lr * lr_factor(cfg, budget.progress(step, time.perf_counter() - start), step / per_epoch)
-        value = train_step(x[idx], y[idx], lr).item()   # the loop's one wait for the device
+        loss = train_step(x[idx], y[idx], lr)   # a tensor: the device may still be computing it
         step += 1
         seen += len(idx)
-        first_loss = value if first_loss is None else first_loss
-        seconds = time.perf_counter() - start
-        emit("on_step", step=step, epoch=step / per_epoch, seconds=seconds, loss=value, lr=lr,
-             samples_per_s=seen / max(seconds - validation.seconds, 1e-9))
-        reason = _diverged(value, first_loss, step, cfg.lr)
+        reason = losses.add(step, lr, seen, loss)
+        evaluating = step % eval_every == 0
+        stopping = should_stop is not None and should_stop()
+        spent = budget.spent(step, time.perf_counter() - start)
+        if not reason and (evaluating or stopping or spent):
+            reason = losses.read()   # what is still on the device, before a validation or the end
         if reason:
             return "diverged", reason, step, seen
-        if step % eval_every == 0:
+        if evaluating:
             early = validation.check(step, start)
             if early:
                 return "completed", early, step, seen
-        if should_stop is not None and should_stop():
+        if stopping:
             return "stopped", Message.of("stopped", step=step), step, seen
-        if budget.spent(step, seconds):
+        if spent:
             return "completed", None, step, seen
+
+
+class LossReadback:
+    """Step losses read back from the device every `every` steps, one wait for all of them, and reported then
+    (on_step) and checked for divergence. On the CPU `every` is 1: each loss at once. On CUDA the check
+    may lag by up to `every` steps, and the steps read back together share one time stamp."""
+
+    def __init__(self, emit, per_epoch: int, base_lr: float, start: float, validation, every: int):
+        self.emit, self.per_epoch, self.base_lr, self.start, self.validation = emit, per_epoch, base_lr, start, validation
+        self.every, self.pending, self.first = every, [], None
+
+    def add(self, step: int, lr: float, seen: int, loss) -> Message | None:
+        """Keep one step's loss tensor; read the kept ones when due: the divergence message, if any."""
+        self.pending.append((step, lr, seen, loss.detach()))
+        return self.read() if len(self.pending) >= self.every else None
+
+    def read(self) -> Message | None:
+        """Report every kept step; the divergence message of the first that diverged, else None."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return None
+        values = [pending[0][3].item()] if len(pending) == 1 else torch.stack([p[3] for p in pending]).tolist()
+        seconds = time.perf_counter() - self.start
+        for (step, lr, seen, _), value in zip(pending, values):
+            self.first = value if self.first is None else self.first
+            self.emit("on_step", step=step, epoch=step / self.per_epoch, seconds=seconds, loss=value, lr=lr,
+                      samples_per_s=seen / max(seconds - self.validation.seconds, 1e-9))
+            reason = _diverged(value, self.first, step, self.base_lr)
+            if reason:
+                return reason
+        return None
 
 
 def run(config: RunConfig, callbacks=(), should_stop=None):
@@ -183,6 +216,8 @@ def prepare_device(cfg: TrainConfig) -> torch.device:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     device = resolve_device(cfg.device)
+    if cfg.amp and device.type != "cuda":
+        raise ConfigError("train.amp", "amp_needs_cuda")
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
@@ -215,13 +250,22 @@ def shuffled_batches(n: int, batch: int, seed: int, device):
             yield order[i:i + batch]
 
 
-def make_train_step(model, optimizer, loss_of, grad_clip: float | None):
-    """One optimizer step on one batch at learning rate `lr`; returns the loss as a tensor (no host sync)."""
+def make_train_step(model, optimizer, loss_of, grad_clip: float | None, amp: bool = False):
+    """One optimizer step on one batch at learning rate `lr`; returns the loss as a tensor (no host sync).
+
+    amp: the forward pass and the loss in bfloat16 where autocast deems it safe (CUDA); the weights and their
+    updates stay float32."""
+
+    def forward_loss(x, y) -> torch.Tensor:
+        if amp:
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                return loss_of(model(x), y)
+        return loss_of(model(x), y)
 
     def train_step(x, y, lr: float) -> torch.Tensor:
         for group in optimizer.param_groups:
             group["lr"] = lr
-        loss = loss_of(model(x), y)
+        loss = forward_loss(x, y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if grad_clip:

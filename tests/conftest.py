@@ -6,6 +6,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))   # tests/services.py
 
 
 @pytest.fixture(autouse=True)
@@ -25,3 +26,29 @@ def app_resources(monkeypatch):
     st.cache_resource.clear()
     yield
     st.cache_resource.clear()   # shuts the runner's workers down
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One real PostgreSQL for the session (tests/services.py), stopped after."""
+    from services import PostgresServer
+
+    server = PostgresServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """A fresh empty database of the session's PostgreSQL, as a MODELKIT_DB_URL."""
+    return postgres_server.new_database()
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One real two-node Ray cluster on this machine for the session (tests/services.py), stopped after."""
+    from services import RayCluster
+
+    cluster = RayCluster()
+    yield cluster
+    cluster.stop()

@@ -122,3 +122,10 @@ def test_reference_labels_sit_right_of_the_curves_and_apart_from_each_other():
     assert set(notes) == {"94%", "91%"}
     assert all(a.xref == "paper" and a.x >= 1 and a.xanchor == "left" for a in notes.values())   # outside the plot
     assert notes["94%"].yshift - notes["91%"].yshift >= 12            # close values: stacked, not overlapping
+
+
+def test_history_table_names_the_cluster_node_that_trained_a_run():
+    local, on_ray = run("a", "cnn"), run("b", "mlp")
+    on_ray.node = "gpu-box (3f9a1c2e)"
+    nodes = compare.history_table([local, on_ray])["node"]
+    assert pd.isna(nodes[0]) and nodes[1] == "gpu-box (3f9a1c2e)"

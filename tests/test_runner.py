@@ -206,8 +206,8 @@ SERVER = textwrap.dedent("""
     from modelkit.runner import Runner
     from modelkit.store import Store
 
-    if __name__ == "__main__":
-        runner = Runner(Store(home=sys.argv[1]), workers=1)
+    if __name__ == "__main__":   # MODELKIT_EXECUTOR (and RAY_ADDRESS) choose the executor
+        runner = Runner(Store(sys.argv[2] or None, home=sys.argv[1]), workers=1)
         endless = runner.submit(make_config("moons", "mlp", {endless!r}))
         waiting = runner.submit(make_config("moons", "mlp", {quick!r}))
         print(endless, waiting, flush=True)
@@ -215,16 +215,18 @@ SERVER = textwrap.dedent("""
 """).format(endless=ENDLESS, quick=QUICK)
 
 
-def killed_server(tmp_path, home) -> tuple[str, str]:
-    """A server process trains one run, with another queued, and is killed (SIGKILL) mid-run: their ids."""
+def killed_server(tmp_path, home, url=None, **env) -> tuple[str, str]:
+    """A server process trains one run, with another queued, and is killed (SIGKILL) mid-run: their ids.
+
+    `url`: its store (default: SQLite under `home`); `env`: e.g. MODELKIT_EXECUTOR="ray" and RAY_ADDRESS."""
     script = tmp_path / "server.py"
     script.write_text(SERVER)
-    server = subprocess.Popen([sys.executable, str(script), str(home)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    server = subprocess.Popen([sys.executable, str(script), str(home), url or ""], cwd=ROOT, stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, "PYTHONPATH": str(ROOT), **env})
     try:
         endless, waiting = server.stdout.readline().split()
-        first_points(Store(home=home), endless, timeout=120)
-        worker = Store(home=home).get_run(endless).worker_pid
+        first_points(Store(url, home), endless, timeout=180)
+        worker = Store(url, home).get_run(endless).worker_pid
     finally:
         server.kill()   # SIGKILL: no clean-up of any kind
         server.wait()

@@ -1,4 +1,4 @@
-"""The run store: runs, points, stop flags, recovery and artifacts, on a real SQLite file."""
+"""The run store: runs, points, stop flags, recovery and artifacts, on a real SQLite file and a real PostgreSQL."""
 import json
 import multiprocessing
 import os
@@ -17,9 +17,11 @@ from modelkit.store import SCHEMA_VERSION, Store, StoreError
 from modelkit.worker import FLUSH_EVERY_S, Recorder, execute_run
 
 
-@pytest.fixture
-def store(tmp_path):
-    return Store(home=tmp_path / "home")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """Each store test runs on both databases: SQLite under MODELKIT_HOME, and a fresh PostgreSQL database."""
+    url = request.getfixturevalue("postgres_url") if request.param == "postgresql" else None
+    return Store(url, home=tmp_path / "home")
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +115,15 @@ def test_points_after_an_id_are_only_the_newer_ones(store, config):
     assert list(first.name) == ["loss", "lr"]
     assert newer[["step", "name", "value"]].values.tolist() == [[2, "loss", 1.5]]
     assert store.points(run_id, after_id=int(newer.id.max())).empty
+
+
+def test_a_run_s_points_are_numbered_one_two_three_whatever_other_runs_write_between(store, config):
+    first, second = store.create_run(config), store.create_run(config)
+    store.record(first, [(1, 0.1, 0.01, "loss", 2.0), (1, 0.1, 0.01, "lr", 0.1)])
+    store.record(second, [(1, 0.1, 0.01, "loss", 3.0)])
+    store.record(first, [(2, 0.2, 0.02, "loss", 1.5)])
+    assert store.points(first).id.tolist() == [1, 2, 3]
+    assert store.points(second).id.tolist() == [1]
 
 
 def test_a_reader_polling_during_writes_gets_each_point_exactly_once(store, config):
@@ -288,3 +299,20 @@ def test_weights_are_safetensors_never_pickle(store, config):
     with store.engine.connect() as c:
         tables = set(sa.inspect(c).get_table_names())
     assert tables == {"meta", "runs", "points", "live", "challenges"}
+
+
+def test_a_store_made_before_points_were_numbered_per_run_numbers_them_in_order(tmp_path, config):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = Store(url, tmp_path)
+    first, second = old.create_run(config), old.create_run(config)
+    for step in (1, 2):
+        old.record(first, [(step, 0.0, 0.0, "loss", 1.0)])
+        old.record(second, [(step, 0.0, 0.0, "loss", 2.0)])
+    with old.engine.begin() as c:   # as an older modelkit left it: no per-run number, no node
+        c.exec_driver_sql("DROP INDEX points_by_seq")
+        c.exec_driver_sql("ALTER TABLE points DROP COLUMN seq")
+        c.exec_driver_sql("ALTER TABLE runs DROP COLUMN node")
+    upgraded = Store(url, tmp_path)
+    assert upgraded.points(second).id.tolist() == [1, 2]
+    assert upgraded.points(second, after_id=1).value.tolist() == [2.0]
+    assert upgraded.get_run(first).node is None
