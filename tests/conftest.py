@@ -49,6 +49,7 @@ def ray_cluster():
     """One real two-node Ray cluster on this machine for the session (tests/services.py), stopped after."""
     from services import RayCluster
 
+    os.environ["RAY_AUTH_MODE"] = "disabled"   # as the cluster's own processes (tests/services.py)
     cluster = RayCluster()
     yield cluster
     cluster.stop()

@@ -83,7 +83,9 @@ class RayCluster:
         self.folders = [Path(tempfile.mkdtemp(prefix=f"modelkit-ray{i}-", dir="/tmp")) for i in range(2)]
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
-        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0"}
+        # token auth off: a Ray once started on demand here leaves ~/.ray/auth_token behind, and a cluster
+        # that picks it up refuses a client that does not (the test process sets the same, see conftest)
+        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
         common = ["--num-cpus", str(cpus_per_node), "--num-gpus", "0", "--object-store-memory", "80000000",
                   "--disable-usage-stats"]
         self._ray(["start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(self.port),
