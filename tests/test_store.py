@@ -287,4 +287,4 @@ def test_weights_are_safetensors_never_pickle(store, config):
     assert weights and all(hasattr(t, "shape") for t in weights.values())
     with store.engine.connect() as c:
         tables = set(sa.inspect(c).get_table_names())
-    assert tables == {"meta", "runs", "points", "live"}
+    assert tables == {"meta", "runs", "points", "live", "controls", "snapshots"}   # no blob table
