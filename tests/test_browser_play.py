@@ -66,3 +66,23 @@ def test_scrubbing_a_finished_moons_run_changes_the_boundary(served, browser):
     page.locator(f".st-key-train_replay_at_{steps[0]}").wait_for()
     page.wait_for_function(f"z => ({HEATMAP_JS})('train_replay_frame') !== z", arg=at_end)
     assert page.evaluate(HEATMAP_JS, "train_replay_frame") is not None
+
+
+def test_a_two_by_two_sweep_fills_its_heatmap(served, browser):
+    url, _ = served
+    page = open_page(browser, f"{url}compare")
+    page.locator(".st-key-compare_mode").get_by_text("Sweep").click()
+    page.locator(".st-key-compare_sweep_values_train_lr input").fill("0.01, 0.1")
+    page.locator(".st-key-compare_sweep_values_train_lr input").press("Enter")
+    page.locator(".st-key-compare_sweep_y [role=combobox]").click()
+    page.get_by_role("option", name="Hidden layers", exact=True).click()
+    page.locator(".st-key-compare_sweep_values_model_hidden input").fill("4, 16")
+    page.locator(".st-key-compare_sweep_values_model_hidden input").press("Enter")
+    page.locator(".st-key-compare_epochs input, .st-key-compare_time_budget input").first.fill("2")
+    page.locator(".st-key-compare_epochs input, .st-key-compare_time_budget input").first.press("Enter")
+    page.get_by_role("button", name="Start the sweep (4 runs)").click()
+    page.locator(".st-key-compare_sweep_heatmap_4").wait_for(timeout=180_000)
+    cells = page.evaluate("""() => document.querySelector('.st-key-compare_sweep_heatmap_4 .js-plotly-plot')
+        .data[0].text.flat()""")
+    assert len(cells) == 4 and all(float(c) > 0 for c in cells)   # each cell's validation accuracy
+    assert page.get_by_text("Best cell:").count() == 1
