@@ -153,10 +153,17 @@ def _sized(base: RunConfig, field: str, width: int) -> RunConfig:
     return config
 
 
+def epoch_seconds(metrics: Mapping) -> float | None:
+    """Training seconds per epoch: what a size costs under an epoch budget and under a time budget alike."""
+    seconds, epochs = metrics.get("seconds"), metrics.get("epochs")
+    return seconds / epochs if seconds is not None and epochs else None
+
+
 def scale_table(runs: Sequence, metric: str) -> pd.DataFrame:
-    """One row per run, smallest first: run_id, params, metric (its final test `metric`), seconds, status."""
-    rows = [{"run_id": r.id, "params": r.params, "metric": r.metrics.get(metric), "seconds": r.metrics.get("seconds"),
-             "status": r.status} for r in runs]
+    """One row per run, smallest first: run_id, params, metric (its final test `metric`), seconds (training
+    seconds per epoch), status."""
+    rows = [{"run_id": r.id, "params": r.params, "metric": r.metrics.get(metric),
+             "seconds": epoch_seconds(r.metrics), "status": r.status} for r in runs]
     table = pd.DataFrame(rows, columns=["run_id", "params", "metric", "seconds", "status"])
     for col in ("params", "metric", "seconds"):
         table[col] = pd.to_numeric(table[col], errors="coerce").astype(float)
@@ -167,7 +174,7 @@ def where_it_stopped(table: pd.DataFrame, metric: str, paying: float = PAYING) -
     """Where adding parameters stopped paying: {"code": ..., **numbers} for the sentence `scale.<code>`,
     or None until every size has its result. Codes: still_paying (the biggest step still gained),
     stopped (from `params` on, each step gained under `paying`, while time grew `slower` times), worse
-    (the biggest model did worse than a smaller one)."""
+    (the biggest model did worse than a smaller one). `slower`: how many times the seconds grew."""
     done = table.dropna(subset=["params", "metric"])
     if len(done) < 2 or len(done) < len(table):
         return None

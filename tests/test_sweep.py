@@ -97,3 +97,11 @@ def test_a_ladder_whose_biggest_step_still_gains_says_so():
 
 def test_nothing_is_said_until_every_size_has_its_result():
     assert sweep.where_it_stopped(table((100, 0.6, 1.0), (1000, None, None)), "test_accuracy") is None
+
+
+def test_the_scale_table_orders_sizes_and_costs_each_in_seconds_per_epoch():
+    runs = [SimpleNamespace(id=i, params=p, status="completed", metrics={"test_accuracy": a, "seconds": s, "epochs": e})
+            for i, p, a, s, e in (("big", 9000, 0.9, 20.0, 4.0), ("small", 90, 0.7, 10.0, 10.0))]
+    rows = sweep.scale_table(runs, "test_accuracy")
+    assert rows[["run_id", "params", "metric", "seconds"]].values.tolist() == [["small", 90, 0.7, 1.0],
+                                                                               ["big", 9000, 0.9, 5.0]]
