@@ -1,5 +1,5 @@
 """Playing with training in a real browser: turn the learning rate of a running run and see the marker,
-scrub a finished moons run and see its decision boundary change, run a 2x2 sweep and see the heatmap fill."""
+pause and resume it, scrub a finished moons run and see its decision boundary change, run a 2x2 sweep and see the heatmap fill."""
 import pytest
 
 from modelkit.config import make_config
@@ -49,6 +49,20 @@ def test_turning_the_learning_rate_of_a_running_run_marks_the_loss_chart(served,
     page.wait_for_function("t => (document.querySelector('.st-key-train_loss_chart') || {}).textContent"
                            "?.includes(t)", arg=f"lr → {higher:g}")
     assert store.controls(run_id)["lr"] == higher
+    store.request_stop(run_id)
+
+
+def test_pausing_a_running_run_holds_it_until_resume(served, browser):
+    url, store = served
+    run_id = store.create_run(make_config("moons", "mlp", ["train.epochs=null", "train.time_budget=120"]))
+    page = open_page(browser, f"{url}?task=moons&arch=mlp&run={run_id}")
+    page.wait_for_function("() => document.querySelector('.st-key-train_status_is_running')")
+    page.locator(".st-key-train_pause button >> visible=true").first.click()
+    page.locator(".st-key-train_paused").wait_for()
+    assert store.controls(run_id)["paused"]
+    page.locator(".st-key-train_pause button >> visible=true").first.click()
+    page.locator(".st-key-train_paused").wait_for(state="detached")
+    assert not store.controls(run_id)["paused"]
     store.request_stop(run_id)
 
 
