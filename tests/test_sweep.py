@@ -105,3 +105,17 @@ def test_the_scale_table_orders_sizes_and_costs_each_in_seconds_per_epoch():
     rows = sweep.scale_table(runs, "test_accuracy")
     assert rows[["run_id", "params", "metric", "seconds"]].values.tolist() == [["small", 90, 0.7, 1.0],
                                                                                ["big", 9000, 0.9, 5.0]]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("mode, start, label", [("sweep", "compare_sweep_start", {"en": "3 runs", "zh": "3 次"}),
+                                                ("scale", "compare_scale_start", {"en": "5 sizes", "zh": "5 种"})])
+def test_the_sweep_and_scale_modes_plan_their_runs_in_both_languages(app_resources, mode, start, label, lang):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file("../app_pages/compare.py", default_timeout=120)
+    at.session_state["lang"] = lang
+    at.session_state["compare_mode"] = mode
+    at.run()
+    assert not at.exception and not at.error
+    assert label[lang] in at.button(key=start).label

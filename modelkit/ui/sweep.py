@@ -7,6 +7,7 @@ against parameter count, and one sentence on where adding parameters stopped pay
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pandas as pd
@@ -18,7 +19,7 @@ from modelkit.config import ConfigError, RunConfig
 from modelkit.tasks import task_info
 from modelkit.ui.forms import error_text
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.labels import session_owner, setting_value
+from modelkit.ui.labels import run_name, session_owner, setting_value
 from modelkit.ui.live import points_so_far, polled
 from modelkit.ui.resources import get_runner, get_store
 from modelkit.ui.results import CHART_CONFIG, KIND_METRIC, TEST_METRICS
@@ -53,9 +54,15 @@ def axis(label: str, key: str, options: list[str], default: str) -> str:
     return path
 
 
+def named(base: RunConfig, group: str) -> RunConfig:
+    """`base` named for the Runs page: what it is, and which sweep or ladder it belongs to."""
+    base.name = f"{run_name(base)} · {t(group, time=time.strftime('%H:%M'))}"
+    return base
+
+
 def planned_sweep(base: RunConfig, paths: list[str]) -> tuple[list[RunConfig], dict]:
     values = {p: sweep.parse_values(st.session_state[values_key(p)], p) for p in paths}
-    return sweep.expand(base, values), values
+    return sweep.expand(named(base, "sweep.group_name"), values), values
 
 
 def sweep_mode(task: str, base_for: Callable[[str], RunConfig]):
@@ -162,7 +169,7 @@ def scale_mode(task: str, base_for: Callable[[str], RunConfig]):
     with pick:
         arch = arch_choice("compare_scale_arch", families)
     try:
-        ladder = ladder_for(base_for(arch).to_json())
+        ladder = ladder_for(named(base_for(arch), "scale.group_name").to_json())
     except ConfigError as err:
         st.error(error_text(err, arch), icon=":material/error:")
         return
