@@ -106,8 +106,9 @@ def live_controls(run: Run, prefix: str):
     wanted = get_store().controls(run.id)
     key = f"{prefix}_live_lr"
     current = wanted["lr"] or run.config.get("train", {}).get("lr", 0.003)
-    if st.session_state.get(f"{key}_run") != run.id:   # a new run: the slider starts at its rate
-        st.session_state[key], st.session_state[f"{key}_run"] = current, run.id
+    seen = (run.id, current)
+    if st.session_state.get(f"{key}_seen") != seen:   # a new run, or a change from elsewhere (CLI, other tab)
+        st.session_state[key], st.session_state[f"{key}_seen"] = current, seen
     options = sorted({*LR_LADDER, current, st.session_state[key]})
     lr_col, pause_col = st.columns([5, 1], vertical_alignment="bottom")
     lr_col.select_slider(t("play.lr"), options, key=key, format_func=lambda v: f"{v:g}", help=t("play.lr_help"),
