@@ -10,6 +10,7 @@ from modelkit.config import ConfigError, RunConfig, make_config
 from modelkit.store import ACTIVE
 from modelkit.tasks import task_info
 from modelkit.ui import comparison, forms
+from modelkit.ui import sweep as sweep_view
 from modelkit.ui import data as task_views
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import localized, owner_name, run_name, session_owner
@@ -181,8 +182,8 @@ def sizes(task: str, arch: str):
             forms.widget("model", field, fields, prefix)
 
 
-def render_budget():
-    st.markdown(f"### 3 · {t('compare.budget_header')}")
+def render_budget(number: int = 3):
+    st.markdown(f"### {number} · {t('compare.budget_header')}")
     tl = bound()
     cols = st.columns([1.3, 1, 1, 2], vertical_alignment="bottom")
     cols[0].segmented_control(t("compare.budget"), ("seconds", "epochs"), key="compare_budget", required=True,
@@ -256,18 +257,37 @@ def sync_url():
         del st.query_params["runs"]
 
 
+def base_for(task: str):
+    """The config of one architecture for a sweep or a scale ladder: its sizes, the shared task and budget."""
+    def base(arch: str) -> RunConfig:
+        ensure_sizes(task, arch)
+        return config_for(task, arch, "")
+    return base
+
+
+MODES = ("archs", "sweep", "scale")
+
+
+def render_mode() -> str:
+    tl = bound()
+    st.session_state.setdefault("compare_mode", "archs")
+    return st.segmented_control(t("compare.mode"), MODES, key="compare_mode", required=True,
+                                format_func=lambda m: tl(f"compare.mode.{m}"), help=t("help.compare.mode"))
+
+
 # --- page ---------------------------------------------------------------------
 
-start_form()
-st.title(t("compare.title"))
-st.caption(t("compare.subtitle"))
-task, archs = render_setup()
-render_budget()
-render_start()
-
-run_ids = st.session_state.get(RUNS_KEY, [])
-st.markdown(f"### 4 · {t('compare.results_header')}")
-if run_ids:
+def render_archs():
+    """The comparison of architectures: setup, budget, start and the runs it launched."""
+    task, archs = render_setup()
+    render_budget()
+    render_start()
+    run_ids = st.session_state.get(RUNS_KEY, [])
+    st.markdown(f"### 4 · {t('compare.results_header')}")
+    if not run_ids:
+        st.caption(t("compare.empty"))
+        history_picker(task, [])
+        return
     first = get_store().get_run(run_ids[0])
     history_picker(first.task if first else task, run_ids)
     st.button(t("compare.clear"), key="compare_clear", on_click=clear_comparison, type="tertiary",
@@ -277,7 +297,22 @@ if run_ids:
         polled(comparison_panel)
     else:
         comparison_panel()
+
+
+def render_grid(mode: str):
+    """Sweep or Scale: one architecture, many runs (modelkit.ui.sweep draws them)."""
+    st.markdown(f"### 1 · {t('compare.task_header')}")
+    task, _ = task_picker(P, on_task_change)
+    render_budget(2)
+    (sweep_view.sweep_mode if mode == "sweep" else sweep_view.scale_mode)(task, base_for(task))
+
+
+start_form()
+st.title(t("compare.title"))
+st.caption(t("compare.subtitle"))
+mode = render_mode()
+if mode == "archs":
+    render_archs()
 else:
-    st.caption(t("compare.empty"))
-    history_picker(task, [])
+    render_grid(mode)
 sync_url()

@@ -56,6 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--json", action="store_true", help="print one JSON object")
         command.set_defaults(func=func)
 
+    live = sub.add_parser("set", help="change a training run's learning rate from its next step: set RUN train.lr=0.001")
+    live.add_argument("run", help="the run id (see: python -m modelkit runs)")
+    live.add_argument("setting", help="train.lr=VALUE (the one setting that can change while a run trains)")
+    live.set_defaults(func=cmd_set)
+    for name, text in (("pause", "hold a training run between two steps"), ("resume", "go on with a paused run")):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("run", help="the run id (see: python -m modelkit runs)")
+        command.set_defaults(func=cmd_pause, paused=name == "pause")
+
     inspect = sub.add_parser("inspect", help="what is inside a finished run's model, for one test example")
     inspect.add_argument("run", help="the run id (see: python -m modelkit runs)")
     inspect.add_argument("--example", type=int, default=0, help="which test example (default 0)")
@@ -329,6 +338,40 @@ def cmd_stop(args) -> int:
         print(f"run {run.id} is not running (it is {run.status})", file=sys.stderr)
         return 1
     print(f"asked run {run.id} to stop")
+    return 0
+
+
+def live_lr(setting: str) -> float:
+    """The learning rate of `train.lr=VALUE`, checked as the config checks it; anything else is refused."""
+    from modelkit.config import TrainConfig
+    from modelkit.fields import parse, parse_value
+
+    path, sep, text = setting.partition("=")
+    if not sep:
+        raise ConfigError("setting", "set_syntax")
+    if path.strip() != "train.lr":
+        raise ConfigError(path.strip(), "live_setting")
+    return parse(TrainConfig, {"lr": parse_value(text.strip(), "train.lr")}, "train").lr
+
+
+def cmd_set(args) -> int:
+    store = open_store()
+    lr = live_lr(args.setting)
+    run = find_run(store, args.run)
+    if not store.set_lr(run.id, lr):
+        print(f"run {run.id} is not training (it is {run.status})", file=sys.stderr)
+        return 1
+    print(f"run {run.id} trains at learning rate {lr:g} from its next step")
+    return 0
+
+
+def cmd_pause(args) -> int:
+    store = open_store()
+    run = find_run(store, args.run)
+    if not store.set_paused(run.id, args.paused):
+        print(f"run {run.id} is not training (it is {run.status})", file=sys.stderr)
+        return 1
+    print(f"run {run.id} {'pauses after its current step' if args.paused else 'goes on'}")
     return 0
 
 

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from modelkit import messages
 from modelkit.fields import ConfigError
 
-SCHEMA_VERSION = 2       # 2: runs.challenge and the challenges table
+SCHEMA_VERSION = 3       # 2: runs.challenge and the challenges table; 3: controls and snapshots
 STATUSES = ("queued", "running", "completed", "stopped", "diverged", "failed", "interrupted")
 ACTIVE = ("queued", "running")
 HEARTBEAT_STALE_S = 60.0   # a running run not heard from for this long has lost its process
@@ -102,6 +102,25 @@ live_table = sa.Table(
     sa.Column("run_id", sa.String(40), primary_key=True),
     sa.Column("progress", sa.Text),                            # JSON: step, max_steps, seconds, ...
     sa.Column("boundary", sa.Text),                            # JSON: latest 2-D decision boundary
+)
+
+# what a person changes on a running run: a new base learning rate, a pause (read by the worker's watcher)
+controls_table = sa.Table(
+    "controls", metadata,
+    sa.Column("run_id", sa.String(40), primary_key=True),
+    sa.Column("lr", sa.Float),                                 # None: the config's learning rate
+    sa.Column("paused", sa.Boolean, nullable=False, default=False),
+    sa.Column("changed", sa.Float, nullable=False),            # unix seconds of the last change
+)
+
+# decision boundaries taken at validation checks, kept for replaying a finished run (thinned to a cap)
+snapshots_table = sa.Table(
+    "snapshots", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(40), nullable=False),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("boundary", sa.Text, nullable=False),            # JSON, as the live table's
+    sa.Index("snapshots_by_run", "run_id", "step"),
 )
 
 POINT_COLUMNS = ["id", "step", "epoch", "seconds", "name", "value"]   # "id": the point's seq in its run
@@ -321,6 +340,9 @@ class Store:
 
     def _migrate_step(self, version: int):
         with self.engine.begin() as c:
+            if version == 2:   # what a person changes while a run trains, and boundaries kept for replay
+                controls_table.create(c, checkfirst=True)
+                snapshots_table.create(c, checkfirst=True)
             if version == 1:   # runs remember the challenge they were trained for
                 columns = {col["name"] for col in sa.inspect(c).get_columns("runs")}
                 if "challenge" not in columns:
@@ -552,6 +574,7 @@ class Store:
                 raise StoreError(f"run {run_id} is still training; stop it first")
             c.execute(points_table.delete().where(points_table.c.run_id == run_id))
             c.execute(live_table.delete().where(live_table.c.run_id == run_id))
+            _delete_play(c, run_id)
             c.execute(runs_table.delete().where(runs_table.c.id == run_id))
         shutil.rmtree(self.artifact_dir(run_id), ignore_errors=True)
         return True
@@ -659,3 +682,64 @@ class Store:
         (folder / "config.json").write_text(json.dumps(config.to_dict(), indent=2, ensure_ascii=False) + "\n",
                                             encoding="utf-8")
         return folder
+
+    # --- changing a run while it trains, and replaying it afterwards -----------------
+
+    def set_lr(self, run_id: str, lr: float) -> bool:
+        """A new base learning rate for an active run (the worker applies it from its next step)."""
+        return self._set_control(run_id, lr=float(lr))
+
+    def set_paused(self, run_id: str, paused: bool) -> bool:
+        """Pause (or resume) an active run between two steps. False if the run is not active."""
+        return self._set_control(run_id, paused=bool(paused))
+
+    def _set_control(self, run_id: str, **values) -> bool:
+        with self.engine.begin() as c:
+            if c.execute(sa.select(runs_table.c.status).where(runs_table.c.id == run_id)).scalar() not in ACTIVE:
+                return False
+            values["changed"] = time.time()
+            if c.execute(controls_table.update().where(controls_table.c.run_id == run_id).values(**values)).rowcount:
+                return True
+            try:
+                c.execute(controls_table.insert().values(run_id=run_id, **{"paused": False, **values}))
+            except sa.exc.IntegrityError:   # another process inserted it first: update theirs
+                c.execute(controls_table.update().where(controls_table.c.run_id == run_id).values(**values))
+        return True
+
+    def controls(self, run_id: str) -> dict:
+        """{"lr": base rate or None, "paused": bool, "stop": bool}: the watcher's one read, a few times a second."""
+        query = (sa.select(runs_table.c.stop_requested, controls_table.c.lr, controls_table.c.paused)
+                 .select_from(runs_table.outerjoin(controls_table, controls_table.c.run_id == runs_table.c.id))
+                 .where(runs_table.c.id == run_id))
+        with self.engine.connect() as c:
+            row = c.execute(query).first()
+        if row is None:
+            return {"lr": None, "paused": False, "stop": False}
+        return {"lr": row[1], "paused": bool(row[2]), "stop": row[0] is not None}
+
+    def add_snapshot(self, run_id: str, step: int, boundary: dict, cap: int) -> int:
+        """Keep a decision boundary taken at `step`; past `cap` every other older one goes, so those kept
+        stay spread over the whole run (the first and the newest always stay). Returns how many are kept."""
+        with self.engine.begin() as c:
+            c.execute(snapshots_table.insert().values(run_id=run_id, step=step, boundary=_dumps(boundary)))
+            ids = c.execute(sa.select(snapshots_table.c.id).where(snapshots_table.c.run_id == run_id)
+                            .order_by(snapshots_table.c.step, snapshots_table.c.id)).scalars().all()
+            if len(ids) <= cap:
+                return len(ids)
+            drop = ids[1:-1:2]
+            c.execute(snapshots_table.delete().where(snapshots_table.c.id.in_(drop)))
+            return len(ids) - len(drop)
+
+    def snapshots(self, run_id: str) -> list[tuple[int, dict]]:
+        """The kept decision boundaries of a run, (step, boundary), oldest first."""
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(snapshots_table.c.step, snapshots_table.c.boundary)
+                             .where(snapshots_table.c.run_id == run_id)
+                             .order_by(snapshots_table.c.step, snapshots_table.c.id)).all()
+        return [(step, json.loads(text)) for step, text in rows]
+
+
+def _delete_play(c, run_id: str):
+    c.execute(controls_table.delete().where(controls_table.c.run_id == run_id))
+    c.execute(snapshots_table.delete().where(snapshots_table.c.run_id == run_id))
+

@@ -9,6 +9,7 @@ callback hooks, each called with keyword arguments:
     on_step       step, epoch, seconds, loss, lr, samples_per_s      (every step: keep it cheap)
     on_eval       step, epoch, seconds, metrics (val_*), model, data, device
                   (after each validation check; the time a hook takes here is not training time)
+    on_lr_change  step, epoch, seconds, lr (the new base rate, applied from the step after `step`)
     on_fit_end    result (the FitResult; `run` adds the test metrics to it afterwards)
 
 `run` loads the task, builds the model, fits it and then tests it.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -99,8 +101,44 @@ def _diverged(loss: float, first: float, step: int, lr: float) -> Message | None
     return Message.of("diverged", what=what, step=step, lr=lr, lower=lr / 10)
 
 
-def fit(model, data: TaskData, cfg: TrainConfig, callbacks=(), should_stop=None) -> FitResult:
-    """Train `model` on `data` following `cfg`; returns how it ended (test metrics: see `run`)."""
+class Control:
+    """What a person changes while a run trains, read by the loop as plain attributes (no database).
+
+    `lr` (None: the config's) is the base learning rate the schedule multiplies; `paused` holds the loop
+    between two steps. Some other thread (the worker's watcher) sets them with `set_lr`, `pause`, `resume`.
+    """
+
+    def __init__(self):
+        self.lr: float | None = None
+        self.paused = False
+        self._resumed = threading.Event()
+        self._resumed.set()
+
+    def set_lr(self, lr: float | None):
+        self.lr = lr
+
+    def pause(self):
+        self._resumed.clear()
+        self.paused = True
+
+    def resume(self):
+        self.paused = False
+        self._resumed.set()
+
+    def hold(self, should_stop=None, poll: float = 0.1) -> float:
+        """Wait while paused (or until a stop is asked for); the seconds waited."""
+        t0 = time.perf_counter()
+        while self.paused and not (should_stop is not None and should_stop()):
+            self._resumed.wait(poll)
+        return time.perf_counter() - t0
+
+
+def fit(model, data: TaskData, cfg: TrainConfig, callbacks=(), should_stop=None,
+        control: Control | None = None) -> FitResult:
+    """Train `model` on `data` following `cfg`; returns how it ended (test metrics: see `run`).
+
+    `control` (optional) changes the learning rate or pauses the loop while it runs; paused time is
+    neither training time nor spent budget."""
     loss_of = evaluate.loss_fn(cfg.loss, data.spec)
     device = prepare_device(cfg)
     model.to(device).train()
@@ -116,9 +154,8 @@ def fit(model, data: TaskData, cfg: TrainConfig, callbacks=(), should_stop=None)
     validation = Validation(model, data, loss_of, device, cfg.eval_every or budget.steps_per_epoch,
                             budget.steps_per_epoch, cfg.early_stopping, emit)
 
-    start = time.perf_counter()
-    status, message, step, seen = _train(train_step, batches, x, y, cfg, budget, validation, emit,
-                                         should_stop, start)
+    status, message, step, seen, start = _train(train_step, batches, x, y, cfg, budget, validation, emit,
+                                                should_stop, time.perf_counter(), control or Control())
     if status != "diverged":
         validation.finish(step, start)
     seconds = time.perf_counter() - start
@@ -133,14 +170,18 @@ def fit(model, data: TaskData, cfg: TrainConfig, callbacks=(), should_stop=None)
     return result
 
 
-def _train(train_step, batches, x, y, cfg, budget, validation, emit, should_stop, start):
+def _train(train_step, batches, x, y, cfg, budget, validation, emit, should_stop, start, control):
     """Step through `batches` until the budget is spent, a stop is asked for, the loss diverges
-    or early stopping ends the run: (status, message, steps, samples seen)."""
+    or early stopping ends the run: (status, message, steps, samples seen, start moved past pauses)."""
     per_epoch, eval_every = budget.steps_per_epoch, validation.every
     losses = LossReadback(emit, per_epoch, cfg.lr, start, validation, READ_LOSS_EVERY.get(x.device.type, 1))
     step = seen = 0
+    base = cfg.lr
     for idx in batches:
-        lr = cfg.lr * lr_factor(cfg, budget.progress(step, time.perf_counter() - start), step / per_epoch)
+        if control.lr is not None and control.lr != base:   # a change made while it trains
+            base = losses.base_lr = control.lr
+            emit("on_lr_change", step=step, epoch=step / per_epoch, seconds=time.perf_counter() - start, lr=base)
+        lr = base * lr_factor(cfg, budget.progress(step, time.perf_counter() - start), step / per_epoch)
         loss = train_step(x[idx], y[idx], lr)   # a tensor: the device may still be computing it
         step += 1
         seen += len(idx)
@@ -148,18 +189,23 @@ def _train(train_step, batches, x, y, cfg, budget, validation, emit, should_stop
         evaluating = step % eval_every == 0
         stopping = should_stop is not None and should_stop()
         spent = budget.spent(step, time.perf_counter() - start)
-        if not reason and (evaluating or stopping or spent):
-            reason = losses.read()   # what is still on the device, before a validation or the end
+        if not reason and (evaluating or stopping or spent or control.paused):
+            reason = losses.read()   # what is still on the device, before a validation, a pause or the end
         if reason:
-            return "diverged", reason, step, seen
+            return "diverged", reason, step, seen, start
         if evaluating:
             early = validation.check(step, start)
             if early:
-                return "completed", early, step, seen
+                return "completed", early, step, seen, start
+        if control.paused:
+            held = control.hold(should_stop)   # the clock stands still while paused
+            start += held
+            losses.start += held
+            stopping = should_stop is not None and should_stop()
         if stopping:
-            return "stopped", Message.of("stopped", step=step), step, seen
+            return "stopped", Message.of("stopped", step=step), step, seen, start
         if spent:
-            return "completed", None, step, seen
+            return "completed", None, step, seen, start
 
 
 class LossReadback:
@@ -193,7 +239,7 @@ class LossReadback:
         return None
 
 
-def run(config: RunConfig, callbacks=(), should_stop=None):
+def run(config: RunConfig, callbacks=(), should_stop=None, control: Control | None = None):
     """Load the task, build the model with the run's seed, fit it and test it: (FitResult, model).
 
     A run that did not diverge gets its test metrics and details (those of the best weights).
@@ -201,7 +247,7 @@ def run(config: RunConfig, callbacks=(), should_stop=None):
     data = tasks.load(config.task)
     torch.manual_seed(config.train.seed)
     model = models.build(config.model, data.spec)
-    result = fit(model, data, config.train, callbacks, should_stop)
+    result = fit(model, data, config.train, callbacks, should_stop, control)
     if result.status != "diverged":
         metrics, result.details = evaluate.report_on_test_set(model, data, config.train.loss,
                                                               torch.device(result.device), config.train.seed)

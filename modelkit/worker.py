@@ -2,9 +2,10 @@
 
 `execute_run` is the whole life of a run once some process has taken it: load,
 build, fit with a `Recorder` writing points to the store in batches (a
-`BoundarySnapshot` adds 2-D decision boundaries to it) and a `StopWatcher`
-turning the store's stop flag into a cheap `should_stop`, then the artifacts
-and the final status. The CLI calls it in its own process; the
+`BoundarySnapshot` adds 2-D decision boundaries to it, kept for replay) and a
+`StopWatcher` turning the store's stop flag, learning-rate change and pause
+into a cheap `should_stop` and a `train.Control`, then the artifacts and the
+final status. The CLI calls it in its own process; the
 runner's worker processes (`worker_main`) call it for each job they are sent.
 
 This module imports torch only inside functions, so that a spawned worker can
@@ -28,6 +29,8 @@ from modelkit.store import Store
 FLUSH_EVERY_S = 0.5    # how often a run's buffered points are written (the pages poll each second)
 POLL_STOP_S = 0.2      # how often a running run reads its stop flag
 HEARTBEAT_S = 5.0      # how often a running run says it is alive, even inside a long step
+MAX_SNAPSHOTS = 60     # decision boundaries a run keeps for replay (thinned evenly past this)
+LR_SET = "lr_set"      # the point recorded where a learning-rate change took effect (its value: the new rate)
 
 
 def _finite(value):
@@ -47,6 +50,7 @@ class Recorder:
         self.store, self.run_id, self.flush_every = store, run_id, flush_every
         self.steps: deque = deque()    # (step, epoch, seconds, loss, lr, samples_per_s)
         self.evals: deque = deque()    # (step, epoch, seconds, name, value)
+        self.snapshots: deque = deque()   # (step, boundary) kept for replay
         self.pending: list[tuple] = []   # points a failed write left for the next one
         self.last_step = None
         self.boundary = None
@@ -72,9 +76,15 @@ class Recorder:
         self.evals.extend((step, epoch, seconds, name, _finite(value)) for name, value in metrics.items()
                           if isinstance(value, (int, float)))
 
-    def show_boundary(self, boundary: dict):
-        """The latest 2-D decision boundary for the live snapshot, written with the next flush."""
+    def on_lr_change(self, step, epoch, seconds, lr, **info):
+        self.evals.append((step, epoch, seconds, LR_SET, lr))
+
+    def show_boundary(self, boundary: dict, step: int | None = None):
+        """The latest 2-D decision boundary for the live snapshot, written with the next flush;
+        with its `step` it is also kept for replay."""
         self.boundary = boundary
+        if step is not None:
+            self.snapshots.append((step, boundary))
 
     def on_fit_end(self, **info):
         self.close()
@@ -111,6 +121,10 @@ class Recorder:
             self.pending = points + self.pending   # written with the next flush
             self.boundary = self.boundary or boundary
             raise
+        while self.snapshots:
+            step, kept = self.snapshots[0]
+            self.store.add_snapshot(self.run_id, step, kept, MAX_SNAPSHOTS)
+            self.snapshots.popleft()   # only once written: a failed write is tried again next flush
 
     def _write_forever(self):
         while not self.done.is_set():
@@ -132,20 +146,28 @@ class BoundarySnapshot:
     def __init__(self, recorder: Recorder):
         self.recorder = recorder
 
-    def on_eval(self, model, data, device, **info):
+    def on_eval(self, model, data, device, step=None, **info):
         from modelkit import evaluate
 
         boundary = evaluate.decision_boundary(model, data, device)
         if boundary is not None:
-            self.recorder.show_boundary(boundary)
+            self.recorder.show_boundary(boundary, step)
 
 
 class StopWatcher:
-    """Reads the run's stop flag in a background thread; `should_stop()` is a cheap flag check."""
+    """Reads the run's stop flag, learning rate and pause in a background thread: `should_stop()` is a
+    cheap flag check, and `control` (a train.Control) carries the rest to the training loop."""
 
     def __init__(self, store: Store, run_id: str, every: float = POLL_STOP_S):
+        from modelkit.train import Control
+
         self.store, self.run_id, self.every = store, run_id, every
+        self.control = Control()
         self.stop, self.closed = threading.Event(), threading.Event()
+        try:
+            self._follow(store.controls(run_id))   # what was set while it queued applies from the first step
+        except Exception:  # a busy database: the thread reads it again in a moment
+            pass
         self.thread = threading.Thread(target=self._watch, name=f"stop-watch-{run_id}", daemon=True)
         self.thread.start()
 
@@ -156,16 +178,25 @@ class StopWatcher:
         last_beat = time.monotonic()
         while not self.closed.wait(self.every):
             try:
-                if self.store.stop_requested(self.run_id):
-                    self.stop.set()
+                self._follow(self.store.controls(self.run_id))
                 if time.monotonic() - last_beat >= HEARTBEAT_S:
                     self.store.heartbeat(self.run_id)
                     last_beat = time.monotonic()
             except Exception:  # a busy or briefly unreachable database: try again next time
                 pass
 
+    def _follow(self, wanted: dict):
+        if wanted["stop"]:
+            self.stop.set()
+        self.control.set_lr(wanted["lr"])
+        if wanted["paused"] and not self.control.paused:
+            self.control.pause()
+        elif not wanted["paused"] and self.control.paused:
+            self.control.resume()
+
     def close(self):
         self.closed.set()
+        self.control.resume()   # a paused loop must not wait on a watcher that is gone
         self.thread.join(timeout=2)
 
 
@@ -200,7 +231,7 @@ def execute_run(store: Store, run_id: str, callbacks=(), threads: int | None = N
 
     try:
         result, model = train.run(config, [recorder, BoundarySnapshot(recorder), GradientNorms(recorder), *callbacks],
-                                  should_stop=stop_now)
+                                  should_stop=stop_now, control=watcher.control)
     except BaseException as error:
         _flush_quietly(recorder)
         if isinstance(error, KeyboardInterrupt):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from modelkit import plots, tasks
+from modelkit import play_plots, plots, tasks
 from modelkit.config import RunConfig, TaskConfig, parse
 from modelkit.diagnose import diagnose
 from modelkit.tasks import task_info
@@ -19,6 +19,7 @@ from modelkit.ui.i18n import t
 from modelkit.ui.labels import class_name, format_metric, run_message, status_badge
 from modelkit.ui.live import duration, progress_text
 from modelkit.ui.resources import workers_starting
+from modelkit.worker import LR_SET
 
 CHART_CONFIG = {"displayModeBar": False}
 # the validation metric each kind of task is judged by, and the y-range of its chart
@@ -34,17 +35,24 @@ def curve_labels() -> dict:
             "smoothed": t("plot.smoothed"), "val": t("plot.val"), "value": t("plot.value")}
 
 
-def curves(points: pd.DataFrame, kind: str, prefix: str, *, active: bool, stacked: bool = False):
+def curves(points: pd.DataFrame, kind: str, prefix: str, *, active: bool, stacked: bool = False,
+           last_step: int | None = None):
     """Loss (raw faint, smoothed bold, validation dotted) beside (or above) the task's quality metric.
 
-    Both charts share the step axis, so a point on one lines up with the other."""
+    Both charts share the step axis (0 to `last_step`, else the last point's), so a point on one lines up
+    with the other."""
     left, right = (st.container(), st.container()) if stacked else st.columns(2)
     height = 260 if stacked else 320
-    steps = [0, max(1, int(points["step"].max()))]
+    steps = [0, max(1, last_step or int(points["step"].max()))]
+    changes = points[points["name"] == LR_SET]
     with left.container(key=f"{prefix}_loss_chart"):
         st.markdown(f"**{t('results.loss_title')}**")
         fig = plots.loss_curve_figure(points, labels=curve_labels())
-        st.plotly_chart(fig.update_layout(height=height).update_xaxes(range=steps), config=CHART_CONFIG)
+        play_plots.add_lr_markers(fig, changes, lambda lr: t("play.lr_marker", lr=f"{lr:g}"))
+        st.plotly_chart(fig.update_layout(height=height).update_xaxes(range=steps), config=CHART_CONFIG,
+                        key=f"{prefix}_loss_fig")
+    if (points["name"] == "lr").any():
+        lr_chart(points, left, prefix, steps)
     metric, y_range = KIND_METRIC[kind]
     with right.container(key=f"{prefix}_metric_chart"):
         st.markdown(f"**{t('metric.' + metric)}**")
@@ -53,7 +61,16 @@ def curves(points: pd.DataFrame, kind: str, prefix: str, *, active: bool, stacke
             return
         labels = {**curve_labels(), "value": t("metric." + metric)}
         fig = plots.metric_curve_figure(points, metric, labels=labels, y_range=y_range)
-        st.plotly_chart(fig.update_layout(height=height).update_xaxes(range=steps), config=CHART_CONFIG)
+        st.plotly_chart(fig.update_layout(height=height).update_xaxes(range=steps), config=CHART_CONFIG,
+                        key=f"{prefix}_metric_fig")
+
+
+def lr_chart(points: pd.DataFrame, where, prefix: str, steps: list):
+    """The learning rate each step used (the schedule, and any change made while it trained), small."""
+    with where.container(key=f"{prefix}_lr_chart"):
+        st.caption(t("play.lr_title"))
+        fig = play_plots.lr_figure(points, labels={"step": t("plot.step"), "lr": t("play.lr")})
+        st.plotly_chart(fig.update_xaxes(range=steps), config=CHART_CONFIG, key=f"{prefix}_lr_fig")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -63,15 +80,15 @@ def _plane_points(task_json: str) -> tuple:
     return data.x_train.numpy(), data.y_train.numpy(), tuple(data.spec.class_names)
 
 
-def boundary(snapshot: dict, config: RunConfig):
-    """The decision boundary (2-D tasks), with the training points on top."""
+def boundary(snapshot: dict, config: RunConfig, key: str | None = None, caption: str | None = None):
+    """The decision boundary (2-D tasks), with the training points on top; `caption` replaces the usual one."""
     x, y, names = _plane_points(json.dumps(config.to_dict()["task"], sort_keys=True))
     fig = plots.decision_boundary_figure(
         snapshot, x, y, [class_name(n) for n in names], height=520,
         labels={"x": t("plot.feature", n=1), "y": t("plot.feature", n=2), "value": t("plot.class1_prob")})
     st.markdown(f"**{t('results.boundary_title')}**")
-    st.caption(t("results.boundary_caption"))
-    st.plotly_chart(fig, config=CHART_CONFIG)
+    st.caption(caption or t("results.boundary_caption"))
+    st.plotly_chart(fig, config=CHART_CONFIG, key=key)
 
 
 def live_view(store, run, config: RunConfig, points: pd.DataFrame, prefix: str):

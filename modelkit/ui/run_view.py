@@ -21,6 +21,7 @@ from modelkit.ui.inside import inside_section
 from modelkit.ui.use import use_sections
 from modelkit.ui.labels import owner_name, task_title
 from modelkit.ui.live import points_so_far, polled
+from modelkit.ui.replay import replay_section
 from modelkit.ui.resources import get_runner, get_store
 
 
@@ -41,7 +42,7 @@ def show_code(run: Run, config: RunConfig, prefix: str):
 
 
 # drawn after a finished run's results, in this order
-SECTIONS: list[Callable[[Run, RunConfig, str], None]] = [look_inside, use_it, show_code]
+SECTIONS: list[Callable[[Run, RunConfig, str], None]] = [replay_section, look_inside, use_it, show_code]
 
 
 def show(run_id: str, prefix: str, *, about: bool = False) -> Run | None:
@@ -94,6 +95,39 @@ def header(run: Run, prefix: str, *, about: bool):
     if about:
         created = run.created.astimezone().strftime("%Y-%m-%d %H:%M")
         head.caption(t("runs.owner_line", owner=owner_name(run.owner), created=created))
+    if run.active and not run.stop_requested:
+        live_controls(run, prefix)
+
+
+LR_LADDER = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)   # the choices, as in TF Playground
+
+
+def live_controls(run: Run, prefix: str):
+    """The learning rate (applied from the run's next step) and pause/resume, live while it trains."""
+    wanted = get_store().controls(run.id)
+    key = f"{prefix}_live_lr"
+    current = wanted["lr"] or run.config.get("train", {}).get("lr", 0.003)
+    seen = (run.id, current)
+    if st.session_state.get(f"{key}_seen") != seen:   # a new run, or a change from elsewhere (CLI, other tab)
+        st.session_state[key], st.session_state[f"{key}_seen"] = current, seen
+    options = sorted({*LR_LADDER, current, st.session_state[key]})
+    lr_col, pause_col = st.columns([5, 1], vertical_alignment="bottom")
+    lr_col.select_slider(t("play.lr"), options, key=key, format_func=lambda v: f"{v:g}", help=t("play.lr_help"),
+                         on_change=set_lr, args=(run.id, key))
+    paused = wanted["paused"]
+    pause_col.button(t("play.resume" if paused else "play.pause"), key=f"{prefix}_pause", width="stretch",
+                     icon=":material/play_arrow:" if paused else ":material/pause:", on_click=set_paused,
+                     args=(run.id, not paused), help=t("play.pause_help"))
+    if paused:
+        st.container(key=f"{prefix}_paused").caption(t("play.paused"))
+
+
+def set_lr(run_id: str, key: str):
+    get_store().set_lr(run_id, st.session_state[key])
+
+
+def set_paused(run_id: str, paused: bool):
+    get_store().set_paused(run_id, paused)
 
 
 def stop_run(run_id: str):
