@@ -252,7 +252,10 @@ def _add_missing_columns(c):
     A store from before points had a per-run number gets one, in the order of their old global ids.
     """
     inspector = sa.inspect(c)
+    existing = set(inspector.get_table_names())
     for table in metadata.sorted_tables:
+        if table.name not in existing:   # a table a later migration step makes
+            continue
         present = {col["name"] for col in inspector.get_columns(table.name)}
         for column in table.columns:
             if column.name not in present:
