@@ -110,6 +110,22 @@ def wait_for_url_param(pg, name: str, value: str):
     pg.wait_for_function("([k, v]) => new URLSearchParams(location.search).get(k) === v", arg=[name, value])
 
 
+def set_setting(pg, key: str, value: str, param: str, tries: int = 3):
+    """Type `value` into the input of widget `key` and wait until the page has rerun with it (the URL
+    carries `param`). A rerun still drawing the form can replace the input under the typing; then type again."""
+    for attempt in range(tries):
+        box = pg.locator(f".st-key-{key} input")
+        box.fill(value)
+        box.press("Enter")
+        try:
+            pg.wait_for_function("([k, v]) => new URLSearchParams(location.search).get(k) === v",
+                                 arg=[param, value], timeout=20_000)
+            return
+        except Exception:
+            if attempt == tries - 1:
+                raise
+
+
 def wait_for_run_in_url(pg) -> str:
     """The run the Train page shows, once the page has put it in the URL (after drawing it)."""
     return pg.wait_for_function("() => new URLSearchParams(location.search).get('run')").json_value()

@@ -85,8 +85,9 @@ def test_walk_to_the_cnn_gru_and_transformer_steps_and_see_inside_each_in_both_l
             wait_for_chart(pg, "surface", view="learn")
         for name in charts.get(step, ()):
             wait_for_chart(pg, name)
-            text = pg.locator(f".st-key-learn_inside_chart_{name}").inner_text()
-            assert text.startswith(en[f"inside.{name}.title"])
+            # a rerun may briefly leave the previous step's chart in this place: wait for this one's title
+            pg.wait_for_function("([key, title]) => document.querySelector('.st-key-' + key)?.innerText"
+                                 "?.startsWith(title)", arg=[f"learn_inside_chart_{name}", en[f"inside.{name}.title"]])
         if step in charts or step == "optimizers":
             shot(pg, f"learn_{step}_en")
         assert exceptions(pg) == 0

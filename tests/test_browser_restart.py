@@ -2,8 +2,8 @@
 import pytest
 
 from modelkit.store import Store
-from tests.browser import (ARGS, CHROMIUM, NEEDS_CHROMIUM, server_fixture, wait_for_run_in_url, wait_for_status,
-                           wait_for_url_param)
+from tests.browser import (ARGS, CHROMIUM, NEEDS_CHROMIUM, server_fixture, set_setting, wait_for_run_in_url,
+                           wait_for_status)
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [NEEDS_CHROMIUM, pytest.mark.timeout(300)]
@@ -22,10 +22,7 @@ def test_a_run_of_a_killed_server_shows_interrupted_on_the_first_page_view_after
         pg = browser.new_page(viewport={"width": 1400, "height": 2200})
         pg.set_default_timeout(60_000)
         pg.goto(server.url)
-        epochs = pg.locator(".st-key-train_epochs input")
-        epochs.fill("3000")   # far longer than the test
-        epochs.press("Enter")
-        wait_for_url_param(pg, "train.epochs", "3000")
+        set_setting(pg, "train_epochs", "3000", "train.epochs")   # far longer than the test
         pg.locator(".st-key-train_start button").click()
         wait_for_status(pg, "running")
         run_id = wait_for_run_in_url(pg)

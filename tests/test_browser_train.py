@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from tests.browser import (ARGS, CHROMIUM, NEEDS_CHROMIUM, ROOT, free_port, running_server,  # noqa: F401
-                           wait_for_more_loss_points, wait_for_run_in_url, wait_for_status, wait_for_url_param)
+                           set_setting, wait_for_more_loss_points, wait_for_run_in_url, wait_for_status)
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [NEEDS_CHROMIUM, pytest.mark.timeout(240)]
@@ -61,10 +61,7 @@ def test_train_digits_with_a_cnn_watch_it_learn_stop_it_and_read_it_in_chinese(p
     pg = page
     choose(pg, "train_task", "Handwritten digits")
     choose(pg, "train_arch", "CNN (convolutional)")
-    epochs = pg.locator(".st-key-train_epochs input")
-    epochs.fill("300")  # long enough that it is still running when we stop it
-    epochs.press("Enter")
-    wait_for_url_param(pg, "train.epochs", "300")
+    set_setting(pg, "train_epochs", "300", "train.epochs")  # long enough that it is still running when we stop it
     pg.locator(".st-key-train_start button").click()
 
     seen = [0]
@@ -94,10 +91,7 @@ def run_in_url(pg) -> str:
 
 def test_reloading_the_page_mid_run_finds_the_same_run_still_training(page):
     pg = page
-    epochs = pg.locator(".st-key-train_epochs input")
-    epochs.fill("3000")  # far longer than the test: it is still training after the reload
-    epochs.press("Enter")
-    wait_for_url_param(pg, "train.epochs", "3000")
+    set_setting(pg, "train_epochs", "3000", "train.epochs")  # far longer than the test: it is still training after the reload
     pg.locator(".st-key-train_start button").click()
     wait_for_status(pg, "running")
     run_id = wait_for_run_in_url(pg)

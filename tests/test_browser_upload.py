@@ -1,7 +1,7 @@
 """Own data in a real browser: upload a CSV under the task picker, see its preview, add it, train, see the result."""
 import pytest
 
-from tests.browser import ARGS, CHROMIUM, NEEDS_CHROMIUM, server_fixture, wait_for_status, wait_for_url_param
+from tests.browser import ARGS, CHROMIUM, NEEDS_CHROMIUM, server_fixture, set_setting, wait_for_status
 from tests.test_datasets import plants_csv
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -24,10 +24,7 @@ def test_upload_a_csv_pick_its_target_train_and_see_the_result(server, tmp_path)
         pg.locator(".st-key-train_upload_add button").click()
         pg.wait_for_function("() => document.querySelector('.st-key-train_task input')?.value === "
                              "'Your data: plants.csv'")
-        epochs = pg.locator(".st-key-train_epochs input")
-        epochs.fill("30")
-        epochs.press("Enter")
-        wait_for_url_param(pg, "train.epochs", "30")
+        set_setting(pg, "train_epochs", "30", "train.epochs")
         pg.locator(".st-key-train_start button").click()
         wait_for_status(pg, "completed", timeout_ms=150_000)
         accuracy = pg.locator("[data-testid=stMetric]", has_text="Test accuracy").first
