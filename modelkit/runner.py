@@ -12,7 +12,7 @@ runs from the store; `LocalExecutor` is a pool of local worker processes, and
 `ray_executor.RayExecutor` (MODELKIT_EXECUTOR=ray) the actors of a Ray cluster.
 
 LocalExecutor, one dispatcher thread in the server:
-- starts MODELKIT_WORKERS (default: one per core) processes from a fork server
+- starts MODELKIT_WORKERS (default: two per core) processes from a fork server
   (spawned where there is none), each with its share of the CPU threads, torch
   and the engine already imported;
 - sends each idle worker the next run id; the worker trains and records it;
@@ -86,7 +86,10 @@ def make_executor(store: Store, workers: int | None = None, kind: str | None = N
 
 
 def default_workers() -> int:
-    return int(os.environ.get("MODELKIT_WORKERS") or cpu_cores())
+    """MODELKIT_WORKERS, else two single-thread workers per core: with 20 participants pressing Train
+    together on 2 cores, four workers showed each their first point in 1.9 s (median; 6.3 s at most)
+    against 6.1 s (13.6 s) for two, and the room finished sooner (README, Hosting a room)."""
+    return int(os.environ.get("MODELKIT_WORKERS") or 2 * cpu_cores())
 
 
 class Executor(Protocol):

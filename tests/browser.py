@@ -35,7 +35,7 @@ class Server:
     """`streamlit run app.py` on a free port with a run store of its own; it can be stopped, killed and
     started again on the same store."""
 
-    def __init__(self, home: Path, workers: int | None = 1):   # None: the server's default, one per core
+    def __init__(self, home: Path, workers: int | None = 1):   # None: the server's default, two per core
         self.home, self.workers, self.port, self.proc = Path(home), workers, free_port(), None
         self.url = f"http://127.0.0.1:{self.port}/"
         self.output: collections.deque[str] = collections.deque(maxlen=40)   # its last lines, for errors
