@@ -96,7 +96,11 @@ def test_a_two_by_two_sweep_fills_its_heatmap(served, browser):
     page.locator(".st-key-compare_epochs input, .st-key-compare_time_budget input").first.press("Enter")
     page.get_by_role("button", name="Start the sweep (4 runs)").click()
     page.locator(".st-key-compare_sweep_heatmap_4").wait_for(timeout=180_000)
-    cells = page.evaluate("""() => document.querySelector('.st-key-compare_sweep_heatmap_4 .js-plotly-plot')
-        .data[0].text.flat()""")
+    cells_js = """() => { const g = document.querySelector('.st-key-compare_sweep_heatmap_4 .js-plotly-plot');
+        return g && g.data ? g.data[0].text.flat() : []; }"""
+    # the heatmap fills cell by cell as the runs report: wait until every cell has its value
+    page.wait_for_function(f"() => {{ const c = ({cells_js})(); return c.length === 4 && c.every(v => v !== ''); }}",
+                           timeout=180_000)
+    cells = page.evaluate(cells_js)
     assert len(cells) == 4 and all(float(c) > 0 for c in cells)   # each cell's validation accuracy
     assert page.get_by_text("Best cell:").count() == 1
