@@ -11,22 +11,18 @@ from __future__ import annotations
 
 import textwrap
 
-from modelkit import codegen_models, codegen_script, tasks
+from modelkit import codegen_models, codegen_script, models, tasks
 from modelkit.config import RunConfig
 
 
 def _spec(config: RunConfig, spec):
     if spec is not None:
         return spec
-    from modelkit import tasks
-
     return tasks.load(config.task).spec
 
 
 def model_source(config: RunConfig, spec=None) -> str:
     """The model's classes as PyTorch source, sizes filled in; the last class is the one to build."""
-    from modelkit import models
-
     spec = _spec(config, spec)
     built = models.build(config.model, spec)   # for sizes computed at build time (flattened width, tokens)
     family = "rnn" if config.arch in ("lstm", "gru") else config.arch

@@ -9,9 +9,9 @@ import math
 
 import torch.nn as nn
 
-def _act(name: str) -> str:
-    from modelkit.models.mlp import ACTIVATIONS
+from modelkit.models.mlp import ACTIVATIONS
 
+def _act(name: str) -> str:
     return f"nn.{ACTIVATIONS[name].__name__}()"
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from modelkit import codegen, datasets, predict
+from modelkit.models import example_input
 from modelkit.text import LANGUAGES, table
 
 BUNDLE_FILES = ("model.safetensors", "config.json", "metrics.json", "curves.csv", "model.onnx", "train.py",
@@ -66,8 +67,6 @@ def bundle_zip(store, run_id: str, lang: str = "en") -> bytes:
 
 def export_onnx(predictor: predict.Predictor, path) -> Path:
     """The model as ONNX (torch's own exporter; no other package), inputs and outputs batch-size free."""
-    from modelkit.models import example_input
-
     model = copy.deepcopy(predictor.model).eval()     # the cached model stays untouched
     example = example_input(predictor.spec, batch=2)
     with warnings.catch_warnings():

@@ -18,7 +18,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from modelkit import models, tasks
+from modelkit import evaluate, models, tasks
 from modelkit.config import RunConfig
 from modelkit.fields import ConfigError
 from modelkit.tasks import TaskData
@@ -161,8 +161,6 @@ def neuron_regions(trained: Trained, resolution: int = 40) -> dict | None:
 @torch.no_grad()
 def test_probabilities(trained: Trained) -> np.ndarray:
     """Class probabilities for every test example (N, classes)."""
-    from modelkit import evaluate
-
     return evaluate.predict(trained.model, trained.data.x_test, "cpu").softmax(-1).numpy()
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from modelkit.plots import PALETTE, _layout
+from modelkit.plots import PALETTE, _layout, confusion_matrix_figure
 
 DIVERGING = "RdBu_r"   # negative blue, zero white, positive red
 PATH_COLORS = {"gd": PALETTE[0], "sgd_noise": PALETTE[7], "momentum": PALETTE[1], "adam": PALETTE[2]}
@@ -230,8 +230,6 @@ def positional_figure(encoding, similarity, *, labels: Mapping | None = None, he
 
 def class_cells_figure(matrix, class_names, c: int, *, labels: Mapping | None = None, height: int = 380) -> go.Figure:
     """The confusion matrix with class c's column (its precision) and row (its recall) outlined."""
-    from modelkit.plots import confusion_matrix_figure
-
     lab = _lab({"precision": "precision", "recall": "recall"}, labels)
     fig = confusion_matrix_figure(matrix, class_names, labels=labels, height=height)
     n = len(matrix)

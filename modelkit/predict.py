@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from modelkit import models, tasks
 from modelkit.config import RunConfig
 from modelkit.tasks import TaskSpec
 
@@ -150,8 +151,6 @@ def load(store, run_id: str) -> Predictor:
 def _build(run_id: str, folder: Path) -> Predictor:
     from safetensors.torch import load_model
 
-    from modelkit import models, tasks
-
     torch.set_num_threads(INFERENCE_THREADS)   # this process answers; training runs in worker processes
     config = RunConfig.from_dict(json.loads((folder / "config.json").read_text(encoding="utf-8")))
     data = tasks.load(config.task)
@@ -175,8 +174,6 @@ def raw_table(config: RunConfig):
     """A tabular task's split in its own units (not standardised): feature names in `extra`."""
     from sklearn import datasets
 
-    from modelkit import tasks
-
     bunch = getattr(datasets, f"load_{config.task.name}")()
     data = tasks.load(config.task)
     raw = tasks._split(config.task, data.spec, torch.tensor(bunch.data, dtype=torch.float32),
@@ -187,7 +184,6 @@ def raw_table(config: RunConfig):
 
 def example_inputs(predictor: Predictor, n: int = 8) -> list:
     """The first `n` test examples as raw input (tabular rows in their own units; text as prompts)."""
-    from modelkit import tasks
 
     if predictor.config.task.name in TABULAR:
         return raw_table(predictor.config).x_test[:n].tolist()

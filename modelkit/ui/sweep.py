@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from modelkit import models, play_plots, sweep
+from modelkit import models, play_plots, sweep, tasks
 from modelkit.compare import higher_is_better
 from modelkit.config import ConfigError, RunConfig
 from modelkit.tasks import task_info
@@ -183,8 +183,6 @@ def scale_mode(task: str, base_for: Callable[[str], RunConfig]):
 @st.cache_data(show_spinner=False, max_entries=32)
 def ladder_for(base_json: str) -> list[tuple[str, int]]:
     """The ladder of a base config, each size with its parameter count (built on the meta device: no memory)."""
-    from modelkit import tasks
-
     base = RunConfig.from_json(base_json)
     spec = tasks.load(base.task).spec
     return [(c.to_json(), sweep.param_count(c, spec)) for c in sweep.scale_ladder(base)]

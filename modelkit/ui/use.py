@@ -14,6 +14,7 @@ import streamlit as st
 
 from modelkit import plots, predict, tasks
 from modelkit.config import RunConfig
+from modelkit.export import bundle_zip
 from modelkit.serve import curl_command
 from modelkit.ui import data as task_views
 from modelkit.ui.i18n import bound, current, t
@@ -236,8 +237,6 @@ def try_text(predictor, key: str):
 # --- take it home, serve it ------------------------------------------------------------------
 
 def take_home(run, predictor, key: str):
-    from modelkit.export import bundle_zip
-
     st.subheader(t("use.home_title"))
     st.caption(t("use.home_caption"))
     lang = current()
