@@ -126,6 +126,20 @@ def set_setting(pg, key: str, value: str, param: str, tries: int = 3):
                 raise
 
 
+SCRIPT_STATE_JS = "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state')"
+
+
+def wait_for_rerun(pg, timeout_ms: float = 60_000):
+    """After an input that makes Streamlit rerun (a blur, a key press): wait until that rerun has ended.
+
+    The rerun may already be over when this starts looking, so its start is awaited only briefly."""
+    try:
+        pg.wait_for_function(f"() => ({SCRIPT_STATE_JS})() === 'running'", timeout=3_000)
+    except Exception:
+        pass   # it started and ended before we looked
+    pg.wait_for_function(f"() => ({SCRIPT_STATE_JS})() !== 'running'", timeout=timeout_ms)
+
+
 def wait_for_run_in_url(pg) -> str:
     """The run the Train page shows, once the page has put it in the URL (after drawing it)."""
     return pg.wait_for_function("() => new URLSearchParams(location.search).get('run')").json_value()

@@ -53,3 +53,16 @@ def ray_cluster():
     cluster = RayCluster()
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium, headless, through Playwright (tests/browser.py has its flags), closed after."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import ARGS, CHROMIUM
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from tests.test_browser_train import ARGS, CHROMIUM, server, shot  # noqa: F401  (server: a fixture)
+from tests.browser import wait_for_rerun
+from tests.test_browser_train import CHROMIUM, server, shot  # noqa: F401  (server: a fixture)
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium"),
@@ -20,14 +21,6 @@ def room_server(monkeypatch, request):
     """The Train page's test server, started with a known host key."""
     monkeypatch.setenv("MODELKIT_HOST_KEY", KEY)
     return request.getfixturevalue("server")
-
-
-@pytest.fixture
-def browser():
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def open_page(browser, url):
@@ -51,7 +44,7 @@ def test_a_challenge_from_the_host_to_a_participant_and_back_on_the_leaderboard(
     host.locator(".st-key-host_ch_locked textarea").fill("train.epochs=2")
     host.locator(".st-key-host_ch_instruction textarea").fill("Best accuracy in two epochs.")
     host.locator(".st-key-host_ch_instruction textarea").press("Tab")
-    host.wait_for_timeout(1000)
+    wait_for_rerun(host)   # the instruction is in the session before Create reads it
     host.locator(".st-key-host_ch_create button").click()
     host.get_by_text("The challenge is ready").wait_for()
     link = host.locator("code", has_text="?challenge=").first.inner_text()

@@ -6,7 +6,7 @@ from modelkit.config import make_config
 from modelkit.store import Store
 from modelkit.ui.run_view import LR_LADDER
 from modelkit.worker import execute_run
-from tests.browser import ARGS, CHROMIUM, NEEDS_CHROMIUM, running_server
+from tests.browser import NEEDS_CHROMIUM, running_server
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [NEEDS_CHROMIUM, pytest.mark.timeout(300)]
@@ -21,14 +21,6 @@ def served(tmp_path):
     """(server URL, the server's store)."""
     with running_server(tmp_path / "home", workers=1) as srv:
         yield srv.url, Store(home=tmp_path / "home")
-
-
-@pytest.fixture
-def browser():
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def open_page(browser, url):
