@@ -7,9 +7,9 @@ nothing must be drawn (it would also slow every worker's start by seconds).
 """
 import streamlit as st
 
+from modelkit.ui import room_view
 from modelkit.ui.guard import page_boundary
 from modelkit.ui.i18n import LANGUAGES, init_language, redraw_choice_labels, t
-from modelkit.ui import room
 from modelkit.ui.resources import device_name, get_runner
 
 
@@ -26,8 +26,8 @@ def sidebar():
             st.query_params["who"] = name
         elif "who" in st.query_params:
             del st.query_params["who"]
-        room.seen()
-        room.host_unlock()
+        room_view.seen()
+        room_view.host_unlock()
         gpu = device_name()
         st.caption(t("app.device_gpu", name=gpu) if gpu else t("app.device_cpu"))
 
@@ -44,7 +44,7 @@ def main():
                                   url_path="runs"),
                           st.Page("app_pages/learn.py", title=t("nav.learn"), icon=":material/school:", url_path="learn")]
                          + ([st.Page("app_pages/host.py", title=t("nav.host"), icon=":material/co_present:",
-                                     url_path="host")] if room.is_host() else []))
+                                     url_path="host")] if room_view.is_host() else []))
     sidebar()
     with page_boundary(page.url_path or "train"):
         page.run()

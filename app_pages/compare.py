@@ -5,13 +5,12 @@ import time
 
 import streamlit as st
 
-from modelkit import compare, models
+from modelkit import models
+from modelkit.compare import race
 from modelkit.config import ConfigError, RunConfig, make_config
+from modelkit.data.tasks import task_info
 from modelkit.store import ACTIVE
-from modelkit.tasks import task_info
-from modelkit.ui import comparison, forms
-from modelkit.ui import sweep as sweep_view
-from modelkit.ui import data as task_views
+from modelkit.ui import comparison, forms, sweep_view, task_views
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import localized, owner_name, run_name, session_owner
 from modelkit.ui.live import polled
@@ -111,19 +110,19 @@ def launch(configs: list[RunConfig]):
 
 def start_comparison():
     configs, refusal = current_configs()
-    if refusal is None and len(configs) >= compare.MIN_RUNS:
+    if refusal is None and len(configs) >= race.MIN_RUNS:
         launch(configs)
 
 
 def start_paper_race():
     """MNIST-1D with the paper's families and a Transformer, the same seconds each, launched at once."""
-    st.session_state["compare_task"] = compare.PAPER_TASK
-    fill_task(compare.PAPER_TASK, list(compare.PAPER_RACE_ARCHS))
-    st.session_state.update(compare_budget="seconds", compare_time_budget=compare.PAPER_RACE_SECONDS)
-    for arch in compare.PAPER_RACE_ARCHS:
-        forms.fill(make_config(compare.PAPER_TASK, arch), arch_prefix(arch))
-    configs = [config_for(compare.PAPER_TASK, a, t("compare.race_name", time=time.strftime("%H:%M")))
-               for a in compare.PAPER_RACE_ARCHS]
+    st.session_state["compare_task"] = race.PAPER_TASK
+    fill_task(race.PAPER_TASK, list(race.PAPER_RACE_ARCHS))
+    st.session_state.update(compare_budget="seconds", compare_time_budget=race.PAPER_RACE_SECONDS)
+    for arch in race.PAPER_RACE_ARCHS:
+        forms.fill(make_config(race.PAPER_TASK, arch), arch_prefix(arch))
+    configs = [config_for(race.PAPER_TASK, a, t("compare.race_name", time=time.strftime("%H:%M")))
+               for a in race.PAPER_RACE_ARCHS]
     launch(configs)
 
 
@@ -150,13 +149,13 @@ def render_setup():
     tl = bound()
     if st.session_state.get(OPENED_KEY) and st.session_state.get(RUNS_KEY):
         st.info(t("compare.opened_note"), icon=":material/info:")
-    st.markdown(f"### 1 · {t('compare.task_header')}")
+    st.markdown(f"### 1 · {t('race.task_header')}")
     task, _ = task_picker(P, on_task_change)
 
-    st.markdown(f"### 2 · {t('compare.arch_header')}")
+    st.markdown(f"### 2 · {t('race.arch_header')}")
     fitting = models.archs_for(task)
     st.session_state["compare_archs"] = [a for a in st.session_state.get("compare_archs", []) if a in fitting]
-    st.multiselect(t("compare.archs"), fitting, key="compare_archs", max_selections=compare.MAX_RUNS,
+    st.multiselect(t("compare.archs"), fitting, key="compare_archs", max_selections=race.MAX_RUNS,
                    format_func=lambda a: tl(f"arch.{a}.title"), help=t("help.compare.archs"),
                    placeholder=t("compare.archs_placeholder"))
     archs = st.session_state["compare_archs"]
@@ -183,7 +182,7 @@ def sizes(task: str, arch: str):
 
 
 def render_budget(number: int = 3):
-    st.markdown(f"### {number} · {t('compare.budget_header')}")
+    st.markdown(f"### {number} · {t('race.budget_header')}")
     tl = bound()
     cols = st.columns([1.3, 1, 1, 2], vertical_alignment="bottom")
     cols[0].segmented_control(t("compare.budget"), ("seconds", "epochs"), key="compare_budget", required=True,
@@ -204,17 +203,17 @@ def render_budget(number: int = 3):
 def render_start():
     configs, refusal = current_configs()
     archs = st.session_state["compare_archs"]
-    ready = refusal is None and len(archs) >= compare.MIN_RUNS
+    ready = refusal is None and len(archs) >= race.MIN_RUNS
     start_col, race_col, note_col = st.columns([1, 1.3, 3], vertical_alignment="center")
     start_col.button(t("compare.start", n=len(archs)), key="compare_start", type="primary", disabled=not ready,
                      icon=":material/play_arrow:", on_click=start_comparison, width="stretch")
     race_col.button(t("compare.paper_race"), key="compare_paper_race", icon=":material/flag:",
-                    help=t("compare.paper_race_help", seconds=f"{compare.PAPER_RACE_SECONDS:g}"),
+                    help=t("compare.paper_race_help", seconds=f"{race.PAPER_RACE_SECONDS:g}"),
                     on_click=start_paper_race, width="stretch")
     if refusal is not None:
         arch, err = refusal
         note_col.error(f"{t(f'arch.{arch}.title')}: {forms.error_text(err, arch)}", icon=":material/error:")
-    elif len(archs) < compare.MIN_RUNS:
+    elif len(archs) < race.MIN_RUNS:
         note_col.caption(t("compare.pick_two"))
     else:
         note_col.caption(t("compare.start_hint"))
@@ -232,7 +231,7 @@ def history_picker(task: str, shown: list[str]):
                  for r in candidates}
         pick, add = st.columns([4, 1], vertical_alignment="bottom")
         pick.multiselect(t("compare.add"), list(names), key="compare_add", format_func=names.get,
-                         max_selections=max(1, compare.MAX_RUNS * 2 - len(shown)))
+                         max_selections=max(1, race.MAX_RUNS * 2 - len(shown)))
         add.button(t("compare.add_button"), key="compare_add_button", on_click=add_from_history,
                    disabled=not st.session_state.get("compare_add"), width="stretch")
 
@@ -283,7 +282,7 @@ def render_archs():
     render_budget()
     render_start()
     run_ids = st.session_state.get(RUNS_KEY, [])
-    st.markdown(f"### 4 · {t('compare.results_header')}")
+    st.markdown(f"### 4 · {t('race.results_header')}")
     if not run_ids:
         st.caption(t("compare.empty"))
         history_picker(task, [])
@@ -300,8 +299,8 @@ def render_archs():
 
 
 def render_grid(mode: str):
-    """Sweep or Scale: one architecture, many runs (modelkit.ui.sweep draws them)."""
-    st.markdown(f"### 1 · {t('compare.task_header')}")
+    """Sweep or Scale: one architecture, many runs (modelkit.ui.sweep_view draws them)."""
+    st.markdown(f"### 1 · {t('race.task_header')}")
     task, _ = task_picker(P, on_task_change)
     render_budget(2)
     (sweep_view.sweep_mode if mode == "sweep" else sweep_view.scale_mode)(task, base_for(task))

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from modelkit import compare, room
-from modelkit.ui import challenge, room as room_ui
+from modelkit import room
+from modelkit.compare import race
+from modelkit.ui import challenge, room_view
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.resources import get_store
 
@@ -23,7 +24,7 @@ def boards(store) -> tuple[dict[str, tuple[str, str | None]], dict[str, str]]:
 
 def board(task: str, challenge_id: str | None, big: bool):
     runs = get_store().list_runs(challenge=challenge_id) if challenge_id else get_store().list_runs()
-    room_ui.board_table(room.leaderboard(runs, task), task, big=big)
+    room_view.board_table(room.leaderboard(runs, task), task, big=big)
 
 
 @st.fragment(run_every=LIVE_EVERY_S)
@@ -37,10 +38,10 @@ def live_room():
     left, right = st.columns([2, 3], gap="large")
     with left:
         st.markdown(f"#### {t('host.people')}")
-        room_ui.people_table(runs)
+        room_view.people_table(runs)
     with right:
         st.markdown(f"#### {t('host.queue')}")
-        room_ui.queue_rows(runs)
+        room_view.queue_rows(runs)
 
 
 @st.fragment(run_every=LIVE_EVERY_S)
@@ -56,7 +57,7 @@ def leaderboard_section():
     pick, big, download = st.columns([3, 1, 1], vertical_alignment="bottom")
     choice = pick.selectbox(t("host.board_of"), list(choices), key="host_board", format_func=labels.get)
     big.toggle(t("host.projector"), key="host_projector", help=t("help.projector"))
-    download.download_button(t("host.download"), compare.history_table(get_store().list_runs()).to_csv(index=False)
+    download.download_button(t("host.download"), race.history_table(get_store().list_runs()).to_csv(index=False)
                              .encode("utf-8"), file_name="modelkit-class.csv", mime="text/csv", key="host_download",
                              icon=":material/download:", on_click="ignore", width="stretch")
     board(*choices[choice], big=False)
@@ -64,7 +65,7 @@ def leaderboard_section():
 
 def join_section(store):
     st.markdown(f"### {t('host.join')}")
-    base = st.text_input(t("host.join_url"), value=room_ui.join_url(), key="host_join_url", help=t("help.join_url"))
+    base = st.text_input(t("host.join_url"), value=room_view.join_url(), key="host_join_url", help=t("help.join_url"))
     by_id = {c.id: c for c in store.list_challenges()}
     made = st.session_state.pop("host_challenge", None)
     if made in by_id:   # a challenge just created: its link is the one to show
@@ -73,14 +74,14 @@ def join_section(store):
                           format_func=lambda c: t("host.join_room") if c is None else by_id[c].title or c)
     link = base.rstrip("/") + "/" + (f"?challenge={target}" if target else "")
     left, right = st.columns([1, 3], vertical_alignment="center")
-    left.image(room_ui.qr_png(link), width=240)
+    left.image(room_view.qr_png(link), width=240)
     right.markdown(f"## {link}")
     right.code(link, language=None)
 
 
 # --- page ---------------------------------------------------------------------
 
-if not room_ui.is_host():   # reached by URL without the key: nothing to see
+if not room_view.is_host():   # reached by URL without the key: nothing to see
     st.warning(t("host.locked"))
     st.stop()
 store = get_store()
@@ -104,4 +105,4 @@ st.divider()
 join_section(store)
 st.divider()
 st.markdown(f"### {t('host.limits')}")
-room_ui.limits_form()
+room_view.limits_form()

@@ -11,7 +11,7 @@ import streamlit as st
 
 from modelkit.config import RunConfig, make_config
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.inside import inside_section, loss_surface
+from modelkit.ui.inside_view import inside_section, loss_surface
 from modelkit.ui.resources import get_runner, get_store
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from modelkit import compare
+from modelkit.compare import race
 from modelkit.config import ConfigError, RunConfig
 from modelkit.store import STATUSES, StoreError
-from modelkit.ui import forms, room, run_view
+from modelkit.ui import forms, room_view, run_view
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import PERCENT_METRICS, owner_name, task_title
 from modelkit.ui.query import config_to_query
@@ -46,7 +46,7 @@ def column_config() -> dict:
         "arch": st.column_config.TextColumn(t("runs.col.arch")),
         "status": st.column_config.TextColumn(t("runs.col.status")),
         **{m: number(t("metric." + m), format="percent" if m in PERCENT_METRICS else "%.3f")
-           for m in compare.HISTORY_METRICS},
+           for m in race.HISTORY_METRICS},
         "params": number(t("results.col.params"), format="localized"),
         "seconds": number(t("runs.col.seconds"), format="%.1f"),
         "node": st.column_config.TextColumn(t("runs.col.node")),
@@ -63,7 +63,7 @@ def shown_table(table):
     view = table.assign(owner=table["owner"].map(owner_name), task=task, arch=arch,
                         name=table["name"].where(table["name"] != "", task + " · " + arch),
                         status=table["status"].map(lambda s: tl(f"badge.{s}")))
-    empty = [m for m in (*compare.HISTORY_METRICS, "node") if view[m].isna().all()]
+    empty = [m for m in (*race.HISTORY_METRICS, "node") if view[m].isna().all()]
     return view.drop(columns=empty)
 
 
@@ -116,7 +116,7 @@ def delete_runs(run_ids: list[str]):
     store, kept, others = get_store(), [], []
     for run_id in run_ids:
         try:
-            store.delete_run(run_id, by=room.actor())
+            store.delete_run(run_id, by=room_view.actor())
         except StoreError:
             kept.append(run_id)
         except ConfigError:   # someone else's run: only its owner or the host may delete it
@@ -144,7 +144,7 @@ def actions(selected: list, table):
     same_task = len({r.task for r in selected}) == 1
     cols = st.columns([1, 1, 1, 1, 2], vertical_alignment="center")
     if cols[0].button(t("runs.compare", n=n), key="runs_compare", icon=":material/compare_arrows:",
-                      disabled=n < 2 or not same_task or n > compare.MAX_RUNS * 2, width="stretch",
+                      disabled=n < 2 or not same_task or n > race.MAX_RUNS * 2, width="stretch",
                       help=t("runs.compare_help")):
         open_in_compare([r.id for r in selected])
     if cols[1].button(t("runs.rerun"), key="runs_rerun", icon=":material/replay:", disabled=n != 1,
@@ -184,7 +184,7 @@ if not runs:
     st.info(t("runs.empty"), icon=":material/history:")
     st.stop()
 
-table = filters(compare.history_table(runs))
+table = filters(race.history_table(runs))
 view = shown_table(table)
 by_id = {r.id: r for r in runs}
 selected = [by_id[i] for i in ticked_table(view, table)]

@@ -7,9 +7,8 @@ import streamlit as st
 
 from modelkit import models
 from modelkit.config import ConfigError, RunConfig, make_config
-from modelkit.tasks import task_info
-from modelkit.ui import data as task_views
-from modelkit.ui import challenge, forms, room, run_view
+from modelkit.data.tasks import task_info
+from modelkit.ui import challenge, forms, room_view, run_view, task_views
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import localized, run_name, session_owner
 from modelkit.ui.pickers import task_picker
@@ -139,7 +138,7 @@ def start_run(config: RunConfig):
     """Queue `config` under a readable name and the participant's name, and follow it below the form."""
     try:
         run_id = get_runner().submit(dataclasses.replace(config, name=run_name(config)), owner=session_owner(),
-                                     by=room.actor(), challenge=challenge.current())
+                                     by=room_view.actor(), challenge=challenge.current())
     except ConfigError as err:
         st.session_state["train_submit_error"] = err
         return

@@ -26,9 +26,10 @@ from concurrent.futures import ProcessPoolExecutor
 
 import torch
 
-from modelkit.compare import PAPER_ACCURACY, PAPER_RACE_ARCHS as RACE_ARCHS
+from modelkit.compare.race import PAPER_ACCURACY
+from modelkit.compare.race import PAPER_RACE_ARCHS as RACE_ARCHS
 from modelkit.config import make_config
-from modelkit.runner import Runner, cpu_cores, make_executor
+from modelkit.execution.runner import Runner, cpu_cores, make_executor
 from modelkit.store import Store
 
 # (task, arch, epochs per measurement): about two seconds of training each on two CPU cores.
@@ -51,10 +52,11 @@ def _bare_process_init(threads: int):
 
 def bare_loop_samples_per_s(config_dict: dict, device: str) -> float:
     """The same training as the config in the fewest lines of plain PyTorch; samples/s of its loop."""
-    from modelkit import models, tasks
+    from modelkit import models
     from modelkit.config import RunConfig
-    from modelkit.evaluate import loss_fn
-    from modelkit.train import make_optimizer
+    from modelkit.data import tasks
+    from modelkit.training.evaluation import loss_fn
+    from modelkit.training.loop import make_optimizer
 
     config = RunConfig.from_dict(config_dict)
     data = tasks.load(config.task)
@@ -235,7 +237,7 @@ def measure_gpu_sharing(counts, seconds: float, log) -> dict:
 
 def bench(device: str = "auto", quick: bool = False, log=print, executor: str = "local") -> dict:
     """Run the measurements in a throwaway store; returns the figures as nested dicts."""
-    from modelkit.train import resolve_device
+    from modelkit.training.loop import resolve_device
 
     device = resolve_device(device).type
     rounds, scale = (2, 0.2) if quick else (7, 1.0)

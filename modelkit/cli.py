@@ -150,7 +150,7 @@ def add_data(args):
     """Store --data as a dataset (once per content) and return it; refusals name the file and the limit."""
     from pathlib import Path
 
-    from modelkit import datasets
+    from modelkit.data import uploads
 
     path = Path(args.data)
     try:
@@ -159,11 +159,11 @@ def add_data(args):
         raise ConfigError("--data", "config_file", detail=str(e)[:200]) from None
     suffix = path.suffix.lower()
     if suffix == ".zip":
-        return datasets.add_images(raw, path.name, owner="cli")
+        return uploads.add_images(raw, path.name, owner="cli")
     if suffix in (".txt", ".md"):
-        return datasets.add_text(raw, path.name, owner="cli")
-    frame = datasets.read_table(raw, path.name)
-    return datasets.add_table(raw, path.name, args.target or str(frame.columns[-1]), args.kind, owner="cli")
+        return uploads.add_text(raw, path.name, owner="cli")
+    frame = uploads.read_table(raw, path.name)
+    return uploads.add_table(raw, path.name, args.target or str(frame.columns[-1]), args.kind, owner="cli")
 
 
 class ProgressLine:
@@ -203,8 +203,8 @@ def open_store():
 
 def cmd_train(args) -> int:
     """Train in this process, recorded in the run store like a run started from the dashboard."""
+    from modelkit.execution.worker import execute_run
     from modelkit.room import admit
-    from modelkit.worker import execute_run
 
     store = open_store()
     # the room's limits, as the host, and the memory estimate: a model too big for a worker is refused now
@@ -221,8 +221,8 @@ def cmd_train(args) -> int:
 
 def train_on_ray(config, as_json: bool) -> int:
     """Queue the run and wait while an actor of the Ray cluster trains it; print it as `show` does, node included."""
-    from modelkit.ray_executor import RayExecutor
-    from modelkit.runner import Runner
+    from modelkit.execution.ray_executor import RayExecutor
+    from modelkit.execution.runner import Runner
 
     store = open_store()
     runner = Runner(store, executor=RayExecutor(store, workers=1))
@@ -411,8 +411,8 @@ def cmd_inspect(args) -> int:
 
 
 def cmd_tasks(args) -> int:
+    from modelkit.data.tasks import TASKS
     from modelkit.models import archs_for
-    from modelkit.tasks import TASKS
 
     for info in TASKS.values():
         print(f"{info.name:<14} {info.kind:<15} {translate('en', f'task.{info.name}.desc')}  "
@@ -421,8 +421,8 @@ def cmd_tasks(args) -> int:
 
 
 def cmd_archs(args) -> int:
+    from modelkit.data.tasks import TASKS
     from modelkit.models import ARCHS, archs_for
-    from modelkit.tasks import TASKS
 
     for arch in ARCHS:
         fits = [t for t in TASKS if arch in archs_for(t)]
@@ -433,9 +433,9 @@ def cmd_archs(args) -> int:
 def cmd_datasets(args) -> int:
     from dataclasses import asdict
 
-    from modelkit import datasets
+    from modelkit.data import uploads
 
-    found = datasets.list_datasets()
+    found = uploads.list_datasets()
     if args.json:
         print(json.dumps([{**asdict(d), "task": d.task} for d in found], ensure_ascii=False))
         return 0
@@ -474,9 +474,9 @@ def _allowed(meta: dict) -> str:
 
 
 def cmd_export(args) -> int:
-    from modelkit.export import export_run
-    from modelkit.predict import NoModelError
     from modelkit.store import Store
+    from modelkit.use.export import export_run
+    from modelkit.use.predict import NoModelError
 
     store = Store()
     run = find_run(store, args.run)
@@ -492,9 +492,9 @@ def cmd_export(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from modelkit.predict import NoModelError
-    from modelkit.serve import serve
     from modelkit.store import Store
+    from modelkit.use.predict import NoModelError
+    from modelkit.use.serve import serve
 
     if not 0 < args.port < 65536:
         raise ConfigError("--port", "range", low=1, high=65535, value=args.port)

@@ -14,9 +14,18 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from modelkit import models, tasks
-from modelkit.fields import (MAX_NAME, ConfigError, TaskConfig, TrainConfig, applies, describe, parse,  # noqa: F401
-                             parse_value)
+from modelkit import models
+from modelkit.data import tasks
+from modelkit.fields import (  # noqa: F401
+    MAX_NAME,
+    ConfigError,
+    TaskConfig,
+    TrainConfig,
+    applies,
+    describe,
+    parse,
+    parse_value,
+)
 
 SECTIONS = ("task", "model", "train")
 

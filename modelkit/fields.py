@@ -204,14 +204,14 @@ def parse_value(text: str, path: str = ""):
 
 @dataclass
 class TaskConfig:
-    name: str = option("moons", max_len=64)           # a task of the registry (modelkit.tasks)
+    name: str = option("moons", max_len=64)           # a task of the registry (modelkit.data.tasks)
     n_samples: int = option(1000, low=50, high=100_000)
     noise: float = option(0.1, low=0.0, high=2.0)
     val_fraction: float = option(0.15, low=0.05, high=0.5)
     test_fraction: float = option(0.2, low=0.05, high=0.5)
     seq_len: int = option(64, low=4, high=1024)
     horizon: int = option(5, low=1, high=100)
-    corpus: str = option("en", choices=CORPORA)       # the bundled text when there is no own text (modelkit.tasks)
+    corpus: str = option("en", choices=CORPORA)       # the bundled text when there is no own text (modelkit.data.tasks)
     text: str | None = option(None, max_len=MAX_TEXT)  # own text for the language model; None: the bundled one
     seed: int = option(0, low=0, high=MAX_SEED)
 

@@ -197,8 +197,8 @@ def draw_run_panel(run_id):
 
 
 def test_following_a_run_never_loads_its_data(monkeypatch):
-    from modelkit import tasks
     from modelkit.config import make_config
+    from modelkit.data import tasks
 
     def refuse(cfg):
         raise AssertionError("a polled view loaded the task's data")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from modelkit import worker
 from modelkit.config import make_config
+from modelkit.execution import worker
 from modelkit.store import Store
 from tests.test_browser_train import ARGS, CHROMIUM, choose, server, shot  # noqa: F401 (server: a fixture)
 

@@ -3,9 +3,9 @@ pause and resume it, scrub a finished moons run and see its decision boundary ch
 import pytest
 
 from modelkit.config import make_config
+from modelkit.execution.worker import execute_run
 from modelkit.store import Store
 from modelkit.ui.run_view import LR_LADDER
-from modelkit.worker import execute_run
 from tests.browser import NEEDS_CHROMIUM, running_server
 
 playwright = pytest.importorskip("playwright.sync_api")

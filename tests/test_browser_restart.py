@@ -2,8 +2,15 @@
 import pytest
 
 from modelkit.store import Store
-from tests.browser import (ARGS, CHROMIUM, NEEDS_CHROMIUM, server_fixture, set_setting, wait_for_run_in_url,
-                           wait_for_status)
+from tests.browser import (
+    ARGS,
+    CHROMIUM,
+    NEEDS_CHROMIUM,
+    server_fixture,
+    set_setting,
+    wait_for_run_in_url,
+    wait_for_status,
+)
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [NEEDS_CHROMIUM, pytest.mark.timeout(300)]

@@ -12,8 +12,18 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.browser import (ARGS, CHROMIUM, NEEDS_CHROMIUM, ROOT, free_port, running_server,  # noqa: F401
-                           set_setting, wait_for_more_loss_points, wait_for_run_in_url, wait_for_status)
+from tests.browser import (  # noqa: F401
+    ARGS,
+    CHROMIUM,
+    NEEDS_CHROMIUM,
+    ROOT,
+    free_port,
+    running_server,
+    set_setting,
+    wait_for_more_loss_points,
+    wait_for_run_in_url,
+    wait_for_status,
+)
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [NEEDS_CHROMIUM, pytest.mark.timeout(240)]

@@ -1,7 +1,14 @@
 """Own data in a real browser: upload a CSV under the task picker, see its preview, add it, train, see the result."""
 import pytest
 
-from tests.browser import ARGS, CHROMIUM, NEEDS_CHROMIUM, server_fixture, set_setting, wait_for_status
+from tests.browser import (
+    ARGS,
+    CHROMIUM,
+    NEEDS_CHROMIUM,
+    server_fixture,
+    set_setting,
+    wait_for_status,
+)
 from tests.test_datasets import plants_csv
 
 playwright = pytest.importorskip("playwright.sync_api")

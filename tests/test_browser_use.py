@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from playwright import sync_api as playwright
+from trained import train_tiny
 
 from modelkit.store import Store
-from trained import train_tiny
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,10 +13,11 @@ import streamlit as st
 import torch
 from streamlit.testing.v1 import AppTest
 
-from modelkit import models, worker
+from modelkit import models
 from modelkit.config import make_config
+from modelkit.data.tasks import TASKS
+from modelkit.execution import worker
 from modelkit.store import Store
-from modelkit.tasks import TASKS
 
 TIMEOUT = 120
 OWNER = "学员"

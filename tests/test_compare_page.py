@@ -6,9 +6,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from modelkit import compare
+from modelkit.compare import race
 from modelkit.config import make_config
-from modelkit.runner import Runner
+from modelkit.execution.runner import Runner
 from modelkit.store import Store
 
 TIMEOUT = 120
@@ -108,9 +108,9 @@ def test_the_paper_race_queues_five_mnist1d_runs_with_one_time_budget(fresh):
     at.button(key="compare_paper_race").click().run()
     assert not at.exception
     runs = [fresh.get_run(i) for i in at.session_state["compare_runs"]]
-    assert [r.arch for r in runs] == list(compare.PAPER_RACE_ARCHS)
+    assert [r.arch for r in runs] == list(race.PAPER_RACE_ARCHS)
     assert {r.task for r in runs} == {"mnist1d"}
-    assert {r.config["train"]["time_budget"] for r in runs} == {compare.PAPER_RACE_SECONDS}
+    assert {r.config["train"]["time_budget"] for r in runs} == {race.PAPER_RACE_SECONDS}
     assert at.selectbox(key="compare_task").value == "mnist1d"
     for run_id in at.session_state["compare_runs"]:
         fresh.request_stop(run_id)   # leave nothing for the runner to train

@@ -84,7 +84,7 @@ def test_over_long_text_is_refused():
 
 @pytest.mark.parametrize("seq_len", [8, 64, 200])
 def test_own_text_long_enough_for_the_check_is_long_enough_to_train(seq_len):
-    from modelkit import tasks
+    from modelkit.data import tasks
 
     cfg = make_config("text", "linear", [f"task.seq_len={seq_len}"]).task
     need = tasks._text_min_length(cfg)

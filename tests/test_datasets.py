@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from modelkit import datasets, train
 from modelkit.cli import main
 from modelkit.config import ConfigError, make_config
+from modelkit.data import uploads
+from modelkit.training import loop
 
 
 def plants_csv(n=300, seed=0) -> bytes:
@@ -42,12 +43,12 @@ def digits_zip(per_class=40) -> bytes:
 
 
 def fit(task, arch, *sets):
-    result, _ = train.run(make_config(task, arch, list(sets)))
+    result, _ = loop.run(make_config(task, arch, list(sets)))
     return result
 
 
 def test_a_csv_with_text_numbers_and_gaps_trains_well_above_chance():
-    ds = datasets.add_table(plants_csv(), "plants.csv", target="kind")
+    ds = uploads.add_table(plants_csv(), "plants.csv", target="kind")
     assert (ds.task_kind, ds.rows, ds.class_names, ds.filled) == ("classification", 300, ["short", "tall"], 18)
     assert ds.features[:2] == ["height", "width"] and "soil_sand" in ds.features
     assert fit(ds.task, "mlp", "train.epochs=40").metrics["test_accuracy"] > 0.85
@@ -58,28 +59,28 @@ def test_a_regression_csv_predicts_its_number():
     x = rng.normal(size=(400, 3))
     y = 2 * x[:, 0] - x[:, 1] + 0.1 * rng.normal(size=400)
     text = "a,b,c,y\n" + "\n".join(",".join(f"{v:.4f}" for v in (*row, t)) for row, t in zip(x, y))
-    ds = datasets.add_table(text.encode(), "line.csv", target="y")
+    ds = uploads.add_table(text.encode(), "line.csv", target="y")
     assert ds.task_kind == "regression"
     assert fit(ds.task, "mlp", "train.epochs=60").metrics["test_r2"] > 0.9
 
 
 def test_an_image_zip_of_class_folders_trains_a_cnn():
-    ds = datasets.add_images(digits_zip(), "digits.zip")
+    ds = uploads.add_images(digits_zip(), "digits.zip")
     assert (ds.kind, ds.class_names, ds.rows) == ("images", ["digit0", "digit1", "digit7"], 120)
     assert fit(ds.task, "cnn", "train.epochs=15").metrics["test_accuracy"] > 0.8
 
 
 def test_a_text_file_trains_the_language_model_below_the_baseline():
     text = ("the cat sat on the mat. the dog sat on the log. " * 200).encode()
-    ds = datasets.add_text(text, "pets.txt")
+    ds = uploads.add_text(text, "pets.txt")
     result = fit(ds.task, "gru", "train.time_budget=8", "train.eval_every=0", "train.epochs=3")
     assert result.metrics["test_perplexity"] < result.metrics["test_baseline_perplexity"]
 
 
 def test_the_same_upload_is_stored_once_and_a_run_keeps_pointing_at_it():
-    first = datasets.add_table(plants_csv(), "plants.csv", target="kind")
-    again = datasets.add_table(plants_csv(), "copy.csv", target="kind")
-    assert first.id == again.id and len(datasets.list_datasets()) == 1
+    first = uploads.add_table(plants_csv(), "plants.csv", target="kind")
+    again = uploads.add_table(plants_csv(), "copy.csv", target="kind")
+    assert first.id == again.id and len(uploads.list_datasets()) == 1
     config = make_config(first.task, "mlp")
     assert json.loads(config.to_json())["task"]["name"] == first.task
 
@@ -142,15 +143,15 @@ def huge_png() -> bytes:
     ("text", "短".encode("utf-8") * 10, "data_text_short"),
 ])
 def test_a_hostile_or_broken_file_is_refused_naming_it_and_writes_nothing_outside(tmp_path, kind, raw, code):
-    home = datasets.home()
+    home = uploads.home()
     before = set(os.listdir(home.parent)) if home.parent.exists() else set()
     with pytest.raises(ConfigError) as err:
         if kind == "images":
-            datasets.add_images(raw, "upload.zip")
+            uploads.add_images(raw, "upload.zip")
         elif kind == "text":
-            datasets.add_text(raw, "upload.txt")
+            uploads.add_text(raw, "upload.txt")
         else:
-            datasets.add_table(raw, "upload.csv", target="kind")
+            uploads.add_table(raw, "upload.csv", target="kind")
     assert err.value.code == code and err.value.params["file"].startswith("upload")
     assert "upload" in err.value.text("zh")
     assert not home.exists() or not [p for p in home.iterdir() if not p.name.startswith(".")]
@@ -161,7 +162,7 @@ def test_a_hostile_or_broken_file_is_refused_naming_it_and_writes_nothing_outsid
 def test_limits_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("MODELKIT_UPLOAD_ROWS", "100")
     with pytest.raises(ConfigError) as err:
-        datasets.add_table(plants_csv(n=150), "plants.csv", target="kind")
+        uploads.add_table(plants_csv(n=150), "plants.csv", target="kind")
     assert err.value.code == "data_rows" and err.value.params["n"] == "100"
 
 
@@ -170,7 +171,7 @@ def test_an_uploaded_table_is_offered_by_the_train_page_and_trains_from_it(app_r
 
     from modelkit.store import Store
 
-    ds = datasets.add_table(plants_csv(), "plants.csv", target="kind")
+    ds = uploads.add_table(plants_csv(), "plants.csv", target="kind")
     at = AppTest.from_file("../app_pages/train.py", default_timeout=120)
     at.session_state["lang"] = "zh"
     at.session_state["participant"] = "Ada"
@@ -191,9 +192,9 @@ def test_a_run_of_a_deleted_dataset_still_opens_on_the_runs_page(app_resources):
 
     from modelkit.store import Store
 
-    ds = datasets.add_table(plants_csv(), "plants.csv", target="kind")
+    ds = uploads.add_table(plants_csv(), "plants.csv", target="kind")
     run_id = Store().create_run(make_config(ds.task, "mlp"), owner="Ada")
-    assert datasets.delete(ds.id) and datasets.get(ds.id) is None
+    assert uploads.delete(ds.id) and uploads.get(ds.id) is None
 
     def show_run(run_id):
         import streamlit as st
@@ -214,16 +215,16 @@ def test_a_run_on_uploaded_data_exports_a_bundle_that_evaluates_without_modelkit
     import subprocess
     import sys
 
-    from modelkit import export
+    from modelkit.execution.worker import execute_run
     from modelkit.store import Store
-    from modelkit.worker import execute_run
+    from modelkit.use import export
 
     if kind == "table":
-        ds, arch, sets = datasets.add_table(plants_csv(), "plants.csv", target="kind"), "mlp", ["train.epochs=5"]
+        ds, arch, sets = uploads.add_table(plants_csv(), "plants.csv", target="kind"), "mlp", ["train.epochs=5"]
     elif kind == "images":
-        ds, arch, sets = datasets.add_images(digits_zip(20), "digits.zip"), "cnn", ["train.epochs=2"]
+        ds, arch, sets = uploads.add_images(digits_zip(20), "digits.zip"), "cnn", ["train.epochs=2"]
     else:
-        ds = datasets.add_text(("the cat sat on the mat. " * 120).encode(), "cat.txt")
+        ds = uploads.add_text(("the cat sat on the mat. " * 120).encode(), "cat.txt")
         arch, sets = "gru", ["train.epochs=1", "train.time_budget=null", "task.seq_len=16", "train.eval_every=0"]
     store = Store()
     run_id = store.create_run(make_config(ds.task, arch, sets), owner="test", queued=False)

@@ -2,7 +2,7 @@
 import numpy as np
 import pandas as pd
 
-from modelkit.diagnose import diagnose
+from modelkit.training.diagnosis import diagnose
 
 
 def frame(loss, val=(), eval_every=None):

@@ -9,12 +9,14 @@ from io import BytesIO
 import numpy as np
 import pytest
 import torch
+from trained import SMALL_TEXT, train_tiny
 
-from modelkit import codegen, export, models, tasks
+from modelkit import models
 from modelkit.cli import main
 from modelkit.config import make_config
+from modelkit.data import tasks
 from modelkit.store import Store
-from trained import SMALL_TEXT, train_tiny
+from modelkit.use import codegen, export
 
 FAMILIES = [("digits", "mlp"), ("digits", "cnn"), ("mnist1d", "gru"), ("text", "transformer")]
 
@@ -77,7 +79,7 @@ def test_train_py_trains_from_scratch_and_saves_weights_that_evaluate(store, bun
 def test_the_onnx_model_answers_like_pytorch(store, bundles, family):
     import onnxruntime
 
-    from modelkit import predict
+    from modelkit.use import predict
 
     run_id, folder = bundles[family]
     predictor = predict.load(store, run_id)

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from modelkit.config import ConfigError, make_config
-from modelkit.train import READ_LOSS_EVERY, LossReadback, run
+from modelkit.training.loop import READ_LOSS_EVERY, LossReadback, run
 
 
 class Steps:

@@ -174,9 +174,9 @@ class TwoWorkers:
 
 
 def test_a_queued_run_shows_its_place_and_an_estimated_wait(monkeypatch):
-    from modelkit.ui import room as room_ui
+    from modelkit.ui import room_view
 
-    monkeypatch.setattr(room_ui, "get_runner", lambda: TwoWorkers())
+    monkeypatch.setattr(room_view, "get_runner", lambda: TwoWorkers())
     store = Store()
     first = store.create_run(make_config("moons", "mlp"), owner="ana")
     mine = store.create_run(make_config("moons", "mlp"), owner="ben")

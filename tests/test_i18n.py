@@ -8,8 +8,8 @@ import pytest
 
 from modelkit import models
 from modelkit.config import TaskConfig, TrainConfig, describe
+from modelkit.data.tasks import TASKS
 from modelkit.store import STATUSES
-from modelkit.tasks import TASKS
 from modelkit.ui.forms import help_key
 from modelkit.ui.presets import PRESETS
 

@@ -9,10 +9,12 @@ import torch
 from safetensors.torch import load_file
 from streamlit.testing.v1 import AppTest
 
-from modelkit import inside, worker
+from modelkit import inside
 from modelkit.cli import main
 from modelkit.config import make_config
+from modelkit.execution import worker
 from modelkit.store import Store
+from modelkit.training import callbacks
 
 TINY = {
     "cnn": ("digits", "cnn", ["train.epochs=1", "model.channels=[4,8]", "model.head=0"]),
@@ -104,14 +106,14 @@ def test_gradient_norms_exist_for_every_layer_with_parameters_and_are_finite(tra
     for name in ("cnn", "gru", "transformer", "mlp"):
         model = trained(trained_runs, name).model
         norms = inside.grad_norms(store.points(ids[name]))
-        assert set(norms) == {inside.layer_of(p) for p, _ in model.named_parameters()}, name
+        assert set(norms) == {callbacks.layer_of(p) for p, _ in model.named_parameters()}, name
         assert all(math.isfinite(v) and v > 0 for series in norms.values() for _, v in series), name
 
 
 def test_gradient_norms_are_read_every_few_steps_not_every_step(trained_runs):
     store, ids = trained_runs
     steps = [s for s, _ in inside.grad_norms(store.points(ids["cnn"]))["out"]]
-    assert steps[0] == 1 and all(b - a >= inside.GRAD_EVERY for a, b in zip(steps, steps[1:]))
+    assert steps[0] == 1 and all(b - a >= callbacks.GRAD_EVERY for a, b in zip(steps, steps[1:]))
     assert len(steps) < store.get_run(ids["cnn"]).metrics["steps"] / 2
 
 
@@ -122,7 +124,7 @@ def test_the_gradient_callback_uses_a_model_it_is_given():
         def on_eval(self, metrics, **info):
             seen.update(metrics)
 
-    norms = inside.GradientNorms(Sink())
+    norms = callbacks.GradientNorms(Sink())
     norms.on_fit_begin(model=model, params=sum(p.numel() for p in model.parameters()))
     model(torch.randn(5, 3)).sum().backward()
     norms.on_step(step=1, epoch=0.1, seconds=0.0)
@@ -200,7 +202,7 @@ def view_script():
     import streamlit as st
 
     from modelkit.config import RunConfig
-    from modelkit.ui.inside import inside_section
+    from modelkit.ui.inside_view import inside_section
     from modelkit.ui.resources import get_store
 
     run = get_store().get_run(st.session_state["run_id"])

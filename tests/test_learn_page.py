@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from modelkit import worker
 from modelkit.config import make_config
+from modelkit.execution import worker
 from modelkit.store import Store
 
 pytestmark = pytest.mark.usefixtures("app_resources")   # conftest: each test's own store and runner

@@ -7,13 +7,14 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from modelkit import messages, tasks
+from modelkit import messages
 from modelkit.config import ConfigError, make_config
+from modelkit.data import tasks
+from modelkit.execution.runner import death_message
+from modelkit.execution.worker import execute_run, failure_message
 from modelkit.messages import Message
-from modelkit.runner import death_message
 from modelkit.store import Store
-from modelkit.train import run
-from modelkit.worker import execute_run, failure_message
+from modelkit.training.loop import run
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 

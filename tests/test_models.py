@@ -6,8 +6,14 @@ import torch
 import torch.nn.functional as F
 
 from modelkit import models
-from modelkit.config import ConfigError, TrainConfig, default_model_dict, default_train_dict, parse
-from modelkit.tasks import TASKS, TaskSpec
+from modelkit.config import (
+    ConfigError,
+    TrainConfig,
+    default_model_dict,
+    default_train_dict,
+    parse,
+)
+from modelkit.data.tasks import TASKS, TaskSpec
 
 # Small stand-ins for each input kind; names are real tasks so their defaults apply.
 SPECS = {

@@ -5,13 +5,12 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from modelkit import store as store_module
-from modelkit import tasks
 from modelkit.config import make_config
+from modelkit.data import tasks
+from modelkit.execution.worker import LR_SET, StopWatcher, execute_run
 from modelkit.models import build
-from modelkit.store import SCHEMA_VERSION, Store
-from modelkit.train import Callback, Control, fit
-from modelkit.worker import LR_SET, StopWatcher, execute_run
+from modelkit.store import SCHEMA_VERSION, Store, schema
+from modelkit.training.loop import Callback, Control, fit
 
 
 @pytest.fixture
@@ -155,9 +154,9 @@ def test_a_schema_2_database_is_brought_to_schema_3(tmp_path, config, monkeypatc
     with old.engine.begin() as c:
         c.execute(sa.text("DROP TABLE controls"))
         c.execute(sa.text("DROP TABLE snapshots"))
-        c.execute(store_module.meta_table.update().values(value="2"))
+        c.execute(schema.meta_table.update().values(value="2"))
     old.engine.dispose()
-    monkeypatch.setattr(store_module.metadata, "create_all", lambda engine: None)   # only the migration adds them
+    monkeypatch.setattr(schema.metadata, "create_all", lambda engine: None)   # only the migration adds them
     reopened = Store(home=tmp_path / "old")
     assert reopened.schema_version == SCHEMA_VERSION == 3
     run_id = reopened.create_run(config, queued=False)

@@ -2,11 +2,12 @@
 import numpy as np
 import pytest
 import torch
-
-from modelkit import predict, tasks
-from modelkit.config import RunConfig, make_config
-from modelkit.store import Store
 from trained import train_tiny
+
+from modelkit.config import RunConfig, make_config
+from modelkit.data import tasks
+from modelkit.store import Store
+from modelkit.use import predict
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ def test_own_text_travels_by_reference_and_the_link_stays_short():
 
 def test_a_link_to_a_text_this_server_does_not_keep_is_refused_naming_the_text():
     import pytest
+
     from modelkit.config import ConfigError
 
     with pytest.raises(ConfigError) as err:

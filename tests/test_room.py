@@ -5,8 +5,7 @@ from modelkit import room
 from modelkit.cli import main
 from modelkit.config import make_config
 from modelkit.fields import ConfigError
-from modelkit import store as store_module
-from modelkit.store import Store
+from modelkit.store import Store, schema
 
 QUICK = ["train.epochs=2", "task.n_samples=200"]
 
@@ -69,7 +68,7 @@ class IdleExecutor:
 
 @pytest.fixture
 def runner(store):
-    from modelkit.runner import Runner
+    from modelkit.execution.runner import Runner
 
     runner = Runner(store, executor=IdleExecutor())
     yield runner
@@ -208,7 +207,7 @@ def test_the_wait_is_estimated_from_the_runs_before_and_the_workers(store, confi
     assert room.estimate_wait(store, position=3, workers=2) == 2 * room.Limits().seconds
     run_id = store.create_run(config, owner="ana", queued=False)
     with store.engine.begin() as c:   # a run that trained for 30 s
-        c.execute(store_module.runs_table.update().values(started=1000.0, finished=1030.0, status="completed"))
+        c.execute(schema.runs_table.update().values(started=1000.0, finished=1030.0, status="completed"))
     assert store.typical_run_seconds() == 30.0 and store.get_run(run_id).status == "completed"
     assert room.estimate_wait(store, position=1, workers=2) == 30.0
 
@@ -224,7 +223,7 @@ def test_a_database_of_schema_1_is_migrated_and_keeps_its_runs(tmp_path, config)
         c.exec_driver_sql("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     old.engine.dispose()
     store = Store(home=tmp_path / "old")
-    assert store.schema_version == store_module.SCHEMA_VERSION
+    assert store.schema_version == schema.SCHEMA_VERSION
     run = store.get_run(run_id)
     assert (run.owner, run.status, run.challenge) == ("ana", "queued", None)
     assert Store(home=tmp_path / "old").list_runs()[0].id == run_id   # a second process finds it done

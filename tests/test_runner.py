@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from modelkit.config import make_config
-from modelkit.runner import Runner, cpu_cores
+from modelkit.execution.runner import Runner, cpu_cores
+from modelkit.execution.worker import execute_run
 from modelkit.store import Store
-from modelkit.worker import execute_run
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICK = ["train.epochs=3", "task.n_samples=300"]
@@ -203,7 +203,7 @@ def test_a_run_with_refused_settings_fails_in_words_and_the_worker_lives_on(read
 SERVER = textwrap.dedent("""
     import sys, threading
     from modelkit.config import make_config
-    from modelkit.runner import Runner
+    from modelkit.execution.runner import Runner
     from modelkit.store import Store
 
     if __name__ == "__main__":   # MODELKIT_EXECUTOR (and RAY_ADDRESS) choose the executor

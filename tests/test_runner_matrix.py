@@ -8,11 +8,19 @@ import subprocess
 import sys
 
 import pytest
+from test_runner import (
+    ENDLESS,
+    QUICK,
+    ROOT,
+    finished,
+    first_points,
+    killed_server,
+    wait_for,
+)
 
 from modelkit.config import make_config
-from modelkit.runner import LocalExecutor, Runner
+from modelkit.execution.runner import LocalExecutor, Runner
 from modelkit.store import Store
-from test_runner import ENDLESS, QUICK, ROOT, finished, first_points, killed_server, wait_for
 
 COMBOS = [("local", "postgresql"), ("ray", "sqlite"), ("ray", "postgresql")]
 LOST = {"local": "stopped unexpectedly", "ray": "lost its worker"}
@@ -20,7 +28,7 @@ LOST = {"local": "stopped unexpectedly", "ray": "lost its worker"}
 
 def make_runner(kind, store, workers, request):
     if kind == "ray":
-        from modelkit.ray_executor import RayExecutor
+        from modelkit.execution.ray_executor import RayExecutor
 
         executor = RayExecutor(store, workers, address=request.getfixturevalue("ray_cluster").address)
     else:

@@ -11,10 +11,10 @@ import urllib.request
 import pytest
 import uvicorn
 from starlette.requests import Request
-
-from modelkit import predict, serve
-from modelkit.store import Store
 from trained import train_tiny
+
+from modelkit.store import Store
+from modelkit.use import predict, serve
 
 
 def free_port() -> int:

@@ -11,10 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
-from modelkit import store as store_module
 from modelkit.config import make_config
-from modelkit.store import SCHEMA_VERSION, Store, StoreError
-from modelkit.worker import FLUSH_EVERY_S, Recorder, execute_run
+from modelkit.execution.worker import FLUSH_EVERY_S, Recorder, execute_run
+from modelkit.store import SCHEMA_VERSION, Store, StoreError, database, schema
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -75,7 +74,7 @@ def test_two_hundred_runs_submitted_from_eight_threads_at_once_get_distinct_ids(
 
 def test_a_run_id_taken_meanwhile_is_replaced_by_a_fresh_one(store, config, monkeypatch):
     drawn = iter(["20261129-140512-0000aaaa", "20261129-140512-0000aaaa", "20261129-140512-0000bbbb"])
-    monkeypatch.setattr(store_module, "new_run_id", lambda: next(drawn))
+    monkeypatch.setattr(database, "new_run_id", lambda: next(drawn))
     assert store.create_run(config) == "20261129-140512-0000aaaa"
     assert store.create_run(config) == "20261129-140512-0000bbbb"
     assert len(store.list_runs()) == 2
@@ -100,7 +99,7 @@ def test_modelkit_db_url_replaces_the_default_database(tmp_path, monkeypatch):
 def test_the_schema_version_is_recorded_and_a_newer_one_refused(store):
     assert store.schema_version == SCHEMA_VERSION
     with store.engine.begin() as c:
-        c.execute(store_module.meta_table.update().values(value=str(SCHEMA_VERSION + 1)))
+        c.execute(schema.meta_table.update().values(value=str(SCHEMA_VERSION + 1)))
     with pytest.raises(StoreError, match="newer modelkit"):
         Store(store.url, store.home)
 
@@ -202,7 +201,7 @@ def test_recovery_interrupts_a_run_whose_heartbeat_went_stale(store, config):
     run_id = store.create_run(config)
     store.claim_next()
     with store.engine.begin() as c:
-        c.execute(store_module.runs_table.update().values(heartbeat=time.time() - 600))
+        c.execute(schema.runs_table.update().values(heartbeat=time.time() - 600))
     assert store.recover_orphans() == [run_id]
 
 
@@ -266,7 +265,7 @@ def test_the_recorder_writes_in_batches_not_per_step(store):
             super().flush()
 
     recorder = CountingRecorder(store, run_id)
-    from modelkit.train import run as train_run
+    from modelkit.training.loop import run as train_run
 
     result, _ = train_run(config, [recorder])
     assert store.points(run_id, names=["loss"]).step.tolist() == list(range(1, result.steps + 1))
@@ -274,12 +273,12 @@ def test_the_recorder_writes_in_batches_not_per_step(store):
 
 
 def test_a_failing_run_is_marked_failed_with_a_plain_message(store, config, monkeypatch):
-    import modelkit.train
+    import modelkit.training.loop
 
     def broken_fit(*args, **kwargs):
         raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")
 
-    monkeypatch.setattr(modelkit.train, "fit", broken_fit)
+    monkeypatch.setattr(modelkit.training.loop, "fit", broken_fit)
     run_id = store.create_run(config, queued=False)
     with pytest.raises(RuntimeError):
         execute_run(store, run_id)

@@ -5,8 +5,9 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from modelkit import sweep, tasks
+from modelkit.compare import sweep
 from modelkit.config import ConfigError, make_config
+from modelkit.data import tasks
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from modelkit.config import ConfigError, TaskConfig
-from modelkit import tasks
-from modelkit.tasks import TASKS, load
+from modelkit.data import tasks
+from modelkit.data.tasks import TASKS, load
 
 
 @pytest.mark.parametrize("name", list(TASKS))
@@ -58,7 +58,7 @@ def test_tabular_features_are_standardised_on_the_training_split():
 
 
 def test_mnist1d_is_generated_once_then_read_back_identically(tmp_path, monkeypatch):
-    from modelkit import tasks
+    from modelkit.data import tasks
 
     monkeypatch.setenv("MODELKIT_HOME", str(tmp_path))
     first = tasks._mnist1d_arrays()

@@ -5,9 +5,11 @@ import sys
 
 import pytest
 
-from modelkit import evaluate, models, tasks
+from modelkit import models
 from modelkit.config import make_config
-from modelkit.train import Callback, fit, lr_factor, run
+from modelkit.data import tasks
+from modelkit.training import evaluation
+from modelkit.training.loop import Callback, fit, lr_factor, run
 
 
 class Recorder(Callback):
@@ -157,8 +159,8 @@ def test_early_stopping_keeps_the_weights_of_the_best_validation_check(sets):
     config = make_config("iris", "mlp", sets)
     result, model = run(config)
     data = tasks.load(config.task)
-    loss = evaluate.loss_fn(config.train.loss, data.spec)
-    val, _, _ = evaluate.evaluate(model, data.x_val, data.y_val, data.spec, loss, "cpu", "val")
+    loss = evaluation.loss_fn(config.train.loss, data.spec)
+    val, _, _ = evaluation.evaluate(model, data.x_val, data.y_val, data.spec, loss, "cpu", "val")
     assert val["val_loss"] == pytest.approx(result.metrics["best_val_loss"])
 
 
@@ -173,7 +175,7 @@ def test_schedules_start_near_the_base_rate_and_stay_positive(schedule):
 
 
 def test_the_engine_never_imports_streamlit():
-    code = ("import sys, modelkit.cli, modelkit.train, modelkit.models, modelkit.tasks, modelkit.metrics; "
+    code = ("import sys, modelkit.cli, modelkit.training.loop, modelkit.models, modelkit.data.tasks, modelkit.training.metrics; "
             "import importlib, pkgutil, modelkit; "
             "[importlib.import_module('modelkit.' + m.name) for m in pkgutil.iter_modules(modelkit.__path__) "
             "if m.name not in ('ui', '__main__')]; print('streamlit' in sys.modules)")

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from modelkit.config import make_config
+from modelkit.execution.worker import execute_run
 from modelkit.store import Store
-from modelkit.worker import execute_run
 
 # task, arch -> settings small enough to train in a few seconds on a shared CPU
 TINY = {

@@ -34,8 +34,8 @@ def free_port() -> int:
 
 def trained_run(home: Path) -> str:
     from modelkit.config import make_config
+    from modelkit.execution.worker import execute_run
     from modelkit.store import Store
-    from modelkit.worker import execute_run
 
     store = Store(home=home)
     run_id = store.create_run(make_config("digits", "cnn", ["train.epochs=3"]), owner="bench", queued=False)
@@ -91,8 +91,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(os.environ.get("MODELKIT_HOME", ".modelkit")).resolve() if args.run else Path(tmp)
         run_id = args.run or trained_run(home)
-        from modelkit import predict
         from modelkit.store import Store
+        from modelkit.use import predict
 
         example = predict.example_inputs(predict.load(Store(home=home), run_id), 1)[0]
         port = free_port()

@@ -29,5 +29,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-export PATH="$PWD/$venv/bin:$PATH"   # `streamlit`, `ray` and `python` are the environment's own
+export PATH="$(cd "$venv" && pwd)/bin:$PATH"   # `streamlit`, `ray` and `python` are the environment's own
 exec "$venv/bin/python" -m pytest "$@"

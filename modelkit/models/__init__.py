@@ -18,13 +18,13 @@ from typing import Callable
 import torch
 import torch.nn as nn
 
+from modelkit.data.tasks import task_info
 from modelkit.fields import ConfigError
 from modelkit.models.cnn import CNN, CNNConfig
 from modelkit.models.linear import LinearConfig, build_linear
 from modelkit.models.mlp import MLP, MLPConfig
 from modelkit.models.rnn import RNN, RNNConfig
 from modelkit.models.transformer import Transformer, TransformerConfig
-from modelkit.tasks import task_info
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@
     challenge.board()             # its live leaderboard, below the form
 
 Locked settings are shown but disabled (modelkit.ui.forms.is_locked); the runner refuses
-them if they are sent anyway (modelkit.room.within_challenge).
+them if they are sent anyway (modelkit.room.challenges.within_challenge).
 """
 from __future__ import annotations
 
@@ -16,9 +16,8 @@ import streamlit as st
 
 from modelkit import models, room
 from modelkit.config import ConfigError
-from modelkit.tasks import TASKS
-from modelkit.ui import forms
-from modelkit.ui import room as room_ui
+from modelkit.data.tasks import TASKS
+from modelkit.ui import forms, room_view
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import ANONYMOUS
 from modelkit.ui.resources import get_store
@@ -70,7 +69,7 @@ def banner(challenge):
         rules += " · " + t("challenge.deadline", time=challenge.deadline.astimezone().strftime("%H:%M"))
     st.info(f"**{challenge.title or t('challenge.untitled')}** · {challenge.instruction}\n\n{rules}",
             icon=":material/flag:")
-    if room_ui.participant() == ANONYMOUS:
+    if room_view.participant() == ANONYMOUS:
         st.caption(t("challenge.name_hint"))
 
 
@@ -92,7 +91,7 @@ def _live_board(challenge_id: str):
     challenge = _get(challenge_id)
     if challenge is not None:
         table = room.leaderboard(get_store().list_runs(challenge=challenge_id), challenge.task)
-        room_ui.board_table(table, challenge.task)
+        room_view.board_table(table, challenge.task)
 
 
 def on_grid(lines: list[str]) -> list[str]:

@@ -1,7 +1,7 @@
 """Several runs at once, drawn from the store: status strip, overlaid curves, leaderboard, confusion matrices.
 
 The Compare page draws a comparison with `panel(run_ids)`; colours and labels come from
-modelkit.compare, so a run has the same colour in every chart and in the leaderboard.
+modelkit.compare.race, so a run has the same colour in every chart and in the leaderboard.
 """
 from __future__ import annotations
 
@@ -11,12 +11,20 @@ import unicodedata
 import pandas as pd
 import streamlit as st
 
-from modelkit import compare, plots
+from modelkit.compare import race
 from modelkit.config import RunConfig
-from modelkit.tasks import task_info
+from modelkit.data.tasks import task_info
+from modelkit.plots import figures
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.labels import (PERCENT_METRICS, class_name, format_metric, setting_text, setting_value, status_badge,
-                                task_title)
+from modelkit.ui.labels import (
+    PERCENT_METRICS,
+    class_name,
+    format_metric,
+    setting_text,
+    setting_value,
+    status_badge,
+    task_title,
+)
 from modelkit.ui.live import duration, points_so_far, progress_text
 from modelkit.ui.resources import workers_starting
 from modelkit.ui.results import CHART_CONFIG, KIND_METRIC, TEST_METRICS
@@ -78,7 +86,7 @@ def charts(runs, points: dict, labels: dict, colors: dict, kind: str, x: str, sm
     metric, y_range = KIND_METRIC[kind]
     references = {}
     for r in runs:
-        paper = compare.paper_accuracy(r.task, r.arch)
+        paper = race.paper_accuracy(r.task, r.arch)
         if paper is not None and metric == "val_accuracy":
             references[labels[r.id]] = (paper, f"{paper:.0%}")   # beside its line, in the run's colour
     panels = (("loss", t("compare.chart.train_loss"), {"smoothing": smoothing, "log_y": log_y}),
@@ -87,7 +95,7 @@ def charts(runs, points: dict, labels: dict, colors: dict, kind: str, x: str, sm
     for col, (name, title, extra) in zip(st.columns(3), panels):
         with col.container(key=f"compare_chart_{name}"):
             st.markdown(f"**{title}**")
-            fig = plots.runs_curve_figure(by_label, name, **common, **extra,
+            fig = figures.runs_curve_figure(by_label, name, **common, **extra,
                                           labels={"x": t(f"compare.x.{x}"), "value": title})
             st.plotly_chart(fig.update_layout(showlegend=False), config=CHART_CONFIG)   # the cards above name the colours
     if references:
@@ -108,7 +116,7 @@ def leaderboard_frame(runs, table: pd.DataFrame, labels: dict, metric: str, test
     """The leaderboard as the reader sees it, and each column's (header, number format or None): the winner,
     the run, its status, the scores, what tells runs of one architecture apart, then how it ran."""
     by_id = {r.id: r for r in runs}
-    differs = compare.label_settings(runs)
+    differs = race.label_settings(runs)
     metric_title = t("metric." + metric)
     columns = {
         "winner": ("", None, table["winner"].map({True: "★", False: ""})),
@@ -118,7 +126,7 @@ def leaderboard_frame(runs, table: pd.DataFrame, labels: dict, metric: str, test
         "final_val": (t("compare.col.final", metric=metric_title), _number_format(metric), table["final_val"]),
         **{m: (t("metric." + m), _number_format(m), table[m]) for m in tests},
         "paper": (t("compare.col.paper"), "{:.0%}", table["paper"]),
-        **{path: (t(f"field.{path}"), None, [setting_value(path, compare.settings(by_id[rid]).get(path))
+        **{path: (t(f"field.{path}"), None, [setting_value(path, race.settings(by_id[rid]).get(path))
                                               for rid in table["run_id"]]) for path in differs},
         "seconds": (t("compare.col.seconds"), "{:.1f}", table["seconds"]),
         "params": (t("results.col.params"), "{:,.0f}", table["params"].astype(float)),
@@ -145,7 +153,7 @@ def leaderboard(runs, points: dict, labels: dict, colors: dict, kind: str):
     """The table that fills in as runs finish; the winner first in its own column, marked with a trophy."""
     metric = KIND_METRIC[kind][0]
     tests = TEST_METRICS[kind][:2] if kind != "regression" else TEST_METRICS[kind]
-    table = compare.leaderboard(runs, points, metric, tests)
+    table = race.leaderboard(runs, points, metric, tests)
     shown, heads = leaderboard_frame(runs, table, labels, metric, tests)
     widths = column_widths(shown, heads)
     helps = {"winner": t("compare.col.winner_help"), "paper": t("compare.col.paper_help")}
@@ -173,7 +181,7 @@ def confusion_matrices(runs, labels: dict, colors: dict):
     done = [r for r in runs if not r.active and r.status in ("completed", "stopped")]
     if not done:
         return
-    st.markdown(f"#### {t('compare.confusion_title')}")
+    st.markdown(f"#### {t('race.confusion_title')}")
     st.caption(t("results.confusion_caption"))
     per_row = 3 if len(done) != 4 else 2
     for start in range(0, len(done), per_row):
@@ -184,7 +192,7 @@ def confusion_matrices(runs, labels: dict, colors: dict):
                 continue
             with col:
                 st.markdown(swatch(colors[run.id], labels[run.id]), unsafe_allow_html=True)
-                fig = plots.confusion_matrix_figure(details["confusion_matrix"],
+                fig = figures.confusion_matrix_figure(details["confusion_matrix"],
                                                     [class_name(n) for n in details.get("class_names", ())],
                                                     labels={"true": t("plot.true_class"),
                                                             "pred": t("plot.pred_class")}, height=320)
@@ -202,13 +210,13 @@ def panel(store, run_ids):
         st.warning(t("compare.other_tasks", task=task_title(task), n=len(others)))
         runs = [r for r in runs if r.task == task]
     tl = bound()
-    labels = compare.run_labels(runs, lambda a: tl(f"arch.{a}.title"), setting_text)
-    colors = compare.run_colors([r.id for r in runs])
+    labels = race.run_labels(runs, lambda a: tl(f"arch.{a}.title"), setting_text)
+    colors = race.run_colors([r.id for r in runs])
     kind = task_info(task).kind
     status_strip(store, runs, labels, colors)
     x, smoothing, log_y = chart_controls()
     charts(runs, points, labels, colors, kind, x, smoothing, log_y)
-    st.markdown(f"#### {t('compare.leaderboard_title')}")
+    st.markdown(f"#### {t('race.leaderboard_title')}")
     leaderboard(runs, points, labels, colors, kind)
     if kind == "classification":
         confusion_matrices(runs, labels, colors)

@@ -11,8 +11,9 @@ import re
 
 import streamlit as st
 
-from modelkit import datasets, messages, tasks
+from modelkit import messages
 from modelkit.config import RunConfig, TaskConfig
+from modelkit.data import tasks, uploads
 from modelkit.ui.i18n import current, has, t
 from modelkit.ui.query import TEXT_REF, config_to_query
 
@@ -111,16 +112,16 @@ def run_name(config: RunConfig) -> str:
 def task_title(name: str, tl=None) -> str:
     """A task's title: a built-in task's translation, an uploaded dataset's file name."""
     tl = tl or t
-    ds = datasets.from_task(name)
+    ds = uploads.from_task(name)
     if ds is not None:
         return tl("data.title", name=ds.name)
-    if name.startswith(datasets.PREFIX):   # deleted since
+    if name.startswith(uploads.PREFIX):   # deleted since
         return tl("data.title", name=name)
     return tl(f"task.{name}.title")
 
 
 def task_description(name: str) -> str:
-    ds = datasets.from_task(name)
+    ds = uploads.from_task(name)
     if ds is None:
         return t(f"task.{name}.desc")
     if ds.kind == "text":

@@ -5,11 +5,11 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from modelkit import datasets, models
+from modelkit import models
 from modelkit.config import ConfigError, TaskConfig, parse
-from modelkit.tasks import TASKS, task_info
-from modelkit.ui import data as task_views
-from modelkit.ui import forms
+from modelkit.data import uploads
+from modelkit.data.tasks import TASKS, task_info
+from modelkit.ui import forms, task_views
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import task_description, task_title
 from modelkit.ui.resources import get_store
@@ -30,7 +30,7 @@ def task_picker(prefix: str, on_change: Callable) -> tuple[str, dict]:
     tl = bound()
     left, right = st.columns([1, 1.25], gap="large")
     with left:
-        options = list(TASKS) + [d.task for d in datasets.list_datasets()]
+        options = list(TASKS) + [d.task for d in uploads.list_datasets()]
         if st.session_state.get(f"{prefix}_task") not in options:   # a dataset deleted meanwhile
             st.session_state[f"{prefix}_task"] = options[0]
         st.selectbox(t("field.task.name"), options, key=f"{prefix}_task", help=t("help.task.name"),

@@ -2,7 +2,7 @@
 
 Only what differs from the task x architecture defaults travels:
 ?task=digits&arch=cnn&train.lr=0.01&model.channels=[8,16]  (values as JSON).
-Own text is not put in a link: it is kept once by content (modelkit.blobs) and the
+Own text is not put in a link: it is kept once by content (modelkit.data.blobs) and the
 link carries its reference, task.text_ref=3f2a9c0d1e4b5a67, so every link stays short.
 """
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from modelkit import blobs
 from modelkit.config import SECTIONS, ConfigError, RunConfig, make_config
+from modelkit.data import blobs
 
 TEXT_REF = "task.text_ref"
 

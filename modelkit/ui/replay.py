@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from modelkit.config import RunConfig
+from modelkit.data.tasks import task_info
 from modelkit.store import Run
-from modelkit.tasks import task_info
 from modelkit.ui import results
 from modelkit.ui.i18n import t
 from modelkit.ui.live import points_so_far

@@ -21,7 +21,7 @@ def _release_runner(runner):
 def get_runner():
     """The server's runner. Made in a fraction of a second: it marks the runs of vanished processes
     interrupted, and its worker processes start in the background (a few seconds, once per server)."""
-    from modelkit.runner import Runner
+    from modelkit.execution.runner import Runner
 
     workers = os.environ.get("MODELKIT_WORKERS")
     return Runner(get_store(), workers=int(workers) if workers else None)

@@ -10,16 +10,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from modelkit import play_plots, plots, tasks
 from modelkit.config import RunConfig, TaskConfig, parse
-from modelkit.diagnose import diagnose
-from modelkit.tasks import task_info
-from modelkit.ui import data as task_views
+from modelkit.data import tasks
+from modelkit.data.tasks import task_info
+from modelkit.execution.worker import LR_SET
+from modelkit.plots import figures, play_charts
+from modelkit.training.diagnosis import diagnose
+from modelkit.ui import task_views
 from modelkit.ui.i18n import t
 from modelkit.ui.labels import class_name, format_metric, run_message, status_badge
 from modelkit.ui.live import duration, progress_text
 from modelkit.ui.resources import workers_starting
-from modelkit.worker import LR_SET
 
 CHART_CONFIG = {"displayModeBar": False}
 # the validation metric each kind of task is judged by, and the y-range of its chart
@@ -47,8 +48,8 @@ def curves(points: pd.DataFrame, kind: str, prefix: str, *, active: bool, stacke
     changes = points[points["name"] == LR_SET]
     with left.container(key=f"{prefix}_loss_chart"):
         st.markdown(f"**{t('results.loss_title')}**")
-        fig = plots.loss_curve_figure(points, labels=curve_labels())
-        play_plots.add_lr_markers(fig, changes, lambda lr: t("play.lr_marker", lr=f"{lr:g}"))
+        fig = figures.loss_curve_figure(points, labels=curve_labels())
+        play_charts.add_lr_markers(fig, changes, lambda lr: t("play.lr_marker", lr=f"{lr:g}"))
         st.plotly_chart(fig.update_layout(height=height).update_xaxes(range=steps), config=CHART_CONFIG,
                         key=f"{prefix}_loss_fig")
     if (points["name"] == "lr").any():
@@ -60,7 +61,7 @@ def curves(points: pd.DataFrame, kind: str, prefix: str, *, active: bool, stacke
             st.caption(t("live.no_check" if active else "results.no_check"))
             return
         labels = {**curve_labels(), "value": t("metric." + metric)}
-        fig = plots.metric_curve_figure(points, metric, labels=labels, y_range=y_range)
+        fig = figures.metric_curve_figure(points, metric, labels=labels, y_range=y_range)
         st.plotly_chart(fig.update_layout(height=height).update_xaxes(range=steps), config=CHART_CONFIG,
                         key=f"{prefix}_metric_fig")
 
@@ -69,7 +70,7 @@ def lr_chart(points: pd.DataFrame, where, prefix: str, steps: list):
     """The learning rate each step used (the schedule, and any change made while it trained), small."""
     with where.container(key=f"{prefix}_lr_chart"):
         st.caption(t("play.lr_title"))
-        fig = play_plots.lr_figure(points, labels={"step": t("plot.step"), "lr": t("play.lr")})
+        fig = play_charts.lr_figure(points, labels={"step": t("plot.step"), "lr": t("play.lr")})
         st.plotly_chart(fig.update_xaxes(range=steps), config=CHART_CONFIG, key=f"{prefix}_lr_fig")
 
 
@@ -83,7 +84,7 @@ def _plane_points(task_json: str) -> tuple:
 def boundary(snapshot: dict, config: RunConfig, key: str | None = None, caption: str | None = None):
     """The decision boundary (2-D tasks), with the training points on top; `caption` replaces the usual one."""
     x, y, names = _plane_points(json.dumps(config.to_dict()["task"], sort_keys=True))
-    fig = plots.decision_boundary_figure(
+    fig = figures.decision_boundary_figure(
         snapshot, x, y, [class_name(n) for n in names], height=520,
         labels={"x": t("plot.feature", n=1), "y": t("plot.feature", n=2), "value": t("plot.class1_prob")})
     st.markdown(f"**{t('results.boundary_title')}**")
@@ -143,7 +144,7 @@ def classification_details(run, config: RunConfig) -> bool:
         with left:
             st.markdown(f"**{t('results.confusion_title')}**")
             st.caption(t("results.confusion_caption"))
-            fig = plots.confusion_matrix_figure(details["confusion_matrix"],
+            fig = figures.confusion_matrix_figure(details["confusion_matrix"],
                                                 [class_name(n) for n in details.get("class_names", ())],
                                                 labels={"true": t("plot.true_class"), "pred": t("plot.pred_class")})
             st.plotly_chart(fig, config=CHART_CONFIG)
@@ -178,7 +179,7 @@ def examples_grids(data, examples: list[dict]):
             titles = [t("results.pred_true", pred=label(e["pred"]), true=label(e["true"])) if group is wrong
                       else label(e["pred"]) for e in group]
             images = data.x_test[[e["index"] for e in group]]
-            fig = plots.digits_figure(images, titles, columns=6 if group is wrong else 8,  # wider captions
+            fig = figures.digits_figure(images, titles, columns=6 if group is wrong else 8,  # wider captions
                                       title_colors=[color] * len(group))
             st.plotly_chart(fig, config=CHART_CONFIG)
 
@@ -192,7 +193,7 @@ def regression_details(run):
     st.caption(f":blue[━ {labels['history']}] · :green[━ {labels['true']}] · :orange[┅ {labels['pred']}]")
     cols = st.columns(3)
     for col, s in zip(cols, series[:3]):
-        fig = plots.series_figure(np.asarray(s["input"])[-24:], true_future=s["true"], predicted_future=s["pred"],
+        fig = figures.series_figure(np.asarray(s["input"])[-24:], true_future=s["true"], predicted_future=s["pred"],
                                   labels=labels, height=240)
         col.plotly_chart(fig.update_layout(showlegend=False), config=CHART_CONFIG)
 

@@ -11,19 +11,18 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from modelkit import codegen
 from modelkit.config import ConfigError, RunConfig
 from modelkit.store import Run
-from modelkit.ui import labels, results, room
+from modelkit.ui import labels, results, room_view
 from modelkit.ui.forms import error_text
 from modelkit.ui.i18n import t
-from modelkit.ui.inside import inside_section
-from modelkit.ui.use import use_sections
+from modelkit.ui.inside_view import inside_section
 from modelkit.ui.labels import owner_name, task_title
 from modelkit.ui.live import points_so_far, polled
 from modelkit.ui.replay import replay_section
 from modelkit.ui.resources import get_runner, get_store
-
+from modelkit.ui.use import use_sections
+from modelkit.use import codegen
 
 
 def look_inside(run: Run, config: RunConfig, prefix: str):
@@ -67,7 +66,7 @@ def panel(run_id: str, prefix: str, *, about: bool = False, polling: bool = Fals
     if polling and not run.active:
         st.rerun(scope="app")   # the run just ended: redraw the page once, with results and without polling
     header(run, prefix, about=about)
-    room.queue_note(run)
+    room_view.queue_note(run)
     try:
         config = RunConfig.from_dict(run.config)
     except ConfigError as err:   # its uploaded data was deleted since: the record stays readable
@@ -133,7 +132,7 @@ def set_paused(run_id: str, paused: bool):
 def stop_run(run_id: str):
     """on_click of Stop: only the run's owner (or the host) may stop it; a refusal shows under the form."""
     try:
-        get_runner().stop(run_id, by=room.actor())
+        get_runner().stop(run_id, by=room_view.actor())
     except ConfigError as err:
         st.session_state["train_submit_error"] = err
 

@@ -1,7 +1,7 @@
 """Bring your own data: upload a CSV, a text or a ZIP of image folders, see it, and add it as a task.
 
 `upload_panel(prefix)` sits under the task picker of Train and Compare; an added dataset
-is selected at once and stays in the picker for everyone (modelkit.datasets stores it once
+is selected at once and stays in the picker for everyone (modelkit.data.uploads stores it once
 by content). Every refusal names the file and the limit in the reader's language.
 """
 from __future__ import annotations
@@ -12,8 +12,9 @@ import zipfile
 import pandas as pd
 import streamlit as st
 
-from modelkit import datasets, plots
 from modelkit.config import ConfigError
+from modelkit.data import uploads
+from modelkit.plots import figures
 from modelkit.ui import forms
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import session_owner
@@ -23,13 +24,13 @@ KINDS = ("auto", "classification", "regression")
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _table(raw: bytes, name: str):
-    return datasets.read_table(raw, name)
+    return uploads.read_table(raw, name)
 
 
 def upload_panel(prefix: str, on_added=None):
     """The upload expander: file, preview, target and kind for a table, and the button that adds it."""
     with st.expander(t("upload.title"), icon=":material/upload_file:"):
-        st.caption(t("upload.caption", mb=datasets.limits()["mb"]))
+        st.caption(t("upload.caption", mb=uploads.limits()["mb"]))
         file = st.file_uploader(t("upload.file"), type=["csv", "tsv", "txt", "zip"], key=f"{prefix}_upload",
                                 help=t("help.upload"))
         if file is None:
@@ -55,7 +56,7 @@ def upload_panel(prefix: str, on_added=None):
 
 def delete_control(prefix: str, task: str, store):
     """Under an uploaded dataset: delete it, after saying how many runs were trained on it."""
-    ds = datasets.from_task(task)
+    ds = uploads.from_task(task)
     if ds is None:
         return
     with st.popover(t("upload.delete"), icon=":material/delete:"):
@@ -66,7 +67,7 @@ def delete_control(prefix: str, task: str, store):
 
 
 def _delete(prefix: str, dataset_id: str):
-    datasets.delete(dataset_id)
+    uploads.delete(dataset_id)
     st.session_state.pop(f"{prefix}_task", None)
 
 
@@ -82,7 +83,7 @@ def _table_preview(raw: bytes, name: str, prefix: str) -> dict:
     target = left.selectbox(t("upload.target"), columns, index=len(columns) - 1, key=f"{prefix}_upload_target",
                             help=t("help.upload_target"))
     tl = bound()
-    guessed = datasets.guess_kind(frame[target])
+    guessed = uploads.guess_kind(frame[target])
     kind = right.selectbox(t("upload.kind"), KINDS, key=f"{prefix}_upload_kind", help=t("help.upload_kind"),
                            format_func=lambda k: tl("upload.kind_auto", kind=tl(f"upload.kind.{guessed}"))
                            if k == "auto" else tl(f"upload.kind.{k}"))
@@ -101,12 +102,12 @@ def _text_preview(raw: bytes, name: str) -> dict:
 
 
 def _images_preview(raw: bytes, name: str) -> dict:
-    members, archive = datasets._zip_members(raw, name)
+    members, archive = uploads._zip_members(raw, name)
     counts = pd.Series([c for c, _ in members]).value_counts().sort_index()
     st.markdown(t("upload.images_size", n=f"{len(members):,}", classes=len(counts)))
     st.bar_chart(counts.head(30), height=180, horizontal=True)
-    sample = [datasets._image(archive, info, name, color=False) for _, info in members[:: max(1, len(members) // 16)][:16]]
-    st.plotly_chart(plots.digits_figure(sample, [c for c, _ in members[:: max(1, len(members) // 16)][:16]]),
+    sample = [uploads._image(archive, info, name, color=False) for _, info in members[:: max(1, len(members) // 16)][:16]]
+    st.plotly_chart(figures.digits_figure(sample, [c for c, _ in members[:: max(1, len(members) // 16)][:16]]),
                     config={"displayModeBar": False})
     return {}
 
@@ -116,11 +117,11 @@ def _add(prefix: str, raw: bytes, name: str, suffix: str, choice: dict, on_added
     try:
         owner = session_owner()
         if suffix == "zip":
-            ds = datasets.add_images(raw, name, owner=owner)
+            ds = uploads.add_images(raw, name, owner=owner)
         elif suffix == "txt":
-            ds = datasets.add_text(raw, name, owner=owner)
+            ds = uploads.add_text(raw, name, owner=owner)
         else:
-            ds = datasets.add_table(raw, name, choice["target"], choice["kind"], owner=owner)
+            ds = uploads.add_table(raw, name, choice["target"], choice["kind"], owner=owner)
     except (ConfigError, zipfile.BadZipFile, io.UnsupportedOperation) as err:
         if not isinstance(err, ConfigError):
             err = ConfigError("data", "data_not_zip", file=name)

@@ -1,7 +1,7 @@
 """Use a finished run: try it on your own input, take it home (download), serve it (the curl line).
 
 `use_sections(run, config)` is called by the run panels (Train, Runs) for a finished
-run. Every prediction goes through modelkit.predict; nothing here touches a model.
+run. Every prediction goes through modelkit.use.predict; nothing here touches a model.
 """
 from __future__ import annotations
 
@@ -12,14 +12,16 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from modelkit import plots, predict, tasks
 from modelkit.config import RunConfig
-from modelkit.export import bundle_zip
-from modelkit.serve import curl_command
-from modelkit.ui import data as task_views
+from modelkit.data import tasks
+from modelkit.plots import figures
+from modelkit.ui import task_views
 from modelkit.ui.i18n import bound, current, t
 from modelkit.ui.labels import class_name, class_names
 from modelkit.ui.resources import get_store
+from modelkit.use import predict
+from modelkit.use.export import bundle_zip
+from modelkit.use.serve import curl_command
 
 CHART_CONFIG = {"displayModeBar": False}
 CANVAS_PX, STROKE_PX = 224, 20       # 28 screen pixels per image pixel; a stroke about as wide as a pen line
@@ -112,7 +114,7 @@ def try_image(predictor, key: str):
         show_classes(predictor, out, key)
     with left:
         st.caption(t("use.seen_as"))
-        fig = plots.digits_figure(image[None, None], [class_name(out["labels"][0])], columns=1)
+        fig = figures.digits_figure(image[None, None], [class_name(out["labels"][0])], columns=1)
         st.plotly_chart(fig.update_layout(height=200, width=200), config=CHART_CONFIG)
 
 
@@ -125,7 +127,7 @@ def try_point(predictor, run, key: str):
     left, right = st.columns([1.15, 1], gap="large")
     if boundary:
         data = tasks.load(predictor.config.task)
-        fig = plots.decision_boundary_figure(
+        fig = figures.decision_boundary_figure(
             boundary, data.x_train, data.y_train, class_names(predictor.spec.class_names), height=420,
             labels={"x": t("plot.feature", n=1), "y": t("plot.feature", n=2), "value": t("plot.class1_prob")})
         fig.add_trace(click_grid(boundary))
@@ -201,13 +203,13 @@ def try_sequence(predictor, key: str):
     with right:
         out = timed(predictor.predict, [signal.tolist()])
         if classes:
-            fig = plots.signals_figure(np.stack([original, signal]), [t("use.original"), t("use.distorted")],
+            fig = figures.signals_figure(np.stack([original, signal]), [t("use.original"), t("use.distorted")],
                                        labels={"x": t("plot.position"), "y": t("plot.value")})
             st.plotly_chart(fig, config=CHART_CONFIG)
             show_classes(predictor, out, key)
         else:
             truth = data.y_test[example].numpy() + shift
-            fig = plots.series_figure(signal[-24:], true_future=truth, predicted_future=out["predictions"][0],
+            fig = figures.series_figure(signal[-24:], true_future=truth, predicted_future=out["predictions"][0],
                                       labels=task_views.series_labels(), height=300)
             st.plotly_chart(fig, config=CHART_CONFIG)
 

@@ -1,0 +1,1 @@
+"""Comparing runs: the race board, sweeps and the scale ladder."""

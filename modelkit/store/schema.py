@@ -1,0 +1,123 @@
+"""The store's tables, and the upgrade of an older database's schema in place."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+SCHEMA_VERSION = 3       # 2: runs.challenge and the challenges table; 3: controls and snapshots
+metadata = sa.MetaData()
+meta_table = sa.Table(
+    "meta", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+runs_table = sa.Table(
+    "runs", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False, default=""),
+    sa.Column("owner", sa.String(200), nullable=False),
+    sa.Column("task", sa.String(64), nullable=False),
+    sa.Column("arch", sa.String(64), nullable=False),
+    sa.Column("config", sa.Text, nullable=False),              # RunConfig JSON
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("message", sa.Text, nullable=False, default=""),
+    sa.Column("created", sa.Float, nullable=False),            # unix seconds; the order within one owner's queue
+    sa.Column("started", sa.Float),
+    sa.Column("finished", sa.Float),
+    sa.Column("device", sa.String(32)),
+    sa.Column("params", sa.Integer),
+    sa.Column("metrics", sa.Text),                             # final metrics JSON
+    sa.Column("details", sa.Text),                             # FitResult.details JSON
+    sa.Column("stop_requested", sa.Float),                     # when a stop was asked for
+    sa.Column("host", sa.String(255)),                         # machine of the responsible process
+    sa.Column("server_pid", sa.Integer),                       # the server (or CLI) responsible for it
+    sa.Column("worker_pid", sa.Integer),                       # the process that trains it
+    sa.Column("heartbeat", sa.Float),                          # last sign of life while running
+    sa.Column("challenge", sa.String(40)),                     # the challenge it was trained for, if any
+    sa.Column("node", sa.String(255)),                         # the cluster node that trained it (Ray)
+)
+challenges_table = sa.Table(
+    "challenges", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("title", sa.Text, nullable=False, default=""),
+    sa.Column("task", sa.String(64), nullable=False),
+    sa.Column("archs", sa.Text, nullable=False),               # JSON list of allowed architectures
+    sa.Column("budget", sa.Float, nullable=False),             # seconds one run may train, at most
+    sa.Column("locked", sa.Text, nullable=False),              # JSON {"train.lr": 0.01, ...}: fixed settings
+    sa.Column("deadline", sa.Float),                           # unix seconds; None: open until closed
+    sa.Column("instruction", sa.Text, nullable=False, default=""),
+    sa.Column("created", sa.Float, nullable=False),
+)
+points_table = sa.Table(
+    "points", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(40), nullable=False),
+    sa.Column("seq", sa.Integer),                              # 1, 2, ... within the run: readers' cursor
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("epoch", sa.Float, nullable=False),
+    sa.Column("seconds", sa.Float, nullable=False),            # wall seconds since the run started
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("value", sa.Float),
+    sa.Index("points_by_run", "run_id", "id"),
+    sa.Index("points_by_seq", "run_id", "seq", unique=True),
+)
+live_table = sa.Table(
+    "live", metadata,
+    sa.Column("run_id", sa.String(40), primary_key=True),
+    sa.Column("progress", sa.Text),                            # JSON: step, max_steps, seconds, ...
+    sa.Column("boundary", sa.Text),                            # JSON: latest 2-D decision boundary
+)
+# what a person changes on a running run: a new base learning rate, a pause (read by the worker's watcher)
+controls_table = sa.Table(
+    "controls", metadata,
+    sa.Column("run_id", sa.String(40), primary_key=True),
+    sa.Column("lr", sa.Float),                                 # None: the config's learning rate
+    sa.Column("paused", sa.Boolean, nullable=False, default=False),
+    sa.Column("changed", sa.Float, nullable=False),            # unix seconds of the last change
+)
+# decision boundaries taken at validation checks, kept for replaying a finished run (thinned to a cap)
+snapshots_table = sa.Table(
+    "snapshots", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(40), nullable=False),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("boundary", sa.Text, nullable=False),            # JSON, as the live table's
+    sa.Index("snapshots_by_run", "run_id", "step"),
+)
+POINT_COLUMNS = ["id", "step", "epoch", "seconds", "name", "value"]   # "id": the point's seq in its run
+SCHEMA_LOCK = 4_127_031   # PostgreSQL advisory lock held while a process creates or upgrades the tables
+
+
+def add_missing_columns(c):
+    """Bring tables made by an older modelkit up to date: add the columns it lacked (all nullable).
+
+    A store from before points had a per-run number gets one, in the order of their old global ids.
+    """
+    inspector = sa.inspect(c)
+    existing = set(inspector.get_table_names())
+    for table in metadata.sorted_tables:
+        if table.name not in existing:   # a table a later migration step makes
+            continue
+        present = {col["name"] for col in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                kind = column.type.compile(dialect=c.dialect)
+                c.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}'))
+                if table is points_table and column.name == "seq":
+                    number_old_points(c)
+    for index in points_table.indexes:
+        index.create(c, checkfirst=True)
+
+
+def number_old_points(c):
+    older = sa.alias(points_table, "older")
+    rank = (sa.select(sa.func.count()).select_from(older)
+            .where(older.c.run_id == points_table.c.run_id, older.c.id <= points_table.c.id).scalar_subquery())
+    c.execute(points_table.update().values(seq=rank))
+
+
+def sqlite_pragmas(dbapi_conn, _record):
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")   # durable at each checkpoint; safe with WAL
+    cur.execute("PRAGMA busy_timeout=30000")   # concurrent writers wait instead of failing
+    cur.close()

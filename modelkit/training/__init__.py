@@ -1,0 +1,1 @@
+"""The training stage: the loop (fit), evaluation, metrics, diagnosis, training-time callbacks."""

@@ -1,0 +1,85 @@
+"""Parameter counts, layer summaries and task previews for the pages (tasks.load caches the data)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from modelkit import models
+from modelkit.config import ConfigError, RunConfig, TaskConfig
+from modelkit.data import tasks
+from modelkit.models import memory
+from modelkit.plots import figures
+from modelkit.ui.i18n import t
+from modelkit.ui.labels import class_name, text_source
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _param_count(config_json: str) -> int:
+    config = RunConfig.from_json(config_json)
+    return models.count_params(models.build_on_meta(config.model, tasks.load(config.task).spec))
+
+
+def param_count(config: RunConfig) -> int:
+    return _param_count(config.to_json())
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _memory_refusal(config_json: str) -> tuple | None:
+    try:
+        memory.check_memory(RunConfig.from_json(config_json))
+    except ConfigError as err:
+        return err.path, err.code, err.params
+    return None
+
+
+def check_memory(config: RunConfig):
+    """Refuse (ConfigError) a model too big for a worker, measured on the meta device and cached per config."""
+    refusal = _memory_refusal(config.to_json())
+    if refusal:
+        path, code, params = refusal
+        raise ConfigError(path, code, **params)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _summary(config_json: str) -> list[dict]:
+    config = RunConfig.from_json(config_json)
+    spec = tasks.load(config.task).spec
+    return models.summary(models.build_on_meta(config.model, spec), spec)
+
+
+def model_summary(config: RunConfig) -> list[dict]:
+    return _summary(config.to_json())
+
+
+def class_label(spec, c: int) -> str:
+    return class_name(spec.class_names[c]) if spec.class_names else str(c)
+
+
+def decode(spec, ids) -> str:
+    return "".join(spec.vocab[i] for i in ids)
+
+
+def show_preview(task_cfg: TaskConfig):
+    """A glimpse of the task's data: points, digits, signals, a series or a text snippet."""
+    data = tasks.load(task_cfg)
+    spec, x, y = data.spec, data.x_train, data.y_train
+    axis = {"x": t("plot.feature", n=1), "y": t("plot.feature", n=2)}
+    if spec.input_kind == "vector":
+        names = [class_label(spec, c) for c in range(len(spec.class_names))]
+        fig = figures.points_preview_figure(x[:600, :2], y[:600], names, labels=axis)
+    elif spec.input_kind == "image":
+        fig = figures.digits_figure(x[:16], [class_label(spec, int(c)) for c in y[:16]], columns=8)
+    elif spec.kind == "classification":
+        fig = figures.signals_figure(x[:4], [t("plot.class", name=class_label(spec, int(c))) for c in y[:4]],
+                                   labels={"x": t("plot.position"), "y": t("plot.value")})
+    elif spec.kind == "regression":
+        fig = figures.series_figure(x[0], true_future=y[0], labels=series_labels())
+    else:
+        st.caption(text_source(task_cfg))
+        st.code(decode(spec, x[0].tolist()) + decode(spec, x[1].tolist()), language=None, wrap_lines=True)
+        return
+    st.plotly_chart(fig, config={"displayModeBar": False})
+
+
+def series_labels() -> dict:
+    return {"x": t("plot.time_step"), "y": t("plot.value"), "history": t("plot.history"),
+            "true": t("plot.true_future"), "pred": t("plot.predicted")}

@@ -1,0 +1,138 @@
+"""The take-home bundle of a trained run: everything needed to use or retrain it without modelkit.
+
+    export_run(store, run_id, "out/")     # a folder, as `python -m modelkit export RUN_ID --out DIR` writes
+    bundle_zip(store, run_id, lang="zh")  # the same files in one zip, for a download button
+
+Files: model.safetensors, config.json, metrics.json, curves.csv (every recorded point),
+model.onnx (batch size free; outputs match PyTorch's), train.py (codegen.script_source)
+and README.md, a model card in the participant's language.
+"""
+from __future__ import annotations
+
+import copy
+import io
+import json
+import shutil
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from modelkit.data import uploads
+from modelkit.models import example_input
+from modelkit.text import LANGUAGES, table
+from modelkit.use import codegen, predict
+
+BUNDLE_FILES = ("model.safetensors", "config.json", "metrics.json", "curves.csv", "model.onnx", "train.py",
+                "README.md")
+DATA_FILES = ("data.npz", "data.txt")   # an uploaded dataset travels with its run's bundle
+
+
+def export_run(store, run_id: str, out_dir, lang: str = "en") -> Path:
+    """Write the bundle of a finished run into `out_dir` (created if needed); returns the folder."""
+    predictor = predict.load(store, run_id)          # raises NoModelError without trained weights
+    run = store.get_run(run_id)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    source = store.artifact_dir(run_id)
+    for name in ("model.safetensors", "config.json"):
+        shutil.copyfile(source / name, out / name)
+    (out / "metrics.json").write_text(json.dumps(run.metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    store.points(run_id).drop(columns="id").to_csv(out / "curves.csv", index=False)
+    export_onnx(predictor, out / "model.onnx")
+    (out / "train.py").write_text(codegen.script_source(predictor.config, predictor.spec, run_id), encoding="utf-8")
+    (out / "README.md").write_text(model_card(run, predictor, lang), encoding="utf-8")
+    uploaded = uploads.from_task(predictor.config.task.name)
+    if uploaded is not None:
+        if uploaded.kind == "text":
+            (out / "data.txt").write_text(uploads.text(uploaded), encoding="utf-8")
+        else:
+            np.savez(out / "data.npz", **uploads.arrays(uploaded))
+    return out
+
+
+def bundle_zip(store, run_id: str, lang: str = "en") -> bytes:
+    """The bundle as the bytes of a zip file, its files in a folder named after the run."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = export_run(store, run_id, Path(tmp) / f"modelkit-{run_id}", lang)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+            for name in BUNDLE_FILES + DATA_FILES:
+                if (folder / name).exists():
+                    z.write(folder / name, f"{folder.name}/{name}")
+    return buffer.getvalue()
+
+
+def export_onnx(predictor: predict.Predictor, path) -> Path:
+    """The model as ONNX (torch's own exporter; no other package), inputs and outputs batch-size free."""
+    model = copy.deepcopy(predictor.model).eval()     # the cached model stays untouched
+    example = example_input(predictor.spec, batch=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (example,), str(path), dynamo=False, input_names=["inputs"],
+                          output_names=["outputs"], dynamic_axes={"inputs": {0: "batch"}, "outputs": {0: "batch"}})
+    return Path(path)
+
+
+# --- the model card ----------------------------------------------------------------
+
+def _texts(lang: str) -> dict:
+    return {**table("en"), **table(lang if lang in LANGUAGES else "en")}
+
+
+def model_card(run, predictor: predict.Predictor, lang: str = "en") -> str:
+    """README.md of the bundle: what the model is, how well it did, and how to use each file."""
+    tx = _texts(lang)
+    config = predictor.config
+    title = f"{tx.get('arch.' + run.arch + '.title', run.arch)} · {tx.get('task.' + run.task + '.title', run.task)}"
+    when = (run.finished or run.created).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [f"# {run.name or title}", "", tx["card.intro"].format(run=run.id), "",
+             "| | |\n|---|---|",
+             f"| {tx['card.task']} | {tx.get('task.' + run.task + '.title', run.task)} (`{run.task}`) |",
+             f"| {tx['card.arch']} | {tx.get('arch.' + run.arch + '.title', run.arch)} (`{run.arch}`) |",
+             f"| {tx['card.params']} | {run.params or 0:,} |",
+             f"| {tx['card.date']} | {when} |", f"| {tx['card.owner']} | {run.owner} |",
+             f"| {tx['card.inputs']} | {input_text(predictor, tx)} |",
+             f"| {tx['card.outputs']} | {output_text(predictor, tx)} |", "",
+             f"## {tx['card.metrics']}", "", "| | |\n|---|---|"]
+    lines += [f"| {tx.get('metric.' + k, k)} (`{k}`) | {v:.4f} |" for k, v in run.metrics.items()
+              if k.startswith("test_") and isinstance(v, (int, float))]
+    settings = json.dumps(config.to_dict(), indent=2, ensure_ascii=False)
+    lines += ["", f"## {tx['card.settings']}", "", "```json", settings, "```", "", f"## {tx['card.files']}", ""]
+    lines += [f"- `{name}`: {tx['card.file.' + name.replace('.', '_')]}"
+              for name in BUNDLE_FILES if name != "README.md"]
+    lines += ["", f"## {tx['card.use']}", "", "```bash", "python train.py --evaluate",
+              "python train.py", f"python -m modelkit serve {run.id}", "```", "", tx["card.onnx"], "",
+              "```python", onnx_snippet(predictor), "```", ""]
+    return "\n".join(lines)
+
+
+def input_text(predictor: predict.Predictor, tx: dict) -> str:
+    spec = predictor.spec
+    shape = " x ".join(map(str, spec.input_shape))
+    if predictor.mean is not None:
+        means = ", ".join(f"{v:.3g}" for v in predictor.mean.flatten().tolist())
+        spreads = ", ".join(f"{v:.3g}" for v in predictor.std.flatten().tolist())
+        return tx["card.in.table"].format(shape=shape, means=means, spreads=spreads)
+    return tx[f"card.in.{spec.input_kind}"].format(shape=shape)
+
+
+def output_text(predictor: predict.Predictor, tx: dict) -> str:
+    spec = predictor.spec
+    if spec.kind == "classification":
+        return tx["card.out.classes"].format(n=spec.n_outputs, names=", ".join(spec.class_names))
+    if spec.kind == "regression":
+        return tx["card.out.values"].format(n=spec.n_outputs)
+    return tx["card.out.chars"].format(n=spec.n_outputs)
+
+
+def onnx_snippet(predictor: predict.Predictor) -> str:
+    dtype = "np.int64" if predictor.spec.input_kind == "tokens" else "np.float32"
+    shape = ", ".join(["1", *map(str, predictor.spec.input_shape)])
+    return (f"import numpy as np\nimport onnxruntime as ort\n\n"
+            f"session = ort.InferenceSession(\"model.onnx\")\n"
+            f"x = np.zeros(({shape}), dtype={dtype})\n"
+            f"outputs = session.run(None, {{\"inputs\": x}})[0]")

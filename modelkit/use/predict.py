@@ -1,0 +1,215 @@
+"""A stored run's model on new raw input: the engine behind "try it" and the prediction service.
+
+    predictor = load(store, run_id)            # built and loaded once per process, then cached
+    predictor.predict([[0.5, -1.2]])           # {"predictions": [1], "labels": [...], "probabilities": [[...]]}
+    predictor.generate("The ", length=80)      # text runs: the prompt continued
+
+Raw input is what a person has in hand: a 2-D point in the chart's coordinates, a
+table row in its own units (cm, mg/l; standardised here the way training did), an
+8x8 image with values in [0, 1], a signal of the task's length, a text prompt.
+Weights come from safetensors and the config from JSON: nothing loaded is executed.
+"""
+from __future__ import annotations
+
+import json
+import math
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from modelkit import models
+from modelkit.config import RunConfig
+from modelkit.data import tasks
+from modelkit.data.tasks import TaskSpec
+
+MAX_INPUTS = 256          # examples in one call
+INFERENCE_THREADS = 1     # one example at a time is quickest on one thread, and it leaves the other cores
+                          # to training: on a busy CPU two threads waiting on each other ran 20x slower
+MAX_LENGTH = 2000         # characters generated in one call
+TABULAR = ("iris", "wine", "breast_cancer")
+
+
+class InputError(ValueError):
+    """Input a model cannot take, in one plain sentence (the service answers it with a 4xx)."""
+
+
+class NoModelError(LookupError):
+    """The run has no trained weights to use (not finished, failed, diverged, or deleted)."""
+
+
+@dataclass
+class Predictor:
+    run_id: str
+    config: RunConfig
+    spec: TaskSpec
+    model: torch.nn.Module                 # on the CPU, in eval mode, never switched back to train
+    mean: torch.Tensor | None = None       # tabular tasks: the training data's feature means ...
+    std: torch.Tensor | None = None        # ... and spreads, to standardise raw rows
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    def tensor(self, inputs) -> torch.Tensor:
+        """Raw examples (nested lists or an array) as one checked float batch, standardised if tabular."""
+        if self.spec.input_kind == "tokens":
+            raise InputError("this model continues text: send prompts as strings")
+        try:
+            x = torch.as_tensor(np.asarray(inputs, dtype=np.float32))
+        except (ValueError, TypeError):
+            raise InputError(f"inputs must be a list of examples, each of {_shape(self.spec.input_shape)} "
+                             f"numbers") from None
+        shape, size = tuple(self.spec.input_shape), math.prod(self.spec.input_shape)
+        if x.ndim == 0 or len(x) == 0:
+            raise InputError("inputs must be a non-empty list of examples")
+        if len(x) > MAX_INPUTS:
+            raise InputError(f"at most {MAX_INPUTS} examples per request; got {len(x)}")
+        if tuple(x.shape[1:]) != shape and tuple(x.shape[1:]) != (size,):
+            raise InputError(f"each example must have the shape {_shape(shape)}; got {_shape(tuple(x.shape[1:]))}")
+        if not torch.isfinite(x).all():
+            raise InputError("inputs must be finite numbers (no NaN or infinity)")
+        x = x.reshape(len(x), *shape)
+        if self.mean is not None:
+            x = (x - self.mean) / self.std
+        return x
+
+    @torch.inference_mode()
+    def predict(self, inputs) -> dict:
+        """Classes: predictions (class ids), labels and probabilities; forecasts: predictions (values)."""
+        out = self.model(self.tensor(inputs)).float()
+        if self.kind == "regression":
+            return {"predictions": _rounded(out)}
+        probs = out.softmax(-1)
+        ids = probs.argmax(-1).tolist()
+        return {"predictions": ids, "labels": [self.label(i) for i in ids], "probabilities": _rounded(probs)}
+
+    def label(self, class_id: int) -> str:
+        names = self.spec.class_names
+        return names[class_id] if class_id < len(names) else str(class_id)
+
+    def encode(self, prompt: str) -> list[int]:
+        if not isinstance(prompt, str):
+            raise InputError("a prompt must be a string")
+        unknown = sorted(set(prompt) - set(self.spec.vocab))
+        if unknown:
+            raise InputError("the model never saw these characters: " + " ".join(repr(c) for c in unknown[:10]))
+        index = {c: i for i, c in enumerate(self.spec.vocab)}
+        return [index[c] for c in prompt]
+
+    @torch.inference_mode()
+    def generate(self, prompt: str, length: int = 200, temperature: float = 0.8, seed: int = 0) -> str:
+        """The prompt continued by `length` characters sampled at `temperature` (lower = safer choices)."""
+        if self.kind != "lm":
+            raise InputError("only a text model generates text; send numbers to predict")
+        ids = self.encode(prompt) or [self.spec.vocab.find(" ") if " " in self.spec.vocab else 0]
+        if not 0 < length <= MAX_LENGTH:
+            raise InputError(f"length must be 1 to {MAX_LENGTH} characters; got {length}")
+        if not 0.01 <= temperature <= 5:
+            raise InputError(f"temperature must be between 0.01 and 5; got {temperature}")
+        g = torch.Generator().manual_seed(seed)
+        context = self.spec.input_shape[0]
+        start = len(ids)
+        for _ in range(length):
+            logits = self.model(torch.tensor([ids[-context:]]))[0, -1].float() / temperature  # (vocab,)
+            ids.append(int(torch.multinomial(logits.softmax(-1), 1, generator=g)))
+        return prompt + "".join(self.spec.vocab[i] for i in ids[start:])
+
+
+def _shape(shape: tuple) -> str:
+    return "(" + ", ".join(map(str, shape)) + ")" if len(shape) != 1 else str(shape[0])
+
+
+def _rounded(t: torch.Tensor) -> list:
+    return np.round(t.numpy().astype(np.float64), 6).tolist()
+
+
+# --- loading, once per process --------------------------------------------------
+
+_CACHE: dict[tuple, Predictor] = {}
+_LOCK = threading.Lock()
+
+
+def load(store, run_id: str) -> Predictor:
+    """The run's trained model, ready for raw input; cached until its weights file changes."""
+    folder = store.artifact_dir(run_id)
+    weights = folder / "model.safetensors"
+    if not weights.exists():
+        raise NoModelError(f"run {run_id} has no trained weights (it has not finished, or it failed)")
+    key = (str(weights), weights.stat().st_mtime_ns)
+    with _LOCK:
+        predictor = _CACHE.get(key)
+        if predictor is None:
+            predictor = _build(run_id, folder)
+            _CACHE[key] = predictor
+            while len(_CACHE) > 8:          # a long-lived server keeps memory bounded
+                _CACHE.pop(next(iter(_CACHE)))
+    return predictor
+
+
+def _build(run_id: str, folder: Path) -> Predictor:
+    from safetensors.torch import load_model
+
+    torch.set_num_threads(INFERENCE_THREADS)   # this process answers; training runs in worker processes
+    config = RunConfig.from_dict(json.loads((folder / "config.json").read_text(encoding="utf-8")))
+    data = tasks.load(config.task)
+    model = models.build(config.model, data.spec)
+    load_model(model, str(folder / "model.safetensors"), device="cpu")
+    with torch.inference_mode():
+        model.eval()(models.example_input(data.spec, 1))   # warm up, so the first answer is as quick as the rest
+    predictor = Predictor(run_id, config, data.spec, model)
+    if config.task.name in TABULAR:
+        predictor.mean, predictor.std = feature_scale(config)
+    return predictor
+
+
+def feature_scale(config: RunConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """Tabular tasks: the mean and spread of the raw training rows, as training standardised them."""
+    raw = raw_table(config)
+    return raw.x_train.mean(0, keepdim=True), raw.x_train.std(0, keepdim=True).clamp_min(1e-6)
+
+
+def raw_table(config: RunConfig):
+    """A tabular task's split in its own units (not standardised): feature names in `extra`."""
+    from sklearn import datasets
+
+    bunch = getattr(datasets, f"load_{config.task.name}")()
+    data = tasks.load(config.task)
+    raw = tasks._split(config.task, data.spec, torch.tensor(bunch.data, dtype=torch.float32),
+                       torch.tensor(bunch.target, dtype=torch.int64))
+    raw.extra = {"feature_names": [str(n) for n in bunch.feature_names]}
+    return raw
+
+
+def example_inputs(predictor: Predictor, n: int = 8) -> list:
+    """The first `n` test examples as raw input (tabular rows in their own units; text as prompts)."""
+
+    if predictor.config.task.name in TABULAR:
+        return raw_table(predictor.config).x_test[:n].tolist()
+    data = tasks.load(predictor.config.task)
+    if predictor.spec.input_kind == "tokens":
+        return ["".join(predictor.spec.vocab[i] for i in row[:32].tolist()) for row in data.x_test[:n]]
+    return data.x_test[:n].tolist()
+
+
+def image_from_drawing(rgba: np.ndarray, size: int = 8) -> np.ndarray:
+    """A drawing (H, W, 4) as a size x size image in [0, 1], framed like the digits it learned from.
+
+    The ink (alpha) is cropped to its bounding box, centred in a square with a one-pixel-in-eight
+    margin, averaged down block by block, and scaled so its darkest pixel is 1.
+    """
+    ink = np.asarray(rgba, dtype=np.float32)[..., 3] / 255.0
+    rows, cols = np.nonzero(ink > 0.05)
+    if len(rows) == 0:
+        return np.zeros((size, size), dtype=np.float32)
+    ink = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    side = int(max(ink.shape) * size / (size - 1)) + 1        # the digit fills 7 of 8 pixels across
+    side += (-side) % size                                     # whole blocks
+    square = np.zeros((side, side), dtype=np.float32)
+    top, left = (side - ink.shape[0]) // 2, (side - ink.shape[1]) // 2
+    square[top:top + ink.shape[0], left:left + ink.shape[1]] = ink
+    block = side // size
+    small = square.reshape(size, block, size, block).mean(axis=(1, 3))
+    return small / max(float(small.max()), 1e-6)
