@@ -19,7 +19,6 @@ from modelkit.ui.labels import class_name
 from modelkit.ui.resources import get_store
 
 CHART = {"displayModeBar": False}
-FAMILY_PART = {"cnn": "cnn", "rnn": "rnn", "transformer": "transformer"}
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -36,8 +35,8 @@ def parts_for(trained: inside.Trained) -> list[str]:
     """The parts that apply to this run, in the order the ideas are taught."""
     kind = trained.data.spec.kind
     parts = ["forward", "loss", "gradients"]
-    if trained.family in FAMILY_PART:
-        parts.append(FAMILY_PART[trained.family])
+    if trained.part:
+        parts.append(trained.part)
     if kind == "classification":
         parts.append("metrics")
     return parts

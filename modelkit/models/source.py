@@ -1,4 +1,5 @@
-"""One writer per model family: the nn.Module source of a configured model, for codegen.py.
+"""One writer per model family: the nn.Module source of a configured model (a family entry names its
+writer; modelkit.use.codegen puts the source into the exported train.py).
 
 Each writer reads the sizes off the model modelkit built, so the source it writes
 has the same layers, under the same names, as the weights a run saved.
@@ -313,6 +314,3 @@ class PatchEmbedding(nn.Module):
         return x.flatten(2).transpose(1, 2)  # (B, T, C)
 '''
 
-
-MODEL_BUILDERS = {"mlp": mlp_source, "cnn": cnn_source, "rnn": rnn_source, "linear": linear_source,
-                  "transformer": transformer_source}
