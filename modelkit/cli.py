@@ -296,9 +296,11 @@ def cmd_runs(args) -> int:
 
 def headline(run) -> str:
     """The one figure that says how a run did, or where it stands."""
+    from modelkit.data import tasks
+
     if run.status == "queued":
         return f"position {run.queue_position} in the queue"
-    for name in ("test_accuracy", "test_r2", "test_perplexity", "test_loss"):
+    for name in (*(kind.metric for kind in tasks.KINDS.values()), "test_loss"):
         if name in run.metrics:
             return f"{name} {run.metrics[name]:.4f}"
     return run.message[:60]

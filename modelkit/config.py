@@ -68,11 +68,6 @@ def default_train_dict(task: str, arch: str) -> dict:
 
 # --- the run -----------------------------------------------------------------------------
 
-# Losses that make sense for each kind of task ("auto" always does).
-LOSSES_FOR_KIND = {"classification": ("cross_entropy", "mse"), "regression": ("mse", "mae"),
-                   "lm": ("cross_entropy",)}
-
-
 @dataclass
 class RunConfig:
     """A whole run. `model` is the architecture's own config dataclass."""
@@ -121,8 +116,7 @@ class RunConfig:
         info = tasks.task_info(self.task.name)
         tasks.check(self.task)
         models.check_fits(self.arch, info.name, info.input_kind)
-        if self.train.loss != "auto" and self.train.loss not in LOSSES_FOR_KIND[info.kind]:
-            raise ConfigError("train.loss", f"loss_{info.kind}", choices=", ".join(LOSSES_FOR_KIND[info.kind]))
+        tasks.fitting_loss(self.train.loss, info.kind)
 
     @classmethod
     def from_json(cls, text: str) -> "RunConfig":

@@ -50,6 +50,28 @@ class TaskData:
 
 
 @dataclass(frozen=True)
+class Kind:
+    """What every task of a kind is judged by and trained with."""
+    metric: str               # the headline test metric: a leaderboard's score, a run's one figure
+    losses: tuple             # the losses that fit it; the first is what "auto" means
+
+
+KINDS = {"classification": Kind("test_accuracy", ("cross_entropy", "mse")),
+         "regression": Kind("test_r2", ("mse", "mae")),
+         "lm": Kind("test_perplexity", ("cross_entropy",))}
+
+
+def fitting_loss(loss: str, kind: str) -> str:
+    """The loss a run of this kind trains with (`auto` resolved); refuses one that does not fit it."""
+    losses = KINDS[kind].losses
+    if loss == "auto":
+        return losses[0]
+    if loss not in losses:
+        raise ConfigError("train.loss", f"loss_{kind}", choices=", ".join(losses))
+    return loss
+
+
+@dataclass(frozen=True)
 class TaskInfo:
     """What is known of a task before its data is built: enough for forms, pairing checks and polling.
 
@@ -60,6 +82,17 @@ class TaskInfo:
     build: Callable[[TaskConfig], "TaskData"]
     params: tuple = ()        # TaskConfig fields this task uses, for the forms
     check: Callable[[TaskConfig], None] | None = None   # refusals known before the data is built
+    table: bool = False       # columns of measurements, standardised on the training rows
+    try_view: str = "point"   # Try it's view: point | table | image | sequence | text
+    package: str = "nothing more"   # what the exported train.py needs besides torch and numpy for its data
+
+    @property
+    def metric(self) -> str:
+        return KINDS[self.kind].metric
+
+    @property
+    def losses(self) -> tuple:
+        return KINDS[self.kind].losses
 
 
 TASKS: dict[str, TaskInfo] = {}   # the one list of tasks, in the order the pickers show them
@@ -86,8 +119,15 @@ def task_info(name: str) -> TaskInfo:
     if ds is None:
         raise ConfigError("task.name", "unknown_task", choices=", ".join(TASKS), value=repr(name)[:40])
     if ds.kind == "text":
-        return TaskInfo(name, "lm", "tokens", _uploaded_text, ("seq_len",), check=_check_uploaded_text)
-    return TaskInfo(name, ds.task_kind, "image" if ds.kind == "images" else "vector", _uploaded)
+        return TaskInfo(name, "lm", "tokens", _uploaded_text, ("seq_len",), check=_check_uploaded_text,
+                        try_view="text", package=UPLOADED_PACKAGE)
+    if ds.kind == "images":
+        return TaskInfo(name, ds.task_kind, "image", _uploaded, try_view="image", package=UPLOADED_PACKAGE)
+    # Try it offers a table's points until its standardisation travels with the model (issue 21)
+    return TaskInfo(name, ds.task_kind, "vector", _uploaded, table=True, package=UPLOADED_PACKAGE)
+
+
+UPLOADED_PACKAGE = "nothing more (your data travels beside it, as data.npz or data.txt)"
 
 
 # --- building the data --------------------------------------------------------
@@ -335,7 +375,7 @@ def _uploaded(cfg: TaskConfig) -> TaskData:
     spec = TaskSpec(cfg.name, ds.task_kind, "image" if ds.kind == "images" else "vector", tuple(x.shape[1:]),
                     outputs, tuple(ds.class_names))
     data = _split(cfg, spec, x, y)
-    if ds.kind == "table":
+    if task_info(cfg.name).table:
         data.x_train, data.x_val, data.x_test = _standardise(data.x_train, data.x_val, data.x_test)
     return data
 
@@ -350,10 +390,13 @@ def _uploaded_text(cfg: TaskConfig) -> TaskData:
 
 TOY_PARAMS = ("n_samples", "noise")
 for _name in ("moons", "circles", "spiral", "xor", "blobs"):
-    register(TaskInfo(_name, "classification", "vector", _toy, TOY_PARAMS))
+    register(TaskInfo(_name, "classification", "vector", _toy, TOY_PARAMS, package="scikit-learn"))
 for _name in ("iris", "wine", "breast_cancer"):
-    register(TaskInfo(_name, "classification", "vector", _tabular))
-register(TaskInfo("digits", "classification", "image", _digits))
-register(TaskInfo("mnist1d", "classification", "sequence", _mnist1d))
-register(TaskInfo("sine", "regression", "sequence", _sine, ("n_samples", "noise", "seq_len", "horizon")))
-register(TaskInfo("text", "lm", "tokens", _text, ("seq_len", "corpus", "text"), check=_check_text))
+    register(TaskInfo(_name, "classification", "vector", _tabular, table=True, try_view="table",
+                      package="scikit-learn"))
+register(TaskInfo("digits", "classification", "image", _digits, try_view="image", package="scikit-learn"))
+register(TaskInfo("mnist1d", "classification", "sequence", _mnist1d, try_view="sequence", package="mnist1d"))
+register(TaskInfo("sine", "regression", "sequence", _sine, ("n_samples", "noise", "seq_len", "horizon"),
+                  try_view="sequence"))
+register(TaskInfo("text", "lm", "tokens", _text, ("seq_len", "corpus", "text"), check=_check_text,
+                  try_view="text"))

@@ -19,7 +19,6 @@ from modelkit.room.host import (  # noqa: F401
 )
 from modelkit.room.leaderboard import (  # noqa: F401
     BOARD_COLUMNS,
-    BOARD_METRIC,
     board_metric,
     leaderboard,
     people,

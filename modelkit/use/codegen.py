@@ -42,7 +42,7 @@ def script_source(config: RunConfig, spec=None, run_id: str = "") -> str:
     settings = {**_task_settings(config), **_train_settings(config)}
     header = script_writer.SCRIPT_HEADER.format(arch=config.arch, task=config.task.name,
                                         run=f" (run {run_id})" if run_id else "",
-                                        data_package=script_writer.data_package(config.task.name))
+                                        data_package=tasks.task_info(config.task.name).package)
     sections = [
         header,
         _section("settings", "\n".join(f"{k.upper()} = {v!r}" for k, v in settings.items()), blank=""),

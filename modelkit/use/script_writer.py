@@ -7,16 +7,6 @@ from __future__ import annotations
 
 from modelkit.data import uploads
 
-
-def data_package(task: str) -> str:
-    """What the script needs besides torch and numpy to make the task's data."""
-    return DATA_PACKAGES.get(task, "nothing more (your data travels beside it, as data.npz or data.txt)")
-
-
-DATA_PACKAGES = {**{n: "scikit-learn" for n in ("moons", "circles", "spiral", "xor", "blobs", "iris", "wine",
-                                                 "breast_cancer", "digits")},
-                 "mnist1d": "mnist1d", "sine": "nothing more", "text": "nothing more"}
-
 SCRIPT_HEADER = '''\
 """Train a {arch} on {task}: a standalone PyTorch script exported from modelkit{run}.
 
