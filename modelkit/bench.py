@@ -29,7 +29,8 @@ import torch
 from modelkit.compare.race import PAPER_ACCURACY
 from modelkit.compare.race import PAPER_RACE_ARCHS as RACE_ARCHS
 from modelkit.config import make_config
-from modelkit.execution.runner import Runner, cpu_cores, make_executor
+from modelkit.execution.runner import Runner, make_executor
+from modelkit.settings import cpu_cores
 from modelkit.store import Store
 
 # (task, arch, epochs per measurement): about two seconds of training each on two CPU cores.

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 
+from modelkit import settings
 from modelkit.fields import ConfigError
 from modelkit.store import STATUSES
 from modelkit.text import translate
@@ -209,7 +209,7 @@ def cmd_train(args) -> int:
     store = open_store()
     # the room's limits, as the host, and the memory estimate: a model too big for a worker is refused now
     config = admit(store, config_from_args(args), owner="cli")
-    if (args.executor or os.environ.get("MODELKIT_EXECUTOR") or "local") == "ray":
+    if (args.executor or settings.executor()) == "ray":
         return train_on_ray(config, args.json)
     callbacks = [] if args.json and not sys.stderr.isatty() else [ProgressLine()]
     run_id = store.create_run(config, owner="cli", queued=False)

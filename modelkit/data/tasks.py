@@ -22,6 +22,7 @@ from typing import Callable
 
 import torch
 
+from modelkit import settings
 from modelkit.data import uploads
 from modelkit.fields import ConfigError, TaskConfig
 
@@ -230,11 +231,10 @@ def _mnist1d_arrays() -> dict:
     """
     import os
     from importlib.metadata import version
-    from pathlib import Path
 
     import numpy as np
 
-    path = Path(os.environ.get("MODELKIT_HOME", ".modelkit")) / "cache" / f"mnist1d-{version('mnist1d')}-default.npz"
+    path = settings.home() / "cache" / f"mnist1d-{version('mnist1d')}-default.npz"
     try:
         with np.load(path, allow_pickle=False) as f:
             return {k: f[k] for k in ("x", "y", "x_test", "y_test")}

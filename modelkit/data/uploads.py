@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from modelkit import settings
 from modelkit.fields import MAX_TEXT, ConfigError
 
 PREFIX = "ds-"
@@ -35,10 +36,7 @@ FEW_VALUES = 20                      # a text column with at most this many valu
 
 def limit(name: str, default: int) -> int:
     """MODELKIT_UPLOAD_<NAME>, else the default sized for a 2-core workshop machine."""
-    try:
-        return int(os.environ.get(f"MODELKIT_UPLOAD_{name}", default))
-    except ValueError:
-        return default
+    return settings.upload_limit(name, default)
 
 
 def limits() -> dict[str, int]:
@@ -69,7 +67,7 @@ class Dataset:
 
 
 def home() -> Path:
-    return Path(os.environ.get("MODELKIT_HOME") or ".modelkit").resolve() / "datasets"
+    return settings.home() / "datasets"
 
 
 def refuse(code: str, file: str, **params):

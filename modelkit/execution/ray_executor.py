@@ -26,6 +26,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from modelkit import settings
 from modelkit.store import INTERRUPTED_MESSAGE, Store
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def connect(address: str | None = None):
     import ray
 
     if not ray.is_initialized():
-        ray.init(address=address or os.environ.get("RAY_ADDRESS") or None, log_to_driver=False,
+        ray.init(address=address or settings.ray_address(), log_to_driver=False,
                  configure_logging=False)
     return ray
 
@@ -95,7 +96,7 @@ class RayExecutor:
         self.ray = connect(address)
         self.store, self.stop_grace, self.threads = store, stop_grace, max(1, threads)
         resources = self.ray.cluster_resources()
-        self.size = max(1, workers or int(os.environ.get("MODELKIT_WORKERS") or 0)
+        self.size = max(1, workers or settings.workers_asked()
                         or int(resources.get("CPU", 1)) // self.threads)
         self.gpus = min(1.0, resources.get("GPU", 0) / self.size)   # each run's share of the cluster's GPUs
         self.remote = self.ray.remote(RunActor)

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Protocol
 
-from modelkit import messages, room
+from modelkit import messages, room, settings
 from modelkit.config import RunConfig
 from modelkit.execution import worker
 from modelkit.store import INTERRUPTED_MESSAGE, Store
@@ -46,13 +46,6 @@ log = logging.getLogger(__name__)
 STOP_GRACE_S = 5.0      # a stop request not obeyed within this long ends the worker
 CLAIM_EVERY_S = 0.5     # how often idle workers look for runs queued by other processes
 RECOVER_EVERY_S = 10.0  # how often runs of vanished processes are marked interrupted
-
-
-def cpu_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 # Imported once by the fork server, so that a new or replacement worker starts in a fraction of a second.
@@ -76,7 +69,7 @@ def worker_context():
 
 def make_executor(store: Store, workers: int | None = None, kind: str | None = None) -> "Executor":
     """The executor named by `kind` or MODELKIT_EXECUTOR: local worker processes (default) or a Ray cluster."""
-    kind = kind or os.environ.get("MODELKIT_EXECUTOR") or "local"
+    kind = kind or settings.executor()
     if kind == "ray":
         from modelkit.execution.ray_executor import (
             RayExecutor,  # Ray is needed only by those who host on it
@@ -86,13 +79,6 @@ def make_executor(store: Store, workers: int | None = None, kind: str | None = N
     if kind != "local":
         raise ValueError(f"MODELKIT_EXECUTOR must be local or ray, not {kind!r}")
     return LocalExecutor(store, workers)
-
-
-def default_workers() -> int:
-    """MODELKIT_WORKERS, else two single-thread workers per core: with 20 participants pressing Train
-    together on 2 cores, four workers showed each their first point in 1.9 s (median; 6.3 s at most)
-    against 6.1 s (13.6 s) for two, and the room finished sooner (README, Hosting a room)."""
-    return int(os.environ.get("MODELKIT_WORKERS") or 2 * cpu_cores())
 
 
 class Executor(Protocol):
@@ -167,8 +153,8 @@ class LocalExecutor:
 
     def __init__(self, store: Store, workers: int | None = None, stop_grace: float = STOP_GRACE_S):
         self.store, self.stop_grace = store, stop_grace
-        self.size = max(1, workers or default_workers())
-        self.threads = max(1, cpu_cores() // self.size)   # never more threads than cores, all workers together
+        self.size = max(1, workers or settings.workers())
+        self.threads = max(1, settings.cpu_cores() // self.size)   # never more threads than cores, all workers together
         self.context = worker_context()
         self._wake_reader, self._wake_writer = self.context.Pipe(duplex=False)
         self._wake_lock = threading.Lock()

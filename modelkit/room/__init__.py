@@ -24,7 +24,6 @@ from modelkit.room.leaderboard import (  # noqa: F401
     people,
 )
 from modelkit.room.rules import (  # noqa: F401
-    LIMIT_ENV,
     Limits,
     current_limits,
     estimate_wait,

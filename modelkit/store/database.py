@@ -23,7 +23,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from modelkit import messages
+from modelkit import messages, settings
 from modelkit.fields import ConfigError
 from modelkit.store.queue import fair_order
 from modelkit.store.records import ACTIVE, STATUSES, Challenge, Run
@@ -49,11 +49,11 @@ INTERRUPTED_MESSAGE = messages.INTERRUPTED   # English text, and its key for the
 
 
 def default_home() -> Path:
-    return Path(os.environ.get("MODELKIT_HOME") or ".modelkit").resolve()
+    return settings.home()
 
 
 def default_url(home: Path) -> str:
-    return os.environ.get("MODELKIT_DB_URL") or f"sqlite:///{home / 'modelkit.db'}"
+    return settings.database_url(home)
 
 
 def new_run_id() -> str:
