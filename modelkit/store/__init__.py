@@ -4,7 +4,6 @@ from modelkit.store.database import (  # noqa: F401
     ID_TRIES,
     INTERRUPTED_MESSAGE,
     Store,
-    StoreError,
     default_home,
     default_url,
     new_run_id,
@@ -18,6 +17,7 @@ from modelkit.store.records import (  # noqa: F401
     STATUSES,
     Challenge,
     Run,
+    StoreError,
 )
 from modelkit.store.schema import (  # noqa: F401
     POINT_COLUMNS,

@@ -25,18 +25,15 @@ import sqlalchemy as sa
 
 from modelkit import messages, settings
 from modelkit.fields import ConfigError
+from modelkit.store import schema
 from modelkit.store.queue import fair_order
-from modelkit.store.records import ACTIVE, STATUSES, Challenge, Run
+from modelkit.store.records import ACTIVE, STATUSES, Challenge, Run, StoreError
 from modelkit.store.schema import (
     POINT_COLUMNS,
-    SCHEMA_LOCK,
-    SCHEMA_VERSION,
-    add_missing_columns,
     challenges_table,
     controls_table,
     live_table,
     meta_table,
-    metadata,
     points_table,
     runs_table,
     snapshots_table,
@@ -101,10 +98,6 @@ def _message_values(message: str, details: dict | None) -> dict:
     return values
 
 
-class StoreError(RuntimeError):
-    """A store operation refused in plain words (e.g. deleting a run that is training)."""
-
-
 class Store:
     def __init__(self, url: str | None = None, home: str | Path | None = None):
         self.home = Path(home).resolve() if home is not None else default_home()
@@ -121,50 +114,12 @@ class Store:
         return f"Store({self.url!r})"
 
     def _create_schema(self):
-        with self.engine.begin() as c:
-            if c.dialect.name == "postgresql":   # one process at a time creates or upgrades the tables
-                c.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
-            metadata.create_all(c)
-            add_missing_columns(c)
-            row = c.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
-            if row is None:
-                try:
-                    c.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-                except sa.exc.IntegrityError:
-                    pass  # another process created it first (SQLite; PostgreSQL holds the lock)
-                return
-        version = int(row[0])
-        if version > SCHEMA_VERSION:
-            raise StoreError(f"the run database {self.url} was written by a newer modelkit "
-                             f"(schema {version}, this one knows {SCHEMA_VERSION}); upgrade modelkit")
-        for step in range(version, SCHEMA_VERSION):
-            self._migrate(step)
-
-    def _migrate(self, version: int):
-        """Bring a database at `version` one step up (create_all has already made any new table)."""
-        try:
-            self._migrate_step(version)
-        except sa.exc.DBAPIError:
-            if self.schema_version <= version:   # not another process that migrated it meanwhile
-                raise
-
-    def _migrate_step(self, version: int):
-        with self.engine.begin() as c:
-            if version == 2:   # what a person changes while a run trains, and boundaries kept for replay
-                controls_table.create(c, checkfirst=True)
-                snapshots_table.create(c, checkfirst=True)
-            if version == 1:   # runs remember the challenge they were trained for
-                columns = {col["name"] for col in sa.inspect(c).get_columns("runs")}
-                if "challenge" not in columns:
-                    c.execute(sa.text("ALTER TABLE runs ADD COLUMN challenge VARCHAR(40)"))
-            c.execute(meta_table.update().where(meta_table.c.key == "schema_version",
-                                                meta_table.c.value == str(version))
-                      .values(value=str(version + 1)))
+        schema.prepare(self.engine, self.url)
 
     @property
     def schema_version(self) -> int:
         with self.engine.connect() as c:
-            return int(c.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).scalar_one())
+            return schema.stored_version(c)
 
     # --- room settings (the host's limits), kept beside the schema version -----------
 

@@ -9,6 +9,10 @@ STATUSES = ("queued", "running", "completed", "stopped", "diverged", "failed", "
 ACTIVE = ("queued", "running")
 
 
+class StoreError(RuntimeError):
+    """A store operation refused in plain words (e.g. deleting a run that is training)."""
+
+
 @dataclass
 class Run:
     id: str
