@@ -399,13 +399,13 @@ def cmd_delete(args) -> int:
 def cmd_inspect(args) -> int:
     """One JSON object: probabilities, layers, and filters / hidden states / attention as the family has them."""
     from modelkit import inside
-    from modelkit.store import Store
+    from modelkit.store import NoModelError, Store
 
     store = Store()
     run = find_run(store, args.run)
     try:
         look = inside.inspect_run(store, run.id, args.example)
-    except FileNotFoundError as e:
+    except NoModelError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     print(json.dumps(look, ensure_ascii=False))

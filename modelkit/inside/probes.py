@@ -20,7 +20,6 @@ import torch.nn.functional as F
 
 from modelkit import models
 from modelkit.config import RunConfig
-from modelkit.data import tasks
 from modelkit.data.tasks import TaskData
 from modelkit.fields import ConfigError
 from modelkit.training import evaluation
@@ -51,18 +50,8 @@ class Trained:
 
 
 def load(store, run_id: str) -> Trained:
-    """The run's trained model in eval mode; FileNotFoundError when it has no saved weights."""
-    from safetensors.torch import load_file
-
-    folder = store.artifact_dir(run_id)
-    weights = folder / "model.safetensors"
-    if not weights.exists():
-        raise FileNotFoundError(f"run {run_id} has no saved weights (it did not finish)")
-    config = RunConfig.from_json((folder / "config.json").read_text(encoding="utf-8"))
-    data = tasks.load(config.task)
-    model = models.build(config.model, data.spec)
-    model.load_state_dict(load_file(str(weights)))
-    return Trained(config, data, model.eval())
+    """The run's trained model in eval mode; NoModelError when it has no saved weights."""
+    return Trained(*store.load_model(run_id))
 
 
 @contextmanager

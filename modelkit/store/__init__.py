@@ -1,4 +1,7 @@
 """The durable run store: runs, metric points, live snapshots, controls and artifacts."""
+from modelkit.store.artifacts import (  # noqa: F401
+    NoModelError,
+)
 from modelkit.store.database import (  # noqa: F401
     HEARTBEAT_STALE_S,
     ID_TRIES,

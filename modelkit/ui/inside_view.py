@@ -13,6 +13,7 @@ import streamlit as st
 from modelkit import inside
 from modelkit.config import RunConfig
 from modelkit.plots import figures, inside_charts
+from modelkit.store import NoModelError
 from modelkit.ui import task_views
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import class_name
@@ -56,7 +57,7 @@ def inside_section(run, config: RunConfig, parts: list[str] | None = None, key: 
         return
     try:
         trained = trained_model(run.id)
-    except FileNotFoundError:
+    except NoModelError:
         st.info(t("inside.no_weights"))
         return
     with st.container(key=f"{key}_view"), inside.one_thread():
