@@ -24,7 +24,6 @@ import sqlalchemy as sa
 
 from modelkit import messages, settings
 from modelkit.fields import ConfigError
-from modelkit.store import schema
 from modelkit.store.artifacts import ArtifactRecords
 from modelkit.store.challenges import ChallengeRecords
 from modelkit.store.play import PlayRecords, delete_play
@@ -41,8 +40,10 @@ from modelkit.store.schema import (
     POINT_COLUMNS,
     live_table,
     points_table,
+    prepare,
     runs_table,
     sqlite_pragmas,
+    stored_version,
 )
 
 HEARTBEAT_STALE_S = 60.0   # a running run not heard from for this long has lost its process
@@ -111,12 +112,12 @@ class Store(QueueRecords, ChallengeRecords, PlayRecords, ArtifactRecords):
         return f"Store({self.url!r})"
 
     def _create_schema(self):
-        schema.prepare(self.engine, self.url)
+        prepare(self.engine, self.url)
 
     @property
     def schema_version(self) -> int:
         with self.engine.connect() as c:
-            return schema.stored_version(c)
+            return stored_version(c)
 
     # --- creating and reading runs ---------------------------------------------------
 
