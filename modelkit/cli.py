@@ -511,9 +511,9 @@ def cmd_serve(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from modelkit.bench import main as bench_main
+    from modelkit import bench
 
-    return bench_main(args)
+    return bench.main(args)
 
 
 def cmd_host_key(args) -> int:

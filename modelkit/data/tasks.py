@@ -151,7 +151,7 @@ def load(cfg: TaskConfig) -> TaskData:
     return data
 
 
-def _split(cfg: TaskConfig, spec: TaskSpec, x, y, test=None, extra=None) -> TaskData:
+def split(cfg: TaskConfig, spec: TaskSpec, x, y, test=None, extra=None) -> TaskData:
     """Shuffle with the task seed, then cut validation (and test, unless given) off."""
     g = torch.Generator().manual_seed(cfg.seed)
     x, y = torch.as_tensor(x), torch.as_tensor(y)
@@ -196,7 +196,7 @@ def _toy(cfg: TaskConfig) -> TaskData:
     n_classes = int(y.max()) + 1
     spec = TaskSpec(cfg.name, "classification", "vector", (2,), n_classes,
                     tuple(f"class {i}" for i in range(n_classes)))
-    return _split(cfg, spec, x, torch.tensor(y, dtype=torch.int64))
+    return split(cfg, spec, x, torch.tensor(y, dtype=torch.int64))
 
 
 def _tabular(cfg: TaskConfig) -> TaskData:
@@ -208,7 +208,7 @@ def _tabular(cfg: TaskConfig) -> TaskData:
     y = torch.tensor(bunch.target, dtype=torch.int64)
     spec = TaskSpec(cfg.name, "classification", "vector", (x.shape[1],), len(bunch.target_names),
                     tuple(str(n) for n in bunch.target_names))
-    data = _split(cfg, spec, x, y)
+    data = split(cfg, spec, x, y)
     data.x_train, data.x_val, data.x_test = _standardise(data.x_train, data.x_val, data.x_test)
     return data
 
@@ -220,7 +220,7 @@ def _digits(cfg: TaskConfig) -> TaskData:
     x = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0  # (N, 1, 8, 8) in [0, 1]
     y = torch.tensor(bunch.target, dtype=torch.int64)
     spec = TaskSpec("digits", "classification", "image", (1, 8, 8), 10, tuple(str(i) for i in range(10)))
-    return _split(cfg, spec, x, y)
+    return split(cfg, spec, x, y)
 
 
 def _mnist1d_arrays() -> dict:
@@ -259,7 +259,7 @@ def _mnist1d(cfg: TaskConfig) -> TaskData:
     spec = TaskSpec("mnist1d", "classification", "sequence", (40,), 10, tuple(str(i) for i in range(10)))
     x = torch.tensor(ds["x"], dtype=torch.float32)
     test = (torch.tensor(ds["x_test"], dtype=torch.float32), torch.tensor(ds["y_test"], dtype=torch.int64))
-    return _split(cfg, spec, x, torch.tensor(ds["y"], dtype=torch.int64), test=test)
+    return split(cfg, spec, x, torch.tensor(ds["y"], dtype=torch.int64), test=test)
 
 
 def _sine(cfg: TaskConfig) -> TaskData:
@@ -273,7 +273,7 @@ def _sine(cfg: TaskConfig) -> TaskData:
     clean = amp * torch.sin(2 * torch.pi * freq * t + phase)
     series = clean + cfg.noise * torch.randn(n, length, generator=g)
     spec = TaskSpec("sine", "regression", "sequence", (cfg.seq_len,), cfg.horizon)
-    return _split(cfg, spec, series[:, :cfg.seq_len], clean[:, cfg.seq_len:])
+    return split(cfg, spec, series[:, :cfg.seq_len], clean[:, cfg.seq_len:])
 
 
 def default_text() -> str:
@@ -374,7 +374,7 @@ def _uploaded(cfg: TaskConfig) -> TaskData:
     outputs = len(ds.class_names) if ds.task_kind == "classification" else y.shape[1]
     spec = TaskSpec(cfg.name, ds.task_kind, "image" if ds.kind == "images" else "vector", tuple(x.shape[1:]),
                     outputs, tuple(ds.class_names))
-    data = _split(cfg, spec, x, y)
+    data = split(cfg, spec, x, y)
     if task_info(cfg.name).table:
         data.x_train, data.x_val, data.x_test = _standardise(data.x_train, data.x_val, data.x_test)
     return data

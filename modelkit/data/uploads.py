@@ -243,6 +243,15 @@ def _image(archive, info, file: str, color: bool) -> np.ndarray:
     return arr.transpose(2, 0, 1) if color else arr[None]
 
 
+def image_sample(raw: bytes, file: str, n: int = 16) -> tuple[list[str], list[np.ndarray], list[str]]:
+    """For a preview, before anything is stored: every image's class, and about `n` grey images spread
+    over the archive with their classes. Refused like `add_images` would refuse the archive."""
+    members, archive = _zip_members(raw, file)
+    picked = members[:: max(1, len(members) // n)][:n]
+    return [c for c, _ in members], [_image(archive, info, file, color=False) for _, info in picked], \
+        [c for c, _ in picked]
+
+
 def add_images(raw: bytes, file: str, owner: str = "") -> Dataset:
     from PIL import Image
 

@@ -47,7 +47,7 @@ class RunActor:
         from modelkit.execution import worker
 
         os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
-        worker._warm_up(threads)
+        worker.warm_worker(threads)
         self.threads, self.store = threads, Store(store_url, home)
         self.node = f"{socket.gethostname()} ({ray.get_runtime_context().get_node_id()[:8]})"
 

@@ -164,7 +164,7 @@ def raw_table(config: RunConfig):
 
     bunch = getattr(datasets, f"load_{config.task.name}")()
     data = tasks.load(config.task)
-    raw = tasks._split(config.task, data.spec, torch.tensor(bunch.data, dtype=torch.float32),
+    raw = tasks.split(config.task, data.spec, torch.tensor(bunch.data, dtype=torch.float32),
                        torch.tensor(bunch.target, dtype=torch.int64))
     raw.extra = {"feature_names": [str(n) for n in bunch.feature_names]}
     return raw
