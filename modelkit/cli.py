@@ -20,7 +20,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m modelkit",
                                      description="Train and compare neural-network architectures.")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_train(sub)
+    _add_run_commands(sub)
+    sub.add_parser("tasks", help="list the tasks").set_defaults(func=cmd_tasks)
+    sub.add_parser("archs", help="list the architectures and the tasks they fit").set_defaults(func=cmd_archs)
+    sub.add_parser("doctor", help="versions, devices and threads").set_defaults(func=cmd_doctor)
+    data = sub.add_parser("datasets", help="the uploaded datasets (web page or train --data)")
+    data.add_argument("--json", action="store_true", help="print a JSON list")
+    data.set_defaults(func=cmd_datasets)
+    sub.add_parser("host-key", help="print the key that opens the Host page (made once if there is none)") \
+        .set_defaults(func=cmd_host_key)
+    settings_cmd = sub.add_parser("settings", help="every setting with its default, allowed values and meaning")
+    settings_cmd.add_argument("--arch", default="mlp", help="whose model settings to list (default mlp)")
+    settings_cmd.add_argument("--section", choices=("task", "model", "train"), help="only this section")
+    settings_cmd.set_defaults(func=cmd_settings)
+    _add_use_commands(sub)
+    return parser
 
+
+def _add_train(sub):
     train = sub.add_parser("train", help="train one model and print its test metrics")
     train.add_argument("--task", help="task name (see: python -m modelkit tasks)")
     train.add_argument("--arch", help="architecture (see: python -m modelkit archs)")
@@ -37,11 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, help="random seed (train.seed)")
     train.add_argument("--device", help="auto, cpu, cuda or mps")
     train.add_argument("--json", action="store_true", help="print one JSON object at the end")
-    train.add_argument("--executor", choices=("local", "ray"),
+    train.add_argument("--executor", choices=settings.EXECUTORS,
                        help="local: train in this process (default); ray: on the Ray cluster at RAY_ADDRESS, or a "
                             "local Ray started now (default: MODELKIT_EXECUTOR)")
     train.set_defaults(func=cmd_train)
 
+
+def _add_run_commands(sub):
+    """The commands on one recorded run, and the run list."""
     runs = sub.add_parser("runs", help="list the recorded runs, newest first")
     runs.add_argument("--status", choices=STATUSES, help="only runs with this status")
     runs.add_argument("--limit", type=int, default=50, help="at most this many (default 50; 0 = all)")
@@ -71,19 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--json", action="store_true", help="print one JSON object (the only output for now)")
     inspect.set_defaults(func=cmd_inspect)
 
-    sub.add_parser("tasks", help="list the tasks").set_defaults(func=cmd_tasks)
-    sub.add_parser("archs", help="list the architectures and the tasks they fit").set_defaults(func=cmd_archs)
-    sub.add_parser("doctor", help="versions, devices and threads").set_defaults(func=cmd_doctor)
-    data = sub.add_parser("datasets", help="the uploaded datasets (web page or train --data)")
-    data.add_argument("--json", action="store_true", help="print a JSON list")
-    data.set_defaults(func=cmd_datasets)
-    sub.add_parser("host-key", help="print the key that opens the Host page (made once if there is none)") \
-        .set_defaults(func=cmd_host_key)
-    settings = sub.add_parser("settings", help="every setting with its default, allowed values and meaning")
-    settings.add_argument("--arch", default="mlp", help="whose model settings to list (default mlp)")
-    settings.add_argument("--section", choices=("task", "model", "train"), help="only this section")
-    settings.set_defaults(func=cmd_settings)
 
+def _add_use_commands(sub):
+    """Using a finished run (export, serve) and measuring modelkit itself (bench)."""
     export = sub.add_parser("export", help="write a finished run's take-home bundle: weights, ONNX, train.py, "
                                            "curves, metrics and a model card")
     export.add_argument("run", help="the run id (see: python -m modelkit runs)")
@@ -102,10 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object of the figures at the end")
     bench.add_argument("--device", help="auto (default), cpu, cuda or mps")
     bench.add_argument("--quick", action="store_true", help="a short version: fewer rounds, 5 s race runs, one seed")
-    bench.add_argument("--executor", choices=("local", "ray"), default="local",
+    bench.add_argument("--executor", choices=settings.EXECUTORS, default="local",
                        help="measure through local worker processes (default) or the Ray executor")
     bench.set_defaults(func=cmd_bench)
-    return parser
 
 
 def config_from_args(args):

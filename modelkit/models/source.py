@@ -185,6 +185,22 @@ class Linear(nn.Module):
 
 
 def transformer_source(cfg, spec, built) -> str:
+    init, forward, patches, sinusoid = _transformer_parts(cfg, spec, built)
+    nl = "\n"
+    return _blocks_source(cfg, spec.kind == "lm") + f'''{patches}{sinusoid}
+
+class Transformer(nn.Module):
+    def __init__(self):
+        super().__init__()
+{nl.join(init)}
+
+    def forward(self, x):
+{nl.join(forward)}
+'''
+
+
+def _transformer_parts(cfg, spec, built):
+    """The Transformer's own lines (__init__, forward) and the helpers it needs (patches, sinusoid)."""
     d, lm = cfg.d_model, spec.kind == "lm"
     n_pos = built.pos.shape[1]
     if spec.input_kind == "tokens":
@@ -217,11 +233,16 @@ def transformer_source(cfg, spec, built) -> str:
         forward.append("        return self.out(x[:, 0])  # the class token's final vector")
     else:
         forward.append("        return self.out(x.mean(dim=1))  # the mean of all tokens")
+    return init, forward, patches, sinusoid
+
+
+def _blocks_source(cfg, lm: bool) -> str:
+    """SelfAttention, FeedForward and Block: the layers every Transformer block is made of."""
+    d = cfg.d_model
     drop = f"nn.Dropout({cfg.dropout})" if cfg.dropout > 0 else "nn.Identity()"
     seen = "the tokens before it" if lm else "every token"
     attention_args = (", is_causal=True" if lm else "") + \
         (f", dropout_p={cfg.dropout} if self.training else 0.0" if cfg.dropout > 0 else "")
-    nl = "\n"
     return f'''
 class SelfAttention(nn.Module):
     """Each token looks at {seen}: {cfg.heads} heads, {d // cfg.heads} values each."""
@@ -265,15 +286,6 @@ class Block(nn.Module):
         x = x + self.attn(self.ln_1(x))
         x = x + self.mlp(self.ln_2(x))
         return x
-{patches}{sinusoid}
-
-class Transformer(nn.Module):
-    def __init__(self):
-        super().__init__()
-{nl.join(init)}
-
-    def forward(self, x):
-{nl.join(forward)}
 '''
 
 
