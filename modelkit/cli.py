@@ -12,7 +12,7 @@ import time
 
 from modelkit import settings
 from modelkit.fields import ConfigError
-from modelkit.store import STATUSES
+from modelkit.store import STATUSES, NoModelError, StoreError
 from modelkit.text import translate
 
 
@@ -370,26 +370,26 @@ def cmd_set(args) -> int:
     store = open_store()
     lr = live_lr(args.setting)
     run = find_run(store, args.run)
-    if not store.set_lr(run.id, lr):
-        print(f"run {run.id} is not training (it is {run.status})", file=sys.stderr)
-        return 1
-    print(f"run {run.id} trains at learning rate {lr:g} from its next step")
-    return 0
+    return changed(run, store.set_lr(run.id, lr), f"trains at learning rate {lr:g} from its next step")
 
 
 def cmd_pause(args) -> int:
     store = open_store()
     run = find_run(store, args.run)
-    if not store.set_paused(run.id, args.paused):
+    return changed(run, store.set_paused(run.id, args.paused),
+                   "pauses after its current step" if args.paused else "goes on")
+
+
+def changed(run, done: bool, what: str) -> int:
+    """The line and exit status of a change to a training run: `what` it does now, or that it is not training."""
+    if not done:
         print(f"run {run.id} is not training (it is {run.status})", file=sys.stderr)
         return 1
-    print(f"run {run.id} {'pauses after its current step' if args.paused else 'goes on'}")
+    print(f"run {run.id} {what}")
     return 0
 
 
 def cmd_delete(args) -> int:
-    from modelkit.store import StoreError
-
     store = open_store()
     run = find_run(store, args.run)
     if run.active:   # stop it first and give it a few seconds to end
@@ -397,11 +397,7 @@ def cmd_delete(args) -> int:
         deadline = time.monotonic() + 10
         while store.get_run(run.id).active and time.monotonic() < deadline:
             time.sleep(0.2)
-    try:
-        store.delete_run(run.id)
-    except StoreError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    store.delete_run(run.id)   # a StoreError (still training) is main's one-line refusal
     print(f"deleted run {run.id}")
     return 0
 
@@ -409,15 +405,11 @@ def cmd_delete(args) -> int:
 def cmd_inspect(args) -> int:
     """One JSON object: probabilities, layers, and filters / hidden states / attention as the family has them."""
     from modelkit import inside
-    from modelkit.store import NoModelError, Store
+    from modelkit.store import Store
 
     store = Store()
     run = find_run(store, args.run)
-    try:
-        look = inside.inspect_run(store, run.id, args.example)
-    except NoModelError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    look = inside.inspect_run(store, run.id, args.example)   # NoModelError: main's one-line refusal
     print(json.dumps(look, ensure_ascii=False))
     return 0
 
@@ -488,15 +480,10 @@ def _allowed(meta: dict) -> str:
 def cmd_export(args) -> int:
     from modelkit.store import Store
     from modelkit.use.export import export_run
-    from modelkit.use.predict import NoModelError
 
     store = Store()
     run = find_run(store, args.run)
-    try:
-        folder = export_run(store, run.id, args.out or f"modelkit-{run.id}", args.lang)
-    except NoModelError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    folder = export_run(store, run.id, args.out or f"modelkit-{run.id}", args.lang)
     print(f"wrote {folder}")
     for path in sorted(folder.iterdir()):
         print(f"  {path.name:<20} {path.stat().st_size:>10,} bytes")
@@ -505,18 +492,13 @@ def cmd_export(args) -> int:
 
 def cmd_serve(args) -> int:
     from modelkit.store import Store
-    from modelkit.use.predict import NoModelError
     from modelkit.use.serve import serve
 
     if not 0 < args.port < 65536:
         raise ConfigError("--port", "range", low=1, high=65535, value=args.port)
     store = Store()
     run = find_run(store, args.run)
-    try:
-        serve(store, run.id, args.host, args.port)
-    except NoModelError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    serve(store, run.id, args.host, args.port)
     return 0
 
 
@@ -560,6 +542,9 @@ def main(argv=None) -> int:
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except (NoModelError, StoreError) as e:   # no trained model, or a store that refuses: one line, exit 1
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 1

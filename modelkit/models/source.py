@@ -31,25 +31,45 @@ def _wrap(expr: str, *layers: str) -> str:
     return expr
 
 
+def _block_class(name: str, doc: str, params: str, init: list[str], steps: list[str]) -> str:
+    """The source of a small layer class whose forward applies `steps` in order (a Dense, a ConvBlock)."""
+    nl = "\n"
+    return f'''
+class {name}(nn.Module):
+    """{doc}"""
+
+    def __init__(self, {params}):
+        super().__init__()
+{nl.join(init)}
+
+    def forward(self, x):
+        return {_wrap("x", *steps)}
+'''
+
+
+def _model_class(name: str, init: list[str], forward: list[str]) -> str:
+    """The source of the class train.py builds: its __init__ and forward lines, already indented."""
+    nl = "\n"
+    return f'''
+class {name}(nn.Module):
+    def __init__(self):
+        super().__init__()
+{nl.join(init)}
+
+    def forward(self, x):
+{nl.join(forward)}
+'''
+
+
 def mlp_source(cfg, spec, built) -> str:
     widths = [math.prod(spec.input_shape), *cfg.hidden]
     layers = ["linear"] + (["norm"] if cfg.batch_norm else []) + ["act"] + (["drop"] if cfg.dropout > 0 else [])
-    extra = (["        self.norm = nn.BatchNorm1d(n_out)"] if cfg.batch_norm else []) + \
-            [f"        self.act = {_act(cfg.activation)}"] + \
-            ([f"        self.drop = nn.Dropout({cfg.dropout})"] if cfg.dropout > 0 else [])
-    nl = "\n"
-    return f'''
-class Dense(nn.Module):
-    """One hidden layer: {_steps(layers).lower()}."""
-
-    def __init__(self, n_in, n_out):
-        super().__init__()
-        self.linear = nn.Linear(n_in, n_out)
-{nl.join(extra)}
-
-    def forward(self, x):
-        return {_wrap("x", *layers)}
-
+    init = ["        self.linear = nn.Linear(n_in, n_out)"] + \
+        (["        self.norm = nn.BatchNorm1d(n_out)"] if cfg.batch_norm else []) + \
+        [f"        self.act = {_act(cfg.activation)}"] + \
+        ([f"        self.drop = nn.Dropout({cfg.dropout})"] if cfg.dropout > 0 else [])
+    dense = _block_class("Dense", f"One hidden layer: {_steps(layers).lower()}.", "n_in, n_out", init, layers)
+    return dense + f'''
 
 class MLP(nn.Module):
     def __init__(self):
@@ -92,17 +112,8 @@ def cnn_source(cfg, spec, built) -> str:
     layers.append(f"        self.out = nn.Linear({cfg.head or n_flat}, {spec.n_outputs})")
     forward.append(f"        return self.out(x)  # (B, {spec.n_outputs})")
     nl = "\n"
-    return f'''
-class ConvBlock(nn.Module):
-    """{_steps(steps)}: one block of filters."""
-
-    def __init__(self, c_in, c_out, pool):
-        super().__init__()
-{nl.join(init)}
-
-    def forward(self, x):
-        return {_wrap("x", *steps)}
-
+    block = _block_class("ConvBlock", f"{_steps(steps)}: one block of filters.", "c_in, c_out, pool", init, steps)
+    return block + f'''
 
 class CNN(nn.Module):
     def __init__(self):
@@ -145,16 +156,7 @@ def rnn_source(cfg, spec, built) -> str:
         steps += ["        h = h[0]  # an LSTM returns (h, c)"] if cell == "LSTM" else []
         last = "torch.cat([h[-2], h[-1]], dim=-1)" if rnn.bidirectional else "h[-1]"
         steps.append(f"        return self.out({last})  # the last layer's memory after the final step")
-    nl = "\n"
-    return f'''
-class RNN(nn.Module):
-    def __init__(self):
-        super().__init__()
-{nl.join(init)}
-
-    def forward(self, x):
-{nl.join(steps)}
-'''
+    return _model_class("RNN", init, steps)
 
 
 def linear_source(cfg, spec, built) -> str:
@@ -186,17 +188,7 @@ class Linear(nn.Module):
 
 def transformer_source(cfg, spec, built) -> str:
     init, forward, patches, sinusoid = _transformer_parts(cfg, spec, built)
-    nl = "\n"
-    return _blocks_source(cfg, spec.kind == "lm") + f'''{patches}{sinusoid}
-
-class Transformer(nn.Module):
-    def __init__(self):
-        super().__init__()
-{nl.join(init)}
-
-    def forward(self, x):
-{nl.join(forward)}
-'''
+    return _blocks_source(cfg, spec.kind == "lm") + patches + sinusoid + "\n" + _model_class("Transformer", init, forward)
 
 
 def _transformer_parts(cfg, spec, built):
