@@ -485,6 +485,10 @@ def cmd_export(args) -> int:
     except NoModelError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except Exception as e:   # the run is fine; only writing its bundle went wrong
+        print(f"error: the export of run {run.id} failed (the run itself is unchanged): {type(e).__name__}: {e}",
+              file=sys.stderr)
+        return 1
     print(f"wrote {folder}")
     for path in sorted(folder.iterdir()):
         print(f"  {path.name:<20} {path.stat().st_size:>10,} bytes")

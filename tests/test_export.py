@@ -110,6 +110,22 @@ def test_the_export_command_writes_the_bundle(store, bundles, tmp_path, monkeypa
     assert (tmp_path / "out" / "model.onnx").exists() and "model.onnx" in capsys.readouterr().out
 
 
+def test_an_export_that_breaks_says_so_and_not_that_the_run_failed(store, bundles, tmp_path, monkeypatch,
+                                                                     capsys):
+    monkeypatch.setenv("MODELKIT_HOME", str(store.home))
+    run_id, _ = bundles["digits", "cnn"]
+
+    def broken_exporter(*args, **kwargs):
+        raise RuntimeError("no exporter here")
+
+    monkeypatch.setattr(torch.onnx, "export", broken_exporter)
+    assert main(["export", run_id, "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: the export of run {run_id} failed") and "the run failed" not in err
+    assert store.get_run(run_id).status == "completed"
+    assert {"train.py", "README.md", "config.json"} <= {p.name for p in (tmp_path / "out").iterdir()}
+
+
 def test_exporting_a_run_without_weights_fails_in_one_line(capsys):
     run_id = Store().create_run(make_config("moons", "mlp"))
     assert main(["export", run_id]) == 1

@@ -42,7 +42,6 @@ def export_run(store, run_id: str, out_dir, lang: str = "en") -> Path:
         shutil.copyfile(source / name, out / name)
     (out / "metrics.json").write_text(json.dumps(run.metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     store.points(run_id).drop(columns="id").to_csv(out / "curves.csv", index=False)
-    export_onnx(predictor, out / "model.onnx")
     (out / "train.py").write_text(codegen.script_source(predictor.config, predictor.spec, run_id), encoding="utf-8")
     (out / "README.md").write_text(model_card(run, predictor, lang), encoding="utf-8")
     uploaded = uploads.from_task(predictor.config.task.name)
@@ -51,6 +50,7 @@ def export_run(store, run_id: str, out_dir, lang: str = "en") -> Path:
             (out / "data.txt").write_text(uploads.text(uploaded), encoding="utf-8")
         else:
             np.savez(out / "data.npz", **uploads.arrays(uploaded))
+    export_onnx(predictor, out / "model.onnx")   # last: the files above do not wait on the exporter
     return out
 
 
@@ -67,7 +67,7 @@ def bundle_zip(store, run_id: str, lang: str = "en") -> bytes:
 
 
 def export_onnx(predictor: predict.Predictor, path) -> Path:
-    """The model as ONNX (torch's own exporter; no other package), inputs and outputs batch-size free."""
+    """The model as ONNX (torch's own exporter, which writes through the onnx package), inputs and outputs batch-size free."""
     model = copy.deepcopy(predictor.model).eval()     # the cached model stays untouched
     example = example_input(predictor.spec, batch=2)
     with warnings.catch_warnings():
