@@ -236,3 +236,13 @@ def test_a_run_on_uploaded_data_exports_a_bundle_that_evaluates_without_modelkit
     printed, stored = json.loads(done.stdout.strip().splitlines()[-1]), store.get_run(run_id).metrics
     key = "test_perplexity" if kind == "text" else "test_accuracy"
     assert printed[key] == pytest.approx(stored[key], abs=0.005)
+
+
+def test_a_zipped_folder_of_class_folders_from_a_mac_trains_a_cnn_above_ninety_percent():
+    from uploaded_files import digits_folder_zip
+
+    ds = uploads.add_images(digits_folder_zip(per_class=80), "digits.zip")
+    assert (ds.class_names, ds.rows) == ([str(c) for c in range(10)], 800)
+    result = fit(ds.task, "cnn", "train.epochs=8", "train.time_budget=null", "model.channels=[8,16]",
+                 "model.head=32")
+    assert result.metrics["test_accuracy"] > 0.9
