@@ -205,12 +205,14 @@ def cmd_train(args) -> int:
     """Train in this process, recorded in the run store like a run started from the dashboard."""
     from modelkit.execution.worker import execute_run
     from modelkit.room import admit
+    from modelkit.training.loop import check_device
 
     store = open_store()
     # the room's limits, as the host, and the memory estimate: a model too big for a worker is refused now
     config = admit(store, config_from_args(args), owner="cli")
     if (args.executor or os.environ.get("MODELKIT_EXECUTOR") or "local") == "ray":
         return train_on_ray(config, args.json)
+    check_device(config.train.device)   # refused before a run is stored: exit 2, one line
     callbacks = [] if args.json and not sys.stderr.isatty() else [ProgressLine()]
     run_id = store.create_run(config, owner="cli", queued=False)
     if not args.json:

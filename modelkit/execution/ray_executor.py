@@ -117,6 +117,9 @@ class RayExecutor:
     def warming_up(self) -> bool:
         return not self._all_ready.is_set() and not self._closing.is_set()
 
+    def check(self, config):
+        """Nothing to refuse here: the cluster's nodes, not this machine, have the devices."""
+
     def wait_ready(self, timeout: float = 60.0) -> bool:
         return self._all_ready.wait(timeout)
 

@@ -40,6 +40,7 @@ from modelkit import messages, room
 from modelkit.config import RunConfig
 from modelkit.execution import worker
 from modelkit.store import INTERRUPTED_MESSAGE, Store
+from modelkit.training.loop import check_device
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ class Executor(Protocol):
     def warming_up(self) -> bool: ...                 # some worker is still starting (pages say so)
     def wait_ready(self, timeout: float) -> bool: ...
     def shutdown(self) -> None: ...                   # end all work; running runs are marked interrupted
+    def check(self, config) -> None: ...              # refuse (ConfigError) what it cannot run, before it is stored
 
 
 class Runner:
@@ -121,6 +123,7 @@ class Runner:
 
         Refused (ConfigError) over one of the room's limits, or against its challenge's rules (modelkit.room)."""
         config = room.admit(self.store, config, owner, by=by, challenge=challenge)
+        self.executor.check(config)
         run_id = self.store.create_run(config, owner, challenge=challenge)
         self.executor.wake()
         return run_id
@@ -195,6 +198,9 @@ class LocalExecutor:
 
     def wait_ready(self, timeout: float = 60.0) -> bool:
         return self._all_ready.wait(timeout)
+
+    def check(self, config):
+        check_device(config.train.device)   # the workers train on this machine: it must have the device
 
     def shutdown(self):
         if self._closing.is_set():
