@@ -154,3 +154,20 @@ def test_the_generated_model_source_loads_the_weights_and_answers_alike(task, ar
     generated.load_state_dict(model.state_dict())          # strict: the same layers under the same names
     x = data.x_test[:4]
     assert torch.allclose(generated.eval()(x), model(x), atol=1e-6)
+
+
+def test_a_tables_onnx_model_takes_raw_rows_in_their_own_units(store, tmp_path):
+    import onnxruntime
+    from uploaded_files import plants_measured_csv, plants_rows
+
+    from modelkit.data import uploads
+    from modelkit.use import predict
+
+    ds = uploads.add_table(plants_measured_csv(), "plants.csv", target="kind")
+    run_id = train_tiny(store, ds.task, "mlp", ["train.epochs=5"])
+    folder = export.export_run(store, run_id, tmp_path / "bundle")
+    rows = plants_rows(20, seed=3)[0].astype(np.float32)
+    got = onnxruntime.InferenceSession(str(folder / "model.onnx")).run(None, {"inputs": rows})[0]
+    expected = np.array(predict.load(store, run_id).predict(rows)["probabilities"])
+    assert np.abs(torch.tensor(got).softmax(-1).numpy() - expected).max() < 1e-4
+    assert "pip install torch numpy onnxruntime" in (folder / "README.md").read_text(encoding="utf-8")

@@ -31,3 +31,19 @@ def digits_folder_zip(per_class: int | None = None, top: str = "digits") -> byte
                 z.writestr(f"{top}/{c}/{k}.png", png.getvalue())
                 z.writestr(f"__MACOSX/{top}/{c}/._{k}.png", b"\x00\x05\x16\x07" + b"\x00" * 40)
     return out.getvalue()
+
+
+def plants_rows(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, kinds): height in mm, leaf mass in mg, leaf ratio: three scales far apart, as measured; the
+    kind ("tall" / "short") follows their standardised sum, so a model that skips the scaling is lost."""
+    rng = np.random.default_rng(seed)
+    height, mass, ratio = rng.normal(1500, 200, n), rng.normal(50_000, 8_000, n), rng.normal(0.02, 0.005, n)
+    score = (height - 1500) / 200 + (mass - 50_000) / 8_000 - (ratio - 0.02) / 0.005
+    return np.stack([height, mass, ratio], 1), np.where(score > 0, "tall", "short")
+
+
+def plants_measured_csv(n: int = 400, seed: int = 0) -> bytes:
+    rows, kinds = plants_rows(n, seed)
+    lines = ["height_mm,leaf_mass_mg,leaf_ratio,kind"]
+    lines += [f"{h:.1f},{m:.0f},{r:.5f},{k}" for (h, m, r), k in zip(rows, kinds)]
+    return "\n".join(lines).encode()

@@ -60,6 +60,11 @@ class TaskInfo:
     build: Callable[[TaskConfig], "TaskData"]
     params: tuple = ()        # TaskConfig fields this task uses, for the forms
     check: Callable[[TaskConfig], None] | None = None   # refusals known before the data is built
+    table: bool = False       # a standardised table: raw rows in the user's own units (cm, mg/l) are scaled
+                              # with the training rows' mean and spread (TaskData.extra) before the model
+    try_view: str = ""        # the Try-it view: point | table | image | sequence | text
+    skips: frozenset = frozenset()   # sections of a finished run that do not apply to this task
+                                     # ("replay_boundary": no 2-D plane to replay)
 
 
 TASKS: dict[str, TaskInfo] = {}   # the one list of tasks, in the order the pickers show them
@@ -86,8 +91,11 @@ def task_info(name: str) -> TaskInfo:
     if ds is None:
         raise ConfigError("task.name", "unknown_task", choices=", ".join(TASKS), value=repr(name)[:40])
     if ds.kind == "text":
-        return TaskInfo(name, "lm", "tokens", _uploaded_text, ("seq_len",), check=_check_uploaded_text)
-    return TaskInfo(name, ds.task_kind, "image" if ds.kind == "images" else "vector", _uploaded)
+        return TaskInfo(name, "lm", "tokens", _uploaded_text, ("seq_len",), check=_check_uploaded_text,
+                        try_view="text", skips=NO_PLANE)
+    if ds.kind == "images":
+        return TaskInfo(name, ds.task_kind, "image", _uploaded, try_view="image", skips=NO_PLANE)
+    return TaskInfo(name, ds.task_kind, "vector", _uploaded, table=True, try_view="table", skips=NO_PLANE)
 
 
 # --- building the data --------------------------------------------------------
@@ -124,9 +132,18 @@ def _split(cfg: TaskConfig, spec: TaskSpec, x, y, test=None, extra=None) -> Task
                     torch.as_tensor(test[0]), torch.as_tensor(test[1]), extra or {})
 
 
-def _standardise(train_x, *others):
-    mean, std = train_x.mean(0, keepdim=True), train_x.std(0, keepdim=True).clamp_min(1e-6)
-    return [(t - mean) / std for t in (train_x, *others)]
+def _standardise(data: TaskData, feature_names) -> TaskData:
+    """Every split scaled with the training rows' mean and spread, which `extra` keeps (with the columns'
+    names): what turns a raw row in the table's own units into what the model saw (see in_own_units)."""
+    mean, std = data.x_train.mean(0, keepdim=True), data.x_train.std(0, keepdim=True).clamp_min(1e-6)
+    data.x_train, data.x_val, data.x_test = [(t - mean) / std for t in (data.x_train, data.x_val, data.x_test)]
+    data.extra.update(feature_mean=mean, feature_std=std, feature_names=[str(n) for n in feature_names])
+    return data
+
+
+def in_own_units(data: TaskData, x: torch.Tensor) -> torch.Tensor:
+    """Standardised rows of a table task back in the table's own units."""
+    return x * data.extra["feature_std"] + data.extra["feature_mean"]
 
 
 def _toy(cfg: TaskConfig) -> TaskData:
@@ -167,9 +184,7 @@ def _tabular(cfg: TaskConfig) -> TaskData:
     y = torch.tensor(bunch.target, dtype=torch.int64)
     spec = TaskSpec(cfg.name, "classification", "vector", (x.shape[1],), len(bunch.target_names),
                     tuple(str(n) for n in bunch.target_names))
-    data = _split(cfg, spec, x, y)
-    data.x_train, data.x_val, data.x_test = _standardise(data.x_train, data.x_val, data.x_test)
-    return data
+    return _standardise(_split(cfg, spec, x, y), bunch.feature_names)
 
 
 def _digits(cfg: TaskConfig) -> TaskData:
@@ -335,9 +350,7 @@ def _uploaded(cfg: TaskConfig) -> TaskData:
     spec = TaskSpec(cfg.name, ds.task_kind, "image" if ds.kind == "images" else "vector", tuple(x.shape[1:]),
                     outputs, tuple(ds.class_names))
     data = _split(cfg, spec, x, y)
-    if ds.kind == "table":
-        data.x_train, data.x_val, data.x_test = _standardise(data.x_train, data.x_val, data.x_test)
-    return data
+    return _standardise(data, ds.features) if ds.kind == "table" else data
 
 
 def _check_uploaded_text(cfg: TaskConfig):
@@ -348,12 +361,15 @@ def _uploaded_text(cfg: TaskConfig) -> TaskData:
     return _text(dataclasses.replace(cfg, text=uploads.text(uploads.from_task(cfg.name))))
 
 
+NO_PLANE = frozenset({"replay_boundary"})   # only a 2-D toy set has a decision boundary to replay
 TOY_PARAMS = ("n_samples", "noise")
 for _name in ("moons", "circles", "spiral", "xor", "blobs"):
-    register(TaskInfo(_name, "classification", "vector", _toy, TOY_PARAMS))
+    register(TaskInfo(_name, "classification", "vector", _toy, TOY_PARAMS, try_view="point"))
 for _name in ("iris", "wine", "breast_cancer"):
-    register(TaskInfo(_name, "classification", "vector", _tabular))
-register(TaskInfo("digits", "classification", "image", _digits))
-register(TaskInfo("mnist1d", "classification", "sequence", _mnist1d))
-register(TaskInfo("sine", "regression", "sequence", _sine, ("n_samples", "noise", "seq_len", "horizon")))
-register(TaskInfo("text", "lm", "tokens", _text, ("seq_len", "corpus", "text"), check=_check_text))
+    register(TaskInfo(_name, "classification", "vector", _tabular, table=True, try_view="table", skips=NO_PLANE))
+register(TaskInfo("digits", "classification", "image", _digits, try_view="image", skips=NO_PLANE))
+register(TaskInfo("mnist1d", "classification", "sequence", _mnist1d, try_view="sequence", skips=NO_PLANE))
+register(TaskInfo("sine", "regression", "sequence", _sine, ("n_samples", "noise", "seq_len", "horizon"),
+                  try_view="sequence", skips=NO_PLANE))
+register(TaskInfo("text", "lm", "tokens", _text, ("seq_len", "corpus", "text"), check=_check_text,
+                  try_view="text", skips=NO_PLANE))

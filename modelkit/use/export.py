@@ -24,7 +24,7 @@ import torch
 from modelkit.data import uploads
 from modelkit.models import example_input
 from modelkit.text import LANGUAGES, table
-from modelkit.use import codegen, predict
+from modelkit.use import codegen, predict, script_writer
 
 BUNDLE_FILES = ("model.safetensors", "config.json", "metrics.json", "curves.csv", "model.onnx", "train.py",
                 "README.md")
@@ -66,10 +66,26 @@ def bundle_zip(store, run_id: str, lang: str = "en") -> bytes:
     return buffer.getvalue()
 
 
+class Standardised(torch.nn.Module):
+    """A table's model that takes raw rows in their own units, scaled as training scaled them."""
+
+    def __init__(self, model: torch.nn.Module, mean: torch.Tensor, std: torch.Tensor):
+        super().__init__()
+        self.model = model
+        self.register_buffer("mean", mean.clone())
+        self.register_buffer("std", std.clone())
+
+    def forward(self, x):   # (B, F) raw rows
+        return self.model((x - self.mean) / self.std)
+
+
 def export_onnx(predictor: predict.Predictor, path) -> Path:
-    """The model as ONNX (torch's own exporter, which writes through the onnx package), inputs and outputs batch-size free."""
+    """The model as ONNX (torch's own exporter, which writes through the onnx package), inputs and outputs
+    batch-size free; a table's model takes raw rows, as predict and the service do."""
     model = copy.deepcopy(predictor.model).eval()     # the cached model stays untouched
     example = example_input(predictor.spec, batch=2)
+    if predictor.mean is not None:
+        model, example = Standardised(model, predictor.mean, predictor.std).eval(), example * predictor.std + predictor.mean
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(model, (example,), str(path), dynamo=False, input_names=["inputs"],
@@ -104,7 +120,8 @@ def model_card(run, predictor: predict.Predictor, lang: str = "en") -> str:
     lines += ["", f"## {tx['card.settings']}", "", "```json", settings, "```", "", f"## {tx['card.files']}", ""]
     lines += [f"- `{name}`: {tx['card.file.' + name.replace('.', '_')]}"
               for name in BUNDLE_FILES if name != "README.md"]
-    lines += ["", f"## {tx['card.use']}", "", "```bash", "python train.py --evaluate",
+    lines += ["", f"## {tx['card.use']}", "", "```bash", script_writer.install_command(config.task.name),
+              "python train.py --evaluate",
               "python train.py", f"python -m modelkit serve {run.id}", "```", "", tx["card.onnx"], "",
               "```python", onnx_snippet(predictor), "```", ""]
     return "\n".join(lines)

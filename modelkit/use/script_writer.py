@@ -10,12 +10,19 @@ from modelkit.data import uploads
 
 def data_package(task: str) -> str:
     """What the script needs besides torch and numpy to make the task's data."""
-    return DATA_PACKAGES.get(task, "nothing more (your data travels beside it, as data.npz or data.txt)")
+    if uploads.from_task(task) is not None:
+        return "nothing more (your data travels beside it, as data.npz or data.txt)"
+    return DATA_PACKAGES.get(task, "nothing more")
+
+
+def install_command(task: str) -> str:
+    """The one pip line that makes a fresh Python ready for train.py and model.onnx (the bundle's README)."""
+    return " ".join(["pip install torch numpy", *filter(None, [DATA_PACKAGES.get(task)]), "onnxruntime"])
 
 
 DATA_PACKAGES = {**{n: "scikit-learn" for n in ("moons", "circles", "spiral", "xor", "blobs", "iris", "wine",
                                                  "breast_cancer", "digits")},
-                 "mnist1d": "mnist1d", "sine": "nothing more", "text": "nothing more"}
+                 "mnist1d": "mnist1d"}   # the pip package that makes a task's data; the rest need none
 
 SCRIPT_HEADER = '''\
 """Train a {arch} on {task}: a standalone PyTorch script exported from modelkit{run}.
