@@ -215,12 +215,14 @@ def cmd_train(args) -> int:
     """Train in this process, recorded in the run store like a run started from the dashboard."""
     from modelkit.execution.worker import execute_run
     from modelkit.room import admit
+    from modelkit.training.loop import check_device
 
     store = open_store()
     # the room's limits, as the host, and the memory estimate: a model too big for a worker is refused now
     config = admit(store, config_from_args(args), owner="cli")
     if (args.executor or settings.executor()) == "ray":
         return train_on_ray(config, args.json)
+    check_device(config.train.device)   # refused before a run is stored: exit 2, one line
     callbacks = [] if args.json and not sys.stderr.isatty() else [ProgressLine()]
     run_id = store.create_run(config, owner="cli", queued=False)
     if not args.json:
@@ -483,7 +485,14 @@ def cmd_export(args) -> int:
 
     store = Store()
     run = find_run(store, args.run)
-    folder = export_run(store, run.id, args.out or f"modelkit-{run.id}", args.lang)
+    try:
+        folder = export_run(store, run.id, args.out or f"modelkit-{run.id}", args.lang)
+    except (NoModelError, StoreError):
+        raise   # main's one-line refusal
+    except Exception as e:   # the run is fine; only writing its bundle went wrong
+        print(f"error: the export of run {run.id} failed (the run itself is unchanged): {type(e).__name__}: {e}",
+              file=sys.stderr)
+        return 1
     print(f"wrote {folder}")
     for path in sorted(folder.iterdir()):
         print(f"  {path.name:<20} {path.stat().st_size:>10,} bytes")

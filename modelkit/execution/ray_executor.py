@@ -112,6 +112,9 @@ class RayExecutor(Dispatcher):
     def _interrupt(self):
         self._woken.set()
 
+    def check(self, config):
+        """Nothing to refuse here: the cluster's nodes, not this machine, have the devices."""
+
     def _start_worker(self):
         handle = self.remote.options(num_cpus=self.threads, num_gpus=self.gpus, max_restarts=0,
                                      scheduling_strategy="SPREAD").remote(self.store.url, str(self.store.home),

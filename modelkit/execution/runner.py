@@ -40,6 +40,7 @@ from modelkit.config import RunConfig
 from modelkit.execution import worker
 from modelkit.execution.dispatcher import STOP_GRACE_S, Dispatcher
 from modelkit.store import INTERRUPTED_MESSAGE, Store
+from modelkit.training.loop import check_device
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ class Executor(Protocol):
     def warming_up(self) -> bool: ...                 # some worker is still starting (pages say so)
     def wait_ready(self, timeout: float) -> bool: ...
     def shutdown(self) -> None: ...                   # end all work; running runs are marked interrupted
+    def check(self, config) -> None: ...              # refuse (ConfigError) what it cannot run, before it is stored
 
 
 class Runner:
@@ -104,6 +106,7 @@ class Runner:
 
         Refused (ConfigError) over one of the room's limits, or against its challenge's rules (modelkit.room)."""
         config = room.admit(self.store, config, owner, by=by, challenge=challenge)
+        self.executor.check(config)
         run_id = self.store.create_run(config, owner, challenge=challenge)
         self.executor.wake()
         return run_id
@@ -157,6 +160,9 @@ class LocalExecutor(Dispatcher):
         self._wake_reader, self._wake_writer = self.context.Pipe(duplex=False)
         self._wake_lock = threading.Lock()
         self._thread.start()
+
+    def check(self, config):
+        check_device(config.train.device)   # the workers train on this machine: it must have the device
 
     def _interrupt(self):
         with self._wake_lock:

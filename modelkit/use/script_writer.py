@@ -7,6 +7,13 @@ from __future__ import annotations
 
 from modelkit.data import tasks, uploads
 
+
+def install_command(task: str) -> str:
+    """The one pip line that makes a fresh Python ready for train.py and model.onnx (the bundle's README)."""
+    package = tasks.task_info(task).package
+    extra = [] if package.startswith("nothing more") else [package]
+    return " ".join(["pip install torch numpy", *extra, "onnxruntime"])
+
 SCRIPT_HEADER = '''\
 """Train a {arch} on {task}: a standalone PyTorch script exported from modelkit{run}.
 
