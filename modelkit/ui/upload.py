@@ -35,6 +35,11 @@ def upload_panel(prefix: str, on_added=None):
                                 help=t("help.upload"))
         if file is None:
             return
+        refused_key, identity = f"{prefix}_upload_refused", (file.file_id, file.name, file.size)
+        refused = st.session_state.get(refused_key)
+        if refused is not None and refused[0] == identity:   # the same file again: not parsed again
+            st.error(forms.error_text(refused[1]), icon=":material/error:")
+            return
         raw, name = file.getvalue(), file.name
         suffix = name.rsplit(".", 1)[-1].lower()
         try:
@@ -45,6 +50,7 @@ def upload_panel(prefix: str, on_added=None):
             else:
                 choice = _table_preview(raw, name, prefix)
         except ConfigError as err:
+            st.session_state[refused_key] = (identity, err)
             st.error(forms.error_text(err), icon=":material/error:")
             return
         st.button(t("upload.add"), key=f"{prefix}_upload_add", type="primary", icon=":material/add:",

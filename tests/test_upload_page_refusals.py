@@ -1,0 +1,52 @@
+"""The upload view under hostile files: a refusal is shown in the reader's language and remembered by the file's
+identity, so an unrelated change on the page does not parse the refused file again."""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from modelkit.data import uploads
+
+
+@pytest.fixture
+def parses(monkeypatch):
+    """How many times the page has asked for a CSV to be parsed (the real parser still does the work)."""
+    calls = []
+    real = uploads.read_table
+
+    def counted(raw, file):
+        calls.append(file)
+        return real(raw, file)
+
+    monkeypatch.setattr(uploads, "read_table", counted)
+    return calls
+
+
+def page_with(raw: bytes, name: str) -> AppTest:
+    at = AppTest.from_file("../app_pages/train.py", default_timeout=120)
+    at.session_state["lang"] = "zh"
+    at.session_state["participant"] = "Ada"
+    at.run()
+    at.file_uploader(key="train_upload").set_value((name, raw, "text/csv")).run()
+    return at
+
+
+def refusals(at: AppTest) -> list[str]:
+    return [e.value for e in at.error if e.value]
+
+
+def test_a_refused_csv_is_not_parsed_again_when_something_else_changes(app_resources, monkeypatch, parses):
+    monkeypatch.setenv("MODELKIT_UPLOAD_COLUMNS", "100")
+    at = page_with(b",".join(b"c%d" % i for i in range(5_000)) + b"\n", "wide.csv")
+    assert not at.exception and any("wide.csv" in e and "100" in e for e in refusals(at))
+    at.number_input(key="train_epochs").set_value(3).run()
+    at.number_input(key="train_epochs").set_value(4).run()
+    assert not at.exception and any("wide.csv" in e for e in refusals(at))
+    assert parses == ["wide.csv"]
+
+
+def test_another_file_in_the_same_uploader_is_parsed_afresh(app_resources, parses):
+    at = page_with(b"a,b\n1,2\n", "few.csv")
+    assert any("few.csv" in e for e in refusals(at))
+    rows = ["a,b,kind"] + [f"{i},{i % 3},{'xy'[i % 2]}" for i in range(30)]
+    at.file_uploader(key="train_upload").set_value(("good.csv", "\n".join(rows).encode(), "text/csv")).run()
+    assert not at.exception and not refusals(at)
+    assert parses[-1] == "good.csv"
