@@ -35,7 +35,7 @@ def data_lines(raw: bytes) -> int | None:
     """Lines under the header, or None where a quoted cell could hold a line break (then only a parser knows)."""
     if b'"' in raw:
         return None
-    return raw.rstrip(b"\r\n").count(b"\n")
+    return raw.count(b"\n") - raw.endswith(b"\n")
 
 
 def zip_entries(raw: bytes, cap: int) -> int | None:

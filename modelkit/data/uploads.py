@@ -104,9 +104,9 @@ def read_table(raw: bytes, file: str):
     _check_size(raw, file)
     sep = _separator(raw)
     _check_shape(raw, sep, file)
-    text = _decode(raw, file)
+    _decode(raw, file)   # refused here if it is not UTF-8; pandas reads the bytes (a str copy would be 4x them)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, engine="c", low_memory=False)
+        frame = pd.read_csv(io.BytesIO(raw), sep=sep, engine="c", low_memory=False, encoding="utf-8-sig")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
         refuse("data_not_csv", file)
     frame.columns = [str(c).strip() for c in frame.columns]
