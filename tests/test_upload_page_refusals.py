@@ -50,3 +50,35 @@ def test_another_file_in_the_same_uploader_is_parsed_afresh(app_resources, parse
     at.file_uploader(key="train_upload").set_value(("good.csv", "\n".join(rows).encode(), "text/csv")).run()
     assert not at.exception and not refusals(at)
     assert parses[-1] == "good.csv"
+
+
+def test_an_image_archive_is_decoded_for_its_preview_once_not_on_every_rerun(app_resources, monkeypatch):
+    import io
+    import zipfile
+
+    from PIL import Image
+
+    decoded = []
+    real = uploads._image
+
+    def counted(archive, info, *args, **kwargs):
+        decoded.append(info.filename)
+        return real(archive, info, *args, **kwargs)
+
+    monkeypatch.setattr(uploads, "_image", counted)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for c in "ab":
+            for i in range(4):
+                png = io.BytesIO()
+                Image.new("L", (12, 12), 30 * i + (c == "b") * 100).save(png, "PNG")
+                z.writestr(f"{c}/{i}.png", png.getvalue())
+    at = AppTest.from_file("../app_pages/train.py", default_timeout=120)
+    at.session_state["participant"] = "Ada"
+    at.run()
+    at.file_uploader(key="train_upload").set_value(("shapes.zip", out.getvalue(), "application/zip")).run()
+    assert not at.exception and not refusals(at)
+    assert any("8" in m.value for m in at.markdown)   # "8 images in 2 classes"
+    first = len(decoded)
+    at.number_input(key="train_epochs").set_value(3).run()
+    assert not at.exception and first > 0 and len(decoded) == first

@@ -107,14 +107,21 @@ def _text_preview(raw: bytes, name: str) -> dict:
     return {}
 
 
-def _images_preview(raw: bytes, name: str) -> dict:
+@st.cache_data(show_spinner=False, max_entries=4)
+def _image_sample(raw: bytes, name: str):
+    """(classes of every image, up to 16 sample images, their classes): decoded once per archive, not per rerun."""
     members, archive = uploads._zip_members(raw, name)
-    counts = pd.Series([c for c, _ in members]).value_counts().sort_index()
-    st.markdown(t("upload.images_size", n=f"{len(members):,}", classes=len(counts)))
+    picked = members[:: max(1, len(members) // 16)][:16]
+    return [c for c, _ in members], [uploads._image(archive, info, name, color=False) for _, info in picked], \
+        [c for c, _ in picked]
+
+
+def _images_preview(raw: bytes, name: str) -> dict:
+    classes, sample, labels = _image_sample(raw, name)
+    counts = pd.Series(classes).value_counts().sort_index()
+    st.markdown(t("upload.images_size", n=f"{len(classes):,}", classes=len(counts)))
     st.bar_chart(counts.head(30), height=180, horizontal=True)
-    sample = [uploads._image(archive, info, name, color=False) for _, info in members[:: max(1, len(members) // 16)][:16]]
-    st.plotly_chart(figures.digits_figure(sample, [c for c, _ in members[:: max(1, len(members) // 16)][:16]]),
-                    config={"displayModeBar": False})
+    st.plotly_chart(figures.digits_figure(sample, labels), config={"displayModeBar": False})
     return {}
 
 
