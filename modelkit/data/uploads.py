@@ -219,6 +219,8 @@ def add_table(raw: bytes, file: str, target: str, task_kind: str | None = None, 
 
 def add_text(raw: bytes, file: str, owner: str = "") -> Dataset:
     _check_size(raw, file)
+    if len(raw) > 4 * limits()["text"] + 3:   # UTF-8 takes at most 4 bytes a character (3 for the BOM)
+        refuse("data_text_long", file, n=f"{limits()['text']:,}")
     text = _decode(raw, file)
     if len(text) > limits()["text"]:
         refuse("data_text_long", file, n=f"{limits()['text']:,}")
