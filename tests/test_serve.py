@@ -165,3 +165,9 @@ def test_a_text_service_continues_each_prompt(text):
 def test_a_text_service_refuses_a_length_that_is_not_a_whole_number(text):
     status, out = call(text + "/predict", {"inputs": ["the"], "length": "long"})
     assert status == 422 and "whole numbers" in out["error"]
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 10**30])
+def test_a_text_service_refuses_a_seed_out_of_range(text, seed):
+    status, out = call(text + "/predict", {"inputs": ["the"], "length": 5, "seed": seed})
+    assert status == 422 and "seed" in out["error"]

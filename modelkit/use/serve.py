@@ -115,6 +115,8 @@ def answer(predictor: predict.Predictor, payload) -> dict:
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (length, temperature, seed)) \
             or int(length) != length or int(seed) != seed:
         raise predict.InputError("length and seed must be whole numbers, temperature a number")
+    if not 0 <= seed < 2**32:
+        raise predict.InputError(f"seed must be a whole number from 0 to {2**32 - 1}")
     if len(inputs) * length > 8 * predict.MAX_LENGTH:
         raise predict.InputError(f"at most {8 * predict.MAX_LENGTH} characters per request in all")
     return {"generated": [predictor.generate(p, int(length), float(temperature), int(seed)) for p in inputs]}
