@@ -19,9 +19,6 @@ import json
 import math
 import shlex
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
-
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -33,7 +30,7 @@ from modelkit.use import predict
 
 MAX_BODY = 2 * 1024 * 1024      # bytes: 256 examples of the largest task fit with room to spare
 MAX_NUMBER = 40                 # characters of one number in a body (a float32 needs 9 significant digits)
-HEADER_TIMEOUT, BODY_TIMEOUT = 10.0, 30.0   # seconds a client may take to send its headers, then its body
+HEADER_TIMEOUT, BODY_TIMEOUT = 10.0, 30.0   # seconds a client may take to send a request's headers, then its body
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8600
 
 
@@ -182,57 +179,11 @@ def curl_command(predictor: predict.Predictor, host: str = DEFAULT_HOST, port: i
             f"-d {shlex.quote(body)}")
 
 
-_LATE = json.dumps({"error": "the request headers did not arrive in time"}).encode()
-HEADERS_LATE = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\n"
-                b"content-length: %d\r\n\r\n%s" % (len(_LATE), _LATE))
-
-
-class TimedH11Protocol(H11Protocol):
-    """uvicorn's HTTP/1.1 protocol, closing a connection whose request headers are not in after `header_timeout` s.
-
-    uvicorn times out only idle keep-alive connections; one that sends half a request line stays open.
-    The clock starts when the connection opens (or its previous answer is sent) and is not reset by a byte.
-    """
-    header_timeout = HEADER_TIMEOUT
-    _header_clock: asyncio.TimerHandle | None = None
-
-    def connection_made(self, transport):
-        super().connection_made(transport)
-        self._start_header_clock()
-
-    def handle_events(self):
-        super().handle_events()
-        if self.conn.their_state is not h11.IDLE:
-            self._stop_header_clock()
-
-    def on_response_complete(self):
-        super().on_response_complete()
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-            self._start_header_clock()
-
-    def connection_lost(self, exc):
-        self._stop_header_clock()
-        super().connection_lost(exc)
-
-    def _start_header_clock(self):
-        self._stop_header_clock()
-        self._header_clock = self.loop.call_later(self.header_timeout, self._headers_late)
-
-    def _stop_header_clock(self):
-        if self._header_clock is not None:
-            self._header_clock.cancel()
-            self._header_clock = None
-
-    def _headers_late(self):
-        self._header_clock = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-            self.transport.write(HEADERS_LATE)
-            self.transport.close()
-
-
 def server_config(app, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, header_timeout: float = HEADER_TIMEOUT):
     """uvicorn's settings for the service: quiet, and with a clock on every request's headers."""
     import uvicorn
+
+    from modelkit.use.timed_http import TimedH11Protocol
 
     protocol = type("TimedH11", (TimedH11Protocol,), {"header_timeout": header_timeout})
     return uvicorn.Config(app, host=host, port=port, http=protocol, log_level="warning", access_log=False)
