@@ -82,3 +82,23 @@ def test_an_image_archive_is_decoded_for_its_preview_once_not_on_every_rerun(app
     first = len(decoded)
     at.number_input(key="train_epochs").set_value(3).run()
     assert not at.exception and first > 0 and len(decoded) == first
+
+
+def memory_mb(field: str) -> float:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":")) / 1024
+
+
+def test_a_header_of_a_million_columns_is_refused_without_growing_the_server(app_resources):
+    raw = b",".join(b"c%d" % i for i in range(1_000_000))   # 8 MB, under the upload limit
+    at = AppTest.from_file("../app_pages/train.py", default_timeout=120)
+    at.session_state["participant"] = "Ada"
+    at.run()
+    with open("/proc/self/clear_refs", "w") as f:   # start the peak (VmHWM) afresh from here
+        f.write("5")
+    before = memory_mb("VmRSS")
+    at.file_uploader(key="train_upload").set_value(("wide.csv", raw, "text/csv")).run()
+    grown = memory_mb("VmHWM") - before
+    print(f"the page refused a million columns; its peak memory grew by {grown:.0f} MB")
+    assert not at.exception and any("wide.csv" in e and "1,000" in e for e in refusals(at))
+    assert grown < 150
