@@ -195,7 +195,7 @@ def _finite(column, file: str, name) -> np.ndarray:
     bad = ~np.isfinite(values)
     if bad.any():
         first = int(np.argmax(bad))
-        refuse("data_not_finite", file, column=str(name)[:40], value=str(column.iloc[first])[:20])
+        refuse("data_not_finite", file, column=str(name)[:40], cell=str(column.iloc[first])[:20])
     return values
 
 
