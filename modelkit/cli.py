@@ -107,6 +107,10 @@ def _add_use_commands(sub):
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=8600, help="port to listen on (default 8600)")
+    serve.add_argument("--header-timeout", type=float, metavar="S",
+                       help="seconds a client may take to send a request's headers (default 10)")
+    serve.add_argument("--body-timeout", type=float, metavar="S",
+                       help="seconds a client may take to send a request's body (default 30)")
     serve.set_defaults(func=cmd_serve)
 
     bench = sub.add_parser("bench", help="trainer overhead vs bare PyTorch, time to first point, MNIST-1D race")
@@ -505,9 +509,14 @@ def cmd_serve(args) -> int:
 
     if not 0 < args.port < 65536:
         raise ConfigError("--port", "range", low=1, high=65535, value=args.port)
+    timeouts = {name: seconds for name, seconds in (("header_timeout", args.header_timeout),
+                                                    ("body_timeout", args.body_timeout)) if seconds is not None}
+    for name, seconds in timeouts.items():
+        if not 0 < seconds <= 3600:
+            raise ConfigError("--" + name.replace("_", "-"), "range", low=0, high=3600, value=seconds)
     store = Store()
     run = find_run(store, args.run)
-    serve(store, run.id, args.host, args.port)
+    serve(store, run.id, args.host, args.port, **timeouts)   # NoModelError: main's one-line refusal
     return 0
 
 

@@ -130,6 +130,8 @@ def _coerce(value: Any, tp, path: str, max_len: int):
             raise ConfigError(path, "type_int" if tp is int else "type_number", value=_shown(value))
         if isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(path, "not_finite", value=_shown(value))
+        if isinstance(value, int) and abs(value) > 2**1023:   # past what a float can hold (10^400 written out)
+            raise ConfigError(path, "not_finite", value=_shown(value))
         if tp is int:
             if int(value) != value:
                 raise ConfigError(path, "type_int", value=_shown(value))
@@ -198,6 +200,8 @@ def parse_value(text: str, path: str = ""):
         return text
     except RecursionError:
         raise ConfigError(path, "too_deep") from None
+    except ValueError:   # an integer of more digits than Python converts (4,300)
+        raise ConfigError(path, "number_too_long") from None
 
 
 # --- the task and train sections ------------------------------------------------------

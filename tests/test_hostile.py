@@ -39,6 +39,9 @@ HOSTILE = [
     ("moons", "mlp", "model.hidden", "[" + ",".join(["8"] * 100) + "]", "model.hidden"),
     ("moons", "mlp", "model.hidden", "[0]", "model.hidden"),
     ("moons", "mlp", "model.hidden", "[1e308]", "model.hidden"),
+    ("moons", "mlp", "train.lr", "1" + "0" * 400, "train.lr"),            # 10^400 written out
+    ("moons", "mlp", "train.epochs", "7" * 5000, "train.epochs"),         # more digits than Python converts
+    ("moons", "mlp", "model.hidden", "[" + "7" * 5000 + "]", "model.hidden"),
     ("moons", "mlp", "model.activation", "\"" + "x" * 1_000_000 + "\"", "model.activation"),
     ("moons", "mlp", "train.nosuch", "1", "train.nosuch"),
     ("moons", "mlp", "model.__class__", "1", "model.__class__"),

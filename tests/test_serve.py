@@ -185,3 +185,9 @@ def test_raw_rows_of_an_uploaded_table_are_classified_as_well_as_the_test_split_
     accuracy = float(np.mean(np.array(out["labels"]) == kinds))
     assert accuracy >= store.get_run(run_id).metrics["test_accuracy"] - 0.08
     assert out["predictions"] == predict.load(store, run_id).predict(rows.tolist())["predictions"]
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 10**30])
+def test_a_text_service_refuses_a_seed_out_of_range(text, seed):
+    status, out = call(text + "/predict", {"inputs": ["the"], "length": 5, "seed": seed})
+    assert status == 422 and "seed" in out["error"]

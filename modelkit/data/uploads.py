@@ -26,12 +26,14 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from modelkit import settings
+from modelkit.data import peek
 from modelkit.fields import MAX_TEXT, ConfigError
 
 PREFIX = "ds-"
 IMAGE_SIDE = 28                      # every image becomes IMAGE_SIDE x IMAGE_SIDE
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 FEW_VALUES = 20                      # a text column with at most this many values is one-hot encoded
+ZIP_ENTRIES_PER_IMAGE = 3            # an archive may hold this many entries per image allowed (folders, junk)
 
 
 def limit(name: str, default: int) -> int:
@@ -42,7 +44,8 @@ def limit(name: str, default: int) -> int:
 def limits() -> dict[str, int]:
     return {"mb": limit("MB", 50), "rows": limit("ROWS", 200_000), "columns": limit("COLUMNS", 1_000),
             "classes": limit("CLASSES", 100), "images": limit("IMAGES", 20_000),
-            "pixels": limit("PIXELS", 16_000_000), "text": limit("TEXT", MAX_TEXT)}
+            "pixels": limit("PIXELS", 16_000_000), "total_pixels": limit("TOTAL_PIXELS", 400_000_000),
+            "text": limit("TEXT", MAX_TEXT)}
 
 
 @dataclass
@@ -97,14 +100,11 @@ def read_table(raw: bytes, file: str):
     import pandas as pd
 
     _check_size(raw, file)
-    text = _decode(raw, file)
+    sep = _separator(raw)
+    _check_shape(raw, sep, file)
+    _decode(raw, file)   # refused here if it is not UTF-8; pandas reads the bytes (a str copy would be 4x them)
     try:
-        dialect = csv.Sniffer().sniff(text[:20_000], delimiters=",;\t")
-        sep = dialect.delimiter
-    except csv.Error:
-        sep = ","
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, engine="c", low_memory=False)
+        frame = pd.read_csv(io.BytesIO(raw), sep=sep, engine="c", low_memory=False, encoding="utf-8-sig")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
         refuse("data_not_csv", file)
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -117,6 +117,22 @@ def read_table(raw: bytes, file: str):
     if frame.shape[1] > limits()["columns"]:
         refuse("data_columns", file, n=f"{limits()['columns']:,}")
     return frame
+
+
+def _separator(raw: bytes) -> str:
+    try:
+        return csv.Sniffer().sniff(raw[:20_000].decode("utf-8", errors="ignore"), delimiters=",;\t").delimiter
+    except csv.Error:
+        return ","
+
+
+def _check_shape(raw: bytes, sep: str, file: str):
+    """Columns and rows counted on the bytes, refused before pandas builds a frame of them."""
+    if peek.header_columns(raw, sep) > limits()["columns"]:
+        refuse("data_columns", file, n=f"{limits()['columns']:,}")
+    lines = peek.data_lines(raw)
+    if lines is not None and lines > limits()["rows"]:
+        refuse("data_rows", file, n=f"{limits()['rows']:,}")
 
 
 def guess_kind(column) -> str:
@@ -139,6 +155,8 @@ def encode_table(frame, target: str, task_kind: str | None, file: str):
     y_col = frame[target]
     if y_col.isna().any():
         frame, y_col = frame[y_col.notna()], y_col[y_col.notna()]
+    if len(frame) < 10:
+        refuse("data_few_rows", file, n=10)
     task_kind = task_kind or guess_kind(y_col)
     parts, features, filled = [], [], 0
     for name in frame.columns:
@@ -146,8 +164,10 @@ def encode_table(frame, target: str, task_kind: str | None, file: str):
             continue
         col = frame[name]
         filled += int(col.isna().sum())
+        if not col.notna().any():
+            refuse("data_empty_column", file, column=str(name)[:40])
         if pd.api.types.is_numeric_dtype(col):
-            parts.append(col.fillna(col.median() if col.notna().any() else 0.0).to_numpy(dtype=np.float32)[:, None])
+            parts.append(_finite(col.fillna(col.median()), file, name)[:, None])
             features.append(name)
         elif col.nunique() <= FEW_VALUES:
             dummies = pd.get_dummies(col.fillna(col.mode().iloc[0] if col.notna().any() else ""), prefix=name)
@@ -159,11 +179,22 @@ def encode_table(frame, target: str, task_kind: str | None, file: str):
     if task_kind == "regression":
         if not pd.api.types.is_numeric_dtype(y_col):
             refuse("data_target_not_number", file, target=target[:40])
-        return x, y_col.to_numpy(dtype=np.float32)[:, None], features, [], filled
+        return x, _finite(y_col, file, target)[:, None], features, [], filled
     names = sorted(y_col.astype(str).unique())
     _check_classes(len(names), file)
     index = {n: i for i, n in enumerate(names)}
     return x, y_col.astype(str).map(index).to_numpy(dtype=np.int64), features, names, filled
+
+
+def _finite(column, file: str, name) -> np.ndarray:
+    """The column as float32, refused naming it if a cell is infinite or beyond what float32 holds."""
+    with np.errstate(over="ignore"):
+        values = column.to_numpy(dtype=np.float32)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        first = int(np.argmax(bad))
+        refuse("data_not_finite", file, column=str(name)[:40], cell=str(column.iloc[first])[:20])
+    return values
 
 
 def _check_classes(n: int, file: str):
@@ -186,6 +217,8 @@ def add_table(raw: bytes, file: str, target: str, task_kind: str | None = None, 
 
 def add_text(raw: bytes, file: str, owner: str = "") -> Dataset:
     _check_size(raw, file)
+    if len(raw) > 4 * limits()["text"] + 3:   # UTF-8 takes at most 4 bytes a character (3 for the BOM)
+        refuse("data_text_long", file, n=f"{limits()['text']:,}")
     text = _decode(raw, file)
     if len(text) > limits()["text"]:
         refuse("data_text_long", file, n=f"{limits()['text']:,}")
@@ -199,11 +232,8 @@ def add_text(raw: bytes, file: str, owner: str = "") -> Dataset:
 
 def _zip_members(raw: bytes, file: str) -> list[tuple[str, zipfile.ZipInfo]]:
     """(class, member) of each image in class folders; hostile archives are refused, nothing is extracted."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(raw))
-        infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        refuse("data_not_zip", file)
+    archive = _open_zip(raw, file)
+    infos = archive.infolist()
     if sum(i.file_size for i in infos) > 4 * limits()["mb"] * 1024**2:
         refuse("data_bomb", file)
     members = []
@@ -244,13 +274,49 @@ def _by_class_folder(found: list[tuple[list[str], zipfile.ZipInfo]]) -> list[tup
     return [(parts[0], info) for parts, info in found if len(parts) >= 2]
 
 
-def _image(archive, info, file: str, color: bool) -> np.ndarray:
+def _open_zip(raw: bytes, file: str) -> zipfile.ZipFile:
+    """The archive, its entries counted on the bytes first: zipfile builds an object for each one it lists."""
+    most = ZIP_ENTRIES_PER_IMAGE * limits()["images"]
+    if (peek.zip_entries(raw, most) or 0) > most:
+        refuse("data_zip_entries", file, n=f"{most:,}")
+    try:
+        return zipfile.ZipFile(io.BytesIO(raw))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        refuse("data_not_zip", file)
+
+
+def _entry(archive, info, file: str) -> bytes:
+    """One entry's bytes, refused as a bomb if it declares or unpacks to more than one upload may be."""
+    try:
+        data = peek.read_entry(archive, info, limits()["mb"] * 1024**2)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
+        refuse("data_not_image", file, member=info.filename[:60])
+    if data is None:
+        refuse("data_bomb", file)
+    return data
+
+
+class PixelBudget:
+    """The pixels all images of one archive may decode to, spent from before each image is decoded."""
+
+    def __init__(self, file: str):
+        self.left, self.file = limits()["total_pixels"], file
+
+    def spend(self, pixels: int):
+        self.left -= pixels
+        if self.left < 0:
+            refuse("data_bomb", self.file)
+
+
+def _image(archive, info, file: str, color: bool, budget: PixelBudget | None = None) -> np.ndarray:
     from PIL import Image
 
     try:
-        with archive.open(info) as f, Image.open(io.BytesIO(f.read(limits()["mb"] * 1024**2))) as im:
+        with Image.open(io.BytesIO(_entry(archive, info, file))) as im:
             if im.width * im.height > limits()["pixels"]:
                 refuse("data_image_huge", file, member=info.filename[:60], n=f"{limits()['pixels']:,}")
+            if budget is not None:
+                budget.spend(im.width * im.height)
             im = im.convert("RGB" if color else "L").resize((IMAGE_SIDE, IMAGE_SIDE), Image.Resampling.BILINEAR)
             arr = np.asarray(im, dtype=np.float32) / 255.0
     except ConfigError:
@@ -279,12 +345,13 @@ def add_images(raw: bytes, file: str, owner: str = "") -> Dataset:
     color = False
     for _, info in members[:20]:   # colour if the first images are
         try:
-            with archive.open(info) as f, Image.open(io.BytesIO(f.read(limits()["mb"] * 1024**2))) as im:
+            with Image.open(io.BytesIO(_entry(archive, info, file))) as im:
                 color = color or im.mode not in ("1", "L", "LA", "I", "I;16", "F")
         except Exception:
             pass
     index = {c: i for i, c in enumerate(classes)}
-    x = np.stack([_image(archive, info, file, color) for _, info in members])
+    budget = PixelBudget(file)
+    x = np.stack([_image(archive, info, file, color, budget) for _, info in members])
     y = np.array([index[c] for c, _ in members], dtype=np.int64)
     ds = Dataset(_hash(raw), file, "images", "classification", owner, len(x), x.shape[1], classes, size=len(raw))
     return _save(ds, {"x": x, "y": y})

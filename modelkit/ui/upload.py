@@ -35,6 +35,11 @@ def upload_panel(prefix: str, on_added=None):
                                 help=t("help.upload"))
         if file is None:
             return
+        refused_key, identity = f"{prefix}_upload_refused", (file.file_id, file.name, file.size)
+        refused = st.session_state.get(refused_key)
+        if refused is not None and refused[0] == identity:   # the same file again: not parsed again
+            st.error(forms.error_text(refused[1]), icon=":material/error:")
+            return
         raw, name = file.getvalue(), file.name
         suffix = name.rsplit(".", 1)[-1].lower()
         try:
@@ -45,6 +50,7 @@ def upload_panel(prefix: str, on_added=None):
             else:
                 choice = _table_preview(raw, name, prefix)
         except ConfigError as err:
+            st.session_state[refused_key] = (identity, err)
             st.error(forms.error_text(err), icon=":material/error:")
             return
         st.button(t("upload.add"), key=f"{prefix}_upload_add", type="primary", icon=":material/add:",
@@ -101,12 +107,18 @@ def _text_preview(raw: bytes, name: str) -> dict:
     return {}
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _image_sample(raw: bytes, name: str):
+    """(classes of every image, up to 16 sample images, their classes): decoded once per archive, not per rerun."""
+    return uploads.image_sample(raw, name)
+
+
 def _images_preview(raw: bytes, name: str) -> dict:
-    classes, sample, sample_classes = uploads.image_sample(raw, name)
+    classes, sample, labels = _image_sample(raw, name)
     counts = pd.Series(classes).value_counts().sort_index()
     st.markdown(t("upload.images_size", n=f"{len(classes):,}", classes=len(counts)))
     st.bar_chart(counts.head(30), height=180, horizontal=True)
-    st.plotly_chart(figures.digits_figure(sample, sample_classes), config={"displayModeBar": False})
+    st.plotly_chart(figures.digits_figure(sample, labels), config={"displayModeBar": False})
     return {}
 
 

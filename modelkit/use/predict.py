@@ -54,7 +54,7 @@ class Predictor:
             raise InputError("this model continues text: send prompts as strings")
         try:
             x = torch.as_tensor(np.asarray(inputs, dtype=np.float32))
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             raise InputError(f"inputs must be a list of examples, each of {_shape(self.spec.input_shape)} "
                              f"numbers") from None
         shape, size = tuple(self.spec.input_shape), math.prod(self.spec.input_shape)
