@@ -358,7 +358,9 @@ def cmd_set(args) -> int:
     store = open_store()
     lr = live_lr(args.setting)
     run = find_run(store, args.run)
-    if not store.set_lr(run.id, lr):
+    from modelkit.room import actions
+
+    if not actions.change_lr(store, run.id, lr):   # as the host; a challenge's locked rate is refused still
         print(f"run {run.id} is not training (it is {run.status})", file=sys.stderr)
         return 1
     print(f"run {run.id} trains at learning rate {lr:g} from its next step")
@@ -368,7 +370,9 @@ def cmd_set(args) -> int:
 def cmd_pause(args) -> int:
     store = open_store()
     run = find_run(store, args.run)
-    if not store.set_paused(run.id, args.paused):
+    from modelkit.room import actions
+
+    if not actions.pause(store, run.id, args.paused):   # as the host
         print(f"run {run.id} is not training (it is {run.status})", file=sys.stderr)
         return 1
     print(f"run {run.id} {'pauses after its current step' if args.paused else 'goes on'}")

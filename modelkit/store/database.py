@@ -39,6 +39,7 @@ from modelkit.store.schema import (
     metadata,
     points_table,
     runs_table,
+    seats_table,
     snapshots_table,
     sqlite_pragmas,
 )
@@ -150,6 +151,8 @@ class Store:
 
     def _migrate_step(self, version: int):
         with self.engine.begin() as c:
+            if version == 3:   # names become seats
+                seats_table.create(c, checkfirst=True)
             if version == 2:   # what a person changes while a run trains, and boundaries kept for replay
                 controls_table.create(c, checkfirst=True)
                 snapshots_table.create(c, checkfirst=True)
@@ -211,11 +214,15 @@ class Store:
 
     # --- creating and reading runs ---------------------------------------------------
 
-    def create_run(self, config, owner: str = "cli", *, queued: bool = True, challenge: str | None = None) -> str:
-        """Record a new run; queued for a runner, or (queued=False) already running in this process."""
+    def create_run(self, config, owner: str = "cli", *, queued: bool = True, challenge: str | None = None,
+                   behind: bool = False) -> str:
+        """Record a new run; queued for a runner, or (queued=False) already running in this process.
+
+        A run `behind` (beyond its owner's share, modelkit.room.door) waits behind every other queued run."""
         now = time.time()
         row = dict(name=config.name or "", owner=owner, task=config.task.name, arch=config.arch,
-                   config=config.to_json(), status="queued", message="", created=now, challenge=challenge)
+                   config=config.to_json(), status="queued", message="", created=now, challenge=challenge,
+                   behind=bool(behind))
         if not queued:
             row.update(status="running", started=now, heartbeat=now, host=socket.gethostname(),
                        server_pid=os.getpid(), worker_pid=os.getpid())
@@ -267,18 +274,20 @@ class Store:
 
     @staticmethod
     def _queue_order(c) -> list[str]:
-        queued = c.execute(sa.select(runs_table.c.id, runs_table.c.owner, runs_table.c.created)
+        queued = c.execute(sa.select(runs_table.c.id, runs_table.c.owner, runs_table.c.created, runs_table.c.behind)
                            .where(runs_table.c.status == "queued")
                            .order_by(runs_table.c.created, runs_table.c.id)).all()
         if not queued:
             return []
+        behind = {run_id for run_id, _, _, late in queued if late}
+        queued = [(run_id, owner, created) for run_id, owner, created, _ in queued]
         owners = {owner for _, owner, _ in queued}
         last_started = dict(c.execute(sa.select(runs_table.c.owner, sa.func.max(runs_table.c.started))
                                       .where(runs_table.c.owner.in_(owners)).group_by(runs_table.c.owner)).all())
         running = dict(c.execute(sa.select(runs_table.c.owner, sa.func.count())
                                  .where(runs_table.c.owner.in_(owners), runs_table.c.status == "running")
                                  .group_by(runs_table.c.owner)).all())
-        return fair_order(queued, last_started, running)
+        return fair_order(queued, last_started, running, behind)
 
     def typical_run_seconds(self, last: int = 20) -> float | None:
         """The median training time of the latest `last` completed runs; None before the first."""

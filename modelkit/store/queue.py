@@ -4,14 +4,22 @@ from __future__ import annotations
 import heapq
 
 
-def fair_order(queued, last_started: dict, running: dict | None = None) -> list[str]:
+def fair_order(queued, last_started: dict, running: dict | None = None, behind=frozenset()) -> list[str]:
     """Queued run ids in the order they start: round-robin across owners, not first-come-first-served.
 
     `queued` is (id, owner, created) oldest first; `last_started` owner -> when their latest run
     started; `running` owner -> how many of their runs train now. The next run is the oldest queued
     run of the owner who has waited longest (since their last run started, or since their oldest
     queued run was made, whichever is later), among those with the fewest runs training.
+    The runs in `behind` (ids beyond their owner's share, modelkit.room.door) start after all the others.
     """
+    if behind:
+        first = [q for q in queued if q[0] not in behind]
+        order = fair_order(first, last_started, running)
+        training = dict(running or {})
+        for _, owner, _ in first:
+            training[owner] = training.get(owner, 0) + 1
+        return order + fair_order([q for q in queued if q[0] in behind], last_started, training)
     runs: dict[str, list] = {}
     for run_id, owner, created in queued:
         runs.setdefault(owner, []).append((created, run_id))

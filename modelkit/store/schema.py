@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 3       # 2: runs.challenge and the challenges table; 3: controls and snapshots
+SCHEMA_VERSION = 4       # 2: runs.challenge and the challenges table; 3: controls and snapshots; 4: seats
 metadata = sa.MetaData()
 meta_table = sa.Table(
     "meta", metadata,
@@ -34,6 +34,7 @@ runs_table = sa.Table(
     sa.Column("heartbeat", sa.Float),                          # last sign of life while running
     sa.Column("challenge", sa.String(40)),                     # the challenge it was trained for, if any
     sa.Column("node", sa.String(255)),                         # the cluster node that trained it (Ray)
+    sa.Column("behind", sa.Boolean),                           # beyond its owner's share: waits behind the rest
 )
 challenges_table = sa.Table(
     "challenges", metadata,
@@ -45,6 +46,14 @@ challenges_table = sa.Table(
     sa.Column("locked", sa.Text, nullable=False),              # JSON {"train.lr": 0.01, ...}: fixed settings
     sa.Column("deadline", sa.Float),                           # unix seconds; None: open until closed
     sa.Column("instruction", sa.Text, nullable=False, default=""),
+    sa.Column("created", sa.Float, nullable=False),
+)
+# a name taken in the room: the first browser to take it holds its secret (kept hashed, never in a log)
+seats_table = sa.Table(
+    "seats", metadata,
+    sa.Column("key", sa.String(200), primary_key=True),        # the name compared: NFKC, case-folded
+    sa.Column("name", sa.String(200), nullable=False),         # the name as first written: runs' owner
+    sa.Column("secret_hash", sa.String(64), nullable=False),   # sha256 of the seat's 128-bit secret
     sa.Column("created", sa.Float, nullable=False),
 )
 points_table = sa.Table(
