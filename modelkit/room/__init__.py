@@ -19,6 +19,7 @@ from modelkit.room.host import (  # noqa: F401
     HOST_KEY_ENV,
     HOST_KEY_FILE,
     PUBLIC_URL_ENV,
+    RoomKeyGuard,
     announce_host_key,
     answers,
     close_host_session,
@@ -41,7 +42,7 @@ from modelkit.room.seats import (  # noqa: F401
     claim,
     free_seat,
     seat_key,
-    seats,
+    taken_seats,
 )
 from modelkit.room.rules import (  # noqa: F401
     LIMIT_ENV,

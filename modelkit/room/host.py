@@ -2,11 +2,13 @@
 a browser the host, the wait after wrong keys, and the room's address as participants reach it."""
 from __future__ import annotations
 
+import collections
 import hashlib
 import logging
 import os
 import secrets
 import socket
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -86,6 +88,29 @@ def key_wait(wrong: int) -> float:
     """Seconds a session waits before its next try after `wrong` wrong keys: none for the first few,
     then 5 s, doubling each time up to five minutes."""
     return 0.0 if wrong < FREE_TRIES else min(MAX_WAIT_S, 5.0 * 2 ** (wrong - FREE_TRIES))
+
+
+class RoomKeyGuard:
+    """Wrong keys of the whole server: past `tries` within `window` seconds every session waits, so that
+    opening new sessions (a reload is one) does not buy more guesses. One per server process."""
+
+    def __init__(self, tries: int = 20, window: float = 60.0):
+        self.tries, self.window = tries, window
+        self._wrong: collections.deque[float] = collections.deque()
+        self._lock = threading.Lock()
+
+    def wrong(self, now: float):
+        with self._lock:
+            self._wrong.append(now)
+
+    def wait(self, now: float) -> float:
+        """Seconds until the server takes a key again (0: now)."""
+        with self._lock:
+            while self._wrong and now - self._wrong[0] > self.window:
+                self._wrong.popleft()
+            if len(self._wrong) < self.tries:
+                return 0.0
+            return self._wrong[-self.tries] + self.window - now
 
 
 # --- the room's address as participants reach it -----------------------------------------------

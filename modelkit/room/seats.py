@@ -68,7 +68,7 @@ def free_name(store, name: str) -> str:
     return ""
 
 
-def seats(store) -> list[Seat]:
+def taken_seats(store) -> list[Seat]:
     return rows.all_seats(store)
 
 

@@ -75,11 +75,11 @@ def board_table(table, task: str, *, big: bool = False):
 
 def seats_section():
     """Every taken seat; the host frees one for a participant who lost their link (their runs stay)."""
-    seats = room.seats(get_store())
+    seats = room.taken_seats(get_store())
     if not seats:
         st.caption(t("host.seats_empty"))
         return
-    pick, free = st.columns([3, 1], vertical_alignment="bottom")
+    pick, free = st.columns([3, 2], vertical_alignment="bottom")
     names = [s.name for s in seats]
     chosen = pick.selectbox(t("host.seat"), names, key="host_seat", help=t("help.free_seat"))
     if free.button(t("host.free_seat"), key="host_free_seat", icon=":material/event_seat:", width="stretch"):

@@ -115,18 +115,29 @@ def name_field():
 
 # --- the host ---------------------------------------------------------------------------------
 
+@st.cache_resource(show_spinner=False)
+def _room_guard() -> room.RoomKeyGuard:
+    return room.RoomKeyGuard()
+
+
+def key_wait() -> float:
+    """Seconds until this session may try a key again: its own wrong tries, and the server's."""
+    now = time.time()
+    return max(st.session_state.get(KEY_TRIES, (0, 0.0))[1] - now, _room_guard().wait(now))
+
+
 def _check_key():
     typed = st.session_state.get("host_key_input") or ""
     st.session_state["host_key_input"] = ""
-    wrong, not_before = st.session_state.get(KEY_TRIES, (0, 0.0))
-    if time.time() < not_before:   # still waiting: the key is not even compared
+    if key_wait() > 0:   # still waiting: the key is not even compared
         return
     if room.is_host_key(typed):
         token = room.open_host_session(get_store())
         st.session_state.update({HOST_KEY: True, HOST_TOKEN: token, COOKIE_DUE: token, KEY_TRIES: (0, 0.0)})
     else:
-        wrong += 1
+        wrong = st.session_state.get(KEY_TRIES, (0, 0.0))[0] + 1
         st.session_state[KEY_TRIES] = (wrong, time.time() + room.key_wait(wrong))
+        _room_guard().wrong(time.time())
         st.session_state["host_key_refused"] = True
 
 
@@ -150,7 +161,7 @@ def host_field():
         st.caption(t("room.host_on"))
         st.button(t("room.host_leave"), key="host_leave", icon=":material/logout:", on_click=_leave_host)
         return
-    wait = st.session_state.get(KEY_TRIES, (0, 0.0))[1] - time.time()
+    wait = key_wait()
     with st.expander(t("room.host"), icon=":material/key:", expanded=wait > 0):
         st.text_input(t("room.host_key"), key="host_key_input", type="password", on_change=_check_key,
                       help=t("help.host_key"), disabled=wait > 0)
