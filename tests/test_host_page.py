@@ -5,6 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from modelkit import room
 from modelkit.config import make_config
+from modelkit.room.written import literal
 from modelkit.store import Store
 
 TIMEOUT = 120
@@ -130,7 +131,7 @@ def test_the_challenge_link_prefills_the_train_page_and_locks_its_settings():
     assert at.number_input(key="train_batch_size").value == 32 and at.number_input(key="train_batch_size").disabled
     budget = at.number_input(key="train_time_budget")
     assert budget.value == 15 and not budget.disabled   # free, below the challenge's cap
-    assert "Go." in at.info[0].value
+    assert literal("Go.") in at.info[0].value   # as Markdown that shows exactly what the host wrote
     at.button(key="train_start").click().run()
     run = store.get_run(at.session_state["train_run"])
     assert (run.challenge, run.owner, run.config["train"]["lr"]) == (challenge, "ana", 0.01)
