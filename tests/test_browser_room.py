@@ -17,12 +17,22 @@ from tests.browser import NEEDS_CHROMIUM, running_server, wait_for_rerun
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [NEEDS_CHROMIUM, pytest.mark.timeout(480)]
-LONG_RUN = "task=moons&arch=mlp&train.epochs=null&train.time_budget=110"
+LONG_SECONDS = 500   # a run that outlasts the test on a busy machine (the test stops it)
+LONG_RUN = f"task=moons&arch=mlp&train.epochs=null&train.time_budget={LONG_SECONDS}"
 CRASH = "[data-testid=stException], .stAlert:has-text('Something went wrong'), .stAlert:has-text('出了点问题')"
 
 
 @pytest.fixture
 def served(tmp_path):
+    """A server under the room's default limits, and its store."""
+    with running_server(tmp_path / "home", workers=2) as srv:
+        yield srv, Store(home=tmp_path / "home")
+
+
+@pytest.fixture
+def served_long(tmp_path, monkeypatch):
+    """A server whose time limit lets a run outlast the test."""
+    monkeypatch.setenv("MODELKIT_LIMIT_SECONDS", str(LONG_SECONDS + 100))
     with running_server(tmp_path / "home", workers=2) as srv:
         yield srv, Store(home=tmp_path / "home")
 
@@ -55,10 +65,19 @@ def seat_secret(pg) -> str:
     return pg.evaluate("() => new URLSearchParams(location.search).get('seat') || ''")
 
 
+DISABLED_JS = """k => { const els = [...document.querySelectorAll(`.st-key-${k} [data-testid^=stBaseButton], .st-key-${k} input`)];
+    return els.length > 0 && els.every(e => e.disabled || e.getAttribute('aria-disabled') === 'true'); }"""
+
+
 def disabled(pg, key: str) -> bool:
-    """Every copy of the control `key` is disabled (a polled view can briefly hold two copies of it)."""
-    return pg.locator(f".st-key-{key} button, .st-key-{key} [role=slider]").evaluate_all(
-        "els => els.length > 0 && els.every(e => e.disabled || e.getAttribute('aria-disabled') === 'true')")
+    """Every copy of the control `key` is disabled, once the page has drawn it (a polled view can briefly
+    hold two copies of it, or none)."""
+    try:
+        pg.wait_for_function(DISABLED_JS, arg=key, timeout=20_000)
+        return True
+    except playwright.TimeoutError:
+        print(key, pg.locator(f".st-key-{key}").evaluate_all("els => els.map(e => e.outerHTML.slice(0, 400))"))
+        return False
 
 
 def said(pg, key: str) -> str:
@@ -66,8 +85,8 @@ def said(pg, key: str) -> str:
     return pg.locator(f".st-key-{key}").first.inner_text()
 
 
-def test_bob_cannot_take_anas_name_nor_touch_her_run_from_any_page(served, browser):
-    srv, store = served
+def test_bob_cannot_take_anas_name_nor_touch_her_run_from_any_page(served_long, browser):
+    srv, store = served_long
     ana = person(browser, f"{srv.url}?who=ana&{LONG_RUN}")
     ana.locator(".st-key-train_start button").click()
     ana.wait_for_function("() => new URLSearchParams(location.search).get('run')")
@@ -102,9 +121,9 @@ def test_bob_cannot_take_anas_name_nor_touch_her_run_from_any_page(served, brows
     room.actions.stop(store, run_id, by="ana")
 
 
-def test_a_locked_learning_rate_is_disabled_live_and_refused_by_the_engine(served, browser):
-    srv, store = served
-    challenge = room.create_challenge(store, task="moons", archs=["mlp"], budget=100,
+def test_a_locked_learning_rate_is_disabled_live_and_refused_by_the_engine(served_long, browser):
+    srv, store = served_long
+    challenge = room.create_challenge(store, task="moons", archs=["mlp"], budget=LONG_SECONDS,
                                       locked=["train.lr=0.01", "train.epochs=null"])
     pat = person(browser, f"{srv.url}?challenge={challenge}&who=pat")
     pat.locator(".st-key-train_start button").click()
