@@ -1,5 +1,5 @@
 """modelkit: the dashboard's entry point. It routes, and holds what every page shares:
-the language, the device line and the participant's name.
+the language, the device line, the participant's seat and the host.
 
 The runner's worker processes are spawned from this process, and Python's
 spawn re-imports the running script in each of them as __mp_main__: there,
@@ -7,7 +7,7 @@ nothing must be drawn (it would also slow every worker's start by seconds).
 """
 import streamlit as st
 
-from modelkit.ui import room_view
+from modelkit.ui import room_view, seat
 from modelkit.ui.guard import page_boundary
 from modelkit.ui.i18n import LANGUAGES, init_language, redraw_choice_labels, t
 from modelkit.ui.resources import device_name, get_runner
@@ -18,16 +18,10 @@ def sidebar():
         st.markdown(f"## :material/neurology: modelkit\n{t('app.tagline')}")
         st.selectbox(t("app.language"), list(LANGUAGES), key="lang", format_func=LANGUAGES.get,
                      on_change=redraw_choice_labels)
-        if "participant" not in st.session_state:
-            st.session_state["participant"] = st.query_params.get("who", "")
-        name = st.text_input(t("app.name"), key="participant", placeholder=t("app.name_placeholder"),
-                             help=t("help.participant"), max_chars=60).strip()
-        if name:
-            st.query_params["who"] = name
-        elif "who" in st.query_params:
-            del st.query_params["who"]
+        seat.name_field()
         room_view.seen()
-        room_view.host_unlock()
+        room_view.announced_key()
+        seat.host_field()
         gpu = device_name()
         st.caption(t("app.device_gpu", name=gpu) if gpu else t("app.device_cpu"))
 
@@ -36,15 +30,17 @@ def main():
     st.set_page_config(page_title="modelkit", page_icon=":material/neurology:", layout="wide")
     init_language()
     start_runner()   # first: its workers start while the rest of the page is drawn
+    seat.restore()   # who this session is (host, seat) decides which pages it sees
     page = st.navigation([st.Page("app_pages/train.py", title=t("nav.train"), icon=":material/model_training:",
                                   url_path="train", default=True),
                           st.Page("app_pages/compare.py", title=t("nav.compare"), icon=":material/compare_arrows:",
                                   url_path="compare"),
                           st.Page("app_pages/runs.py", title=t("nav.runs"), icon=":material/history:",
                                   url_path="runs"),
-                          st.Page("app_pages/learn.py", title=t("nav.learn"), icon=":material/school:", url_path="learn")]
-                         + ([st.Page("app_pages/host.py", title=t("nav.host"), icon=":material/co_present:",
-                                     url_path="host")] if room_view.is_host() else []))
+                          st.Page("app_pages/learn.py", title=t("nav.learn"), icon=":material/school:", url_path="learn"),
+                          # always there, so that a reload of it never meets "Page not found"; listed for the host
+                          st.Page("app_pages/host.py", title=t("nav.host"), icon=":material/co_present:",
+                                  url_path="host", visibility="visible" if seat.is_host() else "hidden")])
     sidebar()
     with page_boundary(page.url_path or "train"):
         page.run()

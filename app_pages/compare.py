@@ -10,16 +10,17 @@ from modelkit.compare import race
 from modelkit.config import ConfigError, RunConfig, make_config
 from modelkit.data.tasks import task_info
 from modelkit.store import ACTIVE
-from modelkit.ui import comparison, forms, sweep_view, task_views
+from modelkit.ui import comparison, forms, seat, sweep_view, task_views
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.labels import localized, owner_name, run_name, session_owner
+from modelkit.ui.labels import localized, owner_name, run_name
 from modelkit.ui.live import polled
 from modelkit.ui.pickers import task_picker, task_settings
-from modelkit.ui.resources import get_runner, get_store
+from modelkit.ui.resources import get_store
 
 P = "compare"                    # widget key prefix of this page; each architecture's sizes use compare_<arch>
 RUNS_KEY = "compare_runs"        # the run ids of the comparison shown, in colour order
 OPENED_KEY = "compare_opened"    # True while the comparison shown was opened (link, Runs page), not set up here
+REFUSED_KEY = "compare_refused"  # the door's refusal of the last start, shown beside the Start button
 DEFAULT_TASK, DEFAULT_SECONDS = "digits", 20.0
 SHARED_TASK_FIELDS = ("val_fraction", "test_fraction", "seed")
 
@@ -100,9 +101,13 @@ def current_configs() -> tuple[list[RunConfig], tuple[str, ConfigError] | None]:
 # --- launching ----------------------------------------------------------------
 
 def launch(configs: list[RunConfig]):
-    """Queue every run at once; the comparison shows them in this order."""
-    runner = get_runner()
-    st.session_state[RUNS_KEY] = [runner.submit(c, owner=session_owner()) for c in configs]
+    """Queue every run at once, as one group (modelkit.room.door); the comparison shows them in this order.
+    A refusal (the room's limits) is shown beside the Start button."""
+    try:
+        st.session_state[RUNS_KEY] = seat.submit(configs)
+    except ConfigError as err:
+        st.session_state[REFUSED_KEY] = err
+        return
     st.session_state[OPENED_KEY] = False
     # a time race reads best against seconds, an epoch race against epochs
     st.session_state["compare_x"] = "seconds" if configs[0].train.epochs is None else "epoch"
@@ -124,12 +129,6 @@ def start_paper_race():
     configs = [config_for(race.PAPER_TASK, a, t("compare.race_name", time=time.strftime("%H:%M")))
                for a in race.PAPER_RACE_ARCHS]
     launch(configs)
-
-
-def stop_all(run_ids):
-    runner = get_runner()
-    for run_id in run_ids:
-        runner.stop(run_id)
 
 
 def add_from_history():
@@ -210,7 +209,9 @@ def render_start():
     race_col.button(t("compare.paper_race"), key="compare_paper_race", icon=":material/flag:",
                     help=t("compare.paper_race_help", seconds=f"{race.PAPER_RACE_SECONDS:g}"),
                     on_click=start_paper_race, width="stretch")
-    if refusal is not None:
+    if REFUSED_KEY in st.session_state:   # the door refused the last start
+        note_col.error(forms.error_text(st.session_state.pop(REFUSED_KEY)), icon=":material/block:")
+    elif refusal is not None:
         arch, err = refusal
         note_col.error(f"{t(f'arch.{arch}.title')}: {forms.error_text(err, arch)}", icon=":material/error:")
     elif len(archs) < race.MIN_RUNS:
@@ -241,10 +242,7 @@ def comparison_panel(polling: bool = False):
     runs = comparison.panel(get_store(), run_ids)
     if polling and not any(r.active for r in runs):
         st.rerun(scope="app")   # every run has ended: redraw once without polling
-    active = [r.id for r in runs if r.active]
-    if active:
-        st.button(t("compare.stop_all"), key="compare_stop", icon=":material/stop:", on_click=stop_all,
-                  args=(active,))
+    seat.stop_all_button(runs, "compare_stop")
 
 
 def sync_url():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from modelkit import room
+from modelkit.room.written import csv_bytes, literal
 from modelkit.compare import race
 from modelkit.ui import challenge, room_view
 from modelkit.ui.i18n import bound, t
@@ -39,6 +40,8 @@ def live_room():
     with left:
         st.markdown(f"#### {t('host.people')}")
         room_view.people_table(runs)
+        st.markdown(f"#### {t('host.seats')}")
+        room_view.seats_section()
     with right:
         st.markdown(f"#### {t('host.queue')}")
         room_view.queue_rows(runs)
@@ -57,8 +60,8 @@ def leaderboard_section():
     pick, big, download = st.columns([3, 1, 1], vertical_alignment="bottom")
     choice = pick.selectbox(t("host.board_of"), list(choices), key="host_board", format_func=labels.get)
     big.toggle(t("host.projector"), key="host_projector", help=t("help.projector"))
-    download.download_button(t("host.download"), race.history_table(get_store().list_runs()).to_csv(index=False)
-                             .encode("utf-8"), file_name="modelkit-class.csv", mime="text/csv", key="host_download",
+    download.download_button(t("host.download"), csv_bytes(race.history_table(get_store().list_runs())),
+                             file_name="modelkit-class.csv", mime="text/csv", key="host_download",
                              icon=":material/download:", on_click="ignore", width="stretch")
     board(*choices[choice], big=False)
 
@@ -75,8 +78,10 @@ def join_section(store):
     link = base.rstrip("/") + "/" + (f"?challenge={target}" if target else "")
     left, right = st.columns([1, 3], vertical_alignment="center")
     left.image(room_view.qr_png(link), width=240)
-    right.markdown(f"## {link}")
+    right.markdown(f"## {literal(link)}")
     right.code(link, language=None)
+    with right:
+        room_view.join_check(base)
 
 
 # --- page ---------------------------------------------------------------------
@@ -88,7 +93,7 @@ store = get_store()
 if st.session_state.get("host_projector") and st.session_state.get("host_board"):
     choices, labels = boards(store)
     if st.session_state["host_board"] in choices:   # the projector: the leaderboard alone, large
-        st.title(f"{t('host.board')} · {labels[st.session_state['host_board']]}")
+        st.title(f"{t('host.board')} · {literal(labels[st.session_state['host_board']])}")
         st.toggle(t("host.projector"), key="host_projector")
         projector(*choices[st.session_state["host_board"]])
         st.stop()

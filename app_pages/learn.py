@@ -9,10 +9,12 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from modelkit.config import RunConfig, make_config
+from modelkit.config import ConfigError, RunConfig, make_config
+from modelkit.ui import seat
+from modelkit.ui.forms import error_text
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.inside_view import inside_section, loss_surface
-from modelkit.ui.resources import get_runner, get_store
+from modelkit.ui.resources import get_store
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,11 @@ def reusable_run(step: Step):
 
 
 def train_step_model(step: Step):
-    owner = (st.session_state.get("participant") or "").strip() or "web"
-    st.session_state[f"learn_run_{step.id}"] = get_runner().submit(step_config(step), owner=owner)
+    """The step's model, trained for this session through the one door; a refusal shows where its button was."""
+    try:
+        st.session_state[f"learn_run_{step.id}"], = seat.submit([step_config(step)])
+    except ConfigError as err:
+        st.session_state["learn_refused"] = err
 
 
 @st.fragment(run_every=POLL_SECONDS)
@@ -67,6 +72,8 @@ def wait_for(run_id: str):
 
 def show_model(step: Step):
     store = get_store()
+    if "learn_refused" in st.session_state:   # the room's limits refused the last Train
+        st.error(error_text(st.session_state.pop("learn_refused")), icon=":material/block:")
     mine = st.session_state.get(f"learn_run_{step.id}")
     run = store.get_run(mine) if mine else None
     if run is not None and run.active:

@@ -7,7 +7,9 @@ import streamlit as st
 from modelkit.compare import race
 from modelkit.config import ConfigError, RunConfig
 from modelkit.store import STATUSES, StoreError
-from modelkit.ui import forms, room_view, run_view
+from modelkit import room
+from modelkit.room.written import csv_bytes, literal
+from modelkit.ui import forms, room_view, run_view, seat
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import PERCENT_METRICS, owner_name, task_title
 from modelkit.ui.query import config_to_query
@@ -116,7 +118,7 @@ def delete_runs(run_ids: list[str]):
     store, kept, others = get_store(), [], []
     for run_id in run_ids:
         try:
-            store.delete_run(run_id, by=room_view.actor())
+            room.actions.delete(store, run_id, by=room_view.actor())
         except StoreError:
             kept.append(run_id)
         except ConfigError:   # someone else's run: only its owner or the host may delete it
@@ -129,8 +131,8 @@ def delete_runs(run_ids: list[str]):
 @st.dialog(t("runs.delete_header"), width="medium")
 def confirm_delete(runs):
     st.markdown(f"**{t('runs.delete_title', n=len(runs))}**")
-    st.markdown("\n".join(f"- `{r.id}` · {r.name or t(f'arch.{r.arch}.title')} · {owner_name(r.owner)}"
-                          for r in runs))
+    st.markdown("\n".join(f"- `{r.id}` · {literal(r.name or t(f'arch.{r.arch}.title'))} · "
+                          f"{literal(owner_name(r.owner))}" for r in runs))
     st.caption(t("runs.delete_warning"))
     left, right = st.columns(2)
     left.button(t("runs.delete_confirm", n=len(runs)), key="runs_delete_confirm", type="primary",
@@ -147,22 +149,26 @@ def actions(selected: list, table):
                       disabled=n < 2 or not same_task or n > race.MAX_RUNS * 2, width="stretch",
                       help=t("runs.compare_help")):
         open_in_compare([r.id for r in selected])
-    if cols[1].button(t("runs.rerun"), key="runs_rerun", icon=":material/replay:", disabled=n != 1,
-                      width="stretch", help=t("runs.rerun_help")):
+    rerun_refused = seat.refusal(selected[0], "rerun") if n == 1 else None
+    delete_refused = next(filter(None, (seat.refusal(r, "delete") for r in selected)), None)
+    if cols[1].button(t("runs.rerun"), key="runs_rerun", icon=":material/replay:", disabled=n != 1 or bool(rerun_refused),
+                      width="stretch", help=rerun_refused or t("runs.rerun_help")):
         try:
             rerun_in_train(selected[0])
         except ConfigError as err:
             st.error(forms.error_text(err, selected[0].arch))
-    if cols[2].button(t("runs.delete", n=n), key="runs_delete", icon=":material/delete:", disabled=n == 0,
-                      width="stretch"):
+    if cols[2].button(t("runs.delete", n=n), key="runs_delete", icon=":material/delete:",
+                      disabled=n == 0 or bool(delete_refused), help=delete_refused, width="stretch"):
         confirm_delete(selected)
-    cols[3].download_button(t("runs.download"), table.to_csv(index=False).encode("utf-8"), file_name="modelkit-runs.csv",
+    cols[3].download_button(t("runs.download"), csv_bytes(table), file_name="modelkit-runs.csv",
                             mime="text/csv", key="runs_download", icon=":material/download:", width="stretch",
                             on_click="ignore")
     if n >= 2 and not same_task:
         cols[4].caption(t("runs.compare_one_task"))
     elif n == 0:
         cols[4].caption(t("runs.select_hint"))
+    elif rerun_refused or delete_refused:   # the greyed-out controls, said in words
+        cols[4].caption(f":material/lock: {rerun_refused or delete_refused}")
 
 
 # --- page ---------------------------------------------------------------------

@@ -8,13 +8,13 @@ import streamlit as st
 from modelkit import models
 from modelkit.config import ConfigError, RunConfig, make_config
 from modelkit.data.tasks import task_info
-from modelkit.ui import challenge, forms, room_view, run_view, task_views
+from modelkit.ui import challenge, forms, run_view, seat, task_views
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.labels import localized, run_name, session_owner
+from modelkit.ui.labels import localized, run_name
 from modelkit.ui.pickers import task_picker
 from modelkit.ui.presets import PRESETS
 from modelkit.ui.query import config_from_query, config_to_query, is_config_param
-from modelkit.ui.resources import get_runner, get_store
+from modelkit.ui.resources import get_store
 
 P = "train"                     # widget key prefix of this page
 RUN_KEY = "train_run"
@@ -137,8 +137,7 @@ def show_refusal(err: ConfigError, slots: dict, fallback):
 def start_run(config: RunConfig):
     """Queue `config` under a readable name and the participant's name, and follow it below the form."""
     try:
-        run_id = get_runner().submit(dataclasses.replace(config, name=run_name(config)), owner=session_owner(),
-                                     by=room_view.actor(), challenge=challenge.current())
+        run_id, = seat.submit([dataclasses.replace(config, name=run_name(config))], challenge=challenge.current())
     except ConfigError as err:
         st.session_state["train_submit_error"] = err
         return

@@ -376,13 +376,18 @@ def cmd_set(args) -> int:
     store = open_store()
     lr = live_lr(args.setting)
     run = find_run(store, args.run)
-    return changed(run, store.set_lr(run.id, lr), f"trains at learning rate {lr:g} from its next step")
+    from modelkit.room import actions
+
+    return changed(run, actions.change_lr(store, run.id, lr),   # as the host; a locked challenge rate is refused
+                   f"trains at learning rate {lr:g} from its next step")
 
 
 def cmd_pause(args) -> int:
     store = open_store()
     run = find_run(store, args.run)
-    return changed(run, store.set_paused(run.id, args.paused),
+    from modelkit.room import actions
+
+    return changed(run, actions.pause(store, run.id, args.paused),   # as the host
                    "pauses after its current step" if args.paused else "goes on")
 
 

@@ -8,6 +8,7 @@
     upload_limit()    MODELKIT_UPLOAD_<NAME>: the upload limits
     executor()        MODELKIT_EXECUTOR: local worker processes or a Ray cluster
     host_key()        MODELKIT_HOST_KEY: the key that opens the Host page
+    public_url()      MODELKIT_PUBLIC_URL: the join link participants open
     ray_address()     RAY_ADDRESS: the Ray cluster to join
 
 A number is a positive, finite value (a whole one for counts); anything else is refused with a
@@ -103,6 +104,11 @@ def executor() -> str:
 
 def host_key() -> str:
     return text(HOST_KEY_ENV)
+
+
+def public_url() -> str:
+    """MODELKIT_PUBLIC_URL: the address participants open, when the host knows better than this machine."""
+    return text("MODELKIT_PUBLIC_URL")
 
 
 def ray_address() -> str | None:

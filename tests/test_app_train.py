@@ -30,7 +30,7 @@ def page(lang="en", participant="", **query) -> AppTest:
     """The Train page alone, with the session state the entry point would have set."""
     at = AppTest.from_file("../app_pages/train.py", default_timeout=TIMEOUT)
     at.session_state["lang"] = lang
-    at.session_state["participant"] = participant
+    at.session_state["seat"] = {"name": participant, "secret": ""} if participant else None   # as the sidebar sets it
     for k, v in query.items():
         at.query_params[k] = v
     return at.run()

@@ -33,7 +33,7 @@ def open_page(browser, url):
 def test_turning_the_learning_rate_of_a_running_run_marks_the_loss_chart(served, browser):
     url, store = served
     config = make_config("moons", "mlp", ["train.epochs=null", "train.time_budget=120"])
-    run_id = store.create_run(config)
+    run_id = store.create_run(config, owner="anonymous")   # this browser's own run: it has no name
     page = open_page(browser, f"{url}?task=moons&arch=mlp&run={run_id}")
     page.wait_for_function("() => document.querySelector('.st-key-train_status_is_running')")
     higher = LR_LADDER[LR_LADDER.index(config.train.lr) + 1]
@@ -46,7 +46,8 @@ def test_turning_the_learning_rate_of_a_running_run_marks_the_loss_chart(served,
 
 def test_pausing_a_running_run_holds_it_until_resume(served, browser):
     url, store = served
-    run_id = store.create_run(make_config("moons", "mlp", ["train.epochs=null", "train.time_budget=120"]))
+    run_id = store.create_run(make_config("moons", "mlp", ["train.epochs=null", "train.time_budget=120"]),
+                              owner="anonymous")   # this browser's own run: it has no name
     page = open_page(browser, f"{url}?task=moons&arch=mlp&run={run_id}")
     page.wait_for_function("() => document.querySelector('.st-key-train_status_is_running')")
     page.locator(".st-key-train_pause button >> visible=true").first.click()

@@ -62,7 +62,7 @@ def runs(finished_runs, monkeypatch):
 def page(name, **query) -> AppTest:
     at = AppTest.from_file(f"../app_pages/{name}.py", default_timeout=TIMEOUT)
     at.session_state["lang"] = "zh"
-    at.session_state["participant"] = OWNER
+    at.session_state["seat"] = {"name": OWNER, "secret": ""}   # as the sidebar's name field sets it
     for k, v in query.items():
         at.query_params[k] = v
     return at.run()

@@ -54,7 +54,7 @@ def fresh(app_resources):
 def page(name, lang="en", **query) -> AppTest:
     at = AppTest.from_file(f"../app_pages/{name}.py", default_timeout=TIMEOUT)
     at.session_state["lang"] = lang
-    at.session_state["participant"] = "Ada"
+    at.session_state["seat"] = {"name": "Ada", "secret": ""}   # as the sidebar's name field sets it
     for k, v in query.items():
         at.query_params[k] = v
     return at.run()

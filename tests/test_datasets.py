@@ -174,7 +174,7 @@ def test_an_uploaded_table_is_offered_by_the_train_page_and_trains_from_it(app_r
     ds = uploads.add_table(plants_csv(), "plants.csv", target="kind")
     at = AppTest.from_file("../app_pages/train.py", default_timeout=120)
     at.session_state["lang"] = "zh"
-    at.session_state["participant"] = "Ada"
+    at.session_state["seat"] = {"name": "Ada", "secret": ""}   # as the sidebar's name field sets it
     at.run()
     picker = at.selectbox(key="train_task")
     assert "你的数据：plants.csv" in picker.options

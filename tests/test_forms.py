@@ -11,7 +11,7 @@ pytestmark = pytest.mark.usefixtures("app_resources")   # conftest: each test's 
 def page(lang="en", **query) -> AppTest:
     at = AppTest.from_file("../app_pages/train.py", default_timeout=TIMEOUT)
     at.session_state["lang"] = lang
-    at.session_state["participant"] = ""
+    at.session_state["seat"] = None
     for k, v in query.items():
         at.query_params[k] = v
     return at.run()

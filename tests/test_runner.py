@@ -14,6 +14,7 @@ import pytest
 from modelkit.config import make_config
 from modelkit.execution.runner import Runner
 from modelkit.execution.worker import execute_run
+from modelkit.fields import ConfigError
 from modelkit.settings import cpu_cores
 from modelkit.store import Store
 
@@ -195,7 +196,12 @@ def test_a_run_with_refused_settings_fails_in_words_and_the_worker_lives_on(read
 
     missing = "mps" if torch.cuda.is_available() else "cuda"   # a device this machine lacks
     pids = {w["pid"] for w in ready.workers()}
-    run = finished(store, ready.submit(make_config("moons", "mlp", QUICK + [f'train.device="{missing}"'])))
+    config = make_config("moons", "mlp", QUICK + [f'train.device="{missing}"'])
+    with pytest.raises(ConfigError):   # the runner refuses it at submit ...
+        ready.submit(config)
+    run_id = store.create_run(config, owner="cli")   # ... so it is queued straight in the store, as an old
+    ready.executor.wake()                             # server or another machine might have left it
+    run = finished(store, run_id)
     assert run.status == "failed"
     assert run.message.startswith("The settings were refused: train.device:")
     assert {w["pid"] for w in ready.workers()} == pids

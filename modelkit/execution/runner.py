@@ -105,22 +105,29 @@ class Runner:
         """Queue a run for `owner`; `by` is the participant submitting it (None: the host, the CLI).
 
         Refused (ConfigError) over one of the room's limits, or against its challenge's rules (modelkit.room)."""
-        config = room.admit(self.store, config, owner, by=by, challenge=challenge)
-        self.executor.check(config)
-        run_id = self.store.create_run(config, owner, challenge=challenge)
+        return self.submit_all([config], owner, by=by, challenge=challenge)[0]
+
+    def submit_all(self, configs: list, owner: str = "web", by: str | None = None,
+                   challenge: str | None = None) -> list[str]:
+        """Queue a group of runs (a comparison, a sweep, a ladder) as one submit: all of them, or none
+        with the ConfigError of the first refusal (modelkit.room.door says how a group counts)."""
+        admitted = room.admit_all(self.store, configs, owner, by=by, challenge=challenge)
+        for config, _ in admitted:
+            self.executor.check(config)
+        run_ids = [self.store.create_run(config, owner, challenge=challenge, behind=behind)
+                   for config, behind in admitted]
         self.executor.wake()
-        return run_id
+        return run_ids
 
     def stop(self, run_id: str, by: str | None = None) -> bool:
         """Ask a run to stop; a participant `by` may stop only their own (None: the host)."""
-        asked = self.store.request_stop(run_id, by=by)
+        asked = room.actions.stop(self.store, run_id, by=by)
         self.executor.wake()
         return asked
 
     def rerun(self, run_id: str, by: str | None = None) -> str:
         """Queue a stored run's settings again, for its owner; a participant `by` may re-run only their own."""
-        self.store.check_owner(run_id, by)
-        run = self.store.get_run(run_id)
+        run = room.actions.check(self.store, run_id, "rerun", by)
         return self.submit(RunConfig.from_dict(run.config), owner=run.owner, by=by, challenge=run.challenge)
 
     def workers(self) -> list[dict]:

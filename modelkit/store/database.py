@@ -121,11 +121,15 @@ class Store(QueueRecords, ChallengeRecords, PlayRecords, ArtifactRecords):
 
     # --- creating and reading runs ---------------------------------------------------
 
-    def create_run(self, config, owner: str = "cli", *, queued: bool = True, challenge: str | None = None) -> str:
-        """Record a new run; queued for a runner, or (queued=False) already running in this process."""
+    def create_run(self, config, owner: str = "cli", *, queued: bool = True, challenge: str | None = None,
+                   behind: bool = False) -> str:
+        """Record a new run; queued for a runner, or (queued=False) already running in this process.
+
+        A run `behind` (beyond its owner's share, modelkit.room.door) waits behind every other queued run."""
         now = time.time()
         row = dict(name=config.name or "", owner=owner, task=config.task.name, arch=config.arch,
-                   config=config.to_json(), status="queued", message="", created=now, challenge=challenge)
+                   config=config.to_json(), status="queued", message="", created=now, challenge=challenge,
+                   behind=bool(behind))
         if not queued:
             row.update(status="running", started=now, heartbeat=now, host=socket.gethostname(),
                        server_pid=os.getpid(), worker_pid=os.getpid())

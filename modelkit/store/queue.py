@@ -12,14 +12,22 @@ from modelkit.store.records import ACTIVE
 from modelkit.store.schema import runs_table
 
 
-def fair_order(queued, last_started: dict, running: dict | None = None) -> list[str]:
+def fair_order(queued, last_started: dict, running: dict | None = None, behind=frozenset()) -> list[str]:
     """Queued run ids in the order they start: round-robin across owners, not first-come-first-served.
 
     `queued` is (id, owner, created) oldest first; `last_started` owner -> when their latest run
     started; `running` owner -> how many of their runs train now. The next run is the oldest queued
     run of the owner who has waited longest (since their last run started, or since their oldest
     queued run was made, whichever is later), among those with the fewest runs training.
+    The runs in `behind` (ids beyond their owner's share, modelkit.room.door) start after all the others.
     """
+    if behind:
+        first = [q for q in queued if q[0] not in behind]
+        order = fair_order(first, last_started, running)
+        training = dict(running or {})
+        for _, owner, _ in first:
+            training[owner] = training.get(owner, 0) + 1
+        return order + fair_order([q for q in queued if q[0] in behind], last_started, training)
     runs: dict[str, list] = {}
     for run_id, owner, created in queued:
         runs.setdefault(owner, []).append((created, run_id))
@@ -48,18 +56,20 @@ class QueueRecords:
 
     @staticmethod
     def _queue_order(c) -> list[str]:
-        queued = c.execute(sa.select(runs_table.c.id, runs_table.c.owner, runs_table.c.created)
+        queued = c.execute(sa.select(runs_table.c.id, runs_table.c.owner, runs_table.c.created, runs_table.c.behind)
                            .where(runs_table.c.status == "queued")
                            .order_by(runs_table.c.created, runs_table.c.id)).all()
         if not queued:
             return []
+        behind = {run_id for run_id, _, _, late in queued if late}
+        queued = [(run_id, owner, created) for run_id, owner, created, _ in queued]
         owners = {owner for _, owner, _ in queued}
         last_started = dict(c.execute(sa.select(runs_table.c.owner, sa.func.max(runs_table.c.started))
                                       .where(runs_table.c.owner.in_(owners)).group_by(runs_table.c.owner)).all())
         running = dict(c.execute(sa.select(runs_table.c.owner, sa.func.count())
                                  .where(runs_table.c.owner.in_(owners), runs_table.c.status == "running")
                                  .group_by(runs_table.c.owner)).all())
-        return fair_order(queued, last_started, running)
+        return fair_order(queued, last_started, running, behind)
 
     def typical_run_seconds(self, last: int = 20) -> float | None:
         """The median training time of the latest `last` completed runs; None before the first."""

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from modelkit.store.records import StoreError
 
-SCHEMA_VERSION = 4       # 2: runs.challenge and the challenges table; 3: controls and snapshots;
-                         # 4: the columns added before steps were numbered (points.seq, runs.node, ...)
+SCHEMA_VERSION = 5       # 2: runs.challenge and the challenges table; 3: controls and snapshots;
+                         # 4: the columns added before steps were numbered (points.seq, runs.node, ...); 5: seats
 metadata = sa.MetaData()
 meta_table = sa.Table(
     "meta", metadata,
@@ -43,6 +43,7 @@ runs_table = sa.Table(
     sa.Column("heartbeat", sa.Float),                          # last sign of life while running
     sa.Column("challenge", sa.String(40)),                     # the challenge it was trained for, if any
     sa.Column("node", sa.String(255)),                         # the cluster node that trained it (Ray)
+    sa.Column("behind", sa.Boolean),                           # beyond its owner's share: waits behind the rest
 )
 challenges_table = sa.Table(
     "challenges", metadata,
@@ -54,6 +55,14 @@ challenges_table = sa.Table(
     sa.Column("locked", sa.Text, nullable=False),              # JSON {"train.lr": 0.01, ...}: fixed settings
     sa.Column("deadline", sa.Float),                           # unix seconds; None: open until closed
     sa.Column("instruction", sa.Text, nullable=False, default=""),
+    sa.Column("created", sa.Float, nullable=False),
+)
+# a name taken in the room: the first browser to take it holds its secret (kept hashed, never in a log)
+seats_table = sa.Table(
+    "seats", metadata,
+    sa.Column("key", sa.String(200), primary_key=True),        # the name compared: NFKC, case-folded
+    sa.Column("name", sa.String(200), nullable=False),         # the name as first written: runs' owner
+    sa.Column("secret_hash", sa.String(64), nullable=False),   # sha256 of the seat's 128-bit secret
     sa.Column("created", sa.Float, nullable=False),
 )
 points_table = sa.Table(
@@ -179,7 +188,14 @@ def add_missing_columns(c):
         index.create(c, checkfirst=True)
 
 
-STEPS = {1: _add_challenges, 2: _add_play_tables, 3: add_missing_columns}   # version -> the step to the next
+def _add_seats(c):
+    """4 -> 5: names become seats, and a run beyond its owner's share waits behind the rest."""
+    seats_table.create(c, checkfirst=True)
+    if "behind" not in {col["name"] for col in sa.inspect(c).get_columns("runs")}:
+        c.execute(sa.text("ALTER TABLE runs ADD COLUMN behind BOOLEAN"))
+
+
+STEPS = {1: _add_challenges, 2: _add_play_tables, 3: add_missing_columns, 4: _add_seats}   # version -> next
 
 
 def number_old_points(c):

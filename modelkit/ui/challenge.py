@@ -20,6 +20,7 @@ from modelkit.data.tasks import TASKS
 from modelkit.ui import forms, room_view
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import ANONYMOUS
+from modelkit.room.written import literal
 from modelkit.ui.resources import get_store
 
 STATE = "challenge_id"      # Session State: the challenge this session's Train page is in
@@ -50,8 +51,8 @@ def start(prefix: str):
     left = st.session_state.get(f"{prefix}_task") != challenge.task or arch not in challenge.archs   # a preset
     if (st.session_state.get(STATE) != challenge.id and not from_url) or left:
         forms.fill(room.challenge_config(challenge), prefix)
-        st.session_state[STATE] = challenge.id
         arch = challenge.archs[0]
+    st.session_state[STATE] = challenge.id   # also when the link carries the form (a reload): its runs are the challenge's
     pinned = room.challenge_config(challenge, arch)
     forms.fill(pinned, prefix, only=set(challenge.locked))
     st.session_state[forms.LOCKED] = {forms.key(prefix, *path.split(".", 1)) for path in challenge.locked} \
@@ -67,7 +68,8 @@ def banner(challenge):
               archs=", ".join(tl(f"arch.{a}.title") for a in challenge.archs))
     if challenge.deadline:
         rules += " · " + t("challenge.deadline", time=challenge.deadline.astimezone().strftime("%H:%M"))
-    st.info(f"**{challenge.title or t('challenge.untitled')}** · {challenge.instruction}\n\n{rules}",
+    title = literal(challenge.title) if challenge.title else t("challenge.untitled")
+    st.info(f"**{title}** · {literal(challenge.instruction)}\n\n{rules}",
             icon=":material/flag:")
     if room_view.participant() == ANONYMOUS:
         st.caption(t("challenge.name_hint"))

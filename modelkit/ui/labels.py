@@ -19,6 +19,7 @@ from modelkit.ui.query import TEXT_REF, config_to_query
 
 ANONYMOUS = "anonymous"     # the stored owner of a run started without a name (shown translated)
 LEGACY_ANONYMOUS = "web"    # what runs started without a name were stored with before
+SEAT_STATE = "seat"         # session state: the session's seat {"name", "secret"} (modelkit.ui.seat), or None
 STATUS_COLORS = {"queued": "gray", "running": "blue", "completed": "green", "stopped": "orange",
                  "diverged": "red", "failed": "red", "interrupted": "orange"}
 PERCENT_METRICS = frozenset({"val_accuracy", "test_accuracy", "test_f1", "test_precision", "test_recall"})
@@ -68,8 +69,10 @@ def owner_name(owner: str) -> str:
 
 
 def session_owner() -> str:
-    """The owner a run started from this session is stored with: the participant's name, else ANONYMOUS."""
-    return (st.session_state.get("participant") or "").strip() or ANONYMOUS
+    """The owner a run started from this session is stored with: its seat's name (modelkit.ui.seat),
+    else ANONYMOUS."""
+    seat = st.session_state.get(SEAT_STATE)
+    return seat["name"] if seat else ANONYMOUS
 
 
 # --- settings and run names ---------------------------------------------------

@@ -1,25 +1,24 @@
-"""Who is acting in this browser session: a participant by name, or the host once unlocked with the key.
+"""The room on a page: who is here, the queue, leaderboards, the join address, the limits, the seats.
 
-`actor()` is what pages pass to the engine as `by` (None: the host may do everything);
-`host_unlock()` is the sidebar's key field; `seen()` keeps who is here for the Host page.
+Who acts in a session (its seat, the host) is modelkit.ui.seat's; `actor()` and `is_host()` are
+re-exported here for the pages that ask.
 """
 from __future__ import annotations
 
 import io
-import socket
 import time
-from urllib.parse import urlsplit
 
 import pandas as pd
 import streamlit as st
 
 from modelkit import room
+from modelkit.room.written import literal
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.labels import ANONYMOUS, session_owner
+from modelkit.ui.labels import ANONYMOUS, owner_name
 from modelkit.ui.live import duration
 from modelkit.ui.resources import get_runner, get_store
+from modelkit.ui.seat import actor, is_host, participant  # noqa: F401  (the pages ask here)
 
-HOST_KEY = "host_unlocked"        # session state: this session typed the right key
 HERE_FOR_S = 300.0                # a participant not seen for this long has left the room
 
 
@@ -27,41 +26,6 @@ HERE_FOR_S = 300.0                # a participant not seen for this long has lef
 def announced_key() -> str:
     """The host key, written to the server log once per server start."""
     return room.announce_host_key()
-
-
-def is_host() -> bool:
-    return bool(st.session_state.get(HOST_KEY))
-
-
-def participant() -> str:
-    """Who this session is: the name typed in the sidebar, else ANONYMOUS (as runs are stored)."""
-    return session_owner()
-
-
-def actor() -> str | None:
-    """`by` for the engine: None for the host, else the participant's name."""
-    return None if is_host() else participant()
-
-
-def _check_key():
-    if room.is_host_key(st.session_state.get("host_key_input")):
-        st.session_state[HOST_KEY] = True
-    else:
-        st.session_state["host_key_refused"] = True
-    st.session_state["host_key_input"] = ""
-
-
-def host_unlock():
-    """The sidebar's Host field: the key opens the Host page for this session."""
-    announced_key()
-    if is_host():
-        st.caption(t("room.host_on"))
-        return
-    with st.expander(t("room.host"), icon=":material/key:"):
-        st.text_input(t("room.host_key"), key="host_key_input", type="password", on_change=_check_key,
-                      help=t("help.host_key"))
-        if st.session_state.pop("host_key_refused", False):
-            st.caption(f":red[{t('room.host_key_wrong')}]")
 
 
 @st.cache_resource(show_spinner=False)
@@ -96,7 +60,7 @@ def board_table(table, task: str, *, big: bool = False):
         return
     tl, metric = bound(), room.board_metric(task)
     score = (lambda v: f"{v:.1%}") if metric == "test_accuracy" else (lambda v: f"{v:.3f}")
-    view = pd.DataFrame({t("room.col.rank"): table["rank"], t("room.col.participant"): table["participant"],
+    view = pd.DataFrame({t("room.col.rank"): table["rank"], t("room.col.participant"): table["participant"].map(lambda n: literal(owner_name(n))),
                          t(f"metric.{metric}"): table["score"].map(score),
                          t("runs.col.arch"): table["arch"].map(lambda a: tl(f"arch.{a}.title")),
                          t("results.col.params"): table["params"].map(lambda n: "–" if pd.isna(n) else f"{n:,}"),
@@ -109,6 +73,20 @@ def board_table(table, task: str, *, big: bool = False):
 
 # --- the Host page's parts ---------------------------------------------------------------
 
+def seats_section():
+    """Every taken seat; the host frees one for a participant who lost their link (their runs stay)."""
+    seats = room.taken_seats(get_store())
+    if not seats:
+        st.caption(t("host.seats_empty"))
+        return
+    pick, free = st.columns([3, 2], vertical_alignment="bottom")
+    names = [s.name for s in seats]
+    chosen = pick.selectbox(t("host.seat"), names, key="host_seat", help=t("help.free_seat"))
+    if free.button(t("host.free_seat"), key="host_free_seat", icon=":material/event_seat:", width="stretch"):
+        room.free_seat(get_store(), chosen)
+        st.success(t("host.seat_freed", name=literal(chosen)), icon=":material/check:")
+
+
 def people_table(runs):
     table = room.people(runs, here())
     st.dataframe(table, key="host_people", hide_index=True, column_config={
@@ -120,14 +98,14 @@ def people_table(runs):
 
 
 def _stop(run_id: str):
-    get_runner().stop(run_id)          # as the host
+    get_runner().stop(run_id, by=actor())     # the Host page: the host, by None
 
 
 def _remove(run_id: str):
     store = get_store()
-    store.request_stop(run_id)         # a queued run stops at once; then it can go
+    room.actions.stop(store, run_id, by=actor())   # a queued run stops at once; then it can go
     if not store.get_run(run_id).active:
-        store.delete_run(run_id)
+        room.actions.delete(store, run_id, by=actor())
 
 
 def queue_rows(runs):
@@ -140,7 +118,7 @@ def queue_rows(runs):
     for run in active:
         cols = st.columns([1, 3, 4, 2, 2], vertical_alignment="center")
         cols[0].markdown(f"**{run.queue_position}**" if run.queue_position else ":blue[:material/play_arrow:]")
-        cols[1].markdown(f"{run.owner}")
+        cols[1].markdown(literal(owner_name(run.owner)))
         cols[2].caption(f"{tl(f'task.{run.task}.title')} · {tl(f'arch.{run.arch}.title')} · `{run.id}`")
         if run.status == "running":
             cols[3].button(t("train.stop"), key=f"host_stop_{run.id}", on_click=_stop, args=(run.id,),
@@ -151,16 +129,16 @@ def queue_rows(runs):
 
 
 def join_url() -> str:
-    """The room's address as participants reach it: this server's name on the network, not localhost."""
-    parts = urlsplit(st.context.url or "http://localhost:8501/")
-    host = parts.hostname or "localhost"
-    if host in ("localhost", "127.0.0.1", "::1"):
-        try:
-            host = socket.gethostbyname(socket.gethostname())
-        except OSError:
-            pass
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme or 'http'}://{host}{port}/"
+    """The room's address as participants reach it: MODELKIT_PUBLIC_URL, else this machine's network address."""
+    return room.join_url(st.context.url)
+
+
+def join_check(url: str):
+    """One line under the join link: whether this server answers at that address, as a phone would reach it."""
+    if room.answers(url):
+        st.caption(f":material/check_circle: {t('host.join_ok')}")
+    else:
+        st.caption(f":material/warning: {t('host.join_unreachable')}")
 
 
 def qr_png(text: str) -> bytes:

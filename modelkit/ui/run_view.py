@@ -13,7 +13,9 @@ import streamlit as st
 
 from modelkit.config import ConfigError, RunConfig
 from modelkit.store import Run
-from modelkit.ui import labels, results, room_view
+from modelkit import room
+from modelkit.room.written import literal
+from modelkit.ui import labels, results, room_view, seat
 from modelkit.ui.forms import error_text
 from modelkit.ui.i18n import t
 from modelkit.ui.inside_view import inside_section
@@ -87,13 +89,15 @@ def header(run: Run, prefix: str, *, about: bool):
     """The run's name and id, its stop button while it trains and, with `about`, who started it and when."""
     title = run.name or t("train.run_title", task=task_title(run.task), arch=t(f"arch.{run.arch}.title"))
     head, stop_col = st.columns([5, 1], vertical_alignment="center")
-    head.markdown(f"**{title}** · `{run.id}`")
+    head.markdown(f"**{literal(title)}** · `{run.id}`")
     if run.active:
+        refused = seat.refusal(run, "stop")
         stop_col.button(t("train.stop"), key=f"{prefix}_stop", on_click=stop_run, args=(run.id,),
-                        icon=":material/stop:", help=t("help.stop"), disabled=run.stop_requested, width="stretch")
+                        icon=":material/stop:", help=refused or t("help.stop"),
+                        disabled=run.stop_requested or refused is not None, width="stretch")
     if about:
         created = run.created.astimezone().strftime("%Y-%m-%d %H:%M")
-        head.caption(t("runs.owner_line", owner=owner_name(run.owner), created=created))
+        head.caption(t("runs.owner_line", owner=literal(owner_name(run.owner)), created=created))
     if run.active and not run.stop_requested:
         live_controls(run, prefix)
 
@@ -110,23 +114,35 @@ def live_controls(run: Run, prefix: str):
     if st.session_state.get(f"{key}_seen") != seen:   # a new run, or a change from elsewhere (CLI, other tab)
         st.session_state[key], st.session_state[f"{key}_seen"] = current, seen
     options = sorted({*LR_LADDER, current, st.session_state[key]})
+    lr_refused, pause_refused = seat.refusal(run, "lr"), seat.refusal(run, "pause")
     lr_col, pause_col = st.columns([5, 1], vertical_alignment="bottom")
-    lr_col.select_slider(t("play.lr"), options, key=key, format_func=lambda v: f"{v:g}", help=t("play.lr_help"),
-                         on_change=set_lr, args=(run.id, key))
+    lr_col.select_slider(t("play.lr"), options, key=key, format_func=lambda v: f"{v:g}",
+                         help=lr_refused or t("play.lr_help"), on_change=set_lr, args=(run.id, key),
+                         disabled=lr_refused is not None)
     paused = wanted["paused"]
     pause_col.button(t("play.resume" if paused else "play.pause"), key=f"{prefix}_pause", width="stretch",
                      icon=":material/play_arrow:" if paused else ":material/pause:", on_click=set_paused,
-                     args=(run.id, not paused), help=t("play.pause_help"))
+                     args=(run.id, not paused), help=pause_refused or t("play.pause_help"),
+                     disabled=pause_refused is not None)
+    if lr_refused or pause_refused:   # said once, in words, beside the controls it greys out
+        st.container(key=f"{prefix}_not_yours").caption(f":material/lock: {lr_refused or pause_refused}")
     if paused:
         st.container(key=f"{prefix}_paused").caption(t("play.paused"))
 
 
 def set_lr(run_id: str, key: str):
-    get_store().set_lr(run_id, st.session_state[key])
+    """on_change of the live slider: through the engine, which refuses someone else's run or a locked rate."""
+    try:
+        room.actions.change_lr(get_store(), run_id, st.session_state[key], by=room_view.actor())
+    except ConfigError as err:
+        st.session_state["train_submit_error"] = err
 
 
 def set_paused(run_id: str, paused: bool):
-    get_store().set_paused(run_id, paused)
+    try:
+        room.actions.pause(get_store(), run_id, paused, by=room_view.actor())
+    except ConfigError as err:
+        st.session_state["train_submit_error"] = err
 
 
 def stop_run(run_id: str):

@@ -20,11 +20,12 @@ from modelkit.config import ConfigError, RunConfig
 from modelkit.data import tasks
 from modelkit.data.tasks import task_info
 from modelkit.plots import play_charts
+from modelkit.ui import seat
 from modelkit.ui.forms import error_text
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.labels import run_name, session_owner, setting_value
+from modelkit.ui.labels import run_name, setting_value
 from modelkit.ui.live import points_so_far, polled
-from modelkit.ui.resources import get_runner, get_store
+from modelkit.ui.resources import get_store
 from modelkit.ui.results import CHART_CONFIG, KIND_METRIC, TEST_METRICS
 
 SWEEP_KEY, SCALE_KEY = "compare_sweep", "compare_scale"   # what was launched: run ids and how to draw them
@@ -93,12 +94,17 @@ def sweep_mode(task: str, base_for: Callable[[str], RunConfig]):
 
 
 def launch(state_key: str, configs: list[RunConfig], extra: dict):
-    runner = get_runner()
-    st.session_state[state_key] = {"runs": [runner.submit(c, owner=session_owner()) for c in configs], **extra}
+    """Queue the grid or ladder as one group (modelkit.room.door); a refusal shows under its Start button."""
+    try:
+        st.session_state[state_key] = {"runs": seat.submit(configs), **extra}
+    except ConfigError as err:
+        st.session_state[f"{state_key}_refused"] = err
 
 
 def shown(state_key: str, panel: Callable):
-    """The launched runs' panel, polled while any of them is queued or running."""
+    """The door's refusal of the last start, else the launched runs' panel, polled while any is queued or running."""
+    if f"{state_key}_refused" in st.session_state:
+        st.error(error_text(st.session_state.pop(f"{state_key}_refused")), icon=":material/block:")
     launched = st.session_state.get(state_key)
     if not launched:
         return
@@ -121,15 +127,7 @@ def progress_line(runs: list, polling: bool):
     if polling and done == len(runs):
         st.rerun(scope="app")   # all finished: draw once more, without polling
     st.caption(t("sweep.progress", done=done, n=len(runs)))
-    active = [r.id for r in runs if r.active]
-    if active:
-        st.button(t("compare.stop_all"), key="compare_sweep_stop", icon=":material/stop:", on_click=stop_all,
-                  args=(active,))
-
-
-def stop_all(run_ids):
-    for run_id in run_ids:
-        get_runner().stop(run_id)
+    seat.stop_all_button(runs, "compare_sweep_stop")
 
 
 def sweep_panel(polling: bool = False):

@@ -15,7 +15,8 @@ import streamlit as st
 from modelkit.config import RunConfig
 from modelkit.data import tasks
 from modelkit.plots import figures
-from modelkit.ui import task_views
+from modelkit.room.written import literal
+from modelkit.ui import seat, task_views
 from modelkit.ui.i18n import bound, current, t
 from modelkit.ui.labels import class_name, class_names
 from modelkit.ui.resources import get_store
@@ -61,7 +62,7 @@ def probability_figure(predictor, probabilities) -> go.Figure:
 
 def show_classes(predictor, out: dict, key: str):
     sure = f"{max(out['probabilities'][0]):.0%}"
-    st.markdown(f"**{t('use.answer', label=class_name(out['labels'][0]), p=sure)}**")
+    st.markdown(f"**{t('use.answer', label=literal(class_name(out['labels'][0])), p=sure)}**")
     with st.container(key=f"{key}_probs"):
         st.plotly_chart(probability_figure(predictor, out["probabilities"][0]), config=CHART_CONFIG)
 
@@ -234,10 +235,12 @@ TRY_VIEWS = {"point": try_point, "table": try_table, "image": try_image, "sequen
 def take_home(run, predictor, key: str):
     st.subheader(t("use.home_title"))
     st.caption(t("use.home_caption"))
-    lang = current()
+    lang, refused = current(), seat.refusal(run, "export")
     st.download_button(t("use.download"), data=lambda: bundle_zip(get_store(), run.id, lang),
                        file_name=f"modelkit-{run.id}.zip", mime="application/zip", key=f"{key}_download",
-                       icon=":material/download:", on_click="ignore")
+                       icon=":material/download:", on_click="ignore", disabled=refused is not None, help=refused)
+    if refused:
+        st.caption(f":material/lock: {refused}")
     st.markdown(f"**{t('use.serve_title')}**")
     st.caption(t("use.serve_caption"))
     st.code(f"python -m modelkit serve {run.id}", language="bash")

@@ -24,6 +24,7 @@ import torch
 from modelkit.data import uploads
 from modelkit.models import example_input
 from modelkit.store import artifacts
+from modelkit.room.written import literal
 from modelkit.text import LANGUAGES, table
 from modelkit.use import codegen, predict, script_writer
 
@@ -106,12 +107,12 @@ def model_card(run, predictor: predict.Predictor, lang: str = "en") -> str:
     config = predictor.config
     title = f"{tx.get('arch.' + run.arch + '.title', run.arch)} · {tx.get('task.' + run.task + '.title', run.task)}"
     when = (run.finished or run.created).strftime("%Y-%m-%d %H:%M UTC")
-    lines = [f"# {run.name or title}", "", tx["card.intro"].format(run=run.id), "",
+    lines = [f"# {literal(run.name or title)}", "", tx["card.intro"].format(run=run.id), "",
              "| | |\n|---|---|",
              f"| {tx['card.task']} | {tx.get('task.' + run.task + '.title', run.task)} (`{run.task}`) |",
              f"| {tx['card.arch']} | {tx.get('arch.' + run.arch + '.title', run.arch)} (`{run.arch}`) |",
              f"| {tx['card.params']} | {run.params or 0:,} |",
-             f"| {tx['card.date']} | {when} |", f"| {tx['card.owner']} | {run.owner} |",
+             f"| {tx['card.date']} | {when} |", f"| {tx['card.owner']} | {literal(run.owner)} |",
              f"| {tx['card.inputs']} | {input_text(predictor, tx)} |",
              f"| {tx['card.outputs']} | {output_text(predictor, tx)} |", "",
              f"## {tx['card.metrics']}", "", "| | |\n|---|---|"]
@@ -141,7 +142,7 @@ def input_text(predictor: predict.Predictor, tx: dict) -> str:
 def output_text(predictor: predict.Predictor, tx: dict) -> str:
     spec = predictor.spec
     if spec.kind == "classification":
-        return tx["card.out.classes"].format(n=spec.n_outputs, names=", ".join(spec.class_names))
+        return tx["card.out.classes"].format(n=spec.n_outputs, names=", ".join(literal(n) for n in spec.class_names))
     if spec.kind == "regression":
         return tx["card.out.values"].format(n=spec.n_outputs)
     return tx["card.out.chars"].format(n=spec.n_outputs)
