@@ -22,6 +22,7 @@ from typing import Callable
 
 import torch
 
+from modelkit import settings
 from modelkit.data import uploads
 from modelkit.fields import ConfigError, TaskConfig
 
@@ -50,6 +51,28 @@ class TaskData:
 
 
 @dataclass(frozen=True)
+class Kind:
+    """What every task of a kind is judged by and trained with."""
+    metric: str               # the headline test metric: a leaderboard's score, a run's one figure
+    losses: tuple             # the losses that fit it; the first is what "auto" means
+
+
+KINDS = {"classification": Kind("test_accuracy", ("cross_entropy", "mse")),
+         "regression": Kind("test_r2", ("mse", "mae")),
+         "lm": Kind("test_perplexity", ("cross_entropy",))}
+
+
+def fitting_loss(loss: str, kind: str) -> str:
+    """The loss a run of this kind trains with (`auto` resolved); refuses one that does not fit it."""
+    losses = KINDS[kind].losses
+    if loss == "auto":
+        return losses[0]
+    if loss not in losses:
+        raise ConfigError("train.loss", f"loss_{kind}", choices=", ".join(losses))
+    return loss
+
+
+@dataclass(frozen=True)
 class TaskInfo:
     """What is known of a task before its data is built: enough for forms, pairing checks and polling.
 
@@ -60,6 +83,17 @@ class TaskInfo:
     build: Callable[[TaskConfig], "TaskData"]
     params: tuple = ()        # TaskConfig fields this task uses, for the forms
     check: Callable[[TaskConfig], None] | None = None   # refusals known before the data is built
+    table: bool = False       # columns of measurements, standardised on the training rows
+    try_view: str = "point"   # Try it's view: point | table | image | sequence | text
+    package: str = "nothing more"   # what the exported train.py needs besides torch and numpy for its data
+
+    @property
+    def metric(self) -> str:
+        return KINDS[self.kind].metric
+
+    @property
+    def losses(self) -> tuple:
+        return KINDS[self.kind].losses
 
 
 TASKS: dict[str, TaskInfo] = {}   # the one list of tasks, in the order the pickers show them
@@ -86,8 +120,15 @@ def task_info(name: str) -> TaskInfo:
     if ds is None:
         raise ConfigError("task.name", "unknown_task", choices=", ".join(TASKS), value=repr(name)[:40])
     if ds.kind == "text":
-        return TaskInfo(name, "lm", "tokens", _uploaded_text, ("seq_len",), check=_check_uploaded_text)
-    return TaskInfo(name, ds.task_kind, "image" if ds.kind == "images" else "vector", _uploaded)
+        return TaskInfo(name, "lm", "tokens", _uploaded_text, ("seq_len",), check=_check_uploaded_text,
+                        try_view="text", package=UPLOADED_PACKAGE)
+    if ds.kind == "images":
+        return TaskInfo(name, ds.task_kind, "image", _uploaded, try_view="image", package=UPLOADED_PACKAGE)
+    # Try it offers a table's points until its standardisation travels with the model (issue 21)
+    return TaskInfo(name, ds.task_kind, "vector", _uploaded, table=True, package=UPLOADED_PACKAGE)
+
+
+UPLOADED_PACKAGE = "nothing more (your data travels beside it, as data.npz or data.txt)"
 
 
 # --- building the data --------------------------------------------------------
@@ -110,7 +151,7 @@ def load(cfg: TaskConfig) -> TaskData:
     return data
 
 
-def _split(cfg: TaskConfig, spec: TaskSpec, x, y, test=None, extra=None) -> TaskData:
+def split(cfg: TaskConfig, spec: TaskSpec, x, y, test=None, extra=None) -> TaskData:
     """Shuffle with the task seed, then cut validation (and test, unless given) off."""
     g = torch.Generator().manual_seed(cfg.seed)
     x, y = torch.as_tensor(x), torch.as_tensor(y)
@@ -155,7 +196,7 @@ def _toy(cfg: TaskConfig) -> TaskData:
     n_classes = int(y.max()) + 1
     spec = TaskSpec(cfg.name, "classification", "vector", (2,), n_classes,
                     tuple(f"class {i}" for i in range(n_classes)))
-    return _split(cfg, spec, x, torch.tensor(y, dtype=torch.int64))
+    return split(cfg, spec, x, torch.tensor(y, dtype=torch.int64))
 
 
 def _tabular(cfg: TaskConfig) -> TaskData:
@@ -167,7 +208,7 @@ def _tabular(cfg: TaskConfig) -> TaskData:
     y = torch.tensor(bunch.target, dtype=torch.int64)
     spec = TaskSpec(cfg.name, "classification", "vector", (x.shape[1],), len(bunch.target_names),
                     tuple(str(n) for n in bunch.target_names))
-    data = _split(cfg, spec, x, y)
+    data = split(cfg, spec, x, y)
     data.x_train, data.x_val, data.x_test = _standardise(data.x_train, data.x_val, data.x_test)
     return data
 
@@ -179,7 +220,7 @@ def _digits(cfg: TaskConfig) -> TaskData:
     x = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0  # (N, 1, 8, 8) in [0, 1]
     y = torch.tensor(bunch.target, dtype=torch.int64)
     spec = TaskSpec("digits", "classification", "image", (1, 8, 8), 10, tuple(str(i) for i in range(10)))
-    return _split(cfg, spec, x, y)
+    return split(cfg, spec, x, y)
 
 
 def _mnist1d_arrays() -> dict:
@@ -190,11 +231,10 @@ def _mnist1d_arrays() -> dict:
     """
     import os
     from importlib.metadata import version
-    from pathlib import Path
 
     import numpy as np
 
-    path = Path(os.environ.get("MODELKIT_HOME", ".modelkit")) / "cache" / f"mnist1d-{version('mnist1d')}-default.npz"
+    path = settings.home() / "cache" / f"mnist1d-{version('mnist1d')}-default.npz"
     try:
         with np.load(path, allow_pickle=False) as f:
             return {k: f[k] for k in ("x", "y", "x_test", "y_test")}
@@ -219,7 +259,7 @@ def _mnist1d(cfg: TaskConfig) -> TaskData:
     spec = TaskSpec("mnist1d", "classification", "sequence", (40,), 10, tuple(str(i) for i in range(10)))
     x = torch.tensor(ds["x"], dtype=torch.float32)
     test = (torch.tensor(ds["x_test"], dtype=torch.float32), torch.tensor(ds["y_test"], dtype=torch.int64))
-    return _split(cfg, spec, x, torch.tensor(ds["y"], dtype=torch.int64), test=test)
+    return split(cfg, spec, x, torch.tensor(ds["y"], dtype=torch.int64), test=test)
 
 
 def _sine(cfg: TaskConfig) -> TaskData:
@@ -233,7 +273,7 @@ def _sine(cfg: TaskConfig) -> TaskData:
     clean = amp * torch.sin(2 * torch.pi * freq * t + phase)
     series = clean + cfg.noise * torch.randn(n, length, generator=g)
     spec = TaskSpec("sine", "regression", "sequence", (cfg.seq_len,), cfg.horizon)
-    return _split(cfg, spec, series[:, :cfg.seq_len], clean[:, cfg.seq_len:])
+    return split(cfg, spec, series[:, :cfg.seq_len], clean[:, cfg.seq_len:])
 
 
 def default_text() -> str:
@@ -334,8 +374,8 @@ def _uploaded(cfg: TaskConfig) -> TaskData:
     outputs = len(ds.class_names) if ds.task_kind == "classification" else y.shape[1]
     spec = TaskSpec(cfg.name, ds.task_kind, "image" if ds.kind == "images" else "vector", tuple(x.shape[1:]),
                     outputs, tuple(ds.class_names))
-    data = _split(cfg, spec, x, y)
-    if ds.kind == "table":
+    data = split(cfg, spec, x, y)
+    if task_info(cfg.name).table:
         data.x_train, data.x_val, data.x_test = _standardise(data.x_train, data.x_val, data.x_test)
     return data
 
@@ -350,10 +390,13 @@ def _uploaded_text(cfg: TaskConfig) -> TaskData:
 
 TOY_PARAMS = ("n_samples", "noise")
 for _name in ("moons", "circles", "spiral", "xor", "blobs"):
-    register(TaskInfo(_name, "classification", "vector", _toy, TOY_PARAMS))
+    register(TaskInfo(_name, "classification", "vector", _toy, TOY_PARAMS, package="scikit-learn"))
 for _name in ("iris", "wine", "breast_cancer"):
-    register(TaskInfo(_name, "classification", "vector", _tabular))
-register(TaskInfo("digits", "classification", "image", _digits))
-register(TaskInfo("mnist1d", "classification", "sequence", _mnist1d))
-register(TaskInfo("sine", "regression", "sequence", _sine, ("n_samples", "noise", "seq_len", "horizon")))
-register(TaskInfo("text", "lm", "tokens", _text, ("seq_len", "corpus", "text"), check=_check_text))
+    register(TaskInfo(_name, "classification", "vector", _tabular, table=True, try_view="table",
+                      package="scikit-learn"))
+register(TaskInfo("digits", "classification", "image", _digits, try_view="image", package="scikit-learn"))
+register(TaskInfo("mnist1d", "classification", "sequence", _mnist1d, try_view="sequence", package="mnist1d"))
+register(TaskInfo("sine", "regression", "sequence", _sine, ("n_samples", "noise", "seq_len", "horizon"),
+                  try_view="sequence"))
+register(TaskInfo("text", "lm", "tokens", _text, ("seq_len", "corpus", "text"), check=_check_text,
+                  try_view="text"))

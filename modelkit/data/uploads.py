@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from modelkit import settings
 from modelkit.data import peek
 from modelkit.fields import MAX_TEXT, ConfigError
 
@@ -37,10 +38,7 @@ ZIP_ENTRIES_PER_IMAGE = 3            # an archive may hold this many entries per
 
 def limit(name: str, default: int) -> int:
     """MODELKIT_UPLOAD_<NAME>, else the default sized for a 2-core workshop machine."""
-    try:
-        return int(os.environ.get(f"MODELKIT_UPLOAD_{name}", default))
-    except ValueError:
-        return default
+    return settings.upload_limit(name, default)
 
 
 def limits() -> dict[str, int]:
@@ -72,7 +70,7 @@ class Dataset:
 
 
 def home() -> Path:
-    return Path(os.environ.get("MODELKIT_HOME") or ".modelkit").resolve() / "datasets"
+    return settings.home() / "datasets"
 
 
 def refuse(code: str, file: str, **params):
@@ -309,6 +307,15 @@ def _image(archive, info, file: str, color: bool, budget: PixelBudget | None = N
     except Exception:   # Pillow raises many kinds for a file that is not an image (or a bomb)
         refuse("data_not_image", file, member=info.filename[:60])
     return arr.transpose(2, 0, 1) if color else arr[None]
+
+
+def image_sample(raw: bytes, file: str, n: int = 16) -> tuple[list[str], list[np.ndarray], list[str]]:
+    """For a preview, before anything is stored: every image's class, and about `n` grey images spread
+    over the archive with their classes. Refused like `add_images` would refuse the archive."""
+    members, archive = _zip_members(raw, file)
+    picked = members[:: max(1, len(members) // n)][:n]
+    return [c for c, _ in members], [_image(archive, info, file, color=False) for _, info in picked], \
+        [c for c, _ in picked]
 
 
 def add_images(raw: bytes, file: str, owner: str = "") -> Dataset:

@@ -36,17 +36,11 @@ def use_sections(run, config: RunConfig, prefix: str = "use"):
     key = f"{prefix}_{run.id}"
     st.subheader(t("use.title"))
     st.caption(t("use.caption"))
-    spec = predictor.spec
-    if spec.input_kind == "image":
-        try_image(predictor, key)
-    elif spec.input_kind == "vector" and predictor.mean is None:
+    view = tasks.task_info(config.task.name).try_view
+    if view == "point":   # the one view that draws the run's own data beside the model
         try_point(predictor, run, key)
-    elif spec.input_kind == "vector":
-        try_table(predictor, key)
-    elif spec.input_kind == "sequence":
-        try_sequence(predictor, key)
     else:
-        try_text(predictor, key)
+        TRY_VIEWS[view](predictor, key)
     take_home(run, predictor, key)
 
 
@@ -237,6 +231,10 @@ def try_text(predictor, key: str):
 
 
 # --- take it home, serve it ------------------------------------------------------------------
+
+# a task entry's try_view -> its Try it view (the point view is called with the run, above)
+TRY_VIEWS = {"table": try_table, "image": try_image, "sequence": try_sequence, "text": try_text}
+
 
 def take_home(run, predictor, key: str):
     st.subheader(t("use.home_title"))

@@ -23,6 +23,7 @@ import torch
 
 from modelkit.data import uploads
 from modelkit.models import example_input
+from modelkit.store import artifacts
 from modelkit.text import LANGUAGES, table
 from modelkit.use import codegen, predict
 
@@ -38,7 +39,7 @@ def export_run(store, run_id: str, out_dir, lang: str = "en") -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     source = store.artifact_dir(run_id)
-    for name in ("model.safetensors", "config.json"):
+    for name in artifacts.FILES:
         shutil.copyfile(source / name, out / name)
     (out / "metrics.json").write_text(json.dumps(run.metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     store.points(run_id).drop(columns="id").to_csv(out / "curves.csv", index=False)

@@ -11,11 +11,9 @@ Weights come from safetensors and the config from JSON: nothing loaded is execut
 """
 from __future__ import annotations
 
-import json
 import math
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -24,6 +22,7 @@ from modelkit import models
 from modelkit.config import RunConfig
 from modelkit.data import tasks
 from modelkit.data.tasks import TaskSpec
+from modelkit.store.artifacts import NoModelError  # noqa: F401  (the one "no model": callers catch it here too)
 
 MAX_INPUTS = 256          # examples in one call
 INFERENCE_THREADS = 1     # one example at a time is quickest on one thread, and it leaves the other cores
@@ -34,10 +33,6 @@ TABULAR = ("iris", "wine", "breast_cancer")
 
 class InputError(ValueError):
     """Input a model cannot take, in one plain sentence (the service answers it with a 4xx)."""
-
-
-class NoModelError(LookupError):
-    """The run has no trained weights to use (not finished, failed, diverged, or deleted)."""
 
 
 @dataclass
@@ -134,29 +129,21 @@ _LOCK = threading.Lock()
 
 def load(store, run_id: str) -> Predictor:
     """The run's trained model, ready for raw input; cached until its weights file changes."""
-    folder = store.artifact_dir(run_id)
-    weights = folder / "model.safetensors"
-    if not weights.exists():
-        raise NoModelError(f"run {run_id} has no trained weights (it has not finished, or it failed)")
+    weights = store.weights_file(run_id)   # NoModelError without trained weights
     key = (str(weights), weights.stat().st_mtime_ns)
     with _LOCK:
         predictor = _CACHE.get(key)
         if predictor is None:
-            predictor = _build(run_id, folder)
+            predictor = _build(store, run_id)
             _CACHE[key] = predictor
             while len(_CACHE) > 8:          # a long-lived server keeps memory bounded
                 _CACHE.pop(next(iter(_CACHE)))
     return predictor
 
 
-def _build(run_id: str, folder: Path) -> Predictor:
-    from safetensors.torch import load_model
-
+def _build(store, run_id: str) -> Predictor:
     torch.set_num_threads(INFERENCE_THREADS)   # this process answers; training runs in worker processes
-    config = RunConfig.from_dict(json.loads((folder / "config.json").read_text(encoding="utf-8")))
-    data = tasks.load(config.task)
-    model = models.build(config.model, data.spec)
-    load_model(model, str(folder / "model.safetensors"), device="cpu")
+    config, data, model = store.load_model(run_id)
     with torch.inference_mode():
         model.eval()(models.example_input(data.spec, 1))   # warm up, so the first answer is as quick as the rest
     predictor = Predictor(run_id, config, data.spec, model)
@@ -177,7 +164,7 @@ def raw_table(config: RunConfig):
 
     bunch = getattr(datasets, f"load_{config.task.name}")()
     data = tasks.load(config.task)
-    raw = tasks._split(config.task, data.spec, torch.tensor(bunch.data, dtype=torch.float32),
+    raw = tasks.split(config.task, data.spec, torch.tensor(bunch.data, dtype=torch.float32),
                        torch.tensor(bunch.target, dtype=torch.int64))
     raw.extra = {"feature_names": [str(n) for n in bunch.feature_names]}
     return raw
