@@ -521,7 +521,7 @@ def cmd_serve(args) -> int:
             raise ConfigError("--" + name.replace("_", "-"), "range", low=0, high=3600, value=seconds)
     store = Store()
     run = find_run(store, args.run)
-    serve(store, run.id, args.host, args.port, **timeouts)   # NoModelError: main's one-line refusal
+    serve(store, run.id, args.host, args.port, **timeouts)
     return 0
 
 

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from services import free_port
 from trained import train_tiny
 
 from modelkit.store import Store
@@ -20,12 +21,6 @@ from modelkit.store import Store
 ROOT = Path(__file__).resolve().parent.parent
 STALLED = 50
 ROW = "[" + ",".join(["0.5"] * 64) + "]"     # one 8x8 digits image, flattened
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -109,16 +109,16 @@ def _text_preview(raw: bytes, name: str) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _image_sample(raw: bytes, name: str):
-    """(classes of every image, up to 16 sample images, their classes): decoded once per archive, not per rerun."""
+    """uploads.image_sample, decoded once per archive rather than on every rerun of the page."""
     return uploads.image_sample(raw, name)
 
 
 def _images_preview(raw: bytes, name: str) -> dict:
-    classes, sample, labels = _image_sample(raw, name)
+    classes, sample, sample_classes = _image_sample(raw, name)
     counts = pd.Series(classes).value_counts().sort_index()
     st.markdown(t("upload.images_size", n=f"{len(classes):,}", classes=len(counts)))
     st.bar_chart(counts.head(30), height=180, horizontal=True)
-    st.plotly_chart(figures.digits_figure(sample, labels), config={"displayModeBar": False})
+    st.plotly_chart(figures.digits_figure(sample, sample_classes), config={"displayModeBar": False})
     return {}
 
 
