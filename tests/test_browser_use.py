@@ -1,14 +1,13 @@
 """In Chromium: draw a digit on the canvas of a finished digits CNN and watch its probabilities change;
 click the decision-boundary chart of a 2-D task and get that point's class."""
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from playwright import sync_api as playwright
+from polling import free_port, listening, wait_until
 from trained import train_tiny
 
 from modelkit.store import Store
@@ -18,12 +17,6 @@ ROOT = Path(__file__).resolve().parent.parent
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 pytestmark = pytest.mark.timeout(300)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -37,14 +30,7 @@ def use_page(tmp_path, request):
                             env={**os.environ, "MODELKIT_HOME": str(home)},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and proc.poll() is None, "streamlit never started"
-                time.sleep(0.3)
+        wait_until(lambda: listening(port), 60, 0.3, "streamlit started", alive=lambda: proc.poll() is None)
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_page(viewport={"width": 1300, "height": 1100})
