@@ -20,7 +20,7 @@ pytestmark = pytest.mark.timeout(300)
 
 
 @pytest.fixture
-def use_page(tmp_path, request):
+def use_page(tmp_path, request, browser):
     """tests/use_page.py served for a freshly trained run of request.param = (task, arch), open in Chromium."""
     home = tmp_path / "home"
     run_id = train_tiny(Store(home=home), *request.param)
@@ -31,13 +31,10 @@ def use_page(tmp_path, request):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until(lambda: listening(port), 60, 0.3, "streamlit started", alive=lambda: proc.poll() is None)
-        with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_page(viewport={"width": 1300, "height": 1100})
-            page.set_default_timeout(60_000)
-            page.goto(f"http://127.0.0.1:{port}/?run={run_id}")
-            yield page, run_id
-            browser.close()
+        page = browser.new_page(viewport={"width": 1300, "height": 1100})
+        page.set_default_timeout(60_000)
+        page.goto(f"http://127.0.0.1:{port}/?run={run_id}")
+        yield page, run_id
     finally:
         proc.terminate()
         proc.wait(10)
