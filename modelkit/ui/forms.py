@@ -11,14 +11,8 @@ import math
 
 import streamlit as st
 
-from modelkit.fields import (
-    SECTIONS,
-    ConfigError,
-    TaskConfig,
-    TrainConfig,
-    applies,
-    describe,
-)
+from modelkit.config import SECTIONS
+from modelkit.fields import ConfigError, TaskConfig, TrainConfig, applies, describe
 from modelkit.models import model_config_class
 from modelkit.ui.i18n import choice_labeler, has, t
 
