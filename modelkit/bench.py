@@ -26,8 +26,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import torch
 
-from modelkit.compare.race import PAPER_ACCURACY
-from modelkit.compare.race import PAPER_RACE_ARCHS
+from modelkit.compare.race import PAPER_ACCURACY, PAPER_RACE_ARCHS
 from modelkit.config import make_config
 from modelkit.execution.runner import Runner, make_executor
 from modelkit.settings import cpu_cores

@@ -11,7 +11,7 @@ import sys
 import time
 
 from modelkit import settings
-from modelkit.fields import ConfigError
+from modelkit.fields import SECTIONS, ConfigError
 from modelkit.store import STATUSES, NoModelError, StoreError
 from modelkit.text import translate
 
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         .set_defaults(func=cmd_host_key)
     settings_cmd = sub.add_parser("settings", help="every setting with its default, allowed values and meaning")
     settings_cmd.add_argument("--arch", default="mlp", help="whose model settings to list (default mlp)")
-    settings_cmd.add_argument("--section", choices=("task", "model", "train"), help="only this section")
+    settings_cmd.add_argument("--section", choices=SECTIONS, help="only this section")
     settings_cmd.set_defaults(func=cmd_settings)
     _add_use_commands(sub)
     return parser
@@ -137,7 +137,7 @@ def config_from_args(args):
             raise ConfigError("--config", "config_file", detail="not a UTF-8 JSON file") from None
         if not isinstance(base, dict):
             raise ConfigError("--config", "not_object")
-    for section in ("task", "model", "train"):
+    for section in SECTIONS:
         if not isinstance(base.get(section) or {}, dict):
             raise ConfigError(section, "not_mapping")
     task = args.task or (base.get("task") or {}).get("name")

@@ -18,6 +18,7 @@ from modelkit import models
 from modelkit.data import tasks
 from modelkit.fields import (  # noqa: F401
     MAX_NAME,
+    SECTIONS,
     ConfigError,
     TaskConfig,
     TrainConfig,
@@ -26,8 +27,6 @@ from modelkit.fields import (  # noqa: F401
     parse,
     parse_value,
 )
-
-SECTIONS = ("task", "model", "train")
 
 # --- default tables ---------------------------------------------------------------------
 # Looked up as "*" (everywhere), then the task's input kind, then the task's name; later entries win.

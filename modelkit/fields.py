@@ -27,6 +27,7 @@ from modelkit.text import DEFAULT, translate
 MAX_SEED = 2**32 - 1         # what torch and numpy accept as a seed
 MAX_TEXT = 1_000_000         # characters of own text (a few MB of tensors once windowed)
 MAX_NAME = 200               # characters of any other text setting
+SECTIONS = ("task", "model", "train")   # the parts of a run's config, in the order they are shown
 MAX_LIST = 64                # items of any list setting
 CORPORA = ("en", "zh")       # the text task's bundled texts: English (Python's docs), Chinese (Tang poems)
 

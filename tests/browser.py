@@ -5,13 +5,14 @@ import collections
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
 import pytest
+
+from tests.polling import free_port
 
 CHROMIUM = "/usr/bin/chromium"   # Debian's; nothing downloads a browser
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,12 +24,6 @@ LOSS_POINTS_JS = """() => { const g = document.querySelector('.st-key-train_loss
 
 
 NEEDS_CHROMIUM = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

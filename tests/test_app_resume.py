@@ -1,10 +1,10 @@
 """What the first page view of a (re)started server does: start the workers, recover what a killed server left."""
 import subprocess
 import sys
-import time
 
 import pytest
 import streamlit as st
+from polling import wait_until
 from streamlit.testing.v1 import AppTest
 
 from modelkit.config import make_config
@@ -71,7 +71,5 @@ def test_opening_the_app_starts_runs_left_queued():
     store = Store()
     run_id = store.create_run(make_config("moons", "mlp", ["train.epochs=2"]), owner="before-restart")
     open_app()
-    deadline = time.monotonic() + 180
-    while store.get_run(run_id).status in ("queued", "running") and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert store.get_run(run_id).status == "completed"
+    run = wait_until(lambda: (r := store.get_run(run_id)) and not r.active and r, 180, 0.2, "the run finished")
+    assert run.status == "completed"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from modelkit.store import Store
-from tests.browser import ARGS, CHROMIUM, NEEDS_CHROMIUM, server_fixture
+from tests.browser import NEEDS_CHROMIUM, server_fixture
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [NEEDS_CHROMIUM, pytest.mark.timeout(300)]
@@ -47,39 +47,36 @@ def wait_for_curves(pg, runs: int, counts: int) -> dict[str, list[int]]:
     return pg.wait_for_function(CURVES_GREW_JS, arg=[runs, counts], polling=200, timeout=150_000).json_value()
 
 
-def test_a_three_architecture_race_grows_three_curves_and_completes_the_leaderboard(server):
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_page(viewport={"width": 1400, "height": 1800})
-        pg.set_default_timeout(60_000)
-        open_page(pg, server.url, "Compare", "compare_task")
-        assert pg.locator(".st-key-compare_task input").input_value() == "Handwritten digits"
-        budget = pg.locator(".st-key-compare_time_budget input")
-        budget.fill("5")
-        budget.press("Enter")   # the value travels with the click's rerun too: nothing to wait for
-        pg.locator(".st-key-compare_start button").first.click()
+def test_a_three_architecture_race_grows_three_curves_and_completes_the_leaderboard(server, browser):
+    pg = browser.new_page(viewport={"width": 1400, "height": 1800})
+    pg.set_default_timeout(60_000)
+    open_page(pg, server.url, "Compare", "compare_task")
+    assert pg.locator(".st-key-compare_task input").input_value() == "Handwritten digits"
+    budget = pg.locator(".st-key-compare_time_budget input")
+    budget.fill("5")
+    budget.press("Enter")   # the value travels with the click's rerun too: nothing to wait for
+    pg.locator(".st-key-compare_start button").first.click()
 
-        wait_for_curves(pg, runs=2, counts=1)
-        shot(pg, "compare_running")
-        grown = wait_for_curves(pg, runs=3, counts=2)
-        assert sorted(grown) == ["CNN (convolutional)", "Linear (baseline)", "MLP (deep network)"]
+    wait_for_curves(pg, runs=2, counts=1)
+    shot(pg, "compare_running")
+    grown = wait_for_curves(pg, runs=3, counts=2)
+    assert sorted(grown) == ["CNN (convolutional)", "Linear (baseline)", "MLP (deep network)"]
 
-        winner = pg.locator(".st-key-compare_winner").first   # a rerun can briefly hold the old copy too
-        winner.wait_for(timeout=120_000)
-        assert "wins with Test accuracy" in winner.inner_text()
-        # one leaderboard table, once the page has settled (a rerun can briefly hold the old copy too)
-        pg.wait_for_function("() => document.querySelectorAll("
-                             "'.st-key-compare_leaderboard [data-testid=stDataFrame]').length === 1")
-        shot(pg, "compare_done")
-        runs = Store(home=server.home).list_runs()
-        assert sorted(r.config["train"]["time_budget"] for r in runs) == [5.0, 5.0, 5.0]
+    winner = pg.locator(".st-key-compare_winner").first   # a rerun can briefly hold the old copy too
+    winner.wait_for(timeout=120_000)
+    assert "wins with Test accuracy" in winner.inner_text()
+    # one leaderboard table, once the page has settled (a rerun can briefly hold the old copy too)
+    pg.wait_for_function("() => document.querySelectorAll("
+                         "'.st-key-compare_leaderboard [data-testid=stDataFrame]').length === 1")
+    shot(pg, "compare_done")
+    runs = Store(home=server.home).list_runs()
+    assert sorted(r.config["train"]["time_budget"] for r in runs) == [5.0, 5.0, 5.0]
 
-        open_page(pg, server.url, "Runs", "runs_table")
-        pg.get_by_text("3 of 3 runs shown").wait_for()   # the table's caption, drawn after the table
-        shot(pg, "runs_page")
+    open_page(pg, server.url, "Runs", "runs_table")
+    pg.get_by_text("3 of 3 runs shown").wait_for()   # the table's caption, drawn after the table
+    shot(pg, "runs_page")
 
-        server.stop()   # every run is kept across a restart
-        server.start()
-        open_page(pg, server.url, "Runs", "runs_table")
-        pg.get_by_text("3 of 3 runs shown").wait_for()   # the table's caption, drawn after the table
-        browser.close()
+    server.stop()   # every run is kept across a restart
+    server.start()
+    open_page(pg, server.url, "Runs", "runs_table")
+    pg.get_by_text("3 of 3 runs shown").wait_for()   # the table's caption, drawn after the table

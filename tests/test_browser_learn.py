@@ -33,23 +33,20 @@ def trained(tmp_path):
 
 
 @pytest.fixture
-def page(trained, server):
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_page(viewport={"width": 1400, "height": 2400})
-        pg.set_default_timeout(60_000)
-        deadline = time.time() + 60
-        while True:  # the server may still be starting
-            try:
-                pg.goto(server + "learn?lang=en")
-                break
-            except playwright.Error:
-                if time.time() > deadline:
-                    raise
-                pg.wait_for_timeout(500)
-        pg.locator(".st-key-learn_text").wait_for()
-        yield pg
-        browser.close()
+def page(trained, server, browser):
+    pg = browser.new_page(viewport={"width": 1400, "height": 2400})
+    pg.set_default_timeout(60_000)
+    deadline = time.time() + 60
+    while True:  # the server may still be starting
+        try:
+            pg.goto(server + "learn?lang=en")
+            break
+        except playwright.Error:
+            if time.time() > deadline:
+                raise
+            pg.wait_for_timeout(500)
+    pg.locator(".st-key-learn_text").wait_for()
+    yield pg
 
 
 def header(pg) -> str:

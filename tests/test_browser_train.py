@@ -37,15 +37,12 @@ def server(tmp_path):
 
 
 @pytest.fixture
-def page(server):
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_page(viewport={"width": 1400, "height": 2200})
-        pg.set_default_timeout(60_000)
-        pg.goto(server)
-        pg.locator(".st-key-train_task input").wait_for()
-        yield pg
-        browser.close()
+def page(server, browser):
+    pg = browser.new_page(viewport={"width": 1400, "height": 2200})
+    pg.set_default_timeout(60_000)
+    pg.goto(server)
+    pg.locator(".st-key-train_task input").wait_for()
+    yield pg
 
 
 def shot(pg, name):

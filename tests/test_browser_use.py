@@ -1,14 +1,13 @@
 """In Chromium: draw a digit on the canvas of a finished digits CNN and watch its probabilities change;
 click the decision-boundary chart of a 2-D task and get that point's class."""
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from playwright import sync_api as playwright
+from polling import free_port, listening, wait_until
 from trained import train_tiny
 
 from modelkit.store import Store
@@ -20,14 +19,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 pytestmark = pytest.mark.timeout(300)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def use_page(tmp_path, request):
+def use_page(tmp_path, request, browser):
     """tests/use_page.py served for a freshly trained run of request.param = (task, arch), open in Chromium."""
     home = tmp_path / "home"
     run_id = train_tiny(Store(home=home), *request.param)
@@ -37,21 +30,11 @@ def use_page(tmp_path, request):
                             env={**os.environ, "MODELKIT_HOME": str(home)},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and proc.poll() is None, "streamlit never started"
-                time.sleep(0.3)
-        with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_page(viewport={"width": 1300, "height": 1100})
-            page.set_default_timeout(60_000)
-            page.goto(f"http://127.0.0.1:{port}/?run={run_id}")
-            yield page, run_id
-            browser.close()
+        wait_until(lambda: listening(port), 60, 0.3, "streamlit started", alive=lambda: proc.poll() is None)
+        page = browser.new_page(viewport={"width": 1300, "height": 1100})
+        page.set_default_timeout(60_000)
+        page.goto(f"http://127.0.0.1:{port}/?run={run_id}")
+        yield page, run_id
     finally:
         proc.terminate()
         proc.wait(10)

@@ -3,10 +3,10 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from polling import wait_until
 
 from modelkit.cli import main
 from modelkit.store import Store
@@ -52,10 +52,8 @@ def test_stop_from_another_process_stops_a_terminal_run_and_keeps_its_points(cap
                                  "--time-budget", "60", "--json"], cwd=ROOT, stdout=subprocess.PIPE, text=True,
                                 env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
-        deadline = time.monotonic() + 90
-        while not (running := store.list_runs(status="running")) or store.points(running[0].id).empty:
-            assert time.monotonic() < deadline and training.poll() is None, "the run never started"
-            time.sleep(0.1)
+        running = wait_until(lambda: (r := store.list_runs(status="running")) and not store.points(r[0].id).empty
+                             and r, 90, 0.1, "the run started", alive=lambda: training.poll() is None)
         assert main(["stop", running[0].id]) == 0
         out, _ = training.communicate(timeout=30)
     finally:

@@ -1,9 +1,9 @@
 """The Compare and Runs pages, headless (streamlit.testing.v1.AppTest), on runs trained by a real runner."""
 import json
-import time
 
 import pytest
 import streamlit as st
+from polling import wait_until
 from streamlit.testing.v1 import AppTest
 
 from modelkit.compare import race
@@ -25,10 +25,7 @@ def trained_home(tmp_path_factory):
                    make_config("moons", "mlp", ["train.epochs=3", "model.hidden=[8]"]),
                    make_config("digits", "linear", ["train.epochs=1"])]
         ids = [runner.submit(c, owner=owner) for c, owner in zip(configs, ("Ada", "Ada", "cli", "Lin"))]
-        deadline = time.monotonic() + 180
-        while any(store.get_run(i).active for i in ids):
-            assert time.monotonic() < deadline, "the runs did not finish"
-            time.sleep(0.2)
+        wait_until(lambda: not any(store.get_run(i).active for i in ids), 180, 0.2, "the runs finished")
     finally:
         runner.shutdown()
     assert all(store.get_run(i).status == "completed" for i in ids)

@@ -1,9 +1,9 @@
 """Playing with a run while it trains: a new learning rate, a pause, and the boundaries kept for replay."""
 import threading
-import time
 
 import pytest
 import sqlalchemy as sa
+from polling import wait_until
 
 from modelkit.config import make_config
 from modelkit.data import tasks
@@ -21,13 +21,6 @@ def store(tmp_path):
 @pytest.fixture(scope="module")
 def config():
     return make_config("moons", "mlp", ["train.epochs=3", "task.n_samples=200", "train.batch_size=32"])
-
-
-def wait_for(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never came true"
-        time.sleep(0.01)
 
 
 class Steps(Callback):
@@ -96,9 +89,9 @@ def test_the_watcher_carries_the_stores_learning_rate_and_pause_to_the_loop(stor
     watcher = StopWatcher(store, run_id, every=0.05)
     try:
         assert store.set_lr(run_id, 0.02) and store.set_paused(run_id, True)
-        wait_for(lambda: watcher.control.lr == 0.02 and watcher.control.paused)
+        wait_until(lambda: watcher.control.lr == 0.02 and watcher.control.paused, 10, 0.01)
         store.set_paused(run_id, False)
-        wait_for(lambda: not watcher.control.paused)
+        wait_until(lambda: not watcher.control.paused, 10, 0.01)
     finally:
         watcher.close()
 

@@ -6,10 +6,10 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
+from polling import wait_until
 
 from modelkit.config import make_config
 from modelkit.execution.runner import Runner
@@ -23,19 +23,8 @@ QUICK = ["train.epochs=3", "task.n_samples=300"]
 ENDLESS = ["train.epochs=null", "train.time_budget=120", "task.n_samples=300"]   # ended by the test
 
 
-def wait_for(condition, timeout, every=0.02):
-    """Poll `condition` until it returns something true; that value, or None after `timeout` s."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every)
-    return None
-
-
 def finished(store, run_id, timeout=60):
-    run = wait_for(lambda: (r := store.get_run(run_id)) and not r.active and r, timeout, every=0.05)
+    run = wait_until(lambda: (r := store.get_run(run_id)) and not r.active and r, timeout, every=0.05)
     assert run is not None, f"run {run_id} did not finish within {timeout} s"
     return run
 
@@ -49,7 +38,7 @@ def process_gone(pid):
 
 
 def first_points(store, run_id, timeout=60):
-    assert wait_for(lambda: not store.points(run_id).empty, timeout), f"run {run_id} wrote no point"
+    assert wait_until(lambda: not store.points(run_id).empty, timeout), f"run {run_id} wrote no point"
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +66,7 @@ def own_runner(tmp_path):
 def ready(runner):
     """The runner with every worker warm and idle (a previous test may have killed one)."""
     assert runner.wait_ready(120)
-    assert wait_for(lambda: all(w["run_id"] is None for w in runner.workers()), 30)
+    assert wait_until(lambda: all(w["run_id"] is None for w in runner.workers()), 30)
     return runner
 
 
@@ -187,7 +176,7 @@ def test_a_worker_that_ignores_a_stop_is_killed_and_its_run_marked_stopped(own_r
                 os.kill(worker, signal.SIGCONT)
     assert run.status == "stopped" and "did not respond" in run.message
     assert not store.points(run_id).empty
-    assert wait_for(lambda: worker not in {w["pid"] for w in own_runner.workers()}, 60)
+    assert wait_until(lambda: worker not in {w["pid"] for w in own_runner.workers()}, 60)
 
 
 @pytest.mark.timeout(120)
@@ -237,7 +226,7 @@ def killed_server(tmp_path, home, url=None, **env) -> tuple[str, str]:
     finally:
         server.kill()   # SIGKILL: no clean-up of any kind
         server.wait()
-    assert wait_for(lambda: process_gone(worker), 60), "the worker outlived its server"
+    assert wait_until(lambda: process_gone(worker), 60), "the worker outlived its server"
     return endless, waiting
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from polling import wait_until
 from test_runner import (
     ENDLESS,
     QUICK,
@@ -15,7 +16,6 @@ from test_runner import (
     finished,
     first_points,
     killed_server,
-    wait_for,
 )
 
 from modelkit.config import make_config
@@ -56,7 +56,7 @@ def ready(combo):
     """The combination's runner with every worker warm and idle (a previous test may have killed one)."""
     runner = combo[2]
     assert runner.wait_ready(240)
-    assert wait_for(lambda: all(w["run_id"] is None for w in runner.workers()), 60)
+    assert wait_until(lambda: all(w["run_id"] is None for w in runner.workers()), 60)
     return combo
 
 
@@ -98,7 +98,7 @@ def test_a_worker_killed_mid_run_fails_that_run_in_words_and_is_replaced(ready):
     executor, _, runner = ready
     run_id = runner.submit(make_config("moons", "mlp", ENDLESS))
     first_points(runner.store, run_id)
-    worker = wait_for(lambda: runner.store.get_run(run_id).worker_pid, 30)
+    worker = wait_until(lambda: runner.store.get_run(run_id).worker_pid, 30)
     os.kill(worker, signal.SIGKILL)
     run = finished(runner.store, run_id)
     assert run.status == "failed" and LOST[executor] in run.message

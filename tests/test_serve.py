@@ -4,24 +4,18 @@ import json
 import socket
 import subprocess
 import threading
-import time
 import urllib.error
 import urllib.request
 
 import numpy as np
 import pytest
 import uvicorn
+from polling import free_port, wait_until
 from starlette.requests import Request
 from trained import train_tiny
 
 from modelkit.store import Store
 from modelkit.use import predict, serve
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +30,7 @@ def start(store, run_id):
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the service never started"
-        time.sleep(0.05)
+    wait_until(lambda: server.started, 30, what="the service started", alive=thread.is_alive)
 
     def stop():
         server.should_exit = True

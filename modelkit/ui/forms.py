@@ -11,6 +11,7 @@ import math
 
 import streamlit as st
 
+from modelkit.config import SECTIONS
 from modelkit.fields import ConfigError, TaskConfig, TrainConfig, applies, describe
 from modelkit.models import model_config_class
 from modelkit.ui.i18n import choice_labeler, has, t
@@ -72,7 +73,7 @@ def fill(config, prefix: str, only=None):
     Session State."""
     data = config.to_dict()
     state = {}
-    for section in ("task", "model", "train"):
+    for section in SECTIONS:
         fields = section_fields(section, config.arch)
         for field, value in data[section].items():
             if only is None or f"{section}.{field}" in only:
@@ -99,7 +100,7 @@ def _parse_list(text: str, path: str) -> list:
 
 def read(prefix: str, task: str, arch: str) -> dict:
     """The config dict that the form's widgets hold now (raises ConfigError for unparsable lists)."""
-    out = {"task": {}, "model": {}, "train": {}}
+    out = {section: {} for section in SECTIONS}
     for section in out:
         for field, meta in section_fields(section, arch).items():
             k = key(prefix, section, field)
