@@ -26,7 +26,7 @@ from modelkit.data import tasks, uploads
 from modelkit.store import Store
 from modelkit.use import codegen, export, predict, script_writer
 
-pytestmark = [pytest.mark.learning, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.learning, pytest.mark.timeout(1800)]   # the first one also makes the bundle venv
 
 SHORT = ["train.epochs=1", "train.time_budget=3"]
 TEXT = ["task.seq_len=16", "train.epochs=null", "train.time_budget=3", "train.eval_every=0"]
