@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -95,9 +96,14 @@ def runner(home):
 
 @pytest.fixture(scope="session")
 def bundle_python(tmp_path_factory):
-    """A fresh virtual environment, shared by the session, that installs what a bundle's README says."""
-    venv = tmp_path_factory.mktemp("bundle-venv") / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    """A fresh virtual environment, shared by the session, that installs what a bundle's README says.
+
+    MODELKIT_TEST_BUNDLE_VENV names a folder to keep it in between local runs (installing torch takes
+    minutes); it is still made with nothing but what the READMEs install."""
+    kept = os.environ.get("MODELKIT_TEST_BUNDLE_VENV")
+    venv = Path(kept) if kept else tmp_path_factory.mktemp("bundle-venv") / "venv"
+    if not (venv / "bin" / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     installed: set[str] = set()
 
     def python_for(readme: str) -> str:
