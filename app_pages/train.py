@@ -88,7 +88,7 @@ def render_form() -> dict:
     train_fields = forms.section_fields("train")
     cols = st.columns([1.6, 1, 1, 1, 1])
     with cols[0]:
-        st.select_slider(t("field.train.lr"), options=forms.LR_GRID, key="train_lr", help=t("help.train.lr"),
+        st.select_slider(t("field.train.lr"), options=forms.lr_options(st.session_state.get("train_lr")), key="train_lr", help=t("help.train.lr"),
                          disabled=forms.is_locked("train_lr"),
                          format_func=lambda v: f"{v:g}")
         slots["train.lr"] = st.empty()

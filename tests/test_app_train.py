@@ -210,3 +210,21 @@ def test_following_a_run_never_loads_its_data(monkeypatch):
     at.run()
     assert not at.exception
     assert any(b.startswith(":gray-badge[queued]") for b in badges(at))
+
+
+@pytest.mark.parametrize("lr", [0.004, 0.0007])
+def test_a_rerun_opens_the_train_page_with_the_exact_learning_rate_and_trains_with_it(lr):
+    from modelkit.config import make_config
+    from modelkit.room import admit
+    from modelkit.ui.query import config_to_query
+
+    old = admit(Store(), make_config("moons", "mlp", [f"train.lr={lr}", "train.epochs=1"]), "web")   # as stored
+    at = AppTest.from_file("../app_pages/train.py", default_timeout=TIMEOUT)
+    at.session_state["lang"], at.session_state["participant"] = "en", ""
+    for k, v in config_to_query(old).items():   # what Runs -> Re-run opens (its form filled, its URL)
+        at.query_params[k] = v
+    at.run()
+    assert at.select_slider(key="train_lr").value == lr
+    at.button(key="train_start").click().run()
+    new, wanted = Store().get_run(at.session_state["train_run"]).config, old.to_dict()
+    assert {k: new[k] for k in ("task", "model", "train")} == {k: wanted[k] for k in ("task", "model", "train")}

@@ -97,3 +97,18 @@ def test_a_two_by_two_sweep_fills_its_heatmap(served, browser):
     cells = page.evaluate(cells_js)
     assert len(cells) == 4 and all(float(c) > 0 for c in cells)   # each cell's validation accuracy
     assert page.get_by_text("Best cell:").count() == 1
+
+
+def test_opening_and_reloading_a_running_runs_page_never_changes_its_learning_rate(served, browser):
+    url, store, lr = *served, 0.003
+    config = make_config("moons", "mlp", ["train.epochs=null", "train.time_budget=120", f"train.lr={lr}"])
+    run_id = store.create_run(config)
+    page = open_page(browser, f"{url}?task=moons&arch=mlp&run={run_id}")
+    page.wait_for_function("() => document.querySelector('.st-key-train_status_is_running')")
+    for _ in range(2):                     # a reload, as a participant does, and a second look at it
+        page.reload()
+        page.wait_for_function("() => document.querySelector('.st-key-train_status_is_running')")
+        page.wait_for_timeout(15_000)      # several polls of the live view, with no input at all
+    assert store.controls(run_id)["lr"] is None
+    assert page.locator(".st-key-train_live_lr").inner_text().count(f"{lr:g}") >= 1
+    store.request_stop(run_id)

@@ -47,3 +47,24 @@ def plants_measured_csv(n: int = 400, seed: int = 0) -> bytes:
     lines = ["height_mm,leaf_mass_mg,leaf_ratio,kind"]
     lines += [f"{h:.1f},{m:.0f},{r:.5f},{k}" for (h, m, r), k in zip(rows, kinds)]
     return "\n".join(lines).encode()
+
+
+def line_rows(n: int, seed: int) -> np.ndarray:
+    """(n, 3) rows: a temperature in kelvin, a pressure in pascal, a count; their number follows them."""
+    rng = np.random.default_rng(seed)
+    return np.stack([rng.normal(290, 10, n), rng.normal(101_000, 2_000, n), rng.integers(0, 50, n)], 1)
+
+
+def line_measured_csv(n: int = 300, seed: int = 0) -> bytes:
+    rows = line_rows(n, seed)
+    y = (rows[:, 0] - 290) / 10 - 2 * (rows[:, 1] - 101_000) / 2_000 + rows[:, 2] / 25
+    lines = ["temperature_k;pressure_pa;count;yield"] + [f"{a:.2f};{b:.0f};{c:.0f};{v:.4f}"
+                                                      for (a, b, c), v in zip(rows, y)]
+    return "\n".join(lines).encode()
+
+
+def story_text() -> bytes:
+    """A UTF-8 text file of a few thousand characters, as someone uploads their own writing."""
+    sentences = ["the fox runs over the hill at dawn.", "a small bird sings in the old tree.",
+                 "rain falls on the quiet town all night.", "the river carries leaves to the sea."]
+    return (" ".join(sentences[i % 4] for i in range(120)) + "\n").encode()

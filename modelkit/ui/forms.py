@@ -60,6 +60,14 @@ def snap_lr(lr: float) -> float:
     return min(LR_GRID, key=lambda g: abs(math.log10(g) - math.log10(max(lr, 1e-12))))
 
 
+def lr_options(lr: float | None) -> tuple:
+    """The learning-rate slider's choices: the grid, and `lr` where it is off the grid (a re-run of a run set
+    to 0.004 shows 0.004, not the nearest grid value)."""
+    if isinstance(lr, (int, float)) and not isinstance(lr, bool) and lr > 0:
+        return tuple(sorted({*LR_GRID, float(lr)}))
+    return LR_GRID
+
+
 def _to_widget(value, meta: dict):
     if meta["type"].startswith("list"):
         return ", ".join(str(v) for v in value)
@@ -78,9 +86,7 @@ def fill(config, prefix: str, only=None):
         for field, value in data[section].items():
             if only is None or f"{section}.{field}" in only:
                 state[key(prefix, section, field)] = _to_widget(value, fields[field])
-    if only is None or "train.lr" in only:
-        state[key(prefix, "train", "lr")] = snap_lr(config.train.lr)
-    st.session_state.update(state)
+    st.session_state.update(state)   # the learning rate exactly: its slider gains the value (lr_options)
 
 
 LOCKED = "form_locked"   # Session State: widget keys a challenge fixes (modelkit.ui.challenge)

@@ -106,17 +106,19 @@ LR_LADDER = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)   # the ch
 
 
 def live_controls(run: Run, prefix: str):
-    """The learning rate (applied from the run's next step) and pause/resume, live while it trains."""
+    """The learning rate (applied from the run's next step) and pause/resume, live while it trains.
+
+    Looking never changes a run: the slider starts at the run's own rate, as its default and under a
+    key of that rate (a change from elsewhere, the CLI or another tab, makes a new slider at the new
+    rate), and only a rate other than the one the run has is sent."""
     wanted = get_store().controls(run.id)
-    key = f"{prefix}_live_lr"
-    current = wanted["lr"] or run.config.get("train", {}).get("lr", 0.003)
-    seen = (run.id, current)
-    if st.session_state.get(f"{key}_seen") != seen:   # a new run, or a change from elsewhere (CLI, other tab)
-        st.session_state[key], st.session_state[f"{key}_seen"] = current, seen
-    options = sorted({*LR_LADDER, current, st.session_state[key]})
+    current = run_lr(run, wanted)
+    options = sorted({*LR_LADDER, current})
     lr_refused, pause_refused = seat.refusal(run, "lr"), seat.refusal(run, "pause")
     lr_col, pause_col = st.columns([5, 1], vertical_alignment="bottom")
-    lr_col.select_slider(t("play.lr"), options, key=key, format_func=lambda v: f"{v:g}",
+    with lr_col.container(key=f"{prefix}_live_lr"):
+        key = f"{prefix}_live_lr_{run.id}_{current:g}"
+        st.select_slider(t("play.lr"), options, value=current, key=key, format_func=lambda v: f"{v:g}",
                          help=lr_refused or t("play.lr_help"), on_change=set_lr, args=(run.id, key),
                          disabled=lr_refused is not None)
     paused = wanted["paused"]
@@ -130,10 +132,20 @@ def live_controls(run: Run, prefix: str):
         st.container(key=f"{prefix}_paused").caption(t("play.paused"))
 
 
+def run_lr(run: Run, wanted: dict) -> float:
+    """The learning rate the run trains with now: the last one set live, else its configuration's."""
+    return wanted["lr"] or run.config.get("train", {}).get("lr", 0.003)
+
+
 def set_lr(run_id: str, key: str):
-    """on_change of the live slider: through the engine, which refuses someone else's run or a locked rate."""
+    """on_change of the live slider: a rate other than the run's own, through the engine, which refuses
+    someone else's run or a challenge's locked rate."""
+    store = get_store()
+    run, lr = store.get_run(run_id), st.session_state.get(key)
+    if run is None or lr is None or lr == run_lr(run, store.controls(run_id)):
+        return
     try:
-        room.actions.change_lr(get_store(), run_id, st.session_state[key], by=room_view.actor())
+        room.actions.change_lr(store, run_id, lr, by=room_view.actor())
     except ConfigError as err:
         st.session_state["train_submit_error"] = err
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from modelkit.data import uploads
+from modelkit.data import tasks, uploads
 from modelkit.models import example_input
 from modelkit.store import artifacts
 from modelkit.room.written import literal
@@ -52,6 +52,9 @@ def export_run(store, run_id: str, out_dir, lang: str = "en") -> Path:
             (out / "data.txt").write_text(uploads.text(uploaded), encoding="utf-8")
         else:
             np.savez(out / "data.npz", **uploads.arrays(uploaded))
+    elif predictor.kind == "lm" and not predictor.config.task.text and predictor.config.task.corpus != "en":
+        # a shipped corpus other than Python's own docs (the Tang poems) travels beside train.py
+        (out / "data.txt").write_text(tasks.corpus_text(predictor.config.task.corpus), encoding="utf-8")
     export_onnx(predictor, out / "model.onnx")   # last: the files above do not wait on the exporter
     return out
 
