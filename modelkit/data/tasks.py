@@ -3,7 +3,8 @@
 Tensors by `TaskSpec.input_kind`:
   vector   x (N, F) float32           2-D toy sets, tabular sets
   image    x (N, C, H, W) float32     digits
-  sequence x (N, L) float32           mnist1d, sine
+  sequence x (N, L) float32           mnist1d, sine, a series of one column
+           x (N, L, C) float32        a series of C input columns (TaskSpec.channels)
   tokens   x (N, T) int64             text (character ids)
 Targets by `TaskSpec.kind`:
   classification  y (N,) int64 class ids      model output (N, n_outputs) logits
@@ -22,7 +23,7 @@ from typing import Callable
 
 import torch
 
-from modelkit.data import uploads
+from modelkit.data import series, uploads
 from modelkit.fields import ConfigError, TaskConfig
 
 
@@ -35,6 +36,11 @@ class TaskSpec:
     n_outputs: int            # classes, forecast values or vocabulary size
     class_names: tuple = ()
     vocab: str = ""           # lm only: the characters; a token id indexes this string
+
+    @property
+    def channels(self) -> int:
+        """Values per step of a sequence: 1, or one per input column of a series (input_shape (L, C))."""
+        return self.input_shape[1] if self.input_kind == "sequence" and len(self.input_shape) == 2 else 1
 
 
 @dataclass
@@ -87,6 +93,9 @@ def task_info(name: str) -> TaskInfo:
         raise ConfigError("task.name", "unknown_task", choices=", ".join(TASKS), value=repr(name)[:40])
     if ds.kind == "text":
         return TaskInfo(name, "lm", "tokens", _uploaded_text, ("seq_len",), check=_check_uploaded_text)
+    if ds.kind == "series":
+        return TaskInfo(name, "regression", "sequence", _uploaded_series, ("seq_len", "horizon"),
+                        check=_check_uploaded_series)
     return TaskInfo(name, ds.task_kind, "image" if ds.kind == "images" else "vector", _uploaded)
 
 
@@ -346,6 +355,21 @@ def _check_uploaded_text(cfg: TaskConfig):
 
 def _uploaded_text(cfg: TaskConfig) -> TaskData:
     return _text(dataclasses.replace(cfg, text=uploads.text(uploads.from_task(cfg.name))))
+
+
+def _check_uploaded_series(cfg: TaskConfig):
+    series.check(uploads.from_task(cfg.name), cfg.seq_len, cfg.horizon, cfg.val_fraction, cfg.test_fraction)
+
+
+def _uploaded_series(cfg: TaskConfig) -> TaskData:
+    """An uploaded series: windows of `seq_len` steps forecasting `horizon` steps, split by time, never
+    shuffled (modelkit.data.series); extra["series"] holds the scaling, origins and naive baselines."""
+    ds = uploads.from_task(cfg.name)
+    arrays = series.windows(ds, cfg.seq_len, cfg.horizon, cfg.val_fraction, cfg.test_fraction)
+    xtr, ytr, xva, yva, xte, yte = (torch.from_numpy(arrays[f"{k}_{part}"]) for part in ("train", "val", "test")
+                                    for k in "xy")
+    spec = TaskSpec(cfg.name, "regression", "sequence", tuple(xtr.shape[1:]), ytr.shape[1])
+    return TaskData(spec, xtr, ytr, xva, yva, xte, yte, {"series": arrays})
 
 
 TOY_PARAMS = ("n_samples", "noise")
