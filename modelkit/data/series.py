@@ -21,6 +21,7 @@ import numpy as np
 
 from modelkit.data import uploads
 from modelkit.data.uploads import refuse
+from modelkit.fields import ConfigError
 
 TIME_NAMES = ("date", "time", "datetime", "timestamp", "day", "month", "week", "hour")
 STEP_TOLERANCE = 0.1      # steps within 10% of the usual one are regular (months of 28 to 31 days)
@@ -132,6 +133,8 @@ def _regular(values, times, file: str, tcol: str) -> Series:
         grid.iloc[positions] = values.to_numpy()
         out.values, out.missing_steps = grid, int(positions[-1] + 1 - len(values))
         return out
+    step = _whole_step(step)
+    out.step, out.step_ns = _step_words(step), int(step)
     n_grid = int((ns[-1] - ns[0]) // step) + 1
     if n_grid > limit:
         refuse("data_series_sparse", file, column=tcol[:40], step=out.step)
@@ -142,6 +145,15 @@ def _regular(values, times, file: str, tcol: str) -> Series:
         cols[c] = np.interp(grid, ns[known], values[c].to_numpy()[known]) if known.any() else np.nan
     out.values, out.resampled = pd.DataFrame(cols), True
     return out
+
+
+def _whole_step(step_ns: float) -> float:
+    """The usual step of jittered timestamps, rounded to whole days, hours, minutes or seconds when near one."""
+    for size in (86400e9, 3600e9, 60e9, 1e9):
+        n = round(step_ns / size)
+        if n >= 1 and abs(step_ns / size - n) <= 0.05 * n:
+            return n * size
+    return step_ns
 
 
 def _step_words(step_ns: float) -> str:
@@ -188,9 +200,11 @@ def needed_steps(window: int, horizon: int, val_fraction: float, test_fraction: 
 
 
 def check(ds: uploads.Dataset, window: int, horizon: int, val_fraction: float, test_fraction: float):
+    """Refuse a window and horizon the series is too short for, under the window's field."""
     need = needed_steps(window, horizon, val_fraction, test_fraction)
     if ds.rows < need:
-        refuse("data_series_short", ds.name, n=f"{need:,}", rows=f"{ds.rows:,}", window=window, horizon=horizon)
+        raise ConfigError("task.seq_len", "data_series_short", file=ds.name[:80], n=f"{need:,}",
+                          rows=f"{ds.rows:,}", window=window, horizon=horizon)
 
 
 def cuts(n: int, val_fraction: float, test_fraction: float) -> tuple[int, int]:
