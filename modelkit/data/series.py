@@ -156,14 +156,22 @@ def _whole_step(step_ns: float) -> float:
     return step_ns
 
 
-def _step_words(step_ns: float) -> str:
-    """A step as a person writes it: 1 day, 30 minutes, 1 month."""
+STEP_UNITS = (("years", 365.25 * 86400), ("months", 30.44 * 86400), ("weeks", 7 * 86400), ("days", 86400),
+              ("hours", 3600), ("minutes", 60), ("seconds", 1))
+
+
+def step_parts(step_ns: float) -> tuple[str, str]:
+    """A step as a number and its unit (the pages translate the unit): ("1", "days"), ("30", "minutes")."""
     seconds = step_ns / 1e9
-    for unit, size in (("years", 365.25 * 86400), ("months", 30.44 * 86400), ("weeks", 7 * 86400),
-                       ("days", 86400), ("hours", 3600), ("minutes", 60), ("seconds", 1)):
+    for unit, size in STEP_UNITS:
         if seconds >= size * 0.9:
-            return f"{seconds / size:.3g} {unit}"
-    return f"{seconds:.3g} seconds"
+            return f"{seconds / size:.3g}", unit
+    return f"{seconds:.3g}", "seconds"
+
+
+def _step_words(step_ns: float) -> str:
+    """A step in English, for the CLI and the stored dataset: 1 days, 30 minutes."""
+    return " ".join(step_parts(step_ns))
 
 
 # --- storing ---------------------------------------------------------------------------
