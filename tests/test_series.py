@@ -5,13 +5,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from series_data import csv, leading_pair, seasonal_frame
 
 from modelkit import models
 from modelkit.cli import main
 from modelkit.config import ConfigError, make_config
 from modelkit.data import series, tasks, uploads
 from modelkit.training.loop import run
-from series_data import csv, leading_pair, seasonal_frame
 
 
 def stored(frame, targets=("load",), inputs=(), name="load.csv"):
@@ -93,9 +93,10 @@ def test_a_signal_that_leads_another_helps_forecast_it():
 def test_empty_cells_and_missing_steps_are_interpolated_and_counted():
     frame = seasonal_frame(200)
     frame.loc[[10, 11, 50], "load"] = np.nan
+    frame.loc[70, "load"] = np.inf                                 # a broken reading counts as a gap
     frame = frame.drop(index=[100, 101, 102])                      # three hours the log left out
     found = series.read_series(frame, "gaps.csv")
-    assert len(found.values) == 200 and found.missing_steps == 3 and found.filled == 6
+    assert len(found.values) == 200 and found.missing_steps == 3 and found.filled == 7
     values = found.values["load"].to_numpy()
     assert values[50] == pytest.approx((values[49] + values[51]) / 2)
     assert not np.isnan(values).any()

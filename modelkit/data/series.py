@@ -27,12 +27,13 @@ TIME_NAMES = ("date", "time", "datetime", "timestamp", "day", "month", "week", "
 STEP_TOLERANCE = 0.1      # steps within 10% of the usual one are regular (months of 28 to 31 days)
 MIN_TRAIN_WINDOWS = 16    # fewer training windows than this teach a model nothing
 MIN_ACF = 0.3             # a season must repeat at least this strongly to count as a period
+MAX_WINDOW_VALUES = 20_000_000   # values in all windows together (80 MB): a long series takes every k-th window
 
 
 @dataclass
 class Series:
     """A table read as a series: numeric columns at regular steps, with what reading it changed."""
-    values: "object"          # DataFrame of the numeric columns, one row per step, no gaps left
+    values: object            # DataFrame of the numeric columns, one row per step, no gaps left
     time_column: str = ""     # "" when the rows are the steps
     step: str = ""            # the usual step in words (1 days, 2 hours, ...), "" without a time column
     filled: int = 0           # cells filled by interpolation (empty cells and missing steps)
@@ -90,7 +91,7 @@ def read_series(frame, file: str, columns: list[str] | None = None) -> Series:
         if c not in numeric_columns(frame):
             refuse("data_series_not_number", file, column=str(c)[:40])
     tcol = time_column(frame)
-    values = frame[columns].astype("float64")
+    values = frame[columns].astype("float64").replace([np.inf, -np.inf], np.nan)   # infinity is a gap too
     out = Series(values, time_column=tcol or "")
     if tcol is not None:
         times = pd.to_datetime(frame[tcol], errors="coerce", format="mixed")
@@ -250,7 +251,7 @@ def from_model(out: np.ndarray, last: np.ndarray, scale: dict) -> np.ndarray:
     """Model outputs (N, horizon * targets) as forecasts in own units (N, horizon, targets), given each
     window's last values of the targets in own units (N, targets)."""
     columns = scale["targets"]
-    mean, std = np.asarray(scale["mean"])[columns], np.asarray(scale["std"])[columns]
+    std = np.asarray(scale["std"])[columns]   # the mean cancels: the forecast is a change from the last value
     out = np.asarray(out, dtype=np.float64).reshape(len(out), -1, len(columns))
     return out * std + np.asarray(last, dtype=np.float64)[:, None, :]
 
@@ -308,9 +309,10 @@ def windows(ds: uploads.Dataset, window: int, horizon: int, val_fraction: float,
     std = np.where(std > 1e-9, std, 1.0)
     scaled = (values - mean) / std
     parts = {"train": (0, cut_val), "val": (cut_val, cut_test), "test": (cut_test, len(values))}
+    stride = max(1, math.ceil(len(values) * window * len(inputs) / MAX_WINDOW_VALUES))
     out = {}
     for part, (start, stop) in parts.items():
-        at = origins(start, stop, window, horizon)
+        at = origins(start, stop, window, horizon)[::stride]
         out[f"x_{part}"], out[f"y_{part}"] = cut_windows(scaled, at, window, horizon, inputs, targets)
         out[f"at_{part}"] = at
     season = period(scaled[:cut_val, targets[0]], max_lag=cut_val // 3)
