@@ -61,8 +61,8 @@ def test_noise_alone_has_no_season():
 
 def test_a_gru_beats_the_naive_forecast_clearly_on_a_seasonal_signal():
     ds = stored(seasonal_frame(600, period=24))
-    result, _ = run(make_config(ds.task, "gru", ["task.seq_len=48", "task.horizon=6", "train.epochs=20",
-                                                 "model.hidden_size=32"]))
+    result, _ = run(make_config(ds.task, "gru", ["task.seq_len=48", "task.horizon=6", "train.epochs=15",
+                                                 "model.hidden_size=32", "model.patch=4"]))   # 12 steps of 4 values
     m = result.metrics
     assert result.status == "completed"
     assert m["test_mse"] < 0.5 * m["baseline_mse"]

@@ -49,11 +49,11 @@ def export_run(store, run_id: str, out_dir, lang: str = "en") -> Path:
     if uploaded is not None:
         if uploaded.kind == "text":
             (out / "data.txt").write_text(uploads.text(uploaded), encoding="utf-8")
+        else:
+            np.savez(out / "data.npz", **uploads.arrays(uploaded))
         if uploaded.kind == "series":   # the columns, and the scaling that takes own units to the model's
             (out / "series.json").write_text(json.dumps(predictor.series, indent=2, ensure_ascii=False) + "\n",
                                              encoding="utf-8")
-        else:
-            np.savez(out / "data.npz", **uploads.arrays(uploaded))
     return out
 
 
