@@ -53,3 +53,18 @@ def test_the_bundle_retrains_and_evaluates_the_series_without_modelkit(trained, 
     assert done.returncode == 0, done.stderr[-2000:]
     printed = json.loads(done.stdout.strip().splitlines()[-1])
     assert printed["test_mse"] == pytest.approx(store.get_run(run_id).metrics["test_mse"], rel=1e-3)
+
+
+def test_look_inside_shows_a_gru_hidden_state_at_every_step_of_two_columns(tmp_path):
+    from series_data import leading_pair
+
+    from modelkit import inside
+
+    ds = series.add_series(csv(leading_pair(300, lead=3)), "pair.csv", ["follower"], ["leader"])
+    store = Store(home=tmp_path / "store")
+    config = make_config(ds.task, "gru", ["task.seq_len=16", "task.horizon=3", "train.epochs=1",
+                                          "model.hidden_size=8"])
+    run_id = store.create_run(config, owner="test", queued=False)
+    assert execute_run(store, run_id).status == "completed"
+    look = inside.rnn(inside.load(store, run_id), 0)
+    assert look["hidden"].shape == (16, 8) and look["steps"].shape == (16, 2)   # one step: both columns

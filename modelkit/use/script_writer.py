@@ -155,7 +155,8 @@ def load_data():
     forecast): windows of SEQ_LEN steps forecasting HORIZON, split by time (the last part is the test set,
     never shuffled), scaled with the training part alone, each window relative to its last value."""
     with open("series.json", encoding="utf-8") as f:
-        inputs, targets = (json.load(f)[k] for k in ("inputs", "targets"))
+        columns = json.load(f)
+    inputs, targets = columns["inputs"], columns["targets"]
     with np.load("data.npz", allow_pickle=False) as f:
         values = torch.from_numpy(f["values"]).double()  # (T, columns)
     n = len(values)
