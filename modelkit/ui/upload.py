@@ -29,6 +29,13 @@ def _table(raw: bytes, name: str):
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
+def _reads_as_series(raw: bytes, name: str) -> tuple[bool, bool]:
+    """Whether the table can be a series, and whether a forecast is the likelier wish (a date column)."""
+    frame = _table(raw, name)
+    return series.looks_like_series(frame), series.guess_series(frame)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
 def _series(raw: bytes, name: str, columns: tuple) -> series.Series:
     return series.read_series(_table(raw, name), name, list(columns))
 
@@ -83,24 +90,24 @@ def _table_preview(raw: bytes, name: str, prefix: str) -> dict:
     frame = _table(raw, name)
     st.markdown(t("upload.table_size", rows=f"{len(frame):,}", columns=frame.shape[1]))
     st.dataframe(frame.head(8), hide_index=True)
-    missing = int(frame.isna().sum().sum())
-    if missing:
-        st.caption(t("upload.missing", n=f"{missing:,}"))
     columns = [str(c) for c in frame.columns]
-    is_series = series.looks_like_series(frame)
+    is_series, dated = _reads_as_series(raw, name)
     if len(columns) < 2 and not is_series:
         uploads.refuse("data_one_column", name)
     left, right = st.columns(2)
     target = left.selectbox(t("upload.target"), columns, index=len(columns) - 1, key=f"{prefix}_upload_target",
                             help=t("help.upload_target"))
     tl = bound()
-    guessed = FORECAST if series.guess_series(frame) or len(columns) < 2 else uploads.guess_kind(frame[target])
+    guessed = FORECAST if dated or len(columns) < 2 else uploads.guess_kind(frame[target])
     kinds = KINDS + ((FORECAST,) if is_series else ())
     kind = right.selectbox(t("upload.kind"), kinds, key=f"{prefix}_upload_kind", help=t("help.upload_kind"),
                            format_func=lambda k: tl("upload.kind_auto", kind=tl(f"upload.kind.{guessed}"))
                            if k == "auto" else tl(f"upload.kind.{k}"))
     if (guessed if kind == "auto" else kind) == FORECAST:
-        return {"target": target, "kind": FORECAST}
+        return {"target": target, "kind": FORECAST}   # a series fills its gaps by interpolation instead
+    missing = int(frame.isna().sum().sum())
+    if missing:
+        st.caption(t("upload.missing", n=f"{missing:,}"))
     if (guessed if kind == "auto" else kind) == "classification":
         counts = frame[target].astype(str).value_counts()
         st.caption(t("upload.balance", n=len(counts)))
