@@ -27,9 +27,10 @@ from concurrent.futures import ProcessPoolExecutor
 import torch
 
 from modelkit.compare.race import PAPER_ACCURACY
-from modelkit.compare.race import PAPER_RACE_ARCHS as RACE_ARCHS
+from modelkit.compare.race import PAPER_RACE_ARCHS
 from modelkit.config import make_config
-from modelkit.execution.runner import Runner, cpu_cores, make_executor
+from modelkit.execution.runner import Runner, make_executor
+from modelkit.settings import cpu_cores
 from modelkit.store import Store
 
 # (task, arch, epochs per measurement): about two seconds of training each on two CPU cores.
@@ -193,9 +194,9 @@ def measure_race(runner: Runner, device: str, budget: float, seeds: int, log) ->
     """Every architecture and seed queued at once: the pool trains them as it trains a Compare race."""
     submitted = {(arch, seed): runner.submit(make_config("mnist1d", arch, [
         f"train.time_budget={budget}", "train.epochs=null", f"train.seed={seed}", f'train.device="{device}"']),
-        owner="bench") for arch in RACE_ARCHS for seed in range(seeds)}
+        owner="bench") for arch in PAPER_RACE_ARCHS for seed in range(seeds)}
     out = {}
-    for arch in RACE_ARCHS:
+    for arch in PAPER_RACE_ARCHS:
         runs = [wait_for(runner.store, submitted[arch, seed], timeout=budget * len(submitted) + 600)
                 for seed in range(seeds)]
         accs = [r.metrics.get("test_accuracy", float("nan")) for r in runs]

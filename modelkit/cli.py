@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 
+from modelkit import settings
 from modelkit.fields import ConfigError
-from modelkit.store import STATUSES
+from modelkit.store import STATUSES, NoModelError, StoreError
 from modelkit.text import translate
 
 
@@ -20,7 +20,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m modelkit",
                                      description="Train and compare neural-network architectures.")
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_train(sub)
+    _add_run_commands(sub)
+    sub.add_parser("tasks", help="list the tasks").set_defaults(func=cmd_tasks)
+    sub.add_parser("archs", help="list the architectures and the tasks they fit").set_defaults(func=cmd_archs)
+    sub.add_parser("doctor", help="versions, devices and threads").set_defaults(func=cmd_doctor)
+    data = sub.add_parser("datasets", help="the uploaded datasets (web page or train --data)")
+    data.add_argument("--json", action="store_true", help="print a JSON list")
+    data.set_defaults(func=cmd_datasets)
+    sub.add_parser("host-key", help="print the key that opens the Host page (made once if there is none)") \
+        .set_defaults(func=cmd_host_key)
+    settings_cmd = sub.add_parser("settings", help="every setting with its default, allowed values and meaning")
+    settings_cmd.add_argument("--arch", default="mlp", help="whose model settings to list (default mlp)")
+    settings_cmd.add_argument("--section", choices=("task", "model", "train"), help="only this section")
+    settings_cmd.set_defaults(func=cmd_settings)
+    _add_use_commands(sub)
+    return parser
 
+
+def _add_train(sub):
     train = sub.add_parser("train", help="train one model and print its test metrics")
     train.add_argument("--task", help="task name (see: python -m modelkit tasks)")
     train.add_argument("--arch", help="architecture (see: python -m modelkit archs)")
@@ -42,11 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, help="random seed (train.seed)")
     train.add_argument("--device", help="auto, cpu, cuda or mps")
     train.add_argument("--json", action="store_true", help="print one JSON object at the end")
-    train.add_argument("--executor", choices=("local", "ray"),
+    train.add_argument("--executor", choices=settings.EXECUTORS,
                        help="local: train in this process (default); ray: on the Ray cluster at RAY_ADDRESS, or a "
                             "local Ray started now (default: MODELKIT_EXECUTOR)")
     train.set_defaults(func=cmd_train)
 
+
+def _add_run_commands(sub):
+    """The commands on one recorded run, and the run list."""
     runs = sub.add_parser("runs", help="list the recorded runs, newest first")
     runs.add_argument("--status", choices=STATUSES, help="only runs with this status")
     runs.add_argument("--limit", type=int, default=50, help="at most this many (default 50; 0 = all)")
@@ -76,19 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--json", action="store_true", help="print one JSON object (the only output for now)")
     inspect.set_defaults(func=cmd_inspect)
 
-    sub.add_parser("tasks", help="list the tasks").set_defaults(func=cmd_tasks)
-    sub.add_parser("archs", help="list the architectures and the tasks they fit").set_defaults(func=cmd_archs)
-    sub.add_parser("doctor", help="versions, devices and threads").set_defaults(func=cmd_doctor)
-    data = sub.add_parser("datasets", help="the uploaded datasets (web page or train --data)")
-    data.add_argument("--json", action="store_true", help="print a JSON list")
-    data.set_defaults(func=cmd_datasets)
-    sub.add_parser("host-key", help="print the key that opens the Host page (made once if there is none)") \
-        .set_defaults(func=cmd_host_key)
-    settings = sub.add_parser("settings", help="every setting with its default, allowed values and meaning")
-    settings.add_argument("--arch", default="mlp", help="whose model settings to list (default mlp)")
-    settings.add_argument("--section", choices=("task", "model", "train"), help="only this section")
-    settings.set_defaults(func=cmd_settings)
 
+def _add_use_commands(sub):
+    """Using a finished run (export, serve) and measuring modelkit itself (bench)."""
     export = sub.add_parser("export", help="write a finished run's take-home bundle: weights, ONNX, train.py, "
                                            "curves, metrics and a model card")
     export.add_argument("run", help="the run id (see: python -m modelkit runs)")
@@ -107,10 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object of the figures at the end")
     bench.add_argument("--device", help="auto (default), cpu, cuda or mps")
     bench.add_argument("--quick", action="store_true", help="a short version: fewer rounds, 5 s race runs, one seed")
-    bench.add_argument("--executor", choices=("local", "ray"), default="local",
+    bench.add_argument("--executor", choices=settings.EXECUTORS, default="local",
                        help="measure through local worker processes (default) or the Ray executor")
     bench.set_defaults(func=cmd_bench)
-    return parser
 
 
 def config_from_args(args):
@@ -220,12 +230,14 @@ def cmd_train(args) -> int:
     """Train in this process, recorded in the run store like a run started from the dashboard."""
     from modelkit.execution.worker import execute_run
     from modelkit.room import admit
+    from modelkit.training.loop import check_device
 
     store = open_store()
     # the room's limits, as the host, and the memory estimate: a model too big for a worker is refused now
     config = admit(store, config_from_args(args), owner="cli")
-    if (args.executor or os.environ.get("MODELKIT_EXECUTOR") or "local") == "ray":
+    if (args.executor or settings.executor()) == "ray":
         return train_on_ray(config, args.json)
+    check_device(config.train.device)   # refused before a run is stored: exit 2, one line
     callbacks = [] if args.json and not sys.stderr.isatty() else [ProgressLine()]
     run_id = store.create_run(config, owner="cli", queued=False)
     if not args.json:
@@ -311,9 +323,11 @@ def cmd_runs(args) -> int:
 
 def headline(run) -> str:
     """The one figure that says how a run did, or where it stands."""
+    from modelkit.data import tasks
+
     if run.status == "queued":
         return f"position {run.queue_position} in the queue"
-    for name in ("test_accuracy", "test_r2", "test_perplexity", "test_loss"):
+    for name in (*(kind.metric for kind in tasks.KINDS.values()), "test_loss"):
         if name in run.metrics:
             return f"{name} {run.metrics[name]:.4f}"
     return run.message[:60]
@@ -373,26 +387,26 @@ def cmd_set(args) -> int:
     store = open_store()
     lr = live_lr(args.setting)
     run = find_run(store, args.run)
-    if not store.set_lr(run.id, lr):
-        print(f"run {run.id} is not training (it is {run.status})", file=sys.stderr)
-        return 1
-    print(f"run {run.id} trains at learning rate {lr:g} from its next step")
-    return 0
+    return changed(run, store.set_lr(run.id, lr), f"trains at learning rate {lr:g} from its next step")
 
 
 def cmd_pause(args) -> int:
     store = open_store()
     run = find_run(store, args.run)
-    if not store.set_paused(run.id, args.paused):
+    return changed(run, store.set_paused(run.id, args.paused),
+                   "pauses after its current step" if args.paused else "goes on")
+
+
+def changed(run, done: bool, what: str) -> int:
+    """The line and exit status of a change to a training run: `what` it does now, or that it is not training."""
+    if not done:
         print(f"run {run.id} is not training (it is {run.status})", file=sys.stderr)
         return 1
-    print(f"run {run.id} {'pauses after its current step' if args.paused else 'goes on'}")
+    print(f"run {run.id} {what}")
     return 0
 
 
 def cmd_delete(args) -> int:
-    from modelkit.store import StoreError
-
     store = open_store()
     run = find_run(store, args.run)
     if run.active:   # stop it first and give it a few seconds to end
@@ -400,11 +414,7 @@ def cmd_delete(args) -> int:
         deadline = time.monotonic() + 10
         while store.get_run(run.id).active and time.monotonic() < deadline:
             time.sleep(0.2)
-    try:
-        store.delete_run(run.id)
-    except StoreError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    store.delete_run(run.id)   # a StoreError (still training) is main's one-line refusal
     print(f"deleted run {run.id}")
     return 0
 
@@ -416,11 +426,7 @@ def cmd_inspect(args) -> int:
 
     store = Store()
     run = find_run(store, args.run)
-    try:
-        look = inside.inspect_run(store, run.id, args.example)
-    except FileNotFoundError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    look = inside.inspect_run(store, run.id, args.example)   # NoModelError: main's one-line refusal
     print(json.dumps(look, ensure_ascii=False))
     return 0
 
@@ -491,14 +497,16 @@ def _allowed(meta: dict) -> str:
 def cmd_export(args) -> int:
     from modelkit.store import Store
     from modelkit.use.export import export_run
-    from modelkit.use.predict import NoModelError
 
     store = Store()
     run = find_run(store, args.run)
     try:
         folder = export_run(store, run.id, args.out or f"modelkit-{run.id}", args.lang)
-    except NoModelError as e:
-        print(f"error: {e}", file=sys.stderr)
+    except (NoModelError, StoreError):
+        raise   # main's one-line refusal
+    except Exception as e:   # the run is fine; only writing its bundle went wrong
+        print(f"error: the export of run {run.id} failed (the run itself is unchanged): {type(e).__name__}: {e}",
+              file=sys.stderr)
         return 1
     print(f"wrote {folder}")
     for path in sorted(folder.iterdir()):
@@ -508,25 +516,20 @@ def cmd_export(args) -> int:
 
 def cmd_serve(args) -> int:
     from modelkit.store import Store
-    from modelkit.use.predict import NoModelError
     from modelkit.use.serve import serve
 
     if not 0 < args.port < 65536:
         raise ConfigError("--port", "range", low=1, high=65535, value=args.port)
     store = Store()
     run = find_run(store, args.run)
-    try:
-        serve(store, run.id, args.host, args.port)
-    except NoModelError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    serve(store, run.id, args.host, args.port)
     return 0
 
 
 def cmd_bench(args) -> int:
-    from modelkit.bench import main as bench_main
+    from modelkit import bench
 
-    return bench_main(args)
+    return bench.main(args)
 
 
 def cmd_host_key(args) -> int:
@@ -563,6 +566,9 @@ def main(argv=None) -> int:
     except ConfigError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except (NoModelError, StoreError) as e:   # no trained model, or a store that refuses: one line, exit 1
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 1

@@ -4,8 +4,8 @@ The field machinery and the task and train sections live in modelkit.fields; eac
 model family owns its section (modelkit/models/*), found through the registry. This
 module puts a run together: `RunConfig` (with the rules that span sections, such as
 a loss that must fit the task), `with_overrides` for `key.path=value` strings, and
-`make_config` with the default tables it reads, so a task x architecture's defaults
-are in one place.
+`make_config`, which lays a family's tuned defaults (on its registry entry) over
+the task's own.
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ SECTIONS = ("task", "model", "train")
 # --- default tables ---------------------------------------------------------------------
 # Looked up as "*" (everywhere), then the task's input kind, then the task's name; later entries win.
 
-# Training defaults of the tasks themselves.
+# Training defaults of the tasks themselves (a family's own are on its models.ARCHS entry).
 TASK_TRAIN_DEFAULTS: dict[str, dict] = {
     "*": {"epochs": 20},
     "vector": {"epochs": 60, "lr": 0.01},
@@ -40,37 +40,6 @@ TASK_TRAIN_DEFAULTS: dict[str, dict] = {
     "wine": {"epochs": 100, "batch_size": 32, "lr": 0.003},
     "breast_cancer": {"epochs": 100, "batch_size": 32, "lr": 0.003},
     "tokens": {"epochs": None, "time_budget": 60.0, "eval_every": 50, "schedule": "constant"},
-}
-
-# Per-task sizes of each family (lstm and gru share the rnn's).
-MODEL_DEFAULTS: dict[str, dict[str, dict]] = {
-    "mlp": {"vector": {"hidden": [32, 32]}, "spiral": {"hidden": [64, 64, 64]},
-            "digits": {"hidden": [128, 64]}, "mnist1d": {"hidden": [256, 256], "dropout": 0.3},
-            "sine": {"hidden": [64, 64]}},
-    "cnn": {"digits": {"channels": [16, 32], "kernel_size": 3, "head": 64},
-            "mnist1d": {"channels": [32, 32, 32], "kernel_size": 5, "batch_norm": True},
-            "sine": {"channels": [16, 32], "kernel_size": 5}},
-    # mnist1d: two values per step halves the steps; a wide memory is what gets past 0.95
-    "rnn": {"image": {"hidden_size": 64}, "mnist1d": {"hidden_size": 128, "patch": 2},
-            "sine": {"hidden_size": 32}, "tokens": {"hidden_size": 128, "embed_dim": 32}},
-    # sequences: overlapping patches (5 values, every 3) instead of one token per value
-    "transformer": {"digits": {"d_model": 64, "patch": 4, "stride": 2, "heads": 4, "layers": 2, "ff_width": 128},
-                    "mnist1d": {"d_model": 64, "patch": 5, "stride": 3, "heads": 4, "layers": 2, "ff_width": 128},
-                    "sine": {"d_model": 32, "patch": 4, "heads": 4, "layers": 2, "ff_width": 64, "pooling": "cls"},
-                    "tokens": {"d_model": 64, "heads": 4, "layers": 2, "ff_width": 256}},
-}
-
-# Training settings that suit a family better than the task's own defaults.
-ARCH_TRAIN_DEFAULTS: dict[str, dict[str, dict]] = {
-    "linear": {"mnist1d": {"lr": 0.01, "schedule": "cosine"}, "sine": {"epochs": 60}},
-    "mlp": {"mnist1d": {"schedule": "cosine"}, "sine": {"epochs": 60}},
-    "cnn": {"mnist1d": {"epochs": 30, "schedule": "cosine"}, "sine": {"epochs": 60}},
-    "rnn": {"*": {"grad_clip": 1.0},  # recurrent gradients can spike; clipping keeps a high lr safe
-            "mnist1d": {"lr": 0.01, "schedule": "cosine"}, "sine": {"epochs": 60, "lr": 0.01},
-            "tokens": {"lr": 0.01}},
-    "transformer": {"*": {"schedule": "warmup_cosine"},  # attention is unstable at full lr on step one
-                    "mnist1d": {"lr": 0.003, "batch_size": 128, "epochs": 30}, "sine": {"epochs": 60},
-                    "tokens": {"lr": 0.01, "grad_clip": 1.0}},
 }
 
 
@@ -86,7 +55,7 @@ def default_model_dict(arch: str, task: str) -> dict:
     """The model section for `arch` on `task`: the family's defaults with per-task sizes."""
     models.check_fits(arch, task, tasks.task_info(task).input_kind)
     data = dataclasses.asdict(models.model_config_class(arch)(arch=arch))
-    data.update(_lookup(MODEL_DEFAULTS.get(models.family_name(arch), {}), task))
+    data.update(_lookup(models.family(arch).sizes, task))
     return data
 
 
@@ -94,15 +63,10 @@ def default_train_dict(task: str, arch: str) -> dict:
     """Training defaults for a task and architecture: the family's tuned overrides on the task's own."""
     models.check_fits(arch, task, tasks.task_info(task).input_kind)
     return {**_lookup(TASK_TRAIN_DEFAULTS, task),
-            **_lookup(ARCH_TRAIN_DEFAULTS.get(models.family_name(arch), {}), task)}
+            **_lookup(models.family(arch).training, task)}
 
 
 # --- the run -----------------------------------------------------------------------------
-
-# Losses that make sense for each kind of task ("auto" always does).
-LOSSES_FOR_KIND = {"classification": ("cross_entropy", "mse"), "regression": ("mse", "mae"),
-                   "lm": ("cross_entropy",)}
-
 
 @dataclass
 class RunConfig:
@@ -152,8 +116,7 @@ class RunConfig:
         info = tasks.task_info(self.task.name)
         tasks.check(self.task)
         models.check_fits(self.arch, info.name, info.input_kind)
-        if self.train.loss != "auto" and self.train.loss not in LOSSES_FOR_KIND[info.kind]:
-            raise ConfigError("train.loss", f"loss_{info.kind}", choices=", ".join(LOSSES_FOR_KIND[info.kind]))
+        tasks.fitting_loss(self.train.loss, info.kind)
 
     @classmethod
     def from_json(cls, text: str) -> "RunConfig":

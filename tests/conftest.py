@@ -8,6 +8,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))   # tests/services.py
 
+from tiers import tier_of  # noqa: E402  (tests/ is on the path from the line above)
+
+
+def pytest_collection_modifyitems(items):
+    """Mark each test with its tier (tests/tiers.py), so that `-m unit` is the fast lane."""
+    for item in items:
+        tier = tier_of(Path(str(item.fspath)).stem, item.fixturenames)
+        if tier:
+            item.add_marker(tier)
+
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch):

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from modelkit.bench import OVERHEAD_CASES, RACE_ARCHS, case_name
+from modelkit.bench import OVERHEAD_CASES, case_name
+from modelkit.compare.race import PAPER_RACE_ARCHS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +27,6 @@ def test_quick_bench_prints_its_table_and_one_json_object():
     assert all(figures["first_point"][k] > 0 for k in ("submit_s", "warm_s", "cold_s"))
     assert figures["stop"]["median_s"] > 0 and figures["stop"]["rounds"] == 2
     assert "first point    submit returns" in done.stderr and "stop           median" in done.stderr
-    for arch in RACE_ARCHS:
+    for arch in PAPER_RACE_ARCHS:
         assert 0.0 <= figures["race"][arch]["accuracy_mean"] <= 1.0
         assert f"race {arch}" in done.stderr

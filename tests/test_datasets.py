@@ -236,3 +236,42 @@ def test_a_run_on_uploaded_data_exports_a_bundle_that_evaluates_without_modelkit
     printed, stored = json.loads(done.stdout.strip().splitlines()[-1]), store.get_run(run_id).metrics
     key = "test_perplexity" if kind == "text" else "test_accuracy"
     assert printed[key] == pytest.approx(stored[key], abs=0.005)
+
+
+def test_a_zipped_folder_of_class_folders_from_a_mac_trains_a_cnn_above_ninety_percent():
+    from uploaded_files import digits_folder_zip
+
+    ds = uploads.add_images(digits_folder_zip(per_class=80), "digits.zip")
+    assert (ds.class_names, ds.rows) == ([str(c) for c in range(10)], 800)
+    result = fit(ds.task, "cnn", "train.epochs=8", "train.time_budget=null", "model.channels=[8,16]",
+                 "model.head=32")
+    assert result.metrics["test_accuracy"] > 0.9
+
+
+def test_try_it_on_an_uploaded_table_shows_one_input_per_column_in_its_own_units():
+    from streamlit.testing.v1 import AppTest
+    from trained import train_tiny
+    from uploaded_files import plants_measured_csv
+
+    from modelkit.store import Store
+
+    ds = uploads.add_table(plants_measured_csv(), "plants.csv", target="kind")
+    run_id = train_tiny(Store(), ds.task, "mlp", ["train.epochs=2"])
+
+    def try_it(run_id):
+        import streamlit as st
+
+        from modelkit.config import RunConfig
+        from modelkit.ui.resources import get_store
+        from modelkit.ui.use import use_sections
+
+        st.session_state["lang"] = "en"
+        run = get_store().get_run(run_id)
+        use_sections(run, RunConfig.from_dict(run.config))
+
+    at = AppTest.from_function(try_it, args=(run_id,), default_timeout=120).run()
+    assert not at.exception
+    inputs = {n.label: n.value for n in at.number_input}
+    assert sorted(inputs) == ["height_mm", "leaf_mass_mg", "leaf_ratio"]
+    assert 1000 < inputs["height_mm"] < 2000       # millimetres, not a standardised score
+    assert any("tall" in m.value or "short" in m.value for m in at.markdown)

@@ -110,6 +110,22 @@ def test_the_export_command_writes_the_bundle(store, bundles, tmp_path, monkeypa
     assert (tmp_path / "out" / "model.onnx").exists() and "model.onnx" in capsys.readouterr().out
 
 
+def test_an_export_that_breaks_says_so_and_not_that_the_run_failed(store, bundles, tmp_path, monkeypatch,
+                                                                     capsys):
+    monkeypatch.setenv("MODELKIT_HOME", str(store.home))
+    run_id, _ = bundles["digits", "cnn"]
+
+    def broken_exporter(*args, **kwargs):
+        raise RuntimeError("no exporter here")
+
+    monkeypatch.setattr(torch.onnx, "export", broken_exporter)
+    assert main(["export", run_id, "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: the export of run {run_id} failed") and "the run failed" not in err
+    assert store.get_run(run_id).status == "completed"
+    assert {"train.py", "README.md", "config.json"} <= {p.name for p in (tmp_path / "out").iterdir()}
+
+
 def test_exporting_a_run_without_weights_fails_in_one_line(capsys):
     run_id = Store().create_run(make_config("moons", "mlp"))
     assert main(["export", run_id]) == 1
@@ -138,3 +154,20 @@ def test_the_generated_model_source_loads_the_weights_and_answers_alike(task, ar
     generated.load_state_dict(model.state_dict())          # strict: the same layers under the same names
     x = data.x_test[:4]
     assert torch.allclose(generated.eval()(x), model(x), atol=1e-6)
+
+
+def test_a_tables_onnx_model_takes_raw_rows_in_their_own_units(store, tmp_path):
+    import onnxruntime
+    from uploaded_files import plants_measured_csv, plants_rows
+
+    from modelkit.data import uploads
+    from modelkit.use import predict
+
+    ds = uploads.add_table(plants_measured_csv(), "plants.csv", target="kind")
+    run_id = train_tiny(store, ds.task, "mlp", ["train.epochs=5"])
+    folder = export.export_run(store, run_id, tmp_path / "bundle")
+    rows = plants_rows(20, seed=3)[0].astype(np.float32)
+    got = onnxruntime.InferenceSession(str(folder / "model.onnx")).run(None, {"inputs": rows})[0]
+    expected = np.array(predict.load(store, run_id).predict(rows)["probabilities"])
+    assert np.abs(torch.tensor(got).softmax(-1).numpy() - expected).max() < 1e-4
+    assert "pip install torch numpy onnxruntime" in (folder / "README.md").read_text(encoding="utf-8")

@@ -56,3 +56,31 @@ def test_a_diverged_loss_is_caught_when_its_batch_is_read_back_naming_its_own_st
     reports = [losses.add(step, 0.1, step, torch.tensor(v)) for step, v in enumerate(values, start=1)]
     assert reports[:3] == [None] * 3
     assert reports[3].startswith("The loss became NaN (not a number) at step 3")
+
+
+def test_cuda_asked_of_a_machine_without_it_is_refused_by_the_cli_in_one_line_and_stores_no_run(monkeypatch,
+                                                                                                 capsys):
+    from modelkit.cli import main
+    from modelkit.store import Store
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert main(["train", "--task", "moons", "--arch", "mlp", "--device", "cuda"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "CUDA" in err and "\n" not in err
+    assert Store().list_runs() == []
+
+
+def test_cuda_asked_of_a_pool_on_a_machine_without_it_is_refused_at_submit(monkeypatch):
+    from modelkit.execution.runner import LocalExecutor, Runner
+    from modelkit.store import Store
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    store = Store()
+    runner = Runner(store, executor=LocalExecutor(store, workers=1))
+    try:
+        with pytest.raises(ConfigError) as refused:
+            runner.submit(make_config("moons", "mlp", ['train.device="cuda"']))
+    finally:
+        runner.shutdown()
+    assert (refused.value.path, refused.value.code) == ("train.device", "no_cuda")
+    assert store.list_runs() == []

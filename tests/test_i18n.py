@@ -89,9 +89,9 @@ def test_chinese_table_is_in_chinese():
 
 def refusal_codes():
     """Every code a ConfigError is raised with in the engine and the pages."""
-    from modelkit.config import LOSSES_FOR_KIND
+    from modelkit.data.tasks import KINDS
 
-    codes = {f"loss_{kind}" for kind in LOSSES_FOR_KIND}
+    codes = {f"loss_{kind}" for kind in KINDS}
     for path in [*ROOT.glob("modelkit/**/*.py"), *ROOT.glob("app_pages/*.py")]:
         codes |= set(re.findall(r"ConfigError\([^()]*?,\s*\"([a-z_]+)\"", path.read_text(encoding="utf-8")))
     return codes

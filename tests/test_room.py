@@ -64,6 +64,7 @@ class IdleExecutor:
     def workers(self): return []
     def wait_ready(self, timeout): return True
     def shutdown(self): pass
+    def check(self, config): pass
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from modelkit.config import make_config
-from modelkit.execution.runner import Runner, cpu_cores
+from modelkit.execution.runner import Runner
 from modelkit.execution.worker import execute_run
+from modelkit.settings import cpu_cores
 from modelkit.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,6 +8,7 @@ import time
 import urllib.error
 import urllib.request
 
+import numpy as np
 import pytest
 import uvicorn
 from starlette.requests import Request
@@ -165,3 +166,22 @@ def test_a_text_service_continues_each_prompt(text):
 def test_a_text_service_refuses_a_length_that_is_not_a_whole_number(text):
     status, out = call(text + "/predict", {"inputs": ["the"], "length": "long"})
     assert status == 422 and "whole numbers" in out["error"]
+
+
+def test_raw_rows_of_an_uploaded_table_are_classified_as_well_as_the_test_split_says(store):
+    from uploaded_files import plants_measured_csv, plants_rows
+
+    from modelkit.data import uploads
+
+    ds = uploads.add_table(plants_measured_csv(), "plants.csv", target="kind")
+    run_id = train_tiny(store, ds.task, "mlp", ["train.epochs=30"])
+    rows, kinds = plants_rows(50, seed=7)              # new plants, measured in the table's own units
+    url, _, stop = start(store, run_id)
+    try:
+        status, out = call(url + "/predict", {"inputs": rows.tolist()})
+    finally:
+        stop()
+    assert status == 200
+    accuracy = float(np.mean(np.array(out["labels"]) == kinds))
+    assert accuracy >= store.get_run(run_id).metrics["test_accuracy"] - 0.08
+    assert out["predictions"] == predict.load(store, run_id).predict(rows.tolist())["predictions"]

@@ -307,11 +307,45 @@ def test_a_store_made_before_points_were_numbered_per_run_numbers_them_in_order(
     for step in (1, 2):
         old.record(first, [(step, 0.0, 0.0, "loss", 1.0)])
         old.record(second, [(step, 0.0, 0.0, "loss", 2.0)])
-    with old.engine.begin() as c:   # as an older modelkit left it: no per-run number, no node
+    with old.engine.begin() as c:   # as an older modelkit left it: no per-run number, no node, schema 3
         c.exec_driver_sql("DROP INDEX points_by_seq")
         c.exec_driver_sql("ALTER TABLE points DROP COLUMN seq")
         c.exec_driver_sql("ALTER TABLE runs DROP COLUMN node")
+        c.exec_driver_sql("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
     upgraded = Store(url, tmp_path)
     assert upgraded.points(second).id.tolist() == [1, 2]
     assert upgraded.points(second, after_id=1).value.tolist() == [2.0]
     assert upgraded.get_run(first).node is None
+    assert upgraded.schema_version == SCHEMA_VERSION
+
+
+def test_a_database_of_a_newer_modelkit_is_refused_before_anything_is_altered(tmp_path):
+    url = f"sqlite:///{tmp_path / 'newer.db'}"
+    newer = Store(url, tmp_path)
+    with newer.engine.begin() as c:   # a newer modelkit that has no controls table and no runs.node
+        c.exec_driver_sql("DROP TABLE controls")
+        c.exec_driver_sql("ALTER TABLE runs DROP COLUMN node")
+        c.execute(schema.meta_table.update().values(value=str(SCHEMA_VERSION + 1)))
+    newer.engine.dispose()
+    with pytest.raises(StoreError, match="newer modelkit"):
+        Store(url, tmp_path)
+    with newer.engine.connect() as c:
+        inspector = sa.inspect(c)
+        assert "controls" not in inspector.get_table_names()
+        assert "node" not in {col["name"] for col in inspector.get_columns("runs")}
+        assert schema.stored_version(c) == SCHEMA_VERSION + 1
+
+
+def test_a_database_from_before_versions_were_recorded_takes_every_step(tmp_path, config):
+    url = f"sqlite:///{tmp_path / 'oldest.db'}"
+    old = Store(url, tmp_path)
+    run_id = old.create_run(config)
+    with old.engine.begin() as c:   # no meta table, no challenges, no controls or snapshots
+        for table in ("meta", "challenges", "controls", "snapshots"):
+            c.exec_driver_sql(f"DROP TABLE {table}")
+        c.exec_driver_sql("ALTER TABLE runs DROP COLUMN challenge")
+    old.engine.dispose()
+    upgraded = Store(url, tmp_path)
+    assert upgraded.schema_version == SCHEMA_VERSION and upgraded.get_run(run_id).challenge is None
+    with upgraded.engine.connect() as c:
+        assert {"challenges", "controls", "snapshots"} <= set(sa.inspect(c).get_table_names())

@@ -71,7 +71,7 @@ def test_mnist1d_is_generated_once_then_read_back_identically(tmp_path, monkeypa
 def _tiny(cfg):
     x = torch.randn(120, 3, generator=torch.Generator().manual_seed(cfg.seed))
     spec = tasks.TaskSpec(cfg.name, "classification", "vector", (3,), 2, ("no", "yes"))
-    return tasks._split(cfg, spec, x, (x.sum(1) > 0).long())
+    return tasks.split(cfg, spec, x, (x.sum(1) > 0).long())
 
 
 @pytest.fixture

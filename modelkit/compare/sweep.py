@@ -24,9 +24,7 @@ MAX_RUNS = 16          # runs one sweep may queue
 MAX_AXES = 2           # settings one sweep may vary
 SWEEPABLE = ("train.lr", "train.batch_size", "train.weight_decay", "model.hidden", "model.channels",
              "model.hidden_size", "model.layers", "model.d_model", "model.dropout")
-# the setting a scale ladder grows, per family, and the factors it tries on the family's default size
-SCALE_FIELD = {"mlp": "hidden", "cnn": "channels", "rnn": "hidden_size", "lstm": "hidden_size",
-               "gru": "hidden_size", "transformer": "d_model"}
+# the factors a scale ladder tries on the family's default size (of its entry's `scale` setting)
 SCALE_FACTORS = (1 / 16, 1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8)
 SCALE_SIZES, SCALE_SPAN = 5, 100.0   # sizes in a ladder, and the parameter ratio it aims to span
 PAYING = 0.01          # a step up in size that gains less than this (accuracy, R²...) no longer pays
@@ -122,9 +120,9 @@ def param_count(config: RunConfig, spec) -> int:
 def scale_ladder(base: RunConfig, sizes: int = SCALE_SIZES, span: float = SCALE_SPAN) -> list[RunConfig]:
     """`base`'s family at `sizes` sizes (its size setting times SCALE_FACTORS), the run of consecutive
     sizes whose parameter counts span closest to `span` times, smallest first."""
-    field = SCALE_FIELD.get(base.arch)
-    if field is None:
-        raise ConfigError("model.arch", "scale_family", families=", ".join(sorted(SCALE_FIELD)))
+    field = models.family(base.arch).scale
+    if not field:
+        raise ConfigError("model.arch", "scale_family", families=", ".join(sorted(models.scalable())))
     spec = tasks.load(base.task).spec
     size = getattr(base.model, field)
     unit = max(size) if isinstance(size, list) else size

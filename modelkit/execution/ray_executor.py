@@ -23,16 +23,14 @@ import logging
 import os
 import socket
 import threading
-import time
 from dataclasses import dataclass
 
+from modelkit import settings
+from modelkit.execution.dispatcher import CLAIM_EVERY_S, STOP_GRACE_S, Dispatcher
 from modelkit.store import INTERRUPTED_MESSAGE, Store
 
 log = logging.getLogger(__name__)
 
-STOP_GRACE_S = 5.0
-CLAIM_EVERY_S = 0.5
-RECOVER_EVERY_S = 10.0
 ACTOR_LOST_MESSAGE = ("The machine training this run lost its worker (the node left the cluster, ran out of "
                       "memory, or the process was ended). The curves so far are kept; start the run again, "
                       "perhaps with a smaller model or batch.")
@@ -49,7 +47,7 @@ class RunActor:
         from modelkit.execution import worker
 
         os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
-        worker._warm_up(threads)
+        worker.warm_worker(threads)
         self.threads, self.store = threads, Store(store_url, home)
         self.node = f"{socket.gethostname()} ({ray.get_runtime_context().get_node_id()[:8]})"
 
@@ -72,7 +70,7 @@ def connect(address: str | None = None):
     import ray
 
     if not ray.is_initialized():
-        ray.init(address=address or os.environ.get("RAY_ADDRESS") or None, log_to_driver=False,
+        ray.init(address=address or settings.ray_address(), log_to_driver=False,
                  configure_logging=False)
     return ray
 
@@ -87,75 +85,41 @@ class _Actor:
     run_id: str | None = None
 
 
-class RayExecutor:
+class RayExecutor(Dispatcher):
     """Actors on a Ray cluster fed from the store's queue by one dispatcher thread."""
+
+    KIND = "ray actor"
+    THREAD_NAME = "modelkit-ray-dispatcher"
+    STOP_CHECK_S = CLAIM_EVERY_S
+    STOPPED_MESSAGE = STOP_KILLED_MESSAGE
 
     def __init__(self, store: Store, workers: int | None = None, stop_grace: float = STOP_GRACE_S,
                  address: str | None = None, threads: int = 1):
         self.ray = connect(address)
-        self.store, self.stop_grace, self.threads = store, stop_grace, max(1, threads)
+        threads = max(1, threads)
         resources = self.ray.cluster_resources()
-        self.size = max(1, workers or int(os.environ.get("MODELKIT_WORKERS") or 0)
-                        or int(resources.get("CPU", 1)) // self.threads)
+        super().__init__(store, workers or settings.workers_asked() or int(resources.get("CPU", 1)) // threads,
+                         stop_grace)
+        self.threads = threads
         self.gpus = min(1.0, resources.get("GPU", 0) / self.size)   # each run's share of the cluster's GPUs
         self.remote = self.ray.remote(RunActor)
-        self._pool: list[_Actor] = []
-        self._pool_lock = threading.Lock()
-        self._all_ready, self._woken, self._closing = threading.Event(), threading.Event(), threading.Event()
-        self._thread = threading.Thread(target=self._dispatch_forever, name="modelkit-ray-dispatcher", daemon=True)
+        self._woken = threading.Event()
         self._thread.start()
 
-    # --- called from any thread ----------------------------------------------------
+    def _describe(self, actor: _Actor) -> dict:
+        return dict(pid=actor.pid, ready=actor.ready, run_id=actor.run_id, node=actor.node)
 
-    def wake(self):
+    def _interrupt(self):
         self._woken.set()
 
-    def workers(self) -> list[dict]:
-        with self._pool_lock:
-            return [dict(pid=a.pid, ready=a.ready, run_id=a.run_id, node=a.node) for a in self._pool]
+    def check(self, config):
+        """Nothing to refuse here: the cluster's nodes, not this machine, have the devices."""
 
-    def warming_up(self) -> bool:
-        return not self._all_ready.is_set() and not self._closing.is_set()
-
-    def wait_ready(self, timeout: float = 60.0) -> bool:
-        return self._all_ready.wait(timeout)
-
-    def shutdown(self):
-        if self._closing.is_set():
-            return
-        self._closing.set()
-        self._woken.set()
-        self._thread.join(timeout=30)
-
-    # --- the dispatcher thread -----------------------------------------------------
-
-    def _dispatch_forever(self):
-        next_claim, next_recover = 0.0, time.monotonic() + RECOVER_EVERY_S
-        while not self._closing.is_set():
-            try:
-                while len(self._pool) < self.size:
-                    self._start_actor()
-                woken = self._wait_for_events()
-                now = time.monotonic()
-                if woken or now >= next_claim:
-                    self._assign_runs()
-                    self._enforce_stops()
-                    next_claim = now + CLAIM_EVERY_S
-                if now >= next_recover:
-                    self.store.recover_orphans()
-                    next_recover = now + RECOVER_EVERY_S
-            except Exception:  # a busy database or a cluster hiccup must not end the dispatcher
-                log.exception("ray dispatcher error; retrying")
-                self._closing.wait(1.0)
-        self._close_pool()
-
-    def _start_actor(self):
+    def _start_worker(self):
         handle = self.remote.options(num_cpus=self.threads, num_gpus=self.gpus, max_restarts=0,
                                      scheduling_strategy="SPREAD").remote(self.store.url, str(self.store.home),
                                                                           self.threads)
-        with self._pool_lock:
-            self._pool.append(_Actor(handle, handle.ready.remote()))
-            self._all_ready.clear()
+        self._added(_Actor(handle, handle.ready.remote()))
 
     def _wait_for_events(self) -> bool:
         """Wait up to 0.2 s for an actor to warm up or finish a run, or for a wake-up; handle the first two."""
@@ -179,44 +143,24 @@ class RayExecutor:
             return
         if not actor.ready:
             actor.pid, actor.node = value
-            actor.ready = True
-            if len(self._pool) == self.size and all(a.ready for a in self._pool):
-                self._all_ready.set()
+            self._mark_ready(actor)
         elif value == actor.run_id:
             actor.run_id = None
 
     def _lost(self, actor: _Actor, error):
         """An actor died: fail its run (if any) in plain words; the dispatcher loop starts its replacement."""
-        with self._pool_lock:
-            self._pool.remove(actor)
-            self._all_ready.clear()
+        self._removed(actor)
         if actor.run_id is not None:
             self.store.finish_run(actor.run_id, "failed", ACTOR_LOST_MESSAGE)
             log.warning("ray actor %s on %s died while training run %s: %s", actor.pid, actor.node,
                         actor.run_id, error)
 
-    def _assign_runs(self):
-        for actor in list(self._pool):
-            if not actor.ready or actor.run_id is not None:
-                continue
-            run_id = self.store.claim_next(server_pid=os.getpid())
-            if run_id is None:
-                return
-            actor.run_id, actor.waiting = run_id, actor.handle.train.remote(run_id)
+    def _give(self, actor: _Actor, run_id: str):
+        actor.run_id, actor.waiting = run_id, actor.handle.train.remote(run_id)
 
-    def _enforce_stops(self):
-        busy = {a.run_id: a for a in self._pool if a.run_id is not None}
-        for run_id, asked_at in self.store.stop_requests(busy).items():
-            if time.time() - asked_at < self.stop_grace:
-                continue
-            actor = busy[run_id]
-            with self._pool_lock:
-                self._pool.remove(actor)
-                self._all_ready.clear()
-            self.ray.kill(actor.handle, no_restart=True)
-            self.store.finish_run(run_id, "stopped", STOP_KILLED_MESSAGE)
-            log.warning("ray actor %s ignored the stop of run %s for %.0f s; killed", actor.pid, run_id,
-                        self.stop_grace)
+    def _kill(self, actor: _Actor):
+        self._removed(actor)
+        self.ray.kill(actor.handle, no_restart=True)
 
     def _close_pool(self):
         for actor in list(self._pool):

@@ -31,28 +31,19 @@ import multiprocessing
 import os
 import signal
 import threading
-import time
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Protocol
 
-from modelkit import messages, room
+from modelkit import messages, room, settings
 from modelkit.config import RunConfig
 from modelkit.execution import worker
+from modelkit.execution.dispatcher import STOP_GRACE_S, Dispatcher
 from modelkit.store import INTERRUPTED_MESSAGE, Store
+from modelkit.training.loop import check_device
 
 log = logging.getLogger(__name__)
 
-STOP_GRACE_S = 5.0      # a stop request not obeyed within this long ends the worker
-CLAIM_EVERY_S = 0.5     # how often idle workers look for runs queued by other processes
-RECOVER_EVERY_S = 10.0  # how often runs of vanished processes are marked interrupted
-
-
-def cpu_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 # Imported once by the fork server, so that a new or replacement worker starts in a fraction of a second.
@@ -76,7 +67,7 @@ def worker_context():
 
 def make_executor(store: Store, workers: int | None = None, kind: str | None = None) -> "Executor":
     """The executor named by `kind` or MODELKIT_EXECUTOR: local worker processes (default) or a Ray cluster."""
-    kind = kind or os.environ.get("MODELKIT_EXECUTOR") or "local"
+    kind = kind or settings.executor()
     if kind == "ray":
         from modelkit.execution.ray_executor import (
             RayExecutor,  # Ray is needed only by those who host on it
@@ -88,13 +79,6 @@ def make_executor(store: Store, workers: int | None = None, kind: str | None = N
     return LocalExecutor(store, workers)
 
 
-def default_workers() -> int:
-    """MODELKIT_WORKERS, else two single-thread workers per core: with 20 participants pressing Train
-    together on 2 cores, four workers showed each their first point in 1.9 s (median; 6.3 s at most)
-    against 6.1 s (13.6 s) for two, and the room finished sooner (README, Hosting a room)."""
-    return int(os.environ.get("MODELKIT_WORKERS") or 2 * cpu_cores())
-
-
 class Executor(Protocol):
     """Trains the store's queued runs somewhere: claim with store.claim_next, record through the store."""
 
@@ -103,6 +87,7 @@ class Executor(Protocol):
     def warming_up(self) -> bool: ...                 # some worker is still starting (pages say so)
     def wait_ready(self, timeout: float) -> bool: ...
     def shutdown(self) -> None: ...                   # end all work; running runs are marked interrupted
+    def check(self, config) -> None: ...              # refuse (ConfigError) what it cannot run, before it is stored
 
 
 class Runner:
@@ -121,6 +106,7 @@ class Runner:
 
         Refused (ConfigError) over one of the room's limits, or against its challenge's rules (modelkit.room)."""
         config = room.admit(self.store, config, owner, by=by, challenge=challenge)
+        self.executor.check(config)
         run_id = self.store.create_run(config, owner, challenge=challenge)
         self.executor.wake()
         return run_id
@@ -162,72 +148,25 @@ class _Worker:
     run_id: str | None = None
 
 
-class LocalExecutor:
+class LocalExecutor(Dispatcher):
     """A pool of worker processes fed from the store's queue by one dispatcher thread."""
 
+    STOPPED_MESSAGE = messages.STOP_KILLED
+
     def __init__(self, store: Store, workers: int | None = None, stop_grace: float = STOP_GRACE_S):
-        self.store, self.stop_grace = store, stop_grace
-        self.size = max(1, workers or default_workers())
-        self.threads = max(1, cpu_cores() // self.size)   # never more threads than cores, all workers together
+        super().__init__(store, workers or settings.workers(), stop_grace)
+        self.threads = max(1, settings.cpu_cores() // self.size)   # never more threads than cores, all workers together
         self.context = worker_context()
         self._wake_reader, self._wake_writer = self.context.Pipe(duplex=False)
         self._wake_lock = threading.Lock()
-        self._pool: list[_Worker] = []
-        self._pool_lock = threading.Lock()
-        self._all_ready = threading.Event()
-        self._closing = threading.Event()
-        self._thread = threading.Thread(target=self._dispatch_forever, name="modelkit-dispatcher", daemon=True)
         self._thread.start()
 
-    # --- called from any thread ----------------------------------------------------
+    def check(self, config):
+        check_device(config.train.device)   # the workers train on this machine: it must have the device
 
-    def wake(self):
-        with self._wake_lock:
-            if not self._closing.is_set():
-                self._wake_writer.send_bytes(b".")
-
-    def workers(self) -> list[dict]:
-        with self._pool_lock:
-            return [dict(pid=w.pid, ready=w.ready, run_id=w.run_id) for w in self._pool]
-
-    def warming_up(self) -> bool:
-        return not self._all_ready.is_set() and not self._closing.is_set()
-
-    def wait_ready(self, timeout: float = 60.0) -> bool:
-        return self._all_ready.wait(timeout)
-
-    def shutdown(self):
-        if self._closing.is_set():
-            return
-        self._closing.set()
+    def _interrupt(self):
         with self._wake_lock:
             self._wake_writer.send_bytes(b".")
-        self._thread.join(timeout=30)
-
-    # --- the dispatcher thread -----------------------------------------------------
-
-    def _dispatch_forever(self):
-        next_claim = next_stop_check = 0.0
-        next_recover = time.monotonic() + RECOVER_EVERY_S
-        while not self._closing.is_set():
-            try:
-                while len(self._pool) < self.size:
-                    self._start_worker()
-                woken = self._wait_for_events()
-                now = time.monotonic()
-                if woken or now >= next_claim:
-                    self._assign_runs()
-                    next_claim = now + CLAIM_EVERY_S
-                if woken or now >= next_stop_check:
-                    self._enforce_stops()
-                    next_stop_check = now + 0.25
-                if now >= next_recover:
-                    self.store.recover_orphans()
-                    next_recover = now + RECOVER_EVERY_S
-            except Exception:  # a busy database or a failed spawn must not end the dispatcher
-                log.exception("runner dispatcher error; retrying")
-                self._closing.wait(1.0)
-        self._close_pool()
 
     def _wait_for_events(self) -> bool:
         """Wait up to 0.2 s for a message, a dead worker or a wake-up; handle the first two."""
@@ -252,18 +191,14 @@ class LocalExecutor:
                                        args=(theirs, self.store.url, str(self.store.home), self.threads))
         process.start()
         theirs.close()
-        with self._pool_lock:
-            self._pool.append(_Worker(process, ours, pid=process.pid))
-            self._all_ready.clear()
+        self._added(_Worker(process, ours, pid=process.pid))
 
     def _receive(self, w: _Worker):
         try:
             while w.conn.poll():
                 message = w.conn.recv()
                 if message[0] == "ready":
-                    w.ready = True
-                    if all(x.ready for x in self._pool) and len(self._pool) == self.size:
-                        self._all_ready.set()
+                    self._mark_ready(w)
                 elif message[0] == "done" and message[1] == w.run_id:
                     w.run_id = None
         except (EOFError, OSError):
@@ -272,38 +207,26 @@ class LocalExecutor:
     def _lost(self, w: _Worker):
         """A worker process ended: fail its run (if any) in plain words, and replace it."""
         w.process.join(timeout=1)
-        with self._pool_lock:
-            self._pool.remove(w)
-            self._all_ready.clear()
+        self._removed(w)
         w.conn.close()
         if w.run_id is not None:
             self.store.finish_run(w.run_id, "failed", death_message(w.process.exitcode))
             log.warning("worker %s died (exit code %s) while training run %s", w.pid, w.process.exitcode, w.run_id)
         # the dispatcher loop starts its replacement
 
-    def _assign_runs(self):
-        for w in list(self._pool):
-            if not w.ready or w.run_id is not None:
-                continue
-            run_id = self.store.claim_next(server_pid=os.getpid(), worker_pid=w.pid)
-            if run_id is None:
-                return
-            try:
-                w.conn.send(("run", run_id))
-                w.run_id = run_id
-            except (OSError, ValueError):
-                self.store.requeue(run_id)   # the worker just died; the run keeps its place in the queue
+    def _claim(self, w: _Worker) -> str | None:
+        return self.store.claim_next(server_pid=os.getpid(), worker_pid=w.pid)
 
-    def _enforce_stops(self):
-        busy = {w.run_id: w for w in self._pool if w.run_id is not None}
-        for run_id, asked_at in self.store.stop_requests(busy).items():
-            w = busy[run_id]
-            if time.time() - asked_at < self.stop_grace:
-                continue
-            w.run_id = None   # so its death is not reported as a failure
-            w.process.kill()
-            self.store.finish_run(run_id, "stopped", messages.STOP_KILLED)
-            log.warning("worker %s ignored the stop of run %s for %.0f s; killed", w.pid, run_id, self.stop_grace)
+    def _give(self, w: _Worker, run_id: str):
+        try:
+            w.conn.send(("run", run_id))
+            w.run_id = run_id
+        except (OSError, ValueError):
+            self.store.requeue(run_id)   # the worker just died; the run keeps its place in the queue
+
+    def _kill(self, w: _Worker):
+        w.run_id = None   # so its death is not reported as a failure
+        w.process.kill()
 
     def _close_pool(self):
         for w in list(self._pool):

@@ -268,7 +268,7 @@ def worker_main(conn, store_url: str, home: str, threads: int):
     os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C in the server's terminal is the server's to handle
     _exit_with_parent()
-    _warm_up(threads)
+    warm_worker(threads)
     store = Store(store_url, home)
     conn.send(("ready", os.getpid()))
     while True:
@@ -286,7 +286,7 @@ def worker_main(conn, store_url: str, home: str, threads: int):
         conn.send(("done", run_id))
 
 
-def _warm_up(threads: int):
+def warm_worker(threads: int):
     """Import torch, the engine and the models, and take one optimizer step, before the first job."""
     import torch
 

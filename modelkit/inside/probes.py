@@ -20,7 +20,6 @@ import torch.nn.functional as F
 
 from modelkit import models
 from modelkit.config import RunConfig
-from modelkit.data import tasks
 from modelkit.data.tasks import TaskData
 from modelkit.fields import ConfigError
 from modelkit.training import evaluation
@@ -42,26 +41,17 @@ class Trained:
         return self.config.arch
 
     @property
-    def family(self) -> str:
-        return "rnn" if self.arch in ("lstm", "gru") else self.arch
+    def part(self) -> str:
+        """Its family's own Look-inside part ("" = none): cnn, rnn or transformer."""
+        return models.family(self.arch).inside
 
     def example(self, index: int) -> torch.Tensor:
         return self.data.x_test[index:index + 1]  # (1, ...)
 
 
 def load(store, run_id: str) -> Trained:
-    """The run's trained model in eval mode; FileNotFoundError when it has no saved weights."""
-    from safetensors.torch import load_file
-
-    folder = store.artifact_dir(run_id)
-    weights = folder / "model.safetensors"
-    if not weights.exists():
-        raise FileNotFoundError(f"run {run_id} has no saved weights (it did not finish)")
-    config = RunConfig.from_json((folder / "config.json").read_text(encoding="utf-8"))
-    data = tasks.load(config.task)
-    model = models.build(config.model, data.spec)
-    model.load_state_dict(load_file(str(weights)))
-    return Trained(config, data, model.eval())
+    """The run's trained model in eval mode; NoModelError when it has no saved weights."""
+    return Trained(*store.load_model(run_id))
 
 
 @contextmanager
@@ -285,6 +275,27 @@ def inspect_run(store, run_id: str, example: int = 0) -> dict:
         return _inspect(store, run_id, example)
 
 
+def _cnn_json(trained: Trained, example: int) -> dict:
+    inner = cnn(trained, example)
+    return {"filters": [_rounded(f) for f in inner["filters"]],
+            "feature_maps": [_rounded(m) for m in inner["feature_maps"]],
+            "pooled_shapes": [list(m.shape) for m in inner["pooled"]]}
+
+
+def _rnn_json(trained: Trained, example: int) -> dict:
+    return {"hidden": _rounded(rnn(trained, example)["hidden"])}
+
+
+def _transformer_json(trained: Trained, example: int) -> dict:
+    inner = transformer(trained, example)
+    return {"attention": _rounded(inner["attention"]), "positional": inner["positional"],
+            "positional_encoding": _rounded(inner["positional_encoding"]), "labels": inner["labels"]}
+
+
+# A family's Look-inside part (its models.ARCHS entry's `inside`) -> what the CLI's JSON adds for it.
+PART_JSON = {"cnn": _cnn_json, "rnn": _rnn_json, "transformer": _transformer_json}
+
+
 def _inspect(store, run_id: str, example: int) -> dict:
     trained = load(store, run_id)
     n = len(trained.data.x_test)
@@ -296,16 +307,7 @@ def _inspect(store, run_id: str, example: int) -> dict:
            "probabilities": _rounded(look["probabilities"]) if "probabilities" in look else None,
            "layers": [{"name": layer["name"], "shape": layer["shape"], "summary": layer["summary"]}
                       for layer in look["layers"]]}
-    if trained.family == "cnn":
-        inner = cnn(trained, example)
-        out.update(filters=[_rounded(f) for f in inner["filters"]],
-                   feature_maps=[_rounded(m) for m in inner["feature_maps"]],
-                   pooled_shapes=[list(m.shape) for m in inner["pooled"]])
-    elif trained.family == "rnn":
-        out["hidden"] = _rounded(rnn(trained, example)["hidden"])
-    elif trained.family == "transformer":
-        inner = transformer(trained, example)
-        out.update(attention=_rounded(inner["attention"]), positional=inner["positional"],
-                   positional_encoding=_rounded(inner["positional_encoding"]), labels=inner["labels"])
+    if trained.part:
+        out.update(PART_JSON[trained.part](trained, example))
     out["grad_norms"] = grad_norms(store.points(run_id, names=None))
     return out

@@ -14,7 +14,7 @@ import os
 
 import torch
 
-from modelkit import models
+from modelkit import models, settings
 from modelkit.data import tasks
 from modelkit.fields import ConfigError
 
@@ -32,12 +32,12 @@ def physical_memory() -> int:
 
 
 def run_memory_limit() -> int:
-    """Bytes one run may use: MODELKIT_RUN_MEMORY_MB, else half the machine shared by the workers (2 GB at most)."""
-    asked = os.environ.get("MODELKIT_RUN_MEMORY_MB")
+    """Bytes one run may use: MODELKIT_RUN_MEMORY_MB, else half the machine shared by the workers the
+    pool starts (2 GB at most)."""
+    asked = settings.run_memory_mb()
     if asked:
-        return int(float(asked) * 1024**2)
-    workers = int(os.environ.get("MODELKIT_WORKERS") or os.cpu_count() or 1)
-    return min(CAP_BYTES, physical_memory() // 2 // max(1, workers))
+        return int(asked * 1024**2)
+    return min(CAP_BYTES, physical_memory() // 2 // settings.workers())
 
 
 def _activation_counter(total: list):

@@ -19,13 +19,11 @@ from modelkit.room.host import (  # noqa: F401
 )
 from modelkit.room.leaderboard import (  # noqa: F401
     BOARD_COLUMNS,
-    BOARD_METRIC,
     board_metric,
     leaderboard,
     people,
 )
 from modelkit.room.rules import (  # noqa: F401
-    LIMIT_ENV,
     Limits,
     current_limits,
     estimate_wait,

@@ -6,21 +6,21 @@ import os
 import secrets
 from pathlib import Path
 
-from modelkit.store import default_home
+from modelkit import settings
+from modelkit.settings import HOST_KEY_ENV  # noqa: F401  (the room's face names it)
 
 log = logging.getLogger(__name__)
 
 
-HOST_KEY_ENV = "MODELKIT_HOST_KEY"
 HOST_KEY_FILE = "host_key"
 
 
 def host_key(home: Path | None = None) -> str:
     """The room's host key: MODELKIT_HOST_KEY, else the one kept under MODELKIT_HOME (made at first use)."""
-    given = os.environ.get(HOST_KEY_ENV, "").strip()
+    given = settings.host_key()
     if given:
         return given
-    path = Path(home or default_home()) / HOST_KEY_FILE
+    path = Path(home or settings.home()) / HOST_KEY_FILE
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
     path.parent.mkdir(parents=True, exist_ok=True)

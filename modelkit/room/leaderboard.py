@@ -6,12 +6,11 @@ import pandas as pd
 from modelkit.compare.race import higher_is_better
 from modelkit.data import tasks
 
-BOARD_METRIC = {"classification": "test_accuracy", "regression": "test_r2", "lm": "test_perplexity"}
 BOARD_COLUMNS = ["rank", "participant", "score", "arch", "params", "seconds", "run_id"]
 
 
 def board_metric(task: str) -> str:
-    return BOARD_METRIC[tasks.task_info(task).kind]
+    return tasks.task_info(task).metric
 
 
 def leaderboard(runs, task: str) -> pd.DataFrame:

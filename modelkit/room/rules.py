@@ -4,10 +4,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import os
 from dataclasses import dataclass
 
-from modelkit import models
+from modelkit import models, settings
 from modelkit.config import make_config
 from modelkit.data import tasks
 from modelkit.fields import ConfigError
@@ -28,32 +27,16 @@ class Limits:
         return tuple(f.name for f in dataclasses.fields(cls))
 
 
-LIMIT_ENV = {"seconds": "MODELKIT_LIMIT_SECONDS", "params": "MODELKIT_LIMIT_PARAMS", "queued": "MODELKIT_LIMIT_QUEUED"}
-
-
-def _limit_value(name: str, text: str, where: str):
-    kind = float if name == "seconds" else int
-    try:
-        value = kind(float(text))
-    except (ValueError, OverflowError):   # not a number, or infinity
-        raise ConfigError(where, "type_number", value=text[:40]) from None
-    if not math.isfinite(value):
-        raise ConfigError(where, "not_finite", value=text[:40])
-    if value <= 0:
-        raise ConfigError(where, "above", low="0", value=text[:40])
-    return value
-
-
 def current_limits(store: Store) -> Limits:
     """The defaults, then the environment (MODELKIT_LIMIT_*), then what the host set on the Host page."""
     values = {}
     for name in Limits.fields():
-        env = os.environ.get(LIMIT_ENV[name], "").strip()
-        if env:
-            values[name] = _limit_value(name, env, LIMIT_ENV[name])
+        env = settings.limit(name)
+        if env is not None:
+            values[name] = env
         stored = store.setting(f"limit.{name}")
         if stored is not None:
-            values[name] = _limit_value(name, stored, f"limit.{name}")
+            values[name] = settings.number(stored, f"limit.{name}", whole=name != "seconds")
     return Limits(**values)
 
 

@@ -1,10 +1,12 @@
 """The durable run store: runs, metric points, live snapshots, controls and artifacts."""
+from modelkit.store.artifacts import (  # noqa: F401
+    NoModelError,
+)
 from modelkit.store.database import (  # noqa: F401
     HEARTBEAT_STALE_S,
     ID_TRIES,
     INTERRUPTED_MESSAGE,
     Store,
-    StoreError,
     default_home,
     default_url,
     new_run_id,
@@ -18,6 +20,7 @@ from modelkit.store.records import (  # noqa: F401
     STATUSES,
     Challenge,
     Run,
+    StoreError,
 )
 from modelkit.store.schema import (  # noqa: F401
     POINT_COLUMNS,

@@ -18,29 +18,32 @@ import secrets
 import shutil
 import socket
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from modelkit import messages
+from modelkit import messages, settings
 from modelkit.fields import ConfigError
-from modelkit.store.queue import fair_order
-from modelkit.store.records import ACTIVE, STATUSES, Challenge, Run
+from modelkit.store.artifacts import ArtifactRecords
+from modelkit.store.challenges import ChallengeRecords
+from modelkit.store.play import PlayRecords, delete_play
+from modelkit.store.queue import QueueRecords
+from modelkit.store.records import (
+    STATUSES,
+    Run,
+    StoreError,
+    from_json,
+    moment,
+    to_json,
+)
 from modelkit.store.schema import (
     POINT_COLUMNS,
-    SCHEMA_LOCK,
-    SCHEMA_VERSION,
-    add_missing_columns,
-    challenges_table,
-    controls_table,
     live_table,
-    meta_table,
-    metadata,
     points_table,
+    prepare,
     runs_table,
-    snapshots_table,
     sqlite_pragmas,
+    stored_version,
 )
 
 HEARTBEAT_STALE_S = 60.0   # a running run not heard from for this long has lost its process
@@ -49,11 +52,11 @@ INTERRUPTED_MESSAGE = messages.INTERRUPTED   # English text, and its key for the
 
 
 def default_home() -> Path:
-    return Path(os.environ.get("MODELKIT_HOME") or ".modelkit").resolve()
+    return settings.home()
 
 
 def default_url(home: Path) -> str:
-    return os.environ.get("MODELKIT_DB_URL") or f"sqlite:///{home / 'modelkit.db'}"
+    return settings.database_url(home)
 
 
 def new_run_id() -> str:
@@ -77,18 +80,6 @@ def pid_alive(pid: int | None) -> bool:
     return True
 
 
-def _when(seconds: float | None) -> datetime | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, timezone.utc)
-
-
-def _loads(text: str | None) -> dict:
-    return json.loads(text) if text else {}
-
-
-def _dumps(value) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, allow_nan=True)
-
-
 def _message_values(message: str, details: dict | None) -> dict:
     """The message column (English) and the details, which keep a `messages.Message`'s parts for the pages.
 
@@ -97,15 +88,15 @@ def _message_values(message: str, details: dict | None) -> dict:
     if isinstance(message, messages.Message):
         details = {**(details or {}), messages.MESSAGE_KEY: message.to_json()}
     if details is not None:
-        values["details"] = _dumps(details)
+        values["details"] = to_json(details)
     return values
 
 
-class StoreError(RuntimeError):
-    """A store operation refused in plain words (e.g. deleting a run that is training)."""
+class Store(QueueRecords, ChallengeRecords, PlayRecords, ArtifactRecords):
+    """Runs and their points in a database, and their artifacts on disk. The queue and its claims,
+    the room's settings and challenges, a run's controls and snapshots and its trained model are
+    each a part of their own (modelkit/store/*.py); this file holds the runs and their lifecycle."""
 
-
-class Store:
     def __init__(self, url: str | None = None, home: str | Path | None = None):
         self.home = Path(home).resolve() if home is not None else default_home()
         self.url = url or default_url(self.home)
@@ -121,93 +112,12 @@ class Store:
         return f"Store({self.url!r})"
 
     def _create_schema(self):
-        with self.engine.begin() as c:
-            if c.dialect.name == "postgresql":   # one process at a time creates or upgrades the tables
-                c.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
-            metadata.create_all(c)
-            add_missing_columns(c)
-            row = c.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
-            if row is None:
-                try:
-                    c.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-                except sa.exc.IntegrityError:
-                    pass  # another process created it first (SQLite; PostgreSQL holds the lock)
-                return
-        version = int(row[0])
-        if version > SCHEMA_VERSION:
-            raise StoreError(f"the run database {self.url} was written by a newer modelkit "
-                             f"(schema {version}, this one knows {SCHEMA_VERSION}); upgrade modelkit")
-        for step in range(version, SCHEMA_VERSION):
-            self._migrate(step)
-
-    def _migrate(self, version: int):
-        """Bring a database at `version` one step up (create_all has already made any new table)."""
-        try:
-            self._migrate_step(version)
-        except sa.exc.DBAPIError:
-            if self.schema_version <= version:   # not another process that migrated it meanwhile
-                raise
-
-    def _migrate_step(self, version: int):
-        with self.engine.begin() as c:
-            if version == 2:   # what a person changes while a run trains, and boundaries kept for replay
-                controls_table.create(c, checkfirst=True)
-                snapshots_table.create(c, checkfirst=True)
-            if version == 1:   # runs remember the challenge they were trained for
-                columns = {col["name"] for col in sa.inspect(c).get_columns("runs")}
-                if "challenge" not in columns:
-                    c.execute(sa.text("ALTER TABLE runs ADD COLUMN challenge VARCHAR(40)"))
-            c.execute(meta_table.update().where(meta_table.c.key == "schema_version",
-                                                meta_table.c.value == str(version))
-                      .values(value=str(version + 1)))
+        prepare(self.engine, self.url)
 
     @property
     def schema_version(self) -> int:
         with self.engine.connect() as c:
-            return int(c.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).scalar_one())
-
-    # --- room settings (the host's limits), kept beside the schema version -----------
-
-    def setting(self, key: str) -> str | None:
-        with self.engine.connect() as c:
-            return c.execute(sa.select(meta_table.c.value).where(meta_table.c.key == f"setting.{key}")).scalar()
-
-    def set_setting(self, key: str, value: str | None):
-        """Keep (or with None forget) a room setting, for every process that shares the store."""
-        name = f"setting.{key}"
-        with self.engine.begin() as c:
-            c.execute(meta_table.delete().where(meta_table.c.key == name))
-            if value is not None:
-                c.execute(meta_table.insert().values(key=name, value=str(value)))
-
-    # --- challenges -----------------------------------------------------------------
-
-    def create_challenge(self, *, task: str, archs: list[str], budget: float, locked: dict,
-                         deadline: float | None = None, instruction: str = "", title: str = "") -> str:
-        challenge_id = secrets.token_hex(4)
-        with self.engine.begin() as c:
-            c.execute(challenges_table.insert().values(
-                id=challenge_id, title=title, task=task, archs=json.dumps(archs), budget=budget,
-                locked=json.dumps(locked, ensure_ascii=False), deadline=deadline, instruction=instruction,
-                created=time.time()))
-        return challenge_id
-
-    def get_challenge(self, challenge_id: str) -> Challenge | None:
-        with self.engine.connect() as c:
-            row = c.execute(sa.select(challenges_table).where(challenges_table.c.id == challenge_id)).mappings().first()
-        return None if row is None else self._challenge(row)
-
-    def list_challenges(self) -> list[Challenge]:
-        """Newest first."""
-        with self.engine.connect() as c:
-            rows = c.execute(sa.select(challenges_table).order_by(challenges_table.c.created.desc())).mappings().all()
-        return [self._challenge(r) for r in rows]
-
-    @staticmethod
-    def _challenge(row) -> Challenge:
-        return Challenge(id=row["id"], title=row["title"], task=row["task"], archs=json.loads(row["archs"]),
-                         budget=row["budget"], locked=json.loads(row["locked"]), deadline=_when(row["deadline"]),
-                         instruction=row["instruction"], created=_when(row["created"]))
+            return stored_version(c)
 
     # --- creating and reading runs ---------------------------------------------------
 
@@ -260,48 +170,13 @@ class Store:
         positions = {run_id: i + 1 for i, run_id in enumerate(queued)}
         return [self._run(r, positions.get(r["id"])) for r in rows]
 
-    def queue(self) -> list[str]:
-        """The queued run ids in the order they will start (see fair_order)."""
-        with self.engine.connect() as c:
-            return self._queue_order(c)
-
-    @staticmethod
-    def _queue_order(c) -> list[str]:
-        queued = c.execute(sa.select(runs_table.c.id, runs_table.c.owner, runs_table.c.created)
-                           .where(runs_table.c.status == "queued")
-                           .order_by(runs_table.c.created, runs_table.c.id)).all()
-        if not queued:
-            return []
-        owners = {owner for _, owner, _ in queued}
-        last_started = dict(c.execute(sa.select(runs_table.c.owner, sa.func.max(runs_table.c.started))
-                                      .where(runs_table.c.owner.in_(owners)).group_by(runs_table.c.owner)).all())
-        running = dict(c.execute(sa.select(runs_table.c.owner, sa.func.count())
-                                 .where(runs_table.c.owner.in_(owners), runs_table.c.status == "running")
-                                 .group_by(runs_table.c.owner)).all())
-        return fair_order(queued, last_started, running)
-
-    def typical_run_seconds(self, last: int = 20) -> float | None:
-        """The median training time of the latest `last` completed runs; None before the first."""
-        with self.engine.connect() as c:
-            rows = c.execute(sa.select(runs_table.c.finished - runs_table.c.started)
-                             .where(runs_table.c.status == "completed", runs_table.c.started.is_not(None))
-                             .order_by(runs_table.c.finished.desc()).limit(last)).scalars().all()
-        rows = sorted(r for r in rows if r is not None)
-        return rows[len(rows) // 2] if rows else None
-
-    def count_active(self, owner: str) -> int:
-        """Runs of `owner` queued or training now."""
-        with self.engine.connect() as c:
-            return c.execute(sa.select(sa.func.count()).select_from(runs_table).where(
-                runs_table.c.owner == owner, runs_table.c.status.in_(ACTIVE))).scalar_one()
-
     @staticmethod
     def _run(row, position, with_details=False) -> Run:
         return Run(id=row["id"], name=row["name"], owner=row["owner"], task=row["task"], arch=row["arch"],
                    config=json.loads(row["config"]), status=row["status"], message=row["message"] or "",
-                   created=_when(row["created"]), started=_when(row["started"]), finished=_when(row["finished"]),
-                   device=row["device"], params=row["params"], metrics=_loads(row["metrics"]),
-                   details=_loads(row["details"]) if with_details else {}, queue_position=position,
+                   created=moment(row["created"]), started=moment(row["started"]), finished=moment(row["finished"]),
+                   device=row["device"], params=row["params"], metrics=from_json(row["metrics"]),
+                   details=from_json(row["details"]) if with_details else {}, queue_position=position,
                    stop_requested=row["stop_requested"] is not None, worker_pid=row["worker_pid"],
                    challenge=row["challenge"], node=row["node"])
 
@@ -330,10 +205,7 @@ class Store:
             row = c.execute(sa.select(live_table).where(live_table.c.run_id == run_id)).mappings().first()
         if row is None:
             return {"progress": {}, "boundary": None}
-        return {"progress": _loads(row["progress"]), "boundary": _loads(row["boundary"]) or None}
-
-    def artifact_dir(self, run_id: str) -> Path:
-        return self.home / "artifacts" / run_id
+        return {"progress": from_json(row["progress"]), "boundary": from_json(row["boundary"]) or None}
 
     # --- stopping and deleting -------------------------------------------------------
     # `by` is the participant asking; None is the host (the Host page, the CLI), who may change any run.
@@ -384,7 +256,7 @@ class Store:
                 raise StoreError(f"run {run_id} is still training; stop it first")
             c.execute(points_table.delete().where(points_table.c.run_id == run_id))
             c.execute(live_table.delete().where(live_table.c.run_id == run_id))
-            _delete_play(c, run_id)
+            delete_play(c, run_id)
             c.execute(runs_table.delete().where(runs_table.c.id == run_id))
         shutil.rmtree(self.artifact_dir(run_id), ignore_errors=True)
         return True
@@ -394,30 +266,6 @@ class Store:
             return c.execute(sa.select(runs_table.c.status).where(runs_table.c.id == run_id)).scalar()
 
     # --- used by whoever trains a run (runner, worker, CLI) --------------------------
-
-    def claim_next(self, server_pid: int | None = None, worker_pid: int | None = None) -> str | None:
-        """Take the next queued run (round-robin across participants: see fair_order): queued -> running.
-
-        None if the queue is empty."""
-        while True:
-            with self.engine.connect() as c:
-                order = self._queue_order(c)
-            if not order:
-                return None
-            run_id = order[0]
-            now = time.time()
-            with self.engine.begin() as c:
-                taken = c.execute(runs_table.update().where(runs_table.c.id == run_id, runs_table.c.status == "queued")
-                                  .values(status="running", started=now, heartbeat=now, host=socket.gethostname(),
-                                          server_pid=server_pid or os.getpid(), worker_pid=worker_pid)).rowcount
-            if taken:
-                return run_id   # else another server took it between the two statements: try the next
-
-    def requeue(self, run_id: str):
-        """Put a claimed run back at its place in the queue (its worker never got it)."""
-        with self.engine.begin() as c:
-            c.execute(runs_table.update().where(runs_table.c.id == run_id, runs_table.c.status == "running")
-                      .values(status="queued", started=None, heartbeat=None, worker_pid=None))
 
     def mark_started(self, run_id: str, device: str | None, params: int | None):
         now = time.time()
@@ -443,9 +291,9 @@ class Store:
                                                   for i, (s, e, t, n, v) in enumerate(points, start=1)])
             snapshot = {}
             if progress is not None:
-                snapshot["progress"] = _dumps(progress)
+                snapshot["progress"] = to_json(progress)
             if boundary is not None:
-                snapshot["boundary"] = _dumps(boundary)
+                snapshot["boundary"] = to_json(boundary)
             if snapshot:
                 c.execute(live_table.update().where(live_table.c.run_id == run_id).values(**snapshot))
             c.execute(runs_table.update().where(runs_table.c.id == run_id).values(heartbeat=time.time()))
@@ -461,7 +309,7 @@ class Store:
         assert status in STATUSES, status
         values = dict(status=status, finished=time.time(), **_message_values(message, details))
         if metrics is not None:
-            values["metrics"] = _dumps(metrics)
+            values["metrics"] = to_json(metrics)
         with self.engine.begin() as c:
             return bool(c.execute(runs_table.update().where(runs_table.c.id == run_id,
                                                             runs_table.c.status.in_(only_if))
@@ -480,75 +328,3 @@ class Store:
         lost = [run_id for run_id, run_host, pid, beat in rows
                 if (run_host == host and not pid_alive(pid)) or now - (beat or 0) > stale_after]
         return [run_id for run_id in lost if self.finish_run(run_id, "interrupted", INTERRUPTED_MESSAGE)]
-
-    def save_artifacts(self, run_id: str, model, config) -> Path:
-        """Trained weights as safetensors and the config as JSON (never pickle)."""
-        from safetensors.torch import save_model
-
-        folder = self.artifact_dir(run_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        save_model(model, str(folder / "model.safetensors"), metadata={"run_id": run_id, "arch": config.arch},
-                   force_contiguous=True)
-        (folder / "config.json").write_text(json.dumps(config.to_dict(), indent=2, ensure_ascii=False) + "\n",
-                                            encoding="utf-8")
-        return folder
-
-    # --- changing a run while it trains, and replaying it afterwards -----------------
-
-    def set_lr(self, run_id: str, lr: float) -> bool:
-        """A new base learning rate for an active run (the worker applies it from its next step)."""
-        return self._set_control(run_id, lr=float(lr))
-
-    def set_paused(self, run_id: str, paused: bool) -> bool:
-        """Pause (or resume) an active run between two steps. False if the run is not active."""
-        return self._set_control(run_id, paused=bool(paused))
-
-    def _set_control(self, run_id: str, **values) -> bool:
-        with self.engine.begin() as c:
-            if c.execute(sa.select(runs_table.c.status).where(runs_table.c.id == run_id)).scalar() not in ACTIVE:
-                return False
-            values["changed"] = time.time()
-            if c.execute(controls_table.update().where(controls_table.c.run_id == run_id).values(**values)).rowcount:
-                return True
-            try:
-                c.execute(controls_table.insert().values(run_id=run_id, **{"paused": False, **values}))
-            except sa.exc.IntegrityError:   # another process inserted it first: update theirs
-                c.execute(controls_table.update().where(controls_table.c.run_id == run_id).values(**values))
-        return True
-
-    def controls(self, run_id: str) -> dict:
-        """{"lr": base rate or None, "paused": bool, "stop": bool}: the watcher's one read, a few times a second."""
-        query = (sa.select(runs_table.c.stop_requested, controls_table.c.lr, controls_table.c.paused)
-                 .select_from(runs_table.outerjoin(controls_table, controls_table.c.run_id == runs_table.c.id))
-                 .where(runs_table.c.id == run_id))
-        with self.engine.connect() as c:
-            row = c.execute(query).first()
-        if row is None:
-            return {"lr": None, "paused": False, "stop": False}
-        return {"lr": row[1], "paused": bool(row[2]), "stop": row[0] is not None}
-
-    def add_snapshot(self, run_id: str, step: int, boundary: dict, cap: int) -> int:
-        """Keep a decision boundary taken at `step`; past `cap` every other older one goes, so those kept
-        stay spread over the whole run (the first and the newest always stay). Returns how many are kept."""
-        with self.engine.begin() as c:
-            c.execute(snapshots_table.insert().values(run_id=run_id, step=step, boundary=_dumps(boundary)))
-            ids = c.execute(sa.select(snapshots_table.c.id).where(snapshots_table.c.run_id == run_id)
-                            .order_by(snapshots_table.c.step, snapshots_table.c.id)).scalars().all()
-            if len(ids) <= cap:
-                return len(ids)
-            drop = ids[1:-1:2]
-            c.execute(snapshots_table.delete().where(snapshots_table.c.id.in_(drop)))
-            return len(ids) - len(drop)
-
-    def snapshots(self, run_id: str) -> list[tuple[int, dict]]:
-        """The kept decision boundaries of a run, (step, boundary), oldest first."""
-        with self.engine.connect() as c:
-            rows = c.execute(sa.select(snapshots_table.c.step, snapshots_table.c.boundary)
-                             .where(snapshots_table.c.run_id == run_id)
-                             .order_by(snapshots_table.c.step, snapshots_table.c.id)).all()
-        return [(step, json.loads(text)) for step, text in rows]
-
-
-def _delete_play(c, run_id: str):
-    c.execute(controls_table.delete().where(controls_table.c.run_id == run_id))
-    c.execute(snapshots_table.delete().where(snapshots_table.c.run_id == run_id))

@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 STATUSES = ("queued", "running", "completed", "stopped", "diverged", "failed", "interrupted")
 ACTIVE = ("queued", "running")
+
+
+class StoreError(RuntimeError):
+    """A store operation refused in plain words (e.g. deleting a run that is training)."""
 
 
 @dataclass
@@ -59,3 +64,18 @@ class Challenge:
 
     def open_at(self, when: datetime | None = None) -> bool:
         return self.deadline is None or (when or datetime.now(timezone.utc)) < self.deadline
+
+
+def moment(seconds: float | None) -> datetime | None:
+    """A stored unix time as an aware datetime (None stays None)."""
+    return None if seconds is None else datetime.fromtimestamp(seconds, timezone.utc)
+
+
+def from_json(text: str | None) -> dict:
+    """A stored JSON column as a dict ({} for none)."""
+    return json.loads(text) if text else {}
+
+
+def to_json(value) -> str | None:
+    """A value for a JSON column (None stays None)."""
+    return None if value is None else json.dumps(value, ensure_ascii=False, allow_nan=True)

@@ -1,9 +1,18 @@
-"""The store's tables, and the upgrade of an older database's schema in place."""
+"""The store's tables, and the one way an older database's schema is brought up to date: numbered steps.
+
+    prepare(engine, url)   # a new database gets every table; an older one each step from its version on
+
+The version is read before anything is altered, so a database that a newer modelkit wrote is refused
+untouched. A change to the tables is one more function in STEPS and SCHEMA_VERSION one higher.
+"""
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 3       # 2: runs.challenge and the challenges table; 3: controls and snapshots
+from modelkit.store.records import StoreError
+
+SCHEMA_VERSION = 4       # 2: runs.challenge and the challenges table; 3: controls and snapshots;
+                         # 4: the columns added before steps were numbered (points.seq, runs.node, ...)
 metadata = sa.MetaData()
 meta_table = sa.Table(
     "meta", metadata,
@@ -87,11 +96,73 @@ POINT_COLUMNS = ["id", "step", "epoch", "seconds", "name", "value"]   # "id": th
 SCHEMA_LOCK = 4_127_031   # PostgreSQL advisory lock held while a process creates or upgrades the tables
 
 
+def stored_version(c) -> int | None:
+    """The schema version the database records; None for a database without one (new, or very old)."""
+    if not sa.inspect(c).has_table(meta_table.name):
+        return None
+    row = c.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
+    return None if row is None else int(row[0])
+
+
+def prepare(engine, url: str):
+    """Make a new database's tables, or bring an older one up one numbered step at a time; refuse, before
+    altering anything, a database that a newer modelkit wrote."""
+    with engine.begin() as c:
+        if c.dialect.name == "postgresql":   # one process at a time creates or upgrades the tables
+            c.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+        version = stored_version(c)
+        if version is not None and version > SCHEMA_VERSION:
+            raise StoreError(f"the run database {url} was written by a newer modelkit "
+                             f"(schema {version}, this one knows {SCHEMA_VERSION}); upgrade modelkit")
+        if version is None:
+            new = not sa.inspect(c).has_table(runs_table.name)
+            if new:
+                metadata.create_all(c)
+            meta_table.create(c, checkfirst=True)
+            try:   # a database from before versions were recorded starts at 1 and takes every step
+                c.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION if new else 1)))
+            except sa.exc.IntegrityError:
+                pass  # another process created it first (SQLite; PostgreSQL holds the lock)
+            version = stored_version(c)
+    for step in range(version, SCHEMA_VERSION):
+        _migrate(engine, step)
+
+
+def _migrate(engine, version: int):
+    """Take the step from `version` to the next, and record it, in one transaction."""
+    try:
+        with engine.begin() as c:
+            STEPS[version](c)
+            c.execute(meta_table.update().where(meta_table.c.key == "schema_version",
+                                                meta_table.c.value == str(version))
+                      .values(value=str(version + 1)))
+    except sa.exc.DBAPIError:
+        with engine.connect() as c:
+            if stored_version(c) <= version:   # not another process that migrated it meanwhile
+                raise
+
+
+def _add_challenges(c):
+    """1 -> 2: runs remember the challenge they were trained for."""
+    challenges_table.create(c, checkfirst=True)
+    columns = {col["name"] for col in sa.inspect(c).get_columns("runs")}
+    if "challenge" not in columns:
+        c.execute(sa.text("ALTER TABLE runs ADD COLUMN challenge VARCHAR(40)"))
+
+
+def _add_play_tables(c):
+    """2 -> 3: what a person changes while a run trains, and boundaries kept for replay."""
+    controls_table.create(c, checkfirst=True)
+    snapshots_table.create(c, checkfirst=True)
+
+
 def add_missing_columns(c):
-    """Bring tables made by an older modelkit up to date: add the columns it lacked (all nullable).
+    """3 -> 4: the columns older modelkits added without a step of their own (all nullable), and every
+    table the database lacks.
 
     A store from before points had a per-run number gets one, in the order of their old global ids.
     """
+    metadata.create_all(c)
     inspector = sa.inspect(c)
     existing = set(inspector.get_table_names())
     for table in metadata.sorted_tables:
@@ -106,6 +177,9 @@ def add_missing_columns(c):
                     number_old_points(c)
     for index in points_table.indexes:
         index.create(c, checkfirst=True)
+
+
+STEPS = {1: _add_challenges, 2: _add_play_tables, 3: add_missing_columns}   # version -> the step to the next
 
 
 def number_old_points(c):

@@ -8,8 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from modelkit.data import series
-from modelkit.data.tasks import TaskData, TaskSpec
-from modelkit.fields import ConfigError
+from modelkit.data.tasks import TaskData, TaskSpec, fitting_loss
 from modelkit.training import metrics
 
 EVAL_BATCH = 2048
@@ -17,17 +16,10 @@ EVAL_BATCH = 2048
 
 def loss_fn(name: str, spec: TaskSpec):
     """The training loss for `name` (`auto` resolved) as a function (output, target) -> scalar."""
-    if name == "auto":
-        name = "mse" if spec.kind == "regression" else "cross_entropy"
+    name = fitting_loss(name, spec.kind)
     if name == "cross_entropy":
-        if spec.kind == "regression":
-            raise ConfigError("train.loss", "loss_regression", choices="mse, mae")
         return lambda out, y: F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))
-    if spec.kind == "lm":
-        raise ConfigError("train.loss", "loss_lm", choices="cross_entropy")
     if spec.kind == "classification":
-        if name == "mae":
-            raise ConfigError("train.loss", "loss_classification", choices="cross_entropy, mse")
         # MSE between predicted probabilities and one-hot targets: the classic contrast to cross-entropy.
         return lambda out, y: F.mse_loss(out.softmax(-1), F.one_hot(y, out.shape[-1]).to(out.dtype))
     return F.l1_loss if name == "mae" else F.mse_loss

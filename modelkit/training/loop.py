@@ -70,6 +70,12 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def check_device(name: str):
+    """Refuse a device this machine does not have before a run is stored (auto and cpu are always there)."""
+    if name not in ("auto", "cpu"):
+        resolve_device(name)
+
+
 def make_optimizer(cfg: TrainConfig, params):
     if cfg.optimizer in ("gd", "sgd"):
         momentum = cfg.momentum if cfg.optimizer == "sgd" else 0.0

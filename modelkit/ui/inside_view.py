@@ -13,13 +13,13 @@ import streamlit as st
 from modelkit import inside
 from modelkit.config import RunConfig
 from modelkit.plots import figures, inside_charts
+from modelkit.store import NoModelError
 from modelkit.ui import task_views
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import class_name
 from modelkit.ui.resources import get_store
 
 CHART = {"displayModeBar": False}
-FAMILY_PART = {"cnn": "cnn", "rnn": "rnn", "transformer": "transformer"}
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -36,8 +36,8 @@ def parts_for(trained: inside.Trained) -> list[str]:
     """The parts that apply to this run, in the order the ideas are taught."""
     kind = trained.data.spec.kind
     parts = ["forward", "loss", "gradients"]
-    if trained.family in FAMILY_PART:
-        parts.append(FAMILY_PART[trained.family])
+    if trained.part:
+        parts.append(trained.part)
     if kind == "classification":
         parts.append("metrics")
     return parts
@@ -57,7 +57,7 @@ def inside_section(run, config: RunConfig, parts: list[str] | None = None, key: 
         return
     try:
         trained = trained_model(run.id)
-    except FileNotFoundError:
+    except NoModelError:
         st.info(t("inside.no_weights"))
         return
     with st.container(key=f"{key}_view"), inside.one_thread():

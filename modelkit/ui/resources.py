@@ -1,8 +1,6 @@
 """The process-wide store and runner for every page and session (st.cache_resource)."""
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
 
@@ -23,8 +21,7 @@ def get_runner():
     interrupted, and its worker processes start in the background (a few seconds, once per server)."""
     from modelkit.execution.runner import Runner
 
-    workers = os.environ.get("MODELKIT_WORKERS")
-    return Runner(get_store(), workers=int(workers) if workers else None)
+    return Runner(get_store())   # MODELKIT_WORKERS, else the pool's default (modelkit.settings.workers)
 
 
 def workers_starting() -> bool:

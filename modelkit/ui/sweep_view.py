@@ -164,7 +164,7 @@ def scale_mode(task: str, base_for: Callable[[str], RunConfig]):
     """Setup (one family), the ladder it would train, start, and the chart with its sentence."""
     st.markdown(f"### 3 · {t('scale.setup_header')}")
     st.caption(t("scale.intro"))
-    families = [a for a in models.archs_for(task) if a in sweep.SCALE_FIELD]
+    families = [a for a in models.archs_for(task) if a in models.scalable()]
     if not families:
         st.info(t("scale.no_family"))
         return

@@ -156,13 +156,11 @@ def _text_preview(raw: bytes, name: str) -> dict:
 
 
 def _images_preview(raw: bytes, name: str) -> dict:
-    members, archive = uploads._zip_members(raw, name)
-    counts = pd.Series([c for c, _ in members]).value_counts().sort_index()
-    st.markdown(t("upload.images_size", n=f"{len(members):,}", classes=len(counts)))
+    classes, sample, sample_classes = uploads.image_sample(raw, name)
+    counts = pd.Series(classes).value_counts().sort_index()
+    st.markdown(t("upload.images_size", n=f"{len(classes):,}", classes=len(counts)))
     st.bar_chart(counts.head(30), height=180, horizontal=True)
-    sample = [uploads._image(archive, info, name, color=False) for _, info in members[:: max(1, len(members) // 16)][:16]]
-    st.plotly_chart(figures.digits_figure(sample, [c for c, _ in members[:: max(1, len(members) // 16)][:16]]),
-                    config={"displayModeBar": False})
+    st.plotly_chart(figures.digits_figure(sample, sample_classes), config={"displayModeBar": False})
     return {}
 
 

@@ -36,19 +36,7 @@ def use_sections(run, config: RunConfig, prefix: str = "use"):
     key = f"{prefix}_{run.id}"
     st.subheader(t("use.title"))
     st.caption(t("use.caption"))
-    spec = predictor.spec
-    if spec.input_kind == "image":
-        try_image(predictor, key)
-    elif spec.input_kind == "vector" and predictor.mean is None:
-        try_point(predictor, run, key)
-    elif spec.input_kind == "vector":
-        try_table(predictor, key)
-    elif predictor.series is not None:
-        try_series(predictor, key)
-    elif spec.input_kind == "sequence":
-        try_sequence(predictor, key)
-    else:
-        try_text(predictor, key)
+    TRY_VIEWS[tasks.task_info(config.task.name).try_view](predictor, run, key)
     take_home(run, predictor, key)
 
 
@@ -102,7 +90,7 @@ def typed_image(predictor, key: str) -> np.ndarray:
     return np.clip(table.to_numpy(dtype=np.float32), 0, 16) / 16
 
 
-def try_image(predictor, key: str):
+def try_image(predictor, run, key: str):
     left, right = st.columns([1, 1.3], gap="large")
     with left:
         st.markdown(f"**{t('use.draw')}**")
@@ -163,7 +151,7 @@ def click_grid(boundary: dict, n: int = 41) -> go.Scatter:
 
 # --- tables: one input per feature ------------------------------------------------------
 
-def try_table(predictor, key: str):
+def try_table(predictor, run, key: str):
     raw = predict.raw_table(predictor.config)
     names = raw.extra["feature_names"]
     n_test = len(raw.x_test)
@@ -186,7 +174,7 @@ def try_table(predictor, key: str):
 
 # --- sequences: a test example, distorted -------------------------------------------------
 
-def try_sequence(predictor, key: str):
+def try_sequence(predictor, run, key: str):
     data = tasks.load(predictor.config.task)
     classes = predictor.kind == "classification"
     left, right = st.columns([1, 1.4], gap="large")
@@ -218,7 +206,7 @@ def try_sequence(predictor, key: str):
 
 # --- an uploaded series: its last window, edited ------------------------------------------
 
-def try_series(predictor, key: str):
+def try_series(predictor, run, key: str):
     """A test window in the series' own units, to edit value by value; the forecast follows the edits."""
     arrays = tasks.load(predictor.config.task).extra["series"]
     scale = predictor.series
@@ -246,7 +234,7 @@ def try_series(predictor, key: str):
 
 # --- text: a prompt, continued ----------------------------------------------------------
 
-def try_text(predictor, key: str):
+def try_text(predictor, run, key: str):
     if f"{key}_prompt" not in st.session_state:
         st.session_state[f"{key}_prompt"] = predict.example_inputs(predictor, 1)[0]
     prompt = st.text_area(t("use.prompt"), key=f"{key}_prompt", height=80)
@@ -264,6 +252,10 @@ def try_text(predictor, key: str):
     if f"{key}_text" in st.session_state:
         with st.container(key=f"{key}_output"):
             st.code(st.session_state[f"{key}_text"], language=None, wrap_lines=True)
+
+
+TRY_VIEWS = {"point": try_point, "table": try_table, "image": try_image, "sequence": try_sequence,
+             "series": try_series, "text": try_text}
 
 
 # --- take it home, serve it ------------------------------------------------------------------

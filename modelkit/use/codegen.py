@@ -14,7 +14,7 @@ import textwrap
 from modelkit import models
 from modelkit.config import RunConfig
 from modelkit.data import tasks
-from modelkit.use import model_writer, script_writer
+from modelkit.use import script_writer
 
 
 def _spec(config: RunConfig, spec):
@@ -27,16 +27,13 @@ def model_source(config: RunConfig, spec=None) -> str:
     """The model's classes as PyTorch source, sizes filled in; the last class is the one to build."""
     spec = _spec(config, spec)
     built = models.build(config.model, spec)   # for sizes computed at build time (flattened width, tokens)
-    family = "rnn" if config.arch in ("lstm", "gru") else config.arch
-    source = model_writer.MODEL_BUILDERS[family](config.model, spec, built)
+    source = models.family(config.arch).source(config.model, spec, built)
     return textwrap.dedent(source).strip() + "\n"
 
 
 def model_class_name(config: RunConfig, spec=None) -> str:
-    spec = _spec(config, spec)
-    if config.arch == "linear":
-        return "Bigram" if spec.input_kind == "tokens" else "Linear"
-    return {"mlp": "MLP", "cnn": "CNN", "transformer": "Transformer"}.get(config.arch, "RNN")
+    """The class train.py builds: the generated source names its classes as modelkit's own."""
+    return type(models.build_on_meta(config.model, _spec(config, spec))).__name__
 
 
 def script_source(config: RunConfig, spec=None, run_id: str = "") -> str:
@@ -45,7 +42,7 @@ def script_source(config: RunConfig, spec=None, run_id: str = "") -> str:
     settings = {**_task_settings(config), **_train_settings(config)}
     header = script_writer.SCRIPT_HEADER.format(arch=config.arch, task=config.task.name,
                                         run=f" (run {run_id})" if run_id else "",
-                                        data_package=script_writer.data_package(config.task.name))
+                                        data_package=tasks.task_info(config.task.name).package)
     sections = [
         header,
         _section("settings", "\n".join(f"{k.upper()} = {v!r}" for k, v in settings.items()), blank=""),

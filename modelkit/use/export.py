@@ -23,8 +23,9 @@ import torch
 
 from modelkit.data import uploads
 from modelkit.models import example_input
+from modelkit.store import artifacts
 from modelkit.text import LANGUAGES, table
-from modelkit.use import codegen, predict
+from modelkit.use import codegen, predict, script_writer
 
 BUNDLE_FILES = ("model.safetensors", "config.json", "metrics.json", "curves.csv", "model.onnx", "train.py",
                 "README.md")
@@ -38,11 +39,10 @@ def export_run(store, run_id: str, out_dir, lang: str = "en") -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     source = store.artifact_dir(run_id)
-    for name in ("model.safetensors", "config.json"):
+    for name in artifacts.FILES:
         shutil.copyfile(source / name, out / name)
     (out / "metrics.json").write_text(json.dumps(run.metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     store.points(run_id).drop(columns="id").to_csv(out / "curves.csv", index=False)
-    export_onnx(predictor, out / "model.onnx")
     (out / "train.py").write_text(codegen.script_source(predictor.config, predictor.spec, run_id), encoding="utf-8")
     (out / "README.md").write_text(model_card(run, predictor, lang), encoding="utf-8")
     uploaded = uploads.from_task(predictor.config.task.name)
@@ -54,6 +54,7 @@ def export_run(store, run_id: str, out_dir, lang: str = "en") -> Path:
         if uploaded.kind == "series":   # the columns, and the scaling that takes own units to the model's
             (out / "series.json").write_text(json.dumps(predictor.series, indent=2, ensure_ascii=False) + "\n",
                                              encoding="utf-8")
+    export_onnx(predictor, out / "model.onnx")   # last: the files above do not wait on the exporter
     return out
 
 
@@ -69,10 +70,26 @@ def bundle_zip(store, run_id: str, lang: str = "en") -> bytes:
     return buffer.getvalue()
 
 
+class Standardised(torch.nn.Module):
+    """A table's model that takes raw rows in their own units, scaled as training scaled them."""
+
+    def __init__(self, model: torch.nn.Module, mean: torch.Tensor, std: torch.Tensor):
+        super().__init__()
+        self.model = model
+        self.register_buffer("mean", mean.clone())
+        self.register_buffer("std", std.clone())
+
+    def forward(self, x):   # (B, F) raw rows
+        return self.model((x - self.mean) / self.std)
+
+
 def export_onnx(predictor: predict.Predictor, path) -> Path:
-    """The model as ONNX (torch's own exporter; no other package), inputs and outputs batch-size free."""
+    """The model as ONNX (torch's own exporter, which writes through the onnx package), inputs and outputs
+    batch-size free; a table's model takes raw rows, as predict and the service do."""
     model = copy.deepcopy(predictor.model).eval()     # the cached model stays untouched
     example = example_input(predictor.spec, batch=2)
+    if predictor.mean is not None:
+        model, example = Standardised(model, predictor.mean, predictor.std).eval(), example * predictor.std + predictor.mean
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(model, (example,), str(path), dynamo=False, input_names=["inputs"],
@@ -107,7 +124,8 @@ def model_card(run, predictor: predict.Predictor, lang: str = "en") -> str:
     lines += ["", f"## {tx['card.settings']}", "", "```json", settings, "```", "", f"## {tx['card.files']}", ""]
     lines += [f"- `{name}`: {tx['card.file.' + name.replace('.', '_')]}"
               for name in BUNDLE_FILES if name != "README.md"]
-    lines += ["", f"## {tx['card.use']}", "", "```bash", "python train.py --evaluate",
+    lines += ["", f"## {tx['card.use']}", "", "```bash", script_writer.install_command(config.task.name),
+              "python train.py --evaluate",
               "python train.py", f"python -m modelkit serve {run.id}", "```", "", tx["card.onnx"], "",
               "```python", onnx_snippet(predictor), "```", ""]
     return "\n".join(lines)

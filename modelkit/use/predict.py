@@ -11,11 +11,10 @@ Weights come from safetensors and the config from JSON: nothing loaded is execut
 """
 from __future__ import annotations
 
-import json
+import dataclasses
 import math
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -24,20 +23,16 @@ from modelkit import models
 from modelkit.config import RunConfig
 from modelkit.data import series, tasks
 from modelkit.data.tasks import TaskSpec
+from modelkit.store.artifacts import NoModelError  # noqa: F401  (the one "no model": callers catch it here too)
 
 MAX_INPUTS = 256          # examples in one call
 INFERENCE_THREADS = 1     # one example at a time is quickest on one thread, and it leaves the other cores
                           # to training: on a busy CPU two threads waiting on each other ran 20x slower
 MAX_LENGTH = 2000         # characters generated in one call
-TABULAR = ("iris", "wine", "breast_cancer")
 
 
 class InputError(ValueError):
     """Input a model cannot take, in one plain sentence (the service answers it with a 4xx)."""
-
-
-class NoModelError(LookupError):
-    """The run has no trained weights to use (not finished, failed, diverged, or deleted)."""
 
 
 @dataclass
@@ -46,8 +41,8 @@ class Predictor:
     config: RunConfig
     spec: TaskSpec
     model: torch.nn.Module                 # on the CPU, in eval mode, never switched back to train
-    mean: torch.Tensor | None = None       # tabular tasks: the training data's feature means ...
-    std: torch.Tensor | None = None        # ... and spreads, to standardise raw rows
+    mean: torch.Tensor | None = None       # table tasks: the training rows' feature means ...
+    std: torch.Tensor | None = None        # ... and spreads, to standardise raw rows as training did
     series: dict | None = None             # an uploaded series: its scaling, so windows and forecasts are
                                            # in the series' own units (modelkit.data.series)
 
@@ -150,61 +145,41 @@ _LOCK = threading.Lock()
 
 def load(store, run_id: str) -> Predictor:
     """The run's trained model, ready for raw input; cached until its weights file changes."""
-    folder = store.artifact_dir(run_id)
-    weights = folder / "model.safetensors"
-    if not weights.exists():
-        raise NoModelError(f"run {run_id} has no trained weights (it has not finished, or it failed)")
+    weights = store.weights_file(run_id)   # NoModelError without trained weights
     key = (str(weights), weights.stat().st_mtime_ns)
     with _LOCK:
         predictor = _CACHE.get(key)
         if predictor is None:
-            predictor = _build(run_id, folder)
+            predictor = _build(store, run_id)
             _CACHE[key] = predictor
             while len(_CACHE) > 8:          # a long-lived server keeps memory bounded
                 _CACHE.pop(next(iter(_CACHE)))
     return predictor
 
 
-def _build(run_id: str, folder: Path) -> Predictor:
-    from safetensors.torch import load_model
-
+def _build(store, run_id: str) -> Predictor:
     torch.set_num_threads(INFERENCE_THREADS)   # this process answers; training runs in worker processes
-    config = RunConfig.from_dict(json.loads((folder / "config.json").read_text(encoding="utf-8")))
-    data = tasks.load(config.task)
-    model = models.build(config.model, data.spec)
-    load_model(model, str(folder / "model.safetensors"), device="cpu")
+    config, data, model = store.load_model(run_id)
     with torch.inference_mode():
         model.eval()(models.example_input(data.spec, 1))   # warm up, so the first answer is as quick as the rest
     predictor = Predictor(run_id, config, data.spec, model)
-    if config.task.name in TABULAR:
-        predictor.mean, predictor.std = feature_scale(config)
+    if tasks.task_info(config.task.name).table:
+        predictor.mean, predictor.std = data.extra["feature_mean"], data.extra["feature_std"]
     if "series" in data.extra:
         predictor.series = data.extra["series"]["scale"]
     return predictor
 
 
-def feature_scale(config: RunConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """Tabular tasks: the mean and spread of the raw training rows, as training standardised them."""
-    raw = raw_table(config)
-    return raw.x_train.mean(0, keepdim=True), raw.x_train.std(0, keepdim=True).clamp_min(1e-6)
-
-
-def raw_table(config: RunConfig):
-    """A tabular task's split in its own units (not standardised): feature names in `extra`."""
-    from sklearn import datasets
-
-    bunch = getattr(datasets, f"load_{config.task.name}")()
+def raw_table(config: RunConfig) -> tasks.TaskData:
+    """A table task's split in its own units (not standardised); the columns' names in extra["feature_names"]."""
     data = tasks.load(config.task)
-    raw = tasks._split(config.task, data.spec, torch.tensor(bunch.data, dtype=torch.float32),
-                       torch.tensor(bunch.target, dtype=torch.int64))
-    raw.extra = {"feature_names": [str(n) for n in bunch.feature_names]}
-    return raw
+    return dataclasses.replace(data, x_train=tasks.in_own_units(data, data.x_train),
+                               x_val=tasks.in_own_units(data, data.x_val), x_test=tasks.in_own_units(data, data.x_test))
 
 
 def example_inputs(predictor: Predictor, n: int = 8) -> list:
-    """The first `n` test examples as raw input (tabular rows in their own units; text as prompts)."""
-
-    if predictor.config.task.name in TABULAR:
+    """The first `n` test examples as raw input (table rows in their own units; text as prompts)."""
+    if predictor.mean is not None:
         return raw_table(predictor.config).x_test[:n].tolist()
     data = tasks.load(predictor.config.task)
     if predictor.series is not None:

@@ -5,17 +5,14 @@ script it makes needs only torch, numpy and the package the data comes from.
 """
 from __future__ import annotations
 
-from modelkit.data import uploads
+from modelkit.data import tasks, uploads
 
 
-def data_package(task: str) -> str:
-    """What the script needs besides torch and numpy to make the task's data."""
-    return DATA_PACKAGES.get(task, "nothing more (your data travels beside it, as data.npz or data.txt)")
-
-
-DATA_PACKAGES = {**{n: "scikit-learn" for n in ("moons", "circles", "spiral", "xor", "blobs", "iris", "wine",
-                                                 "breast_cancer", "digits")},
-                 "mnist1d": "mnist1d", "sine": "nothing more", "text": "nothing more"}
+def install_command(task: str) -> str:
+    """The one pip line that makes a fresh Python ready for train.py and model.onnx (the bundle's README)."""
+    package = tasks.task_info(task).package
+    extra = [] if package.startswith("nothing more") else [package]
+    return " ".join(["pip install torch numpy", *extra, "onnxruntime"])
 
 SCRIPT_HEADER = '''\
 """Train a {arch} on {task}: a standalone PyTorch script exported from modelkit{run}.
@@ -69,20 +66,41 @@ TOY_POINTS = {
 
 
 def data_source(task) -> str:
-    name = task.name
+    """The script's load_data (and split) for the task, or its read_text for a text task."""
+    body = _data_body(task.name)
+    if body is None:
+        return SPLIT_TEXT
+    return SPLIT.strip() + "\n\n\n" + body.strip()
+
+
+def _data_body(name: str) -> str | None:
+    uploaded = uploads.from_task(name)
+    if uploaded is not None:
+        arrays = uploaded_arrays(name)
+        if "values" in arrays:   # a series: one row per time step
+            return UPLOADED_SERIES
+        if "x" not in arrays:
+            return None
+        return UPLOADED_TABLE if arrays["x"].ndim == 2 else UPLOADED_IMAGES
     if name in TOY_POINTS:
-        body = f'''
+        return TOY_SOURCE.format(points=TOY_POINTS[name])
+    if tasks.task_info(name).table:
+        return TABLE_SOURCE.format(name=name)
+    return DATA_SOURCES.get(name)
+
+
+TOY_SOURCE = '''
 def load_data():
     """2-D points of two or more classes, standardised, split into train / validation / test."""
     from sklearn import datasets
 
-    {TOY_POINTS[name]}
+    {points}
     x = torch.tensor(x, dtype=torch.float32)
     x = (x - x.mean(0)) / x.std(0)
     return split(x, torch.tensor(y, dtype=torch.int64))
 '''
-    elif name in ("iris", "wine", "breast_cancer"):
-        body = f'''
+
+TABLE_SOURCE = '''
 def load_data():
     """A table of measurements; each column standardised with the training rows' mean and spread."""
     from sklearn import datasets
@@ -92,8 +110,9 @@ def load_data():
     mean, std = train[0].mean(0, keepdim=True), train[0].std(0, keepdim=True).clamp_min(1e-6)
     return [((x - mean) / std, y) for x, y in (train, val, test)]
 '''
-    elif name == "digits":
-        body = '''
+
+DATA_SOURCES = {   # the tasks whose data needs no parameter of its own
+    "digits": '''
 def load_data():
     """8x8 images of handwritten digits, pixel values scaled to [0, 1]: (N, 1, 8, 8)."""
     from sklearn import datasets
@@ -101,9 +120,8 @@ def load_data():
     bunch = datasets.load_digits()
     x = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0
     return split(x, torch.tensor(bunch.target))
-'''
-    elif name == "mnist1d":
-        body = '''
+''',
+    "mnist1d": '''
 def load_data():
     """MNIST-1D signals of length 40 from the mnist1d generator (its default settings; no download)."""
     from mnist1d.data import get_dataset_args, make_dataset
@@ -111,9 +129,8 @@ def load_data():
     ds = make_dataset(get_dataset_args())
     test = (torch.tensor(np.asarray(ds["x_test"]), dtype=torch.float32), torch.tensor(np.asarray(ds["y_test"])))
     return split(torch.tensor(np.asarray(ds["x"]), dtype=torch.float32), torch.tensor(np.asarray(ds["y"])), test)
-'''
-    elif name == "sine":
-        body = '''
+''',
+    "sine": '''
 def load_data():
     """Noisy sine waves: the past SEQ_LEN values in, the next HORIZON clean values out."""
     g = torch.Generator().manual_seed(DATA_SEED)
@@ -125,14 +142,8 @@ def load_data():
     clean = amp * torch.sin(2 * torch.pi * freq * t + phase)
     series = clean + NOISE * torch.randn(N_SAMPLES, length, generator=g)
     return split(series[:, :SEQ_LEN], clean[:, SEQ_LEN:])
-'''
-    elif name.startswith("ds-") and "values" in uploaded_arrays(name):
-        body = UPLOADED_SERIES
-    elif name.startswith("ds-") and "x" in uploaded_arrays(name):
-        body = UPLOADED_TABLE if uploaded_arrays(name)["x"].ndim == 2 else UPLOADED_IMAGES
-    else:
-        return SPLIT_TEXT
-    return SPLIT.strip() + "\n\n\n" + body.strip()
+''',
+}
 
 
 def uploaded_arrays(name: str) -> dict:

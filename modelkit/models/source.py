@@ -1,4 +1,5 @@
-"""One writer per model family: the nn.Module source of a configured model, for codegen.py.
+"""One writer per model family: the nn.Module source of a configured model (a family entry names its
+writer; modelkit.use.codegen puts the source into the exported train.py).
 
 Each writer reads the sizes off the model modelkit built, so the source it writes
 has the same layers, under the same names, as the weights a run saved.
@@ -30,25 +31,45 @@ def _wrap(expr: str, *layers: str) -> str:
     return expr
 
 
+def _block_class(name: str, doc: str, params: str, init: list[str], steps: list[str]) -> str:
+    """The source of a small layer class whose forward applies `steps` in order (a Dense, a ConvBlock)."""
+    nl = "\n"
+    return f'''
+class {name}(nn.Module):
+    """{doc}"""
+
+    def __init__(self, {params}):
+        super().__init__()
+{nl.join(init)}
+
+    def forward(self, x):
+        return {_wrap("x", *steps)}
+'''
+
+
+def _model_class(name: str, init: list[str], forward: list[str]) -> str:
+    """The source of the class train.py builds: its __init__ and forward lines, already indented."""
+    nl = "\n"
+    return f'''
+class {name}(nn.Module):
+    def __init__(self):
+        super().__init__()
+{nl.join(init)}
+
+    def forward(self, x):
+{nl.join(forward)}
+'''
+
+
 def mlp_source(cfg, spec, built) -> str:
     widths = [math.prod(spec.input_shape), *cfg.hidden]
     layers = ["linear"] + (["norm"] if cfg.batch_norm else []) + ["act"] + (["drop"] if cfg.dropout > 0 else [])
-    extra = (["        self.norm = nn.BatchNorm1d(n_out)"] if cfg.batch_norm else []) + \
-            [f"        self.act = {_act(cfg.activation)}"] + \
-            ([f"        self.drop = nn.Dropout({cfg.dropout})"] if cfg.dropout > 0 else [])
-    nl = "\n"
-    return f'''
-class Dense(nn.Module):
-    """One hidden layer: {_steps(layers).lower()}."""
-
-    def __init__(self, n_in, n_out):
-        super().__init__()
-        self.linear = nn.Linear(n_in, n_out)
-{nl.join(extra)}
-
-    def forward(self, x):
-        return {_wrap("x", *layers)}
-
+    init = ["        self.linear = nn.Linear(n_in, n_out)"] + \
+        (["        self.norm = nn.BatchNorm1d(n_out)"] if cfg.batch_norm else []) + \
+        [f"        self.act = {_act(cfg.activation)}"] + \
+        ([f"        self.drop = nn.Dropout({cfg.dropout})"] if cfg.dropout > 0 else [])
+    dense = _block_class("Dense", f"One hidden layer: {_steps(layers).lower()}.", "n_in, n_out", init, layers)
+    return dense + f'''
 
 class MLP(nn.Module):
     def __init__(self):
@@ -91,17 +112,8 @@ def cnn_source(cfg, spec, built) -> str:
     layers.append(f"        self.out = nn.Linear({cfg.head or n_flat}, {spec.n_outputs})")
     forward.append(f"        return self.out(x)  # (B, {spec.n_outputs})")
     nl = "\n"
-    return f'''
-class ConvBlock(nn.Module):
-    """{_steps(steps)}: one block of filters."""
-
-    def __init__(self, c_in, c_out, pool):
-        super().__init__()
-{nl.join(init)}
-
-    def forward(self, x):
-        return {_wrap("x", *steps)}
-
+    block = _block_class("ConvBlock", f"{_steps(steps)}: one block of filters.", "c_in, c_out, pool", init, steps)
+    return block + f'''
 
 class CNN(nn.Module):
     def __init__(self):
@@ -144,16 +156,7 @@ def rnn_source(cfg, spec, built) -> str:
         steps += ["        h = h[0]  # an LSTM returns (h, c)"] if cell == "LSTM" else []
         last = "torch.cat([h[-2], h[-1]], dim=-1)" if rnn.bidirectional else "h[-1]"
         steps.append(f"        return self.out({last})  # the last layer's memory after the final step")
-    nl = "\n"
-    return f'''
-class RNN(nn.Module):
-    def __init__(self):
-        super().__init__()
-{nl.join(init)}
-
-    def forward(self, x):
-{nl.join(steps)}
-'''
+    return _model_class("RNN", init, steps)
 
 
 def linear_source(cfg, spec, built) -> str:
@@ -184,6 +187,12 @@ class Linear(nn.Module):
 
 
 def transformer_source(cfg, spec, built) -> str:
+    init, forward, patches, sinusoid = _transformer_parts(cfg, spec, built)
+    return _blocks_source(cfg, spec.kind == "lm") + patches + sinusoid + "\n" + _model_class("Transformer", init, forward)
+
+
+def _transformer_parts(cfg, spec, built):
+    """The Transformer's own lines (__init__, forward) and the helpers it needs (patches, sinusoid)."""
     d, lm = cfg.d_model, spec.kind == "lm"
     n_pos = built.pos.shape[1]
     if spec.input_kind == "tokens":
@@ -216,11 +225,16 @@ def transformer_source(cfg, spec, built) -> str:
         forward.append("        return self.out(x[:, 0])  # the class token's final vector")
     else:
         forward.append("        return self.out(x.mean(dim=1))  # the mean of all tokens")
+    return init, forward, patches, sinusoid
+
+
+def _blocks_source(cfg, lm: bool) -> str:
+    """SelfAttention, FeedForward and Block: the layers every Transformer block is made of."""
+    d = cfg.d_model
     drop = f"nn.Dropout({cfg.dropout})" if cfg.dropout > 0 else "nn.Identity()"
     seen = "the tokens before it" if lm else "every token"
     attention_args = (", is_causal=True" if lm else "") + \
         (f", dropout_p={cfg.dropout} if self.training else 0.0" if cfg.dropout > 0 else "")
-    nl = "\n"
     return f'''
 class SelfAttention(nn.Module):
     """Each token looks at {seen}: {cfg.heads} heads, {d // cfg.heads} values each."""
@@ -264,15 +278,6 @@ class Block(nn.Module):
         x = x + self.attn(self.ln_1(x))
         x = x + self.mlp(self.ln_2(x))
         return x
-{patches}{sinusoid}
-
-class Transformer(nn.Module):
-    def __init__(self):
-        super().__init__()
-{nl.join(init)}
-
-    def forward(self, x):
-{nl.join(forward)}
 '''
 
 
@@ -313,6 +318,3 @@ class PatchEmbedding(nn.Module):
         return x.flatten(2).transpose(1, 2)  # (B, T, C)
 '''
 
-
-MODEL_BUILDERS = {"mlp": mlp_source, "cnn": cnn_source, "rnn": rnn_source, "linear": linear_source,
-                  "transformer": transformer_source}

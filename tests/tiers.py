@@ -1,0 +1,31 @@
+"""Each test file's tier, for `bash tools/test.sh -m <tier>` (markers registered in pytest.ini).
+
+    unit        in one process, no page, no child process: the fast lane
+    pages       pages headless through streamlit.testing (AppTest)
+    processes   worker processes, the CLI in a child process, an HTTP service, an exported script
+    browser     a real `streamlit run` driven by Debian's Chromium
+    services    a real PostgreSQL or Ray cluster (any test that asks for one, whatever its file)
+    learning    real training judged by what it learned
+"""
+TIERS = {
+    "unit": ("test_compare", "test_config", "test_diagnose", "test_gpu_path", "test_i18n", "test_plots",
+             "test_settings", "test_predict", "test_play", "test_store", "test_sweep", "test_tasks",
+             "test_layout"),
+    "pages": ("test_app_train", "test_app_resume", "test_chinese_pages", "test_compare_page", "test_datasets",
+              "test_forms", "test_host_page", "test_hostile", "test_learn_page", "test_messages", "test_query"),
+    "processes": ("test_runner", "test_cli", "test_cli_runs", "test_serve", "test_export", "test_bench",
+                  "test_room", "test_one_arch_entry", "test_series_use"),
+    "browser": ("test_browser_compare", "test_browser_host", "test_browser_learn", "test_browser_play",
+                "test_browser_restart", "test_browser_train", "test_browser_upload", "test_browser_use",
+                "test_browser_series"),
+    "services": ("test_runner_matrix",),
+    "learning": ("test_train", "test_models", "test_inside", "test_series"),
+}
+SERVICE_FIXTURES = {"postgres_server", "postgres_url", "ray_cluster"}
+FILE_TIER = {stem: tier for tier, stems in TIERS.items() for stem in stems}
+
+
+def tier_of(stem: str, fixtures) -> str | None:
+    """A test's tier: services when it asks for a real service, else its file's (None for a file not
+    listed here yet: tests/test_layout.py names it)."""
+    return "services" if SERVICE_FIXTURES & set(fixtures) else FILE_TIER.get(stem)
