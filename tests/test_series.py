@@ -10,7 +10,7 @@ from series_data import csv, leading_pair, seasonal_frame
 from modelkit import models
 from modelkit.cli import main
 from modelkit.config import ConfigError, make_config
-from modelkit.data import series, tasks, uploads
+from modelkit.data import forecast, series, tasks, uploads
 from modelkit.training.loop import run
 
 
@@ -20,7 +20,7 @@ def stored(frame, targets=("load",), inputs=(), name="load.csv"):
 
 def test_the_last_part_of_the_series_is_the_test_set_in_time_order():
     ds = stored(seasonal_frame(400))
-    arrays = series.windows(ds, window=24, horizon=4, val_fraction=0.15, test_fraction=0.2)
+    arrays = forecast.windows(ds, window=24, horizon=4, val_fraction=0.15, test_fraction=0.2)
     cut_val, cut_test = arrays["cuts"]
     assert cut_test == 400 - 80 and cut_val == 400 - 80 - 60
     assert np.all(np.diff(arrays["at_test"]) == 1) and np.all(np.diff(arrays["at_train"]) == 1)   # never shuffled
@@ -32,8 +32,8 @@ def test_the_last_part_of_the_series_is_the_test_set_in_time_order():
 def test_the_test_targets_are_the_series_own_values_after_each_window():
     frame = seasonal_frame(400)
     ds = stored(frame)
-    arrays = series.windows(ds, window=24, horizon=4, val_fraction=0.15, test_fraction=0.2)
-    back = series.from_model(arrays["y_test"], arrays["last_test"], arrays["scale"])[:, :, 0]   # own units
+    arrays = forecast.windows(ds, window=24, horizon=4, val_fraction=0.15, test_fraction=0.2)
+    back = forecast.from_model(arrays["y_test"], arrays["last_test"], arrays["scale"])[:, :, 0]   # own units
     at = arrays["at_test"][5]
     assert np.allclose(back[5], frame["load"].to_numpy()[at + 1:at + 5], atol=1e-4)
 
@@ -42,21 +42,21 @@ def test_scaling_comes_from_the_training_part_alone():
     frame = seasonal_frame(400)
     wild = frame.copy()
     wild.loc[300:, "load"] *= 100                                 # only validation and test change
-    a = series.windows(stored(frame), 24, 4, 0.15, 0.2)
-    b = series.windows(stored(wild, name="wild.csv"), 24, 4, 0.15, 0.2)
+    a = forecast.windows(stored(frame), 24, 4, 0.15, 0.2)
+    b = forecast.windows(stored(wild, name="wild.csv"), 24, 4, 0.15, 0.2)
     assert a["scale"]["mean"] == b["scale"]["mean"] and a["scale"]["std"] == b["scale"]["std"]
     assert np.array_equal(a["x_train"], b["x_train"]) and np.array_equal(a["y_train"], b["y_train"])
     assert not np.array_equal(a["y_test"], b["y_test"])
 
 
 def test_the_season_of_the_training_part_is_found():
-    arrays = series.windows(stored(seasonal_frame(600, period=24)), 48, 6, 0.15, 0.2)
+    arrays = forecast.windows(stored(seasonal_frame(600, period=24)), 48, 6, 0.15, 0.2)
     assert arrays["baselines"]["seasonal_period"] == 24
 
 
 def test_noise_alone_has_no_season():
     rng = np.random.default_rng(3)
-    assert series.period(rng.normal(size=500)) is None
+    assert forecast.period(rng.normal(size=500)) is None
 
 
 def test_a_gru_beats_the_naive_forecast_clearly_on_a_seasonal_signal():

@@ -8,7 +8,7 @@ from series_data import csv, seasonal_frame
 from test_export import without_modelkit
 
 from modelkit.config import make_config
-from modelkit.data import series, tasks
+from modelkit.data import forecast, series, tasks
 from modelkit.execution.worker import execute_run
 from modelkit.store import Store
 from modelkit.use import export, predict
@@ -30,7 +30,7 @@ def test_a_window_in_own_units_gets_the_forecast_the_results_drew(trained):
     predictor = predict.load(store, run_id)
     window = predict.example_inputs(predictor, 1)[0]
     arrays = tasks.load(config.task).extra["series"]
-    assert np.allclose(window, series.test_window(arrays, 0)[0][:, 0])     # the load itself, not scaled
+    assert np.allclose(window, forecast.test_window(arrays, 0)[0][:, 0])     # the load itself, not scaled
     forecast = predictor.predict([window])["predictions"][0]
     drawn = store.get_run(run_id).details["forecast"]["one_step"]["pred"][0]
     assert len(forecast) == 6 and forecast[0] == pytest.approx(drawn, rel=1e-3)

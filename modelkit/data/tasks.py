@@ -24,7 +24,7 @@ from typing import Callable
 import torch
 
 from modelkit import settings
-from modelkit.data import series, uploads
+from modelkit.data import forecast, uploads
 from modelkit.fields import ConfigError, TaskConfig
 
 
@@ -391,14 +391,14 @@ def _uploaded_text(cfg: TaskConfig) -> TaskData:
 
 
 def _check_uploaded_series(cfg: TaskConfig):
-    series.check(uploads.from_task(cfg.name), cfg.seq_len, cfg.horizon, cfg.val_fraction, cfg.test_fraction)
+    forecast.check(uploads.from_task(cfg.name), cfg.seq_len, cfg.horizon, cfg.val_fraction, cfg.test_fraction)
 
 
 def _uploaded_series(cfg: TaskConfig) -> TaskData:
     """An uploaded series: windows of `seq_len` steps forecasting `horizon` steps, split by time, never
-    shuffled (modelkit.data.series); extra["series"] holds the scaling, origins and naive baselines."""
+    shuffled (modelkit.data.forecast); extra["series"] holds the scaling, origins and naive baselines."""
     ds = uploads.from_task(cfg.name)
-    arrays = series.windows(ds, cfg.seq_len, cfg.horizon, cfg.val_fraction, cfg.test_fraction)
+    arrays = forecast.windows(ds, cfg.seq_len, cfg.horizon, cfg.val_fraction, cfg.test_fraction)
     xtr, ytr, xva, yva, xte, yte = (torch.from_numpy(arrays[f"{k}_{part}"]) for part in ("train", "val", "test")
                                     for k in "xy")
     spec = TaskSpec(cfg.name, "regression", "sequence", tuple(xtr.shape[1:]), ytr.shape[1])

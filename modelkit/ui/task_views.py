@@ -5,7 +5,7 @@ import streamlit as st
 
 from modelkit import models
 from modelkit.config import ConfigError, RunConfig, TaskConfig
-from modelkit.data import series, tasks
+from modelkit.data import forecast, tasks
 from modelkit.models import memory
 from modelkit.plots import figures, forecast_charts
 from modelkit.ui.i18n import t
@@ -74,7 +74,7 @@ def show_preview(task_cfg: TaskConfig):
     elif "series" in data.extra:   # an uploaded series: all of it, validation and test shaded at the end
         arrays = data.extra["series"]
         val_start, test_start = arrays["cuts"]
-        fig = forecast_charts.series_preview_figure(series.columns(arrays), val_start=val_start, test_start=test_start,
+        fig = forecast_charts.series_preview_figure(forecast.columns(arrays), val_start=val_start, test_start=test_start,
                                                     labels={"x": t("plot.time_step"), "y": t("plot.value"),
                                                             "val": t("plot.val"), "test": t("plot.test_part")})
     elif spec.kind == "regression":

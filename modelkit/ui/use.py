@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from modelkit.config import RunConfig
-from modelkit.data import series, tasks
+from modelkit.data import forecast, tasks
 from modelkit.plots import figures
 from modelkit.ui import task_views
 from modelkit.ui.i18n import bound, current, t
@@ -214,7 +214,7 @@ def try_series(predictor, run, key: str):
     with left:
         example = st.selectbox(t("use.example"), range(min(20, len(arrays["at_test"]))), key=f"{key}_example",
                                format_func=lambda i, tl=bound(): tl("use.example_plain", n=i + 1))
-        window, future = series.test_window(arrays, example)
+        window, future = forecast.test_window(arrays, example)
         names = [scale["names"][c] for c in scale["inputs"]]
         st.caption(t("use.series_edit"))
         edited = st.data_editor(pd.DataFrame(window, columns=names), key=f"{key}_window_{example}", height=260,

@@ -21,7 +21,7 @@ import torch
 
 from modelkit import models
 from modelkit.config import RunConfig
-from modelkit.data import series, tasks
+from modelkit.data import forecast, tasks
 from modelkit.data.tasks import TaskSpec
 from modelkit.store.artifacts import NoModelError  # noqa: F401  (the one "no model": callers catch it here too)
 
@@ -44,7 +44,7 @@ class Predictor:
     mean: torch.Tensor | None = None       # table tasks: the training rows' feature means ...
     std: torch.Tensor | None = None        # ... and spreads, to standardise raw rows as training did
     series: dict | None = None             # an uploaded series: its scaling, so windows and forecasts are
-                                           # in the series' own units (modelkit.data.series)
+                                           # in the series' own units (modelkit.data.forecast)
 
     @property
     def kind(self) -> str:
@@ -73,7 +73,7 @@ class Predictor:
         if self.mean is not None:
             x = (x - self.mean) / self.std
         if self.series is not None:
-            x = torch.from_numpy(series.to_model(x.reshape(len(x), shape[0], -1).numpy(), self.series))
+            x = torch.from_numpy(forecast.to_model(x.reshape(len(x), shape[0], -1).numpy(), self.series))
         return x
 
     @torch.inference_mode()
@@ -94,7 +94,7 @@ class Predictor:
         windows = np.asarray(inputs, dtype=np.float64).reshape(len(out), self.spec.input_shape[0], -1)
         scale = self.series
         last = windows[:, -1, [scale["inputs"].index(c) for c in scale["targets"]]]
-        values = series.from_model(out.numpy(), last, scale)
+        values = forecast.from_model(out.numpy(), last, scale)
         return _rounded(torch.from_numpy(values[:, :, 0] if values.shape[2] == 1 else values))
 
     def label(self, class_id: int) -> str:
@@ -183,7 +183,7 @@ def example_inputs(predictor: Predictor, n: int = 8) -> list:
         return raw_table(predictor.config).x_test[:n].tolist()
     data = tasks.load(predictor.config.task)
     if predictor.series is not None:
-        return [series.test_window(data.extra["series"], i)[0].reshape(predictor.spec.input_shape).tolist()
+        return [forecast.test_window(data.extra["series"], i)[0].reshape(predictor.spec.input_shape).tolist()
                 for i in range(min(n, len(data.x_test)))]
     if predictor.spec.input_kind == "tokens":
         return ["".join(predictor.spec.vocab[i] for i in row[:32].tolist()) for row in data.x_test[:n]]
