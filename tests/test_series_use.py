@@ -31,9 +31,9 @@ def test_a_window_in_own_units_gets_the_forecast_the_results_drew(trained):
     window = predict.example_inputs(predictor, 1)[0]
     arrays = tasks.load(config.task).extra["series"]
     assert np.allclose(window, forecast.test_window(arrays, 0)[0][:, 0])     # the load itself, not scaled
-    forecast = predictor.predict([window])["predictions"][0]
+    answer = predictor.predict([window])["predictions"][0]
     drawn = store.get_run(run_id).details["forecast"]["one_step"]["pred"][0]
-    assert len(forecast) == 6 and forecast[0] == pytest.approx(drawn, rel=1e-3)
+    assert len(answer) == 6 and answer[0] == pytest.approx(drawn, rel=1e-3)
 
 
 def test_raising_the_whole_window_raises_the_forecast_by_as_much(trained):
