@@ -49,9 +49,14 @@ def _add_train(sub):
     train.add_argument("--config", help="a RunConfig JSON file to start from")
     train.add_argument("--data", metavar="FILE", help="your own data instead of --task: a CSV table, a UTF-8 .txt "
                        "or a .zip of image folders (one folder per class)")
-    train.add_argument("--target", help="with a CSV: the column to predict (default: the last one)")
-    train.add_argument("--kind", choices=("classification", "regression"),
-                       help="with a CSV: what predicting the target is (default: guessed from its values)")
+    train.add_argument("--target", help="with a CSV: the column to predict (default: the last one); with "
+                       "--kind forecast, the column or columns (a,b) to forecast")
+    train.add_argument("--kind", choices=("classification", "regression", "forecast"),
+                       help="with a CSV: what predicting the target is (default: guessed from its values); "
+                            "forecast: the rows are time steps, forecast the target's next values")
+    train.add_argument("--inputs", help="with --kind forecast: more columns the model sees (a,b), besides the target")
+    train.add_argument("--window", type=int, help="with --kind forecast: the past steps the model sees (task.seq_len)")
+    train.add_argument("--horizon", type=int, help="with --kind forecast: the steps ahead it forecasts (task.horizon)")
     train.add_argument("--seed", type=int, help="random seed (train.seed)")
     train.add_argument("--device", help="auto, cpu, cuda or mps")
     train.add_argument("--json", action="store_true", help="print one JSON object at the end")
@@ -155,6 +160,10 @@ def config_from_args(args):
             sets.append("train.epochs=null")
     if args.seed is not None:
         sets.append(f"train.seed={args.seed}")
+    if getattr(args, "window", None) is not None:
+        sets.append(f"task.seq_len={args.window}")
+    if getattr(args, "horizon", None) is not None:
+        sets.append(f"task.horizon={args.horizon}")
     if args.device:
         sets.append(f"train.device={json.dumps(args.device)}")
     return make_config(task, arch, sets, base)
@@ -164,7 +173,7 @@ def add_data(args):
     """Store --data as a dataset (once per content) and return it; refusals name the file and the limit."""
     from pathlib import Path
 
-    from modelkit.data import uploads
+    from modelkit.data import series, uploads
 
     path = Path(args.data)
     try:
@@ -176,6 +185,12 @@ def add_data(args):
         return uploads.add_images(raw, path.name, owner="cli")
     if suffix in (".txt", ".md"):
         return uploads.add_text(raw, path.name, owner="cli")
+    if args.kind == "forecast":
+        frame = uploads.read_table(raw, path.name, min_columns=1)
+        targets = (args.target or str(frame.columns[-1])).split(",")
+        inputs = args.inputs.split(",") if args.inputs else []
+        return series.add_series(raw, path.name, [t.strip() for t in targets], [c.strip() for c in inputs],
+                                 owner="cli")
     frame = uploads.read_table(raw, path.name)
     return uploads.add_table(raw, path.name, args.target or str(frame.columns[-1]), args.kind, owner="cli")
 

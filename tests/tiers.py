@@ -10,16 +10,18 @@
 TIERS = {
     "unit": ("test_compare", "test_config", "test_diagnose", "test_gpu_path", "test_i18n", "test_plots",
              "test_settings", "test_predict", "test_play", "test_store", "test_sweep", "test_tasks",
-             "test_layout"),
+             "test_layout", "test_seats", "test_door"),
     "pages": ("test_app_train", "test_app_resume", "test_chinese_pages", "test_compare_page", "test_datasets",
               "test_forms", "test_host_page", "test_hostile", "test_learn_page", "test_messages", "test_query",
               "test_upload_page_refusals"),
     "processes": ("test_runner", "test_cli", "test_cli_runs", "test_serve", "test_export", "test_bench",
-                  "test_room", "test_one_arch_entry", "test_hostile_files", "test_serve_hostile"),
+                  "test_room", "test_one_arch_entry", "test_hostile_files", "test_serve_hostile",
+                  "test_series_use"),
     "browser": ("test_browser_compare", "test_browser_host", "test_browser_learn", "test_browser_play",
-                "test_browser_restart", "test_browser_train", "test_browser_upload", "test_browser_use"),
+                "test_browser_restart", "test_browser_train", "test_browser_upload", "test_browser_use",
+                "test_browser_series", "test_browser_room", "test_browser_journeys"),
     "services": ("test_runner_matrix",),
-    "learning": ("test_train", "test_models", "test_inside"),
+    "learning": ("test_train", "test_models", "test_inside", "test_series", "test_journeys"),
 }
 SERVICE_FIXTURES = {"postgres_server", "postgres_url", "ray_cluster"}
 FILE_TIER = {stem: tier for tier, stems in TIERS.items() for stem in stems}

@@ -3,7 +3,8 @@
 Tensors by `TaskSpec.input_kind`:
   vector   x (N, F) float32           2-D toy sets, tabular sets
   image    x (N, C, H, W) float32     digits
-  sequence x (N, L) float32           mnist1d, sine
+  sequence x (N, L) float32           mnist1d, sine, a series of one column
+           x (N, L, C) float32        a series of C input columns (TaskSpec.channels)
   tokens   x (N, T) int64             text (character ids)
 Targets by `TaskSpec.kind`:
   classification  y (N,) int64 class ids      model output (N, n_outputs) logits
@@ -23,7 +24,7 @@ from typing import Callable
 import torch
 
 from modelkit import settings
-from modelkit.data import uploads
+from modelkit.data import forecast, uploads
 from modelkit.fields import ConfigError, TaskConfig
 
 
@@ -36,6 +37,11 @@ class TaskSpec:
     n_outputs: int            # classes, forecast values or vocabulary size
     class_names: tuple = ()
     vocab: str = ""           # lm only: the characters; a token id indexes this string
+
+    @property
+    def channels(self) -> int:
+        """Values per step of a sequence: 1, or one per input column of a series (input_shape (L, C))."""
+        return self.input_shape[1] if self.input_kind == "sequence" and len(self.input_shape) == 2 else 1
 
 
 @dataclass
@@ -85,7 +91,7 @@ class TaskInfo:
     check: Callable[[TaskConfig], None] | None = None   # refusals known before the data is built
     table: bool = False       # a standardised table: raw rows in the user's own units (cm, mg/l) are scaled
                               # with the training rows' mean and spread (TaskData.extra) before the model
-    try_view: str = "point"   # Try it's view: point | table | image | sequence | text
+    try_view: str = "point"   # Try it's view: point | table | image | sequence | series | text
     package: str = "nothing more"   # what the exported train.py needs besides torch and numpy for its data
     skips: frozenset = frozenset()   # sections of a finished run that do not apply to this task
                                      # ("replay_boundary": no 2-D plane to replay)
@@ -125,6 +131,9 @@ def task_info(name: str) -> TaskInfo:
     if ds.kind == "text":
         return TaskInfo(name, "lm", "tokens", _uploaded_text, ("seq_len",), check=_check_uploaded_text,
                         try_view="text", package=UPLOADED_PACKAGE, skips=NO_PLANE)
+    if ds.kind == "series":   # windows of a series: no table row to standardise, no plane, its own Try it
+        return TaskInfo(name, "regression", "sequence", _uploaded_series, ("seq_len", "horizon"),
+                        check=_check_uploaded_series, try_view="series", package=UPLOADED_PACKAGE, skips=NO_PLANE)
     if ds.kind == "images":
         return TaskInfo(name, ds.task_kind, "image", _uploaded, try_view="image", package=UPLOADED_PACKAGE,
                         skips=NO_PLANE)
@@ -379,6 +388,21 @@ def _check_uploaded_text(cfg: TaskConfig):
 
 def _uploaded_text(cfg: TaskConfig) -> TaskData:
     return _text(dataclasses.replace(cfg, text=uploads.text(uploads.from_task(cfg.name))))
+
+
+def _check_uploaded_series(cfg: TaskConfig):
+    forecast.check(uploads.from_task(cfg.name), cfg.seq_len, cfg.horizon, cfg.val_fraction, cfg.test_fraction)
+
+
+def _uploaded_series(cfg: TaskConfig) -> TaskData:
+    """An uploaded series: windows of `seq_len` steps forecasting `horizon` steps, split by time, never
+    shuffled (modelkit.data.forecast); extra["series"] holds the scaling, origins and naive baselines."""
+    ds = uploads.from_task(cfg.name)
+    arrays = forecast.windows(ds, cfg.seq_len, cfg.horizon, cfg.val_fraction, cfg.test_fraction)
+    xtr, ytr, xva, yva, xte, yte = (torch.from_numpy(arrays[f"{k}_{part}"]) for part in ("train", "val", "test")
+                                    for k in "xy")
+    spec = TaskSpec(cfg.name, "regression", "sequence", tuple(xtr.shape[1:]), ytr.shape[1])
+    return TaskData(spec, xtr, ytr, xva, yva, xte, yte, {"series": arrays})
 
 
 NO_PLANE = frozenset({"replay_boundary"})   # only a 2-D toy set has a decision boundary to replay

@@ -52,7 +52,7 @@ def limits() -> dict[str, int]:
 class Dataset:
     id: str                          # content hash: the same upload is stored once
     name: str                        # the file's name, for people
-    kind: str                        # table | text | images
+    kind: str                        # table | series | text | images
     task_kind: str                   # classification | regression | lm
     owner: str = ""
     rows: int = 0
@@ -63,6 +63,7 @@ class Dataset:
     filled: int = 0                  # missing values filled in
     size: int = 0                    # bytes uploaded
     created: float = 0.0
+    series: dict = field(default_factory=dict)   # a series' targets, inputs and steps (modelkit.data.series)
 
     @property
     def task(self) -> str:
@@ -95,8 +96,10 @@ def _decode(raw: bytes, file: str) -> str:
 
 # --- tables ---------------------------------------------------------------------------
 
-def read_table(raw: bytes, file: str):
-    """The CSV as a DataFrame (comma, semicolon or tab; a header row), refused in plain words if it is not one."""
+def read_table(raw: bytes, file: str, min_columns: int = 2):
+    """The CSV as a DataFrame (comma, semicolon or tab; a header row), refused in plain words if it is not one.
+
+    A table needs inputs and a target (two columns); a series may be one column of values in order."""
     import pandas as pd
 
     _check_size(raw, file)
@@ -108,7 +111,7 @@ def read_table(raw: bytes, file: str):
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
         refuse("data_not_csv", file)
     frame.columns = [str(c).strip() for c in frame.columns]
-    if frame.shape[1] < 2:
+    if frame.shape[1] < min_columns:
         refuse("data_one_column", file)
     if len(frame) < 10:
         refuse("data_few_rows", file, n=10)

@@ -204,8 +204,8 @@ def token_labels(trained: Trained) -> list[str]:
         return [str(i) for i in range(spec.input_shape[0])]
     stride = cfg.stride or cfg.patch
     with torch.no_grad():
-        grid = model.embed.conv(torch.zeros(1, *((1, *spec.input_shape) if not model.embed.image
-                                                  else spec.input_shape))).shape[2:]
+        shape = spec.input_shape if model.embed.image else (spec.channels, spec.input_shape[0])  # (C, L)
+        grid = model.embed.conv(torch.zeros(1, *shape)).shape[2:]
     if len(grid) == 2:
         labels = [f"({r * stride},{c * stride})" for r in range(grid[0]) for c in range(grid[1])]
     else:

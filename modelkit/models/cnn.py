@@ -50,7 +50,7 @@ class CNN(nn.Module):
     def __init__(self, cfg: CNNConfig, spec):
         super().__init__()
         self.dims = 1 if spec.input_kind == "sequence" else 2
-        shape = (1, *spec.input_shape) if self.dims == 1 else tuple(spec.input_shape)  # (C, L) or (C, H, W)
+        shape = (spec.channels, spec.input_shape[0]) if self.dims == 1 else tuple(spec.input_shape)  # (C, L) or (C, H, W)
         blocks, size = [], min(shape[1:])
         for c_in, c_out in zip([shape[0], *cfg.channels], cfg.channels):
             pool = size >= 2 * 2  # pool only while the maps stay at least 2 wide
@@ -69,7 +69,7 @@ class CNN(nn.Module):
 
     def forward(self, x):
         if self.dims == 1:
-            x = x.unsqueeze(1)  # (B, L) -> (B, 1, L)
+            x = x.unsqueeze(1) if x.dim() == 2 else x.transpose(1, 2)  # (B, L) or (B, L, C) -> (B, C, L)
         x = self.blocks(x)  # (B, C, L') or (B, C, H', W')
         x = self.drop(self.flatten(x))  # (B, C * L')
         return self.out(self.hidden(x))  # (B, n_outputs)

@@ -52,7 +52,7 @@ class RNN(nn.Module):
             c, h, w = spec.input_shape
             n_in = c * w  # one row of pixels per step
         else:
-            n_in = cfg.patch
+            n_in = cfg.patch * spec.channels
         Cell = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[cfg.cell]
         self.rnn = Cell(n_in, cfg.hidden_size, num_layers=cfg.layers, batch_first=True,
                         bidirectional=cfg.bidirectional, dropout=cfg.dropout if cfg.layers > 1 else 0.0)
@@ -66,9 +66,10 @@ class RNN(nn.Module):
         if self.input_kind == "image":
             b, c, h, w = x.shape
             return x.permute(0, 2, 1, 3).reshape(b, h, c * w)  # rows as steps: (B, H, C*W)
+        x = x if x.dim() == 3 else x.unsqueeze(-1)  # (B, L, C): C values per step
         pad = (-x.shape[1]) % self.patch
-        x = F.pad(x, (pad, 0))  # left-pad so the newest values fill the last step
-        return x.view(x.shape[0], -1, self.patch)  # (B, L/patch, patch)
+        x = F.pad(x, (0, 0, pad, 0))  # left-pad so the newest values fill the last step
+        return x.reshape(x.shape[0], -1, self.patch * x.shape[2])  # (B, L/patch, patch*C)
 
     def forward(self, x):
         out, h = self.rnn(self.steps(x))  # out (B, T, dirs*H)

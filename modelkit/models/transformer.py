@@ -102,10 +102,12 @@ class PatchEmbedding(nn.Module):
         if self.image:
             self.conv = nn.Conv2d(spec.input_shape[0], cfg.d_model, cfg.patch, stride)
         else:
-            self.conv = nn.Conv1d(1, cfg.d_model, cfg.patch, stride)
+            self.conv = nn.Conv1d(spec.channels, cfg.d_model, cfg.patch, stride)
 
     def forward(self, x):
-        x = self.conv(x if self.image else x.unsqueeze(1))  # (B, C, T') or (B, C, H', W')
+        if not self.image:
+            x = x.unsqueeze(1) if x.dim() == 2 else x.transpose(1, 2)  # (B, L) or (B, L, C) -> (B, C, L)
+        x = self.conv(x)  # (B, C, T') or (B, C, H', W')
         return x.flatten(2).transpose(1, 2)  # (B, T, C)
 
 

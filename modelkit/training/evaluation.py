@@ -7,6 +7,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from modelkit.data import forecast
 from modelkit.data.tasks import TaskData, TaskSpec, fitting_loss
 from modelkit.training import metrics
 
@@ -105,6 +106,9 @@ def final_details(model, data: TaskData, out: torch.Tensor, device, seed: int) -
     elif spec.kind == "regression":
         details["series"] = [{"input": data.x_test[i].tolist(), "true": data.y_test[i].tolist(),
                               "pred": [round(float(v), 4) for v in out[i]]} for i in range(min(6, len(out)))]
+        if "series" in data.extra:   # an uploaded series: the naive forecasts beside, the test part drawn
+            baselines, details["forecast"] = forecast.report(data.extra["series"], out.numpy())
+            extra.update(baselines)
     else:
         prompt = data.x_test[0][:32]
         details["prompt"] = "".join(spec.vocab[i] for i in prompt.tolist())

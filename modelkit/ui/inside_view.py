@@ -116,7 +116,8 @@ def show_input(trained: inside.Trained, example: int, look: dict):
         fig = figures.signals_figure(x[None], [task_views.class_label(spec, int(look["target"]))],
                                    labels={"x": t("plot.position"), "y": t("plot.value")}, height=220)
     elif spec.kind == "regression":
-        fig = figures.series_figure(x, true_future=look["target"], predicted_future=look["output"],
+        fig = figures.series_figure(x if x.dim() == 1 else x[:, 0],   # a series: its first column, the target
+                                    true_future=look["target"], predicted_future=look["output"],
                                   labels=task_views.series_labels(), height=240)
     elif spec.input_kind == "tokens":
         st.code(task_views.decode(spec, x.tolist()), language=None, wrap_lines=True)

@@ -131,6 +131,9 @@ def task_description(name: str) -> str:
         return t("data.desc.text", n=f"{ds.rows:,}")
     if ds.kind == "images":
         return t("data.desc.images", n=f"{ds.rows:,}", classes=len(ds.class_names))
+    if ds.kind == "series":
+        return t("data.desc.series", n=f"{ds.rows:,}", targets=ds.target.replace(",", ", "),
+                 inputs=", ".join(ds.series.get("inputs", ())))
     what = t("data.kind.regression") if ds.task_kind == "regression" else \
         t("data.kind.classification", classes=len(ds.class_names))
     return t("data.desc.table", n=f"{ds.rows:,}", columns=ds.columns, target=ds.target, what=what)

@@ -14,7 +14,7 @@ from modelkit.config import RunConfig, TaskConfig, parse
 from modelkit.data import tasks
 from modelkit.data.tasks import task_info
 from modelkit.execution.worker import LR_SET
-from modelkit.plots import figures, play_charts
+from modelkit.plots import figures, forecast_charts, play_charts
 from modelkit.training.diagnosis import diagnose
 from modelkit.ui import task_views
 from modelkit.ui.i18n import t
@@ -27,7 +27,7 @@ CHART_CONFIG = {"displayModeBar": False}
 KIND_METRIC = {"classification": ("val_accuracy", (0, 1.02)), "regression": ("val_r2", None),
                "lm": ("val_perplexity", None)}
 TEST_METRICS = {"classification": ("test_accuracy", "test_f1", "test_precision", "test_recall"),
-                "regression": ("test_r2", "test_mse", "test_mae"),
+                "regression": ("test_r2", "test_mse", "test_mae", "baseline_mse"),
                 "lm": ("test_perplexity", "test_baseline_perplexity")}
 
 
@@ -184,7 +184,33 @@ def examples_grids(data, examples: list[dict]):
             st.plotly_chart(fig, config=CHART_CONFIG)
 
 
+def forecast_details(run):
+    """An uploaded series: the test part with the forecast over it, and how it compares with the naive ones."""
+    m = run.metrics
+    if "baseline_mse" in m and "test_mse" in m:
+        numbers = {"mse": f"{m['test_mse']:.4g}", "naive": f"{m['baseline_mse']:.4g}"}
+        if m["test_mse"] < m["baseline_mse"]:
+            st.success(t("results.naive_beaten", ratio=f"{m['test_mse'] / max(m['baseline_mse'], 1e-12):.0%}",
+                         **numbers), icon=":material/trending_up:")
+        else:
+            st.warning(t("results.naive_not_beaten", **numbers), icon=":material/trending_flat:")
+        if "seasonal_mse" in m:
+            beaten = m["test_mse"] < m["seasonal_mse"]
+            st.caption(t("results.seasonal_beaten" if beaten else "results.seasonal_not_beaten",
+                         period=int(m.get("seasonal_period", 0)), seasonal=f"{m['seasonal_mse']:.4g}"))
+    st.markdown(f"**{t('results.forecast_title')}**")
+    st.caption(t("results.forecast_caption"))
+    labels = {"x": t("plot.time_step"), "y": run.details["forecast"].get("name") or t("plot.value"),
+              "true": t("plot.true_future"), "pred": t("plot.predicted"), "path": t("plot.forecast_path"),
+              "test": t("plot.test_part")}
+    with st.container(key=f"results_forecast_{run.id}"):
+        st.plotly_chart(forecast_charts.forecast_figure(run.details["forecast"], labels=labels), config=CHART_CONFIG)
+
+
 def regression_details(run):
+    if "forecast" in run.details:
+        forecast_details(run)
+        return
     series = run.details.get("series") or []
     if not series:
         return

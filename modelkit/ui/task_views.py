@@ -5,9 +5,9 @@ import streamlit as st
 
 from modelkit import models
 from modelkit.config import ConfigError, RunConfig, TaskConfig
-from modelkit.data import tasks
+from modelkit.data import forecast, tasks
 from modelkit.models import memory
-from modelkit.plots import figures
+from modelkit.plots import figures, forecast_charts
 from modelkit.ui.i18n import t
 from modelkit.ui.labels import class_name, text_source
 
@@ -71,6 +71,12 @@ def show_preview(task_cfg: TaskConfig):
     elif spec.kind == "classification":
         fig = figures.signals_figure(x[:4], [t("plot.class", name=class_label(spec, int(c))) for c in y[:4]],
                                    labels={"x": t("plot.position"), "y": t("plot.value")})
+    elif "series" in data.extra:   # an uploaded series: all of it, validation and test shaded at the end
+        arrays = data.extra["series"]
+        val_start, test_start = arrays["cuts"]
+        fig = forecast_charts.series_preview_figure(forecast.columns(arrays), val_start=val_start, test_start=test_start,
+                                                    labels={"x": t("plot.time_step"), "y": t("plot.value"),
+                                                            "val": t("plot.val"), "test": t("plot.test_part")})
     elif spec.kind == "regression":
         fig = figures.series_figure(x[0], true_future=y[0], labels=series_labels())
     else:

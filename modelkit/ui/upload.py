@@ -13,18 +13,31 @@ import pandas as pd
 import streamlit as st
 
 from modelkit.config import ConfigError
-from modelkit.data import uploads
-from modelkit.plots import figures
+from modelkit.data import series, uploads
+from modelkit.plots import figures, forecast_charts
 from modelkit.ui import forms
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import session_owner
 
 KINDS = ("auto", "classification", "regression")
+FORECAST = "forecast"                 # offered beside KINDS when the table reads as a series
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _table(raw: bytes, name: str):
-    return uploads.read_table(raw, name)
+    return uploads.read_table(raw, name, min_columns=1)   # one column of values in order is a series
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _reads_as_series(raw: bytes, name: str) -> tuple[bool, bool]:
+    """Whether the table can be a series, and whether a forecast is the likelier wish (a date column)."""
+    frame = _table(raw, name)
+    return series.looks_like_series(frame), series.guess_series(frame)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _series(raw: bytes, name: str, columns: tuple) -> series.Series:
+    return series.read_series(_table(raw, name), name, list(columns))
 
 
 def upload_panel(prefix: str, on_added=None):
@@ -49,6 +62,8 @@ def upload_panel(prefix: str, on_added=None):
                 choice = _text_preview(raw, name)
             else:
                 choice = _table_preview(raw, name, prefix)
+                if choice.get("kind") == FORECAST:
+                    choice = _series_preview(raw, name, prefix, choice["target"])
         except ConfigError as err:
             st.session_state[refused_key] = (identity, err)
             st.error(forms.error_text(err), icon=":material/error:")
@@ -81,23 +96,62 @@ def _table_preview(raw: bytes, name: str, prefix: str) -> dict:
     frame = _table(raw, name)
     st.markdown(t("upload.table_size", rows=f"{len(frame):,}", columns=frame.shape[1]))
     st.dataframe(frame.head(8), hide_index=True)
-    missing = int(frame.isna().sum().sum())
-    if missing:
-        st.caption(t("upload.missing", n=f"{missing:,}"))
     columns = [str(c) for c in frame.columns]
+    is_series, dated = _reads_as_series(raw, name)
+    if len(columns) < 2 and not is_series:
+        uploads.refuse("data_one_column", name)
     left, right = st.columns(2)
     target = left.selectbox(t("upload.target"), columns, index=len(columns) - 1, key=f"{prefix}_upload_target",
                             help=t("help.upload_target"))
     tl = bound()
-    guessed = uploads.guess_kind(frame[target])
-    kind = right.selectbox(t("upload.kind"), KINDS, key=f"{prefix}_upload_kind", help=t("help.upload_kind"),
+    guessed = FORECAST if dated or len(columns) < 2 else uploads.guess_kind(frame[target])
+    kinds = KINDS + ((FORECAST,) if is_series else ())
+    kind = right.selectbox(t("upload.kind"), kinds, key=f"{prefix}_upload_kind", help=t("help.upload_kind"),
                            format_func=lambda k: tl("upload.kind_auto", kind=tl(f"upload.kind.{guessed}"))
                            if k == "auto" else tl(f"upload.kind.{k}"))
+    if (guessed if kind == "auto" else kind) == FORECAST:
+        return {"target": target, "kind": FORECAST}   # a series fills its gaps by interpolation instead
+    missing = int(frame.isna().sum().sum())
+    if missing:
+        st.caption(t("upload.missing", n=f"{missing:,}"))
     if (guessed if kind == "auto" else kind) == "classification":
         counts = frame[target].astype(str).value_counts()
         st.caption(t("upload.balance", n=len(counts)))
         st.bar_chart(counts.head(30), height=180, horizontal=True)
     return {"target": target, "kind": None if kind == "auto" else kind}
+
+
+def _series_preview(raw: bytes, name: str, prefix: str, target: str) -> dict:
+    """The columns to forecast and those the model sees besides, the series drawn, what reading it changed."""
+    numbers = series.numeric_columns(_table(raw, name))
+    if not numbers:
+        uploads.refuse("data_series_no_numbers", name)
+    left, right = st.columns(2)
+    targets = left.multiselect(t("upload.series_targets"), numbers, default=[target if target in numbers else numbers[0]],
+                               key=f"{prefix}_upload_targets", help=t("help.upload_series_targets"))
+    if not targets:
+        uploads.refuse("data_series_no_numbers", name)
+    others = [c for c in numbers if c not in targets]
+    inputs = right.multiselect(t("upload.series_inputs"), others, key=f"{prefix}_upload_inputs",
+                               help=t("help.upload_series_inputs"))
+    found = _series(raw, name, tuple(dict.fromkeys([*targets, *inputs])))
+    st.markdown(t("upload.series_size", rows=f"{len(found.values):,}"))
+    with st.container(key=f"{prefix}_upload_series"):
+        st.plotly_chart(forecast_charts.series_preview_figure(
+            {c: found.values[c].to_numpy() for c in found.values.columns},
+            labels={"x": t("plot.time_step"), "y": t("plot.value")}), config={"displayModeBar": False})
+    n, unit = series.step_parts(found.step_ns)
+    step = t(f"upload.step.{unit}", n=n)
+    notes = [t("upload.series_time", column=found.time_column, step=step) if found.time_column
+             else t("upload.series_order")]
+    if found.resampled:
+        notes.append(t("upload.series_resampled", step=step))
+    if found.filled:
+        notes.append(t("upload.series_filled", n=f"{found.filled:,}"))
+    if found.missing_steps:
+        notes.append(t("upload.series_missing_steps", n=f"{found.missing_steps:,}"))
+    st.caption(" ".join([*notes, t("upload.series_split")]))
+    return {"kind": FORECAST, "targets": targets, "inputs": inputs}
 
 
 def _text_preview(raw: bytes, name: str) -> dict:
@@ -130,6 +184,8 @@ def _add(prefix: str, raw: bytes, name: str, suffix: str, choice: dict, on_added
             ds = uploads.add_images(raw, name, owner=owner)
         elif suffix == "txt":
             ds = uploads.add_text(raw, name, owner=owner)
+        elif choice.get("kind") == FORECAST:
+            ds = series.add_series(raw, name, choice["targets"], choice["inputs"], owner=owner)
         else:
             ds = uploads.add_table(raw, name, choice["target"], choice["kind"], owner=owner)
     except (ConfigError, zipfile.BadZipFile, io.UnsupportedOperation) as err:

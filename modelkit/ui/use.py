@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from modelkit.config import RunConfig
-from modelkit.data import tasks
+from modelkit.data import forecast, tasks
 from modelkit.plots import figures
 from modelkit.room.written import literal
 from modelkit.ui import seat, task_views
@@ -205,6 +205,34 @@ def try_sequence(predictor, run, key: str):
             st.plotly_chart(fig, config=CHART_CONFIG)
 
 
+# --- an uploaded series: its last window, edited ------------------------------------------
+
+def try_series(predictor, run, key: str):
+    """A test window in the series' own units, to edit value by value; the forecast follows the edits."""
+    arrays = tasks.load(predictor.config.task).extra["series"]
+    scale = predictor.series
+    left, right = st.columns([1, 1.6], gap="large")
+    with left:
+        example = st.selectbox(t("use.example"), range(min(20, len(arrays["at_test"]))), key=f"{key}_example",
+                               format_func=lambda i, tl=bound(): tl("use.example_plain", n=i + 1))
+        window, future = forecast.test_window(arrays, example)
+        names = [scale["names"][c] for c in scale["inputs"]]
+        st.caption(t("use.series_edit"))
+        edited = st.data_editor(pd.DataFrame(window, columns=names), key=f"{key}_window_{example}", height=260,
+                                num_rows="fixed", width="stretch")
+    values = edited.to_numpy(dtype=float)
+    values = np.where(np.isfinite(values), values, window)   # an emptied cell keeps its value
+    with right:
+        out = timed(predictor.predict, [values.reshape(predictor.spec.input_shape).tolist()])
+        first = scale["inputs"].index(scale["targets"][0])
+        forecast = np.asarray(out["predictions"][0]).reshape(len(future), -1)[:, 0]
+        labels = {**task_views.series_labels(), "y": scale["names"][scale["targets"][0]]}
+        with st.container(key=f"{key}_forecast"):
+            st.plotly_chart(figures.series_figure(values[:, first], true_future=future[:, 0],
+                                                  predicted_future=forecast, labels=labels, height=300),
+                            config=CHART_CONFIG)
+
+
 # --- text: a prompt, continued ----------------------------------------------------------
 
 def try_text(predictor, run, key: str):
@@ -227,7 +255,8 @@ def try_text(predictor, run, key: str):
             st.code(st.session_state[f"{key}_text"], language=None, wrap_lines=True)
 
 
-TRY_VIEWS = {"point": try_point, "table": try_table, "image": try_image, "sequence": try_sequence, "text": try_text}
+TRY_VIEWS = {"point": try_point, "table": try_table, "image": try_image, "sequence": try_sequence,
+             "series": try_series, "text": try_text}
 
 
 # --- take it home, serve it ------------------------------------------------------------------

@@ -79,8 +79,9 @@ def _task_settings(config: RunConfig) -> dict:
     keep = {"data_seed": task.seed, "val_fraction": task.val_fraction, "test_fraction": task.test_fraction}
     if task.name in ("moons", "circles", "spiral", "xor", "blobs", "sine"):
         keep.update(n_samples=task.n_samples, noise=task.noise)
-    if task.name == "sine" or tasks.task_info(task.name).input_kind == "tokens":
+    info = tasks.task_info(task.name)
+    if "seq_len" in info.params or info.input_kind == "tokens":
         keep["seq_len"] = task.seq_len
-    if task.name == "sine":
+    if "horizon" in info.params:
         keep["horizon"] = task.horizon
     return keep

@@ -30,7 +30,7 @@ from modelkit.use import codegen, predict, script_writer
 
 BUNDLE_FILES = ("model.safetensors", "config.json", "metrics.json", "curves.csv", "model.onnx", "train.py",
                 "README.md")
-DATA_FILES = ("data.npz", "data.txt")   # an uploaded dataset travels with its run's bundle
+DATA_FILES = ("data.npz", "data.txt", "series.json")   # an uploaded dataset travels with its run's bundle
 
 
 def export_run(store, run_id: str, out_dir, lang: str = "en") -> Path:
@@ -52,6 +52,9 @@ def export_run(store, run_id: str, out_dir, lang: str = "en") -> Path:
             (out / "data.txt").write_text(uploads.text(uploaded), encoding="utf-8")
         else:
             np.savez(out / "data.npz", **uploads.arrays(uploaded))
+        if uploaded.kind == "series":   # the columns, and the scaling that takes own units to the model's
+            (out / "series.json").write_text(json.dumps(predictor.series, indent=2, ensure_ascii=False) + "\n",
+                                             encoding="utf-8")
     elif predictor.kind == "lm" and not predictor.config.task.text and predictor.config.task.corpus != "en":
         # a shipped corpus other than Python's own docs (the Tang poems) travels beside train.py
         (out / "data.txt").write_text(tasks.corpus_text(predictor.config.task.corpus), encoding="utf-8")
@@ -139,6 +142,10 @@ def input_text(predictor: predict.Predictor, tx: dict) -> str:
         means = ", ".join(f"{v:.3g}" for v in predictor.mean.flatten().tolist())
         spreads = ", ".join(f"{v:.3g}" for v in predictor.std.flatten().tolist())
         return tx["card.in.table"].format(shape=shape, means=means, spreads=spreads)
+    if predictor.series is not None:
+        names = predictor.series["names"]
+        return tx["card.in.series"].format(shape=shape, inputs=", ".join(names[i] for i in predictor.series["inputs"]),
+                                           targets=", ".join(names[i] for i in predictor.series["targets"]))
     return tx[f"card.in.{spec.input_kind}"].format(shape=shape)
 
 

@@ -21,7 +21,7 @@ import torch
 
 from modelkit import models
 from modelkit.config import RunConfig
-from modelkit.data import tasks
+from modelkit.data import forecast, tasks
 from modelkit.data.tasks import TaskSpec
 from modelkit.store.artifacts import NoModelError  # noqa: F401  (the one "no model": callers catch it here too)
 
@@ -43,13 +43,16 @@ class Predictor:
     model: torch.nn.Module                 # on the CPU, in eval mode, never switched back to train
     mean: torch.Tensor | None = None       # table tasks: the training rows' feature means ...
     std: torch.Tensor | None = None        # ... and spreads, to standardise raw rows as training did
+    series: dict | None = None             # an uploaded series: its scaling, so windows and forecasts are
+                                           # in the series' own units (modelkit.data.forecast)
 
     @property
     def kind(self) -> str:
         return self.spec.kind
 
     def tensor(self, inputs) -> torch.Tensor:
-        """Raw examples (nested lists or an array) as one checked float batch, standardised if tabular."""
+        """Raw examples (nested lists or an array) as one checked float batch, standardised if tabular,
+        scaled as training scaled them if a series."""
         if self.spec.input_kind == "tokens":
             raise InputError("this model continues text: send prompts as strings")
         try:
@@ -69,17 +72,30 @@ class Predictor:
         x = x.reshape(len(x), *shape)
         if self.mean is not None:
             x = (x - self.mean) / self.std
+        if self.series is not None:
+            x = torch.from_numpy(forecast.to_model(x.reshape(len(x), shape[0], -1).numpy(), self.series))
         return x
 
     @torch.inference_mode()
     def predict(self, inputs) -> dict:
-        """Classes: predictions (class ids), labels and probabilities; forecasts: predictions (values)."""
+        """Classes: predictions (class ids), labels and probabilities; forecasts: predictions (values; for a
+        series, (horizon,) per window in its own units, or (horizon, targets) with several targets)."""
         out = self.model(self.tensor(inputs)).float()
+        if self.series is not None:
+            return {"predictions": self.forecast(inputs, out)}
         if self.kind == "regression":
             return {"predictions": _rounded(out)}
         probs = out.softmax(-1)
         ids = probs.argmax(-1).tolist()
         return {"predictions": ids, "labels": [self.label(i) for i in ids], "probabilities": _rounded(probs)}
+
+    def forecast(self, inputs, out: torch.Tensor) -> list:
+        """A series model's outputs as forecasts in own units, from each window's last values."""
+        windows = np.asarray(inputs, dtype=np.float64).reshape(len(out), self.spec.input_shape[0], -1)
+        scale = self.series
+        last = windows[:, -1, [scale["inputs"].index(c) for c in scale["targets"]]]
+        values = forecast.from_model(out.numpy(), last, scale)
+        return _rounded(torch.from_numpy(values[:, :, 0] if values.shape[2] == 1 else values))
 
     def label(self, class_id: int) -> str:
         names = self.spec.class_names
@@ -149,6 +165,8 @@ def _build(store, run_id: str) -> Predictor:
     predictor = Predictor(run_id, config, data.spec, model)
     if tasks.task_info(config.task.name).table:
         predictor.mean, predictor.std = data.extra["feature_mean"], data.extra["feature_std"]
+    if "series" in data.extra:
+        predictor.series = data.extra["series"]["scale"]
     return predictor
 
 
@@ -164,6 +182,9 @@ def example_inputs(predictor: Predictor, n: int = 8) -> list:
     if predictor.mean is not None:
         return raw_table(predictor.config).x_test[:n].tolist()
     data = tasks.load(predictor.config.task)
+    if predictor.series is not None:
+        return [forecast.test_window(data.extra["series"], i)[0].reshape(predictor.spec.input_shape).tolist()
+                for i in range(min(n, len(data.x_test)))]
     if predictor.spec.input_kind == "tokens":
         return ["".join(predictor.spec.vocab[i] for i in row[:32].tolist()) for row in data.x_test[:n]]
     return data.x_test[:n].tolist()

@@ -77,6 +77,8 @@ def _data_body(name: str) -> str | None:
     uploaded = uploads.from_task(name)
     if uploaded is not None:
         arrays = uploaded_arrays(name)
+        if "values" in arrays:   # a series: one row per time step
+            return UPLOADED_SERIES
         if "x" not in arrays:
             return None
         return UPLOADED_TABLE if arrays["x"].ndim == 2 else UPLOADED_IMAGES
@@ -156,6 +158,33 @@ def load_data():
         train, val, test = split(torch.from_numpy(f["x"]), torch.from_numpy(f["y"]))
     mean, std = train[0].mean(0, keepdim=True), train[0].std(0, keepdim=True).clamp_min(1e-6)
     return [((x - mean) / std, y) for x, y in (train, val, test)]
+'''
+
+UPLOADED_SERIES = '''
+def load_data():
+    """Your series (data.npz: values, one row per time step; series.json: which columns go in and which are
+    forecast): windows of SEQ_LEN steps forecasting HORIZON, split by time (the last part is the test set,
+    never shuffled), scaled with the training part alone, each window relative to its last value."""
+    with open("series.json", encoding="utf-8") as f:
+        columns = json.load(f)
+    inputs, targets = columns["inputs"], columns["targets"]
+    with np.load("data.npz", allow_pickle=False) as f:
+        values = torch.from_numpy(f["values"]).double()  # (T, columns)
+    n = len(values)
+    n_test, n_val = max(1, round(n * TEST_FRACTION)), max(1, round(n * VAL_FRACTION))
+    cut_val, cut_test = n - n_test - n_val, n - n_test
+    mean, std = values[:cut_val].mean(0), values[:cut_val].std(0, unbiased=False)
+    scaled = (values - mean) / torch.where(std > 1e-9, std, torch.ones_like(std))
+
+    def windows(start, stop):
+        at = torch.arange(max(start - 1, SEQ_LEN - 1), stop - HORIZON)  # each window's last step
+        past = at[:, None] - SEQ_LEN + 1 + torch.arange(SEQ_LEN)
+        future = at[:, None] + 1 + torch.arange(HORIZON)
+        x = scaled[past][:, :, inputs] - scaled[at][:, None, inputs]  # (N, SEQ_LEN, inputs)
+        y = (scaled[future][:, :, targets] - scaled[at][:, None, targets]).reshape(len(at), -1)
+        return (x[:, :, 0] if len(inputs) == 1 else x).float(), y.float()
+
+    return windows(0, cut_val), windows(cut_val, cut_test), windows(cut_test, n)
 '''
 
 UPLOADED_IMAGES = '''
