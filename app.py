@@ -33,7 +33,9 @@ def sidebar():
 
 
 def main():
-    st.set_page_config(page_title="modelkit", page_icon=":material/neurology:", layout="wide")
+    # An emoji, not a :material/ icon: Streamlit fetches a material page icon from a Google font server,
+    # and a room without internet would see a failed request on every page; an emoji is drawn locally.
+    st.set_page_config(page_title="modelkit", page_icon="🧠", layout="wide")
     init_language()
     start_runner()   # first: its workers start while the rest of the page is drawn
     page = st.navigation([st.Page("app_pages/train.py", title=t("nav.train"), icon=":material/model_training:",
