@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--config", help="a RunConfig JSON file to start from")
     train.add_argument("--data", metavar="FILE", help="your own data instead of --task: a CSV table, a UTF-8 .txt "
                        "or a .zip of image folders (one folder per class)")
-    train.add_argument("--target", help="with a CSV: the column to predict (default: the last one)")
+    train.add_argument("--target", help="with a CSV: the column to predict (default: guessed, as the upload panel does)")
     train.add_argument("--kind", choices=("classification", "regression"),
                        help="with a CSV: what predicting the target is (default: guessed from its values)")
     train.add_argument("--seed", type=int, help="random seed (train.seed)")
@@ -163,7 +163,7 @@ def add_data(args):
     if suffix in (".txt", ".md"):
         return uploads.add_text(raw, path.name, owner="cli")
     frame = uploads.read_table(raw, path.name)
-    return uploads.add_table(raw, path.name, args.target or str(frame.columns[-1]), args.kind, owner="cli")
+    return uploads.add_table(raw, path.name, args.target or str(uploads.guess_target(frame)[0]), args.kind, owner="cli")
 
 
 class ProgressLine:

@@ -129,6 +129,27 @@ def _standardise(train_x, *others):
     return [(t - mean) / std for t in (train_x, *others)]
 
 
+def _standardise_table(data: TaskData, names) -> TaskData:
+    """A table's columns standardised on its training part; its column names and their mean and spread
+    (back to the file's own units: x * std + mean) kept in `extra` for the pages that show a row."""
+    mean, std = data.x_train.mean(0, keepdim=True), data.x_train.std(0, keepdim=True).clamp_min(1e-6)
+    data.x_train, data.x_val, data.x_test = _standardise(data.x_train, data.x_val, data.x_test)
+    data.extra.update(feature_names=[str(n) for n in names], feature_mean=mean, feature_std=std)
+    return data
+
+
+def feature_names(data: TaskData) -> list[str] | None:
+    """A table's own column names (one-hot columns as `column_value`), or None where the columns have none."""
+    return data.extra.get("feature_names")
+
+
+def in_own_units(data: TaskData, x: torch.Tensor) -> torch.Tensor:
+    """Standardised table rows (N, F) back in the file's own units; other tasks' inputs unchanged."""
+    if "feature_mean" not in data.extra:
+        return x
+    return x * data.extra["feature_std"] + data.extra["feature_mean"]
+
+
 def _toy(cfg: TaskConfig) -> TaskData:
     import numpy as np
     from sklearn import datasets
@@ -167,9 +188,7 @@ def _tabular(cfg: TaskConfig) -> TaskData:
     y = torch.tensor(bunch.target, dtype=torch.int64)
     spec = TaskSpec(cfg.name, "classification", "vector", (x.shape[1],), len(bunch.target_names),
                     tuple(str(n) for n in bunch.target_names))
-    data = _split(cfg, spec, x, y)
-    data.x_train, data.x_val, data.x_test = _standardise(data.x_train, data.x_val, data.x_test)
-    return data
+    return _standardise_table(_split(cfg, spec, x, y), bunch.feature_names)
 
 
 def _digits(cfg: TaskConfig) -> TaskData:
@@ -335,9 +354,7 @@ def _uploaded(cfg: TaskConfig) -> TaskData:
     spec = TaskSpec(cfg.name, ds.task_kind, "image" if ds.kind == "images" else "vector", tuple(x.shape[1:]),
                     outputs, tuple(ds.class_names))
     data = _split(cfg, spec, x, y)
-    if ds.kind == "table":
-        data.x_train, data.x_val, data.x_test = _standardise(data.x_train, data.x_val, data.x_test)
-    return data
+    return _standardise_table(data, ds.features) if ds.kind == "table" else data
 
 
 def _check_uploaded_text(cfg: TaskConfig):

@@ -12,6 +12,7 @@ import streamlit as st
 
 from modelkit import inside
 from modelkit.config import RunConfig
+from modelkit.data import tasks
 from modelkit.plots import figures, inside_charts
 from modelkit.ui import task_views
 from modelkit.ui.i18n import bound, t
@@ -122,8 +123,8 @@ def show_input(trained: inside.Trained, example: int, look: dict):
         st.code(task_views.decode(spec, x.tolist()), language=None, wrap_lines=True)
         return
     else:
-        st.dataframe(pd.DataFrame([x.numpy()], columns=[t("plot.feature", n=i + 1) for i in range(len(x))]),
-                     hide_index=True)
+        row = tasks.in_own_units(trained.data, x[None])[0]   # a table's row as its file has it
+        st.dataframe(pd.DataFrame([row.numpy()], columns=task_views.feature_labels(trained.data)), hide_index=True)
         return
     st.plotly_chart(fig, config=CHART)
 

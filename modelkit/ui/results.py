@@ -78,15 +78,16 @@ def lr_chart(points: pd.DataFrame, where, prefix: str, steps: list):
 def _plane_points(task_json: str) -> tuple:
     """The training points drawn under a decision boundary: built once per task settings, not on every poll."""
     data = tasks.load(parse(TaskConfig, json.loads(task_json), "task"))
-    return data.x_train.numpy(), data.y_train.numpy(), tuple(data.spec.class_names)
+    return data.x_train.numpy(), data.y_train.numpy(), tuple(data.spec.class_names), tuple(tasks.feature_names(data) or ())
 
 
 def boundary(snapshot: dict, config: RunConfig, key: str | None = None, caption: str | None = None):
     """The decision boundary (2-D tasks), with the training points on top; `caption` replaces the usual one."""
-    x, y, names = _plane_points(json.dumps(config.to_dict()["task"], sort_keys=True))
+    x, y, names, columns = _plane_points(json.dumps(config.to_dict()["task"], sort_keys=True))
     fig = figures.decision_boundary_figure(
         snapshot, x, y, [class_name(n) for n in names], height=520,
-        labels={"x": t("plot.feature", n=1), "y": t("plot.feature", n=2), "value": t("plot.class1_prob")})
+        labels={"x": columns[0] if columns else t("plot.feature", n=1),
+                "y": columns[1] if columns else t("plot.feature", n=2), "value": t("plot.class1_prob")})
     st.markdown(f"**{t('results.boundary_title')}**")
     st.caption(caption or t("results.boundary_caption"))
     st.plotly_chart(fig, config=CHART_CONFIG, key=key)

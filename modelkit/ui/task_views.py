@@ -58,14 +58,30 @@ def decode(spec, ids) -> str:
     return "".join(spec.vocab[i] for i in ids)
 
 
+def feature_labels(data) -> list[str]:
+    """A vector task's input columns as a reader sees them: a table's own column names, else feature 1, 2..."""
+    names = tasks.feature_names(data)
+    return names or [t("plot.feature", n=i + 1) for i in range(data.spec.input_shape[0])]
+
+
+def two_columns(data) -> list[int]:
+    """The two columns a scatter of a table shows: the first two that take more than two values (a one-hot
+    column is only 0 or 1, and two of them draw a handful of dots), else the first two."""
+    x = data.x_train[:500]
+    varied = [i for i in range(x.shape[1]) if len(x[:, i].unique()) > 2]
+    return (varied + [i for i in range(x.shape[1]) if i not in varied] + [0])[:2]
+
+
 def show_preview(task_cfg: TaskConfig):
     """A glimpse of the task's data: points, digits, signals, a series or a text snippet."""
     data = tasks.load(task_cfg)
     spec, x, y = data.spec, data.x_train, data.y_train
-    axis = {"x": t("plot.feature", n=1), "y": t("plot.feature", n=2)}
     if spec.input_kind == "vector":
         names = [class_label(spec, c) for c in range(len(spec.class_names))]
-        fig = figures.points_preview_figure(x[:600, :2], y[:600], names, labels=axis)
+        cols, labels = two_columns(data), feature_labels(data)
+        own = tasks.feature_names(data) is not None   # a table: drawn in its own units, each axis its own scale
+        fig = figures.points_preview_figure(tasks.in_own_units(data, x[:600])[:, cols], y[:600], names,
+                                            labels={"x": labels[cols[0]], "y": labels[cols[1]]}, same_scale=not own)
     elif spec.input_kind == "image":
         fig = figures.digits_figure(x[:16], [class_label(spec, int(c)) for c in y[:16]], columns=8)
     elif spec.kind == "classification":

@@ -79,9 +79,12 @@ def _table_preview(raw: bytes, name: str, prefix: str) -> dict:
     if missing:
         st.caption(t("upload.missing", n=f"{missing:,}"))
     columns = [str(c) for c in frame.columns]
+    guess, why = uploads.guess_target(frame)
     left, right = st.columns(2)
-    target = left.selectbox(t("upload.target"), columns, index=len(columns) - 1, key=f"{prefix}_upload_target",
-                            help=t("help.upload_target"))
+    target = left.selectbox(t("upload.target"), columns, index=columns.index(str(guess)),
+                            key=f"{prefix}_upload_target", help=t("help.upload_target"))
+    if target == str(guess):
+        left.caption(t("upload.target_guessed", why=t(f"upload.why.{why}", column=target)))
     tl = bound()
     guessed = uploads.guess_kind(frame[target])
     kind = right.selectbox(t("upload.kind"), KINDS, key=f"{prefix}_upload_kind", help=t("help.upload_kind"),
