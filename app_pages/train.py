@@ -48,7 +48,7 @@ def on_task_change():
     forget_run()
     task = st.session_state["train_task"]
     arch = st.session_state["train_arch"]
-    forms.fill(localized(make_config(task, arch if arch in models.archs_for(task) else models.archs_for(task)[0])), P)
+    forms.fill(localized(make_config(task, arch if arch in models.archs_for(task) else models.first_choice(task))), P)
 
 
 def on_arch_change():

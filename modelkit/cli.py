@@ -160,7 +160,7 @@ def add_data(args):
     suffix = path.suffix.lower()
     if suffix == ".zip":
         return uploads.add_images(raw, path.name, owner="cli")
-    if suffix in (".txt", ".md"):
+    if suffix.lstrip(".") in uploads.TEXT_SUFFIXES:
         return uploads.add_text(raw, path.name, owner="cli")
     frame = uploads.read_table(raw, path.name)
     return uploads.add_table(raw, path.name, args.target or str(uploads.guess_target(frame)[0]), args.kind, owner="cli")

@@ -317,9 +317,17 @@ def _check_text(cfg: TaskConfig):
         raise ConfigError("task.text", "text_short", n=f"{_text_min_length(cfg):,}")
 
 
+def task_text(cfg: TaskConfig) -> str:
+    """The text a text task learns: pasted into the form, an uploaded file, or the built-in corpus."""
+    ds = uploads.from_task(cfg.name)
+    if ds is not None:
+        return uploads.text(ds)
+    return cfg.text if cfg.text else corpus_text(cfg.corpus)
+
+
 def _text(cfg: TaskConfig) -> TaskData:
     _check_text(cfg)
-    text = cfg.text if cfg.text else corpus_text(cfg.corpus)
+    text = task_text(cfg)
     vocab = "".join(sorted(set(text)))
     ids = torch.tensor(_encode(text, vocab), dtype=torch.int64)
     # Contiguous pieces, test at the end and validation before it, so no training window overlaps them.
@@ -358,11 +366,11 @@ def _uploaded(cfg: TaskConfig) -> TaskData:
 
 
 def _check_uploaded_text(cfg: TaskConfig):
-    _check_text(dataclasses.replace(cfg, text=uploads.text(uploads.from_task(cfg.name))))
+    _check_text(dataclasses.replace(cfg, text=task_text(cfg)))
 
 
 def _uploaded_text(cfg: TaskConfig) -> TaskData:
-    return _text(dataclasses.replace(cfg, text=uploads.text(uploads.from_task(cfg.name))))
+    return _text(dataclasses.replace(cfg, text=task_text(cfg)))
 
 
 TOY_PARAMS = ("n_samples", "noise")

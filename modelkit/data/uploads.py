@@ -30,6 +30,7 @@ from modelkit.fields import MAX_TEXT, ConfigError
 PREFIX = "ds-"
 IMAGE_SIDE = 28                      # every image becomes IMAGE_SIDE x IMAGE_SIDE
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+TEXT_SUFFIXES = ("txt", "md", "rst")   # plain text to learn to write like
 FEW_VALUES = 20                      # a text column with at most this many values is one-hot encoded
 
 
@@ -237,9 +238,14 @@ def add_table(raw: bytes, file: str, target: str, task_kind: str | None = None, 
 
 # --- text -----------------------------------------------------------------------------
 
-def add_text(raw: bytes, file: str, owner: str = "") -> Dataset:
+def read_text(raw: bytes, file: str) -> str:
+    """A UTF-8 text (.txt, .md, .rst ...), refused in plain words if it is binary, not UTF-8 or too big."""
     _check_size(raw, file)
-    text = _decode(raw, file)
+    return _decode(raw, file)
+
+
+def add_text(raw: bytes, file: str, owner: str = "") -> Dataset:
+    text = read_text(raw, file)
     if len(text) > limits()["text"]:
         refuse("data_text_long", file, n=f"{limits()['text']:,}")
     if len(text.strip()) < 1000:

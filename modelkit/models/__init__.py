@@ -32,10 +32,11 @@ class Family:
     config: type                      # the dataclass of its settings
     make: Callable[..., nn.Module]    # (config, spec) -> module
     inputs: tuple                     # input kinds it makes sense on
+    baseline: bool = False            # a yardstick to beat, not where a form starts
 
 
 ARCHS: dict[str, Family] = {
-    "linear": Family(LinearConfig, build_linear, ("vector", "image", "sequence", "tokens")),
+    "linear": Family(LinearConfig, build_linear, ("vector", "image", "sequence", "tokens"), baseline=True),
     "mlp": Family(MLPConfig, MLP, ("vector", "image", "sequence")),
     "cnn": Family(CNNConfig, CNN, ("image", "sequence")),
     "rnn": Family(RNNConfig, RNN, ("sequence", "image", "tokens")),
@@ -59,6 +60,12 @@ def archs_for(task_name: str) -> list[str]:
     """The architectures that make sense on this task, in registry order."""
     kind = task_info(task_name).input_kind
     return [a for a, fam in ARCHS.items() if kind in fam.inputs]
+
+
+def first_choice(task_name: str) -> str:
+    """The architecture a form starts on for a task: the first that fits and is not a baseline."""
+    fitting = archs_for(task_name)
+    return next((a for a in fitting if not ARCHS[a].baseline), fitting[0])
 
 
 def check_fits(arch: str, task_name: str, input_kind: str):

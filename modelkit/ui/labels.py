@@ -148,7 +148,11 @@ def class_names(names) -> list[str]:
 
 
 def text_source(task_cfg: TaskConfig) -> str:
-    """What the text task learns from: the reader's own text, or which bundled one, and how long it is."""
+    """What the text task learns from: an uploaded file, the reader's own text, or which bundled one, and
+    how long it is."""
+    ds = uploads.from_task(task_cfg.name)
+    if ds is not None:
+        return t("task.text.file", file=ds.name, n=f"{ds.rows:,}")
     if task_cfg.text:
         return t("task.text.own", n=f"{len(task_cfg.text):,}")
     text = tasks.corpus_text(task_cfg.corpus)

@@ -12,6 +12,9 @@ from modelkit.ui.i18n import t
 from modelkit.ui.labels import class_name, text_source
 
 
+PREVIEW_CHARS = 400   # of a text task's text
+
+
 @st.cache_data(show_spinner=False, max_entries=128)
 def _param_count(config_json: str) -> int:
     config = RunConfig.from_json(config_json)
@@ -91,7 +94,7 @@ def show_preview(task_cfg: TaskConfig):
         fig = figures.series_figure(x[0], true_future=y[0], labels=series_labels())
     else:
         st.caption(text_source(task_cfg))
-        st.code(decode(spec, x[0].tolist()) + decode(spec, x[1].tolist()), language=None, wrap_lines=True)
+        st.code(tasks.task_text(task_cfg)[:PREVIEW_CHARS], language=None, wrap_lines=True)   # its beginning, as written
         return
     st.plotly_chart(fig, config={"displayModeBar": False})
 

@@ -31,7 +31,7 @@ def upload_panel(prefix: str, on_added=None):
     """The upload expander: file, preview, target and kind for a table, and the button that adds it."""
     with st.expander(t("upload.title"), icon=":material/upload_file:"):
         st.caption(t("upload.caption", mb=uploads.limits()["mb"]))
-        file = st.file_uploader(t("upload.file"), type=["csv", "tsv", "txt", "zip"], key=f"{prefix}_upload",
+        file = st.file_uploader(t("upload.file"), type=["csv", "tsv", *uploads.TEXT_SUFFIXES, "zip"], key=f"{prefix}_upload",
                                 help=t("help.upload"))
         if file is None:
             return
@@ -40,7 +40,7 @@ def upload_panel(prefix: str, on_added=None):
         try:
             if suffix == "zip":
                 choice = _images_preview(raw, name)
-            elif suffix == "txt":
+            elif suffix in uploads.TEXT_SUFFIXES:
                 choice = _text_preview(raw, name)
             else:
                 choice = _table_preview(raw, name, prefix)
@@ -98,8 +98,8 @@ def _table_preview(raw: bytes, name: str, prefix: str) -> dict:
 
 
 def _text_preview(raw: bytes, name: str) -> dict:
-    text = raw[:20_000].decode("utf-8", errors="replace")
-    st.markdown(t("upload.text_size", n=f"{len(raw):,}"))
+    text = uploads.read_text(raw, name)
+    st.markdown(t("upload.text_size", n=f"{len(text):,}"))
     st.code(text[:600], language=None, wrap_lines=True)
     return {}
 
@@ -121,7 +121,7 @@ def _add(prefix: str, raw: bytes, name: str, suffix: str, choice: dict, on_added
         owner = session_owner()
         if suffix == "zip":
             ds = uploads.add_images(raw, name, owner=owner)
-        elif suffix == "txt":
+        elif suffix in uploads.TEXT_SUFFIXES:
             ds = uploads.add_text(raw, name, owner=owner)
         else:
             ds = uploads.add_table(raw, name, choice["target"], choice["kind"], owner=owner)
