@@ -19,14 +19,25 @@ from modelkit.ui.query import TEXT_REF, config_to_query
 
 ANONYMOUS = "anonymous"     # the stored owner of a run started without a name (shown translated)
 LEGACY_ANONYMOUS = "web"    # what runs started without a name were stored with before
-STATUS_COLORS = {"queued": "gray", "running": "blue", "completed": "green", "stopped": "orange",
-                 "diverged": "red", "failed": "red", "interrupted": "orange"}
+STATUS_COLORS = {"queued": "gray", "running": "blue", "paused": "orange", "completed": "green",
+                 "time_limit": "green", "stopped": "orange", "diverged": "red", "failed": "red", "interrupted": "orange"}
 PERCENT_METRICS = frozenset({"val_accuracy", "test_accuracy", "test_f1", "test_precision", "test_recall"})
 NAME_SETTINGS = 3           # at most this many differences from the defaults in a run's name
 _ENGINE_CLASS = re.compile(r"class[ _](\d+)")   # the toy sets' "class 0", scikit-learn's wine "class_0"
 
 
 # --- status and numbers -------------------------------------------------------
+
+def shown_status(run, paused: bool = False) -> str:
+    """The status a reader is shown: a running run that is paused is `paused`; a run that ended at its
+    time limit before its epochs is `time_limit` (its message says how far it got); else the run's status."""
+    if run.status == "running" and paused:
+        return "paused"
+    message = messages.of_run(run)
+    if run.status == "completed" and message and message.parts[0]["key"] == "message.time_limit":
+        return "time_limit"
+    return run.status
+
 
 def status_badge(status: str, queue_position: int | None = None, *, explain: bool = False,
                  starting: bool = False) -> str:

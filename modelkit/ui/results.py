@@ -18,7 +18,7 @@ from modelkit.plots import figures, play_charts
 from modelkit.training.diagnosis import diagnose
 from modelkit.ui import task_views
 from modelkit.ui.i18n import t
-from modelkit.ui.labels import class_name, format_metric, run_message, status_badge
+from modelkit.ui.labels import class_name, format_metric, run_message, shown_status, status_badge
 from modelkit.ui.live import duration, progress_text
 from modelkit.ui.resources import workers_starting
 
@@ -99,7 +99,8 @@ def live_view(store, run, config: RunConfig, points: pd.DataFrame, prefix: str):
     with st.container(key=f"{prefix}_status"):
         # the reader sees the status in words; the English status is the element's key, a handle for scripts
         st.container(key=f"{prefix}_status_is_{run.status}").markdown(
-            status_badge(run.status, run.queue_position, explain=True,
+            status_badge(shown_status(run, run.status == "running" and store.controls(run.id)["paused"]),
+                         run.queue_position, explain=True,
                          starting=run.status == "queued" and workers_starting()))
         if run.active:
             fraction, text = progress_text(snapshot.get("progress") or {}, config.train.time_budget)
