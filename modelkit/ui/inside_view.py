@@ -161,12 +161,14 @@ def loss_part(run, trained: inside.Trained, example: int, key: str):
     look = inside.forward(trained, example)
     cols = st.columns(len(look["loss"]) + 1)
     for col, (name, value) in zip(cols, look["loss"].items()):
-        col.metric(t(f"inside.loss_name.{name}"), f"{max(value, 0.0):.4f}")  # never "-0.0000"
+        col.metric(t(f"inside.loss_name.{name}"), f"{max(value, 0.0) + 0.0:.4f}")  # + 0.0: never "-0.0000"
     if trained.data.spec.kind != "classification":
         return
     n = trained.data.spec.n_outputs
-    p = st.slider(t("inside.loss_p"), 0.01, 1.0, float(np.clip(look["probabilities"][int(look["target"])], 0.01, 1)),
-                  0.01, key=f"{key}_p", help=t("inside.loss_p_help"))
+    if st.session_state.get(f"{key}_p_example") != example:   # a new example: the slider starts at its probability
+        st.session_state[f"{key}_p_example"] = example
+        st.session_state[f"{key}_p"] = round(float(np.clip(look["probabilities"][int(look["target"])], 0.01, 1)), 2)
+    p = st.slider(t("inside.loss_p"), 0.01, 1.0, step=0.01, key=f"{key}_p", help=t("inside.loss_p_help"))
     chart(key, "loss_compare", inside_charts.loss_compare_figure(inside.ce_vs_mse(n), p, labels={
         "x": t("inside.loss_p"), "y": t("plot.loss"), "cross_entropy": t("inside.loss_name.cross_entropy"),
         "mse": t("inside.loss_name.mse")}))
@@ -240,11 +242,13 @@ def metrics_part(run, trained: inside.Trained, example: int, key: str):
         "true": t("plot.true_class"), "pred": t("plot.pred_class"), "precision": t("metric.test_precision"),
         "recall": t("metric.test_recall")}))
     if len(names) == 2:
-        threshold_view(run, trained, key)
+        threshold_view(run, trained, key, c, names[c])
 
 
-def threshold_view(run, trained: inside.Trained, key: str):
-    p_positive, y = test_probabilities(run.id)[:, 1], trained.data.y_test.numpy()
+def threshold_view(run, trained: inside.Trained, key: str, c: int, name: str):
+    """The threshold on the probability of the class picked above, `c`, the one precision and recall are of."""
+    p_positive, y = test_probabilities(run.id)[:, c], (trained.data.y_test.numpy() == c).astype(int)
+    st.caption(t("inside.threshold_class", name=name))
     threshold = st.slider(t("inside.threshold"), 0.0, 1.0, 0.5, 0.01, key=f"{key}_threshold",
                           help=t("inside.threshold_help"))
     scores = inside.threshold_scores(p_positive, y, threshold)
