@@ -7,6 +7,7 @@ words (status "completed", owner "anonymous", class "class 0", message keys); th
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import streamlit as st
@@ -56,10 +57,19 @@ def status_badge(status: str, queue_position: int | None = None, *, explain: boo
 
 
 def format_metric(name: str, value: float) -> str:
-    """A metric's value as the reader sees it: 93.1% for accuracies and F1, 0.123 or 1,234 otherwise."""
+    """A metric's value as the reader sees it: 93.1% for accuracies and F1; otherwise three significant
+    figures at least, with thousands separated (0.123, 33.1, 2,666), so numbers side by side read alike."""
     if name in PERCENT_METRICS:
         return f"{value:.1%}"
-    return f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.0f}"
+    return significant(value)
+
+
+def significant(value: float, figures: int = 3) -> str:
+    """`value` with `figures` significant figures (more before the point where it is large), never "-0"."""
+    if not math.isfinite(value) or value == 0:
+        return f"{value + 0.0:g}"
+    decimals = max(0, figures - 1 - math.floor(math.log10(abs(value))))
+    return f"{value:,.{decimals}f}"
 
 
 # --- classes and owners -------------------------------------------------------

@@ -18,7 +18,8 @@ from modelkit.plots import figures, play_charts
 from modelkit.training.diagnosis import diagnose
 from modelkit.ui import task_views
 from modelkit.ui.i18n import t
-from modelkit.ui.labels import class_name, format_metric, run_message, shown_status, status_badge
+from modelkit.training.metrics import against_baseline
+from modelkit.ui.labels import class_name, format_metric, run_message, shown_status, significant, status_badge
 from modelkit.ui.live import duration, progress_text
 from modelkit.ui.resources import workers_starting
 
@@ -126,10 +127,19 @@ def test_metrics(run, kind: str):
     cols = st.columns(len(shown) + 2)
     for col, name in zip(cols, shown):
         col.metric(t("metric." + name), format_metric(name, run.metrics[name]), help=t("metric_help." + name))
+    if kind == "lm" and {"test_perplexity", "test_baseline_perplexity"} <= set(run.metrics):
+        st.markdown(lm_verdict(run.metrics["test_perplexity"], run.metrics["test_baseline_perplexity"]))
     if run.params:
         cols[len(shown)].metric(t("results.params"), f"{run.params:,}")
     if run.started and run.finished:
         cols[len(shown) + 1].metric(t("results.time"), duration((run.finished - run.started).total_seconds()))
+
+
+def lm_verdict(perplexity: float, baseline: float) -> str:
+    """The text model's result in one plain sentence: better or worse than guessing by letter frequency."""
+    verdict, times = against_baseline(perplexity, baseline)
+    return t(f"results.lm_{verdict}", times=significant(times, 2), ppl=format_metric("test_perplexity", perplexity),
+             base=format_metric("test_baseline_perplexity", baseline))
 
 
 def diagnosis(findings: list[str]):
