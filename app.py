@@ -32,11 +32,18 @@ def sidebar():
         st.caption(t("app.device_gpu", name=gpu) if gpu else t("app.device_cpu"))
 
 
+# Streamlit's own "Running... Stop" corner is English on every page, and its Stop ends a page's drawing, not
+# a run: a participant reads the run's own status and presses the run's own Stop instead.
+HIDE_RUNNING_CORNER = ("<style>[data-testid=stStatusWidget]:has([data-testid=stStatusWidgetRunningIcon])"
+                       "{display:none}</style>")
+
+
 def main():
     # An emoji, not a :material/ icon: Streamlit fetches a material page icon from a Google font server,
     # and a room without internet would see a failed request on every page; an emoji is drawn locally.
     st.set_page_config(page_title="modelkit", page_icon="🧠", layout="wide")
     init_language()
+    st.html(HIDE_RUNNING_CORNER)
     start_runner()   # first: its workers start while the rest of the page is drawn
     page = st.navigation([st.Page("app_pages/train.py", title=t("nav.train"), icon=":material/model_training:",
                                   url_path="train", default=True),

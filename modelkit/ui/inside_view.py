@@ -16,7 +16,7 @@ from modelkit.data import tasks
 from modelkit.plots import figures, inside_charts
 from modelkit.ui import task_views
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.labels import class_name
+from modelkit.ui.labels import class_name, layer_name
 from modelkit.ui.resources import get_store
 
 CHART = {"displayModeBar": False}
@@ -150,7 +150,8 @@ def forward_part(run, trained: inside.Trained, example: int, key: str):
                 probs, names = probs[top], [names[i] for i in top]
             chart(key, "probabilities", inside_charts.probabilities_figure(probs, names, target, labels={
                 "x": t("inside.axis.class_axis"), "y": t("inside.axis.probability")}))
-    chart(key, "activations", inside_charts.activations_figure(look["layers"], labels={"x": t("inside.axis.neuron"),
+    layers = [{**layer, "name": layer_name(layer["name"])} for layer in look["layers"]]
+    chart(key, "activations", inside_charts.activations_figure(layers, labels={"x": t("inside.axis.neuron"),
                                                                          "value": t("inside.axis.activation")}))
     regions = inside.neuron_regions(trained)
     if regions is not None:
@@ -180,6 +181,7 @@ def gradients_part(run, trained: inside.Trained, example: int, key: str):
         st.info(t("inside.grad_none"))
         return
     verdict = inside.gradient_verdict(norms)
+    norms = {layer_name(layer): series for layer, series in norms.items()}
     (st.success if verdict == "healthy" else st.warning)(t(f"inside.grad_verdict.{verdict}"))
     chart(key, "gradients", inside_charts.grad_norms_figure(norms, labels={"x": t("plot.step"), "y": t("inside.axis.grad_norm")}))
 

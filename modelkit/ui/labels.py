@@ -74,6 +74,19 @@ def significant(value: float, figures: int = 3) -> str:
 
 # --- classes and owners -------------------------------------------------------
 
+def layer_name(name: str) -> str:
+    """A model's layer in words: `hidden.0.linear` -> "hidden layer 1 · weights", `out` -> "output layer".
+    A numbered part (blocks.1) is counted from one; a part without words here keeps its own name."""
+    parts, words = str(name).split("."), []
+    while parts:
+        part = parts.pop(0)
+        if parts and parts[0].isdigit() and has(f"layer.{part}_n"):
+            words.append(t(f"layer.{part}_n", n=int(parts.pop(0)) + 1))
+        else:
+            words.append(t(f"layer.{part}") if has(f"layer.{part}") else part)
+    return " · ".join(words)
+
+
 def class_name(name) -> str:
     """A class as the reader calls it: the toy sets' "class 0" -> "类别 0", "setosa" -> "山鸢尾"; others as they are."""
     text = str(name)

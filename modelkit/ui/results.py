@@ -19,7 +19,7 @@ from modelkit.training.diagnosis import diagnose
 from modelkit.ui import task_views
 from modelkit.ui.i18n import t
 from modelkit.training.metrics import against_baseline
-from modelkit.ui.labels import class_name, format_metric, run_message, shown_status, significant, status_badge
+from modelkit.ui.labels import class_name, format_metric, run_message, layer_name, shown_status, significant, status_badge
 from modelkit.ui.live import duration, progress_text
 from modelkit.ui.resources import workers_starting
 
@@ -99,10 +99,12 @@ def live_view(store, run, config: RunConfig, points: pd.DataFrame, prefix: str):
     snapshot = store.live(run.id)
     with st.container(key=f"{prefix}_status"):
         # the reader sees the status in words; the English status is the element's key, a handle for scripts
+        shown = shown_status(run, run.status == "running" and store.controls(run.id)["paused"])
         st.container(key=f"{prefix}_status_is_{run.status}").markdown(
-            status_badge(shown_status(run, run.status == "running" and store.controls(run.id)["paused"]),
-                         run.queue_position, explain=True,
+            status_badge(shown, run.queue_position, explain=True,
                          starting=run.status == "queued" and workers_starting()))
+        if shown == "time_limit":   # how far it got
+            st.caption(run_message(run))
         if run.active:
             fraction, text = progress_text(snapshot.get("progress") or {}, config.train.time_budget)
             st.progress(fraction, text=text)
@@ -224,7 +226,7 @@ def lm_details(run):
 
 def model_summary(config: RunConfig):
     rows = task_views.model_summary(config)
-    table = pd.DataFrame(rows).rename(columns={c: t("results.col." + c) for c in ("layer", "type", "output_shape",
+    table = pd.DataFrame([{**r, "layer": layer_name(r["layer"])} for r in rows]).rename(columns={c: t("results.col." + c) for c in ("layer", "type", "output_shape",
                                                                                    "params")})
     total = sum(r["params"] for r in rows)
     st.markdown(f"**{t('results.summary_title', n=f'{total:,}')}**")

@@ -139,7 +139,8 @@ def stop_run(run_id: str):
 
 def settings(run: Run):
     """The run's message (when it has one) and its full settings, folded away."""
-    if run.message and run.status not in ("failed", "interrupted"):   # those two show it with their outcome
+    shown_with_status = run.status in ("failed", "interrupted") or labels.shown_status(run) == "time_limit"
+    if run.message and not shown_with_status:   # those show it with their status
         st.info(labels.run_message(run), icon=":material/info:")
     with st.expander(t("runs.config_title")):
         st.json(run.config)

@@ -8,7 +8,7 @@ from modelkit.config import ConfigError, RunConfig, TaskConfig
 from modelkit.data import tasks
 from modelkit.models import memory
 from modelkit.plots import figures
-from modelkit.ui.i18n import t
+from modelkit.ui.i18n import has, t
 from modelkit.ui.labels import class_name, text_source
 
 
@@ -62,9 +62,14 @@ def decode(spec, ids) -> str:
 
 
 def feature_labels(data) -> list[str]:
-    """A vector task's input columns as a reader sees them: a table's own column names, else feature 1, 2..."""
+    """A vector task's input columns as a reader sees them: an uploaded table's own column names, a built-in
+    table's in the reader's language, else feature 1, feature 2..."""
     names = tasks.feature_names(data)
-    return names or [t("plot.feature", n=i + 1) for i in range(data.spec.input_shape[0])]
+    if not names:
+        return [t("plot.feature", n=i + 1) for i in range(data.spec.input_shape[0])]
+    if data.spec.name in tasks.TASKS:   # scikit-learn's English names
+        return [t(f"feature.{n}") if has(f"feature.{n}") else n for n in names]
+    return names
 
 
 def two_columns(data) -> list[int]:

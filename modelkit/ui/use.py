@@ -164,7 +164,7 @@ def click_grid(boundary: dict, n: int = 41) -> go.Scatter:
 
 def try_table(predictor, key: str):
     raw = predict.raw_table(predictor.config)
-    names = raw.extra["feature_names"]
+    names = task_views.feature_labels(tasks.load(predictor.config.task))
     n_test = len(raw.x_test)
     example = st.selectbox(t("use.example"), range(n_test), key=f"{key}_example",
                            format_func=lambda i, tl=bound(): tl("use.example_n", n=i + 1, label=task_views.class_label(
