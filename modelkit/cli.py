@@ -287,11 +287,17 @@ def cmd_runs(args) -> int:
     if args.json:
         print(json.dumps([r.to_dict() for r in runs], ensure_ascii=False))
         return 0
-    print(f"{'id':<25}{'status':<12}{'task':<14}{'arch':<12}{'owner':<10}{'created (UTC)':<21}result")
-    for r in runs:
-        created = r.created.strftime("%Y-%m-%d %H:%M:%S")
-        print(f"{r.id:<25}{r.status:<12}{r.task:<14}{r.arch:<12}{r.owner[:9]:<10}{created:<21}{headline(r)}")
+    rows = [[r.id, r.status, r.task, r.arch, r.owner[:24], r.created.strftime("%Y-%m-%d %H:%M:%S"), headline(r)]
+            for r in runs]
+    print(aligned(["id", "status", "task", "arch", "owner", "created (UTC)", "result"], rows))
     return 0
+
+
+def aligned(header: list[str], rows: list[list[str]], gap: int = 2) -> str:
+    """A plain-text table: each column as wide as its widest cell, `gap` spaces apart (the last one free)."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    return "\n".join((" " * gap).join(str(cell).ljust(w) for cell, w in zip(line[:-1], widths)) + " " * gap
+                     + str(line[-1]) for line in [header, *rows])
 
 
 def headline(run) -> str:

@@ -13,7 +13,7 @@ import re
 import streamlit as st
 
 from modelkit import messages
-from modelkit.config import RunConfig, TaskConfig
+from modelkit.config import ConfigError, RunConfig, TaskConfig
 from modelkit.data import tasks, uploads
 from modelkit.ui.i18n import current, has, t
 from modelkit.ui.query import TEXT_REF, config_to_query
@@ -132,15 +132,43 @@ def setting_text(path: str, value) -> str:
     return f"{t(f'field.{path}')} {setting_value(path, value)}"
 
 
-def run_name(config: RunConfig) -> str:
-    """A run's readable name: task · architecture · what differs from that pair's defaults (the first few;
-    a setting left empty, such as no epoch limit under a time limit, goes without saying)."""
+def run_name(config: RunConfig, previous: RunConfig | None = None) -> str:
+    """A run's readable name: task · architecture · what differs from `previous` (the same participant's
+    last run of that pair), else from the pair's defaults (the first few; a setting left empty, such as no
+    epoch limit under a time limit, goes without saying)."""
     query = config_to_query(config)
     changed = {path: json.loads(value) for path, value in query.items() if "." in path and path != TEXT_REF}
+    if previous is not None:
+        before = config_to_query(previous)
+        changed = {path: value for path, value in changed.items() if query[path] != before.get(path)} \
+            | {path: getattr(getattr(config, path.split(".")[0]), path.split(".")[1])
+               for path in before if "." in path and path not in query and path != TEXT_REF}   # back to a default
     words = [setting_text(path, value) for path, value in changed.items() if value is not None]
-    if TEXT_REF in query:
+    if TEXT_REF in query and (previous is None or TEXT_REF not in config_to_query(previous)):
         words.insert(0, t("field.task.text"))
     return " · ".join([task_title(config.task.name), t(f"arch.{config.arch}.title"), *words[:NAME_SETTINGS]])
+
+
+def run_titles(runs) -> dict[str, str]:
+    """Each run's name, made now in the reader's language: a name given when it was started (Compare and
+    sweeps give one) as it is; else task · architecture · what differs from its participant's previous run
+    of that pair, and a repeat of the same settings numbered (#2, #3...)."""
+    titles, before = {}, {}   # (owner, task, arch) -> configs of earlier runs, oldest first
+    for run in sorted(runs, key=lambda r: (r.created is None, r.created)):
+        if run.name:
+            titles[run.id] = run.name
+            continue
+        try:
+            config = RunConfig.from_dict(run.config)
+        except ConfigError:   # its uploaded data was deleted since
+            titles[run.id] = " · ".join([task_title(run.task), t(f"arch.{run.arch}.title")])
+            continue
+        earlier = before.setdefault((run.owner, run.task, run.arch), [])
+        same = sum(1 for c in earlier if c.to_dict() == config.to_dict())
+        name = run_name(config, earlier[-1] if earlier and not same else None)
+        titles[run.id] = t("runs.repeat", name=name, n=same + 1) if same else name
+        earlier.append(config)
+    return titles
 
 
 def task_title(name: str, tl=None) -> str:
