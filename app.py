@@ -27,6 +27,7 @@ def sidebar():
         elif "who" in st.query_params:
             del st.query_params["who"]
         room_view.seen()
+        room_view.heartbeat()
         room_view.host_unlock()
         gpu = device_name()
         st.caption(t("app.device_gpu", name=gpu) if gpu else t("app.device_cpu"))
