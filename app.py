@@ -20,15 +20,25 @@ def sidebar():
                      on_change=redraw_choice_labels)
         seat.name_field()
         room_view.seen()
+        room_view.heartbeat()
         room_view.announced_key()
         seat.host_field()
         gpu = device_name()
         st.caption(t("app.device_gpu", name=gpu) if gpu else t("app.device_cpu"))
 
 
+# Streamlit's own "Running... Stop" corner is English on every page, and its Stop ends a page's drawing, not
+# a run: a participant reads the run's own status and presses the run's own Stop instead.
+HIDE_RUNNING_CORNER = ("<style>[data-testid=stStatusWidget]:has([data-testid=stStatusWidgetRunningIcon])"
+                       "{display:none}</style>")
+
+
 def main():
-    st.set_page_config(page_title="modelkit", page_icon=":material/neurology:", layout="wide")
+    # An emoji, not a :material/ icon: Streamlit fetches a material page icon from a Google font server,
+    # and a room without internet would see a failed request on every page; an emoji is drawn locally.
+    st.set_page_config(page_title="modelkit", page_icon="🧠", layout="wide")
     init_language()
+    st.html(HIDE_RUNNING_CORNER)
     start_runner()   # first: its workers start while the rest of the page is drawn
     seat.restore()   # who this session is (host, seat) decides which pages it sees
     page = st.navigation([st.Page("app_pages/train.py", title=t("nav.train"), icon=":material/model_training:",

@@ -196,7 +196,9 @@ def render_budget(number: int = 3):
         task_fields = forms.section_fields("task")
         for field in SHARED_TASK_FIELDS:
             forms.widget("task", field, task_fields, P)
-    st.caption(t("compare.budget_caption"))
+    # an architecture race compares architectures; a sweep or a scale ladder varies one architecture
+    st.caption(t("compare.budget_caption" if st.session_state.get("compare_mode", "archs") == "archs"
+                 else "compare.budget_caption_runs"))
 
 
 def render_start():

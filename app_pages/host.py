@@ -73,8 +73,9 @@ def join_section(store):
     made = st.session_state.pop("host_challenge", None)
     if made in by_id:   # a challenge just created: its link is the one to show
         st.session_state["host_join_to"] = made
-    target = st.selectbox(t("host.join_to"), [None, *by_id], key="host_join_to",
-                          format_func=lambda c: t("host.join_room") if c is None else by_id[c].title or c)
+    # "" (not None) for the room itself: Streamlit draws a None value as its own English "Choose an option"
+    target = st.selectbox(t("host.join_to"), ["", *by_id], key="host_join_to", placeholder=t("host.join_room"),
+                          format_func=lambda c: by_id[c].title or c if c else t("host.join_room"))
     link = base.rstrip("/") + "/" + (f"?challenge={target}" if target else "")
     left, right = st.columns([1, 3], vertical_alignment="center")
     left.image(room_view.qr_png(link), width=240)

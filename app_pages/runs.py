@@ -11,7 +11,7 @@ from modelkit import room
 from modelkit.room.written import csv_bytes, literal
 from modelkit.ui import forms, room_view, run_view, seat
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.labels import PERCENT_METRICS, owner_name, task_title
+from modelkit.ui.labels import PERCENT_METRICS, owner_name, run_titles, task_title
 from modelkit.ui.query import config_to_query
 from modelkit.ui.resources import get_store
 
@@ -190,7 +190,9 @@ if not runs:
     st.info(t("runs.empty"), icon=":material/history:")
     st.stop()
 
-table = filters(race.history_table(runs))
+table = race.history_table(runs)
+table["name"] = table["id"].map(run_titles(runs))   # named now, in the reader's language
+table = filters(table)
 view = shown_table(table)
 by_id = {r.id: r for r in runs}
 selected = [by_id[i] for i in ticked_table(view, table)]

@@ -1,7 +1,6 @@
 """Train: task -> architecture -> hyperparameters -> live curves -> results, for one run."""
 from __future__ import annotations
 
-import dataclasses
 
 import streamlit as st
 
@@ -10,7 +9,7 @@ from modelkit.config import ConfigError, RunConfig, make_config
 from modelkit.data.tasks import task_info
 from modelkit.ui import challenge, forms, run_view, seat, task_views
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.labels import localized, run_name
+from modelkit.ui.labels import localized
 from modelkit.ui.pickers import task_picker
 from modelkit.ui.presets import PRESETS
 from modelkit.ui.query import config_from_query, config_to_query, is_config_param
@@ -48,7 +47,7 @@ def on_task_change():
     forget_run()
     task = st.session_state["train_task"]
     arch = st.session_state["train_arch"]
-    forms.fill(localized(make_config(task, arch if arch in models.archs_for(task) else models.archs_for(task)[0])), P)
+    forms.fill(localized(make_config(task, arch if arch in models.archs_for(task) else models.first_choice(task))), P)
 
 
 def on_arch_change():
@@ -135,9 +134,10 @@ def show_refusal(err: ConfigError, slots: dict, fallback):
 # --- running ------------------------------------------------------------------
 
 def start_run(config: RunConfig):
-    """Queue `config` under a readable name and the participant's name, and follow it below the form."""
+    """Queue `config` under the participant's name, and follow it below the form. It keeps no name: pages
+    name it when they show it, in the reader's language, by what differs from the participant's last run."""
     try:
-        run_id, = seat.submit([dataclasses.replace(config, name=run_name(config))], challenge=challenge.current())
+        run_id, = seat.submit([config], challenge=challenge.current())
     except ConfigError as err:
         st.session_state["train_submit_error"] = err
         return

@@ -49,7 +49,7 @@ def _add_train(sub):
     train.add_argument("--config", help="a RunConfig JSON file to start from")
     train.add_argument("--data", metavar="FILE", help="your own data instead of --task: a CSV table, a UTF-8 .txt "
                        "or a .zip of image folders (one folder per class)")
-    train.add_argument("--target", help="with a CSV: the column to predict (default: the last one); with "
+    train.add_argument("--target", help="with a CSV: the column to predict (default: guessed, as the upload panel does); with "
                        "--kind forecast, the column or columns (a,b) to forecast")
     train.add_argument("--kind", choices=("classification", "regression", "forecast"),
                        help="with a CSV: what predicting the target is (default: guessed from its values); "
@@ -183,7 +183,7 @@ def add_data(args):
     suffix = path.suffix.lower()
     if suffix == ".zip":
         return uploads.add_images(raw, path.name, owner="cli")
-    if suffix in (".txt", ".md"):
+    if suffix.lstrip(".") in uploads.TEXT_SUFFIXES:
         return uploads.add_text(raw, path.name, owner="cli")
     if args.kind == "forecast":
         frame = uploads.read_table(raw, path.name, min_columns=1)
@@ -192,7 +192,7 @@ def add_data(args):
         return series.add_series(raw, path.name, [t.strip() for t in targets], [c.strip() for c in inputs],
                                  owner="cli")
     frame = uploads.read_table(raw, path.name)
-    return uploads.add_table(raw, path.name, args.target or str(frame.columns[-1]), args.kind, owner="cli")
+    return uploads.add_table(raw, path.name, args.target or str(uploads.guess_target(frame)[0]), args.kind, owner="cli")
 
 
 class ProgressLine:
@@ -318,11 +318,17 @@ def cmd_runs(args) -> int:
     if args.json:
         print(json.dumps([r.to_dict() for r in runs], ensure_ascii=False))
         return 0
-    print(f"{'id':<25}{'status':<12}{'task':<14}{'arch':<12}{'owner':<10}{'created (UTC)':<21}result")
-    for r in runs:
-        created = r.created.strftime("%Y-%m-%d %H:%M:%S")
-        print(f"{r.id:<25}{r.status:<12}{r.task:<14}{r.arch:<12}{r.owner[:9]:<10}{created:<21}{headline(r)}")
+    rows = [[r.id, r.status, r.task, r.arch, r.owner[:24], r.created.strftime("%Y-%m-%d %H:%M:%S"), headline(r)]
+            for r in runs]
+    print(aligned(["id", "status", "task", "arch", "owner", "created (UTC)", "result"], rows))
     return 0
+
+
+def aligned(header: list[str], rows: list[list[str]], gap: int = 2) -> str:
+    """A plain-text table: each column as wide as its widest cell, `gap` spaces apart (the last one free)."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+    return "\n".join((" " * gap).join(str(cell).ljust(w) for cell, w in zip(line[:-1], widths)) + " " * gap
+                     + str(line[-1]) for line in [header, *rows])
 
 
 def headline(run) -> str:

@@ -187,8 +187,15 @@ def _standardise(data: TaskData, feature_names) -> TaskData:
     return data
 
 
+def feature_names(data: TaskData) -> list[str] | None:
+    """A table's own column names (one-hot columns as `column_value`), or None where the columns have none."""
+    return data.extra.get("feature_names")
+
+
 def in_own_units(data: TaskData, x: torch.Tensor) -> torch.Tensor:
-    """Standardised rows of a table task back in the table's own units."""
+    """Standardised table rows (N, F) back in the file's own units; other tasks' inputs unchanged."""
+    if "feature_mean" not in data.extra:
+        return x
     return x * data.extra["feature_std"] + data.extra["feature_mean"]
 
 
@@ -342,9 +349,17 @@ def _check_text(cfg: TaskConfig):
         raise ConfigError("task.text", "text_short", n=f"{_text_min_length(cfg):,}")
 
 
+def task_text(cfg: TaskConfig) -> str:
+    """The text a text task learns: pasted into the form, an uploaded file, or the built-in corpus."""
+    ds = uploads.from_task(cfg.name)
+    if ds is not None:
+        return uploads.text(ds)
+    return cfg.text if cfg.text else corpus_text(cfg.corpus)
+
+
 def _text(cfg: TaskConfig) -> TaskData:
     _check_text(cfg)
-    text = cfg.text if cfg.text else corpus_text(cfg.corpus)
+    text = task_text(cfg)
     vocab = "".join(sorted(set(text)))
     ids = torch.tensor(_encode(text, vocab), dtype=torch.int64)
     # Contiguous pieces, test at the end and validation before it, so no training window overlaps them.
@@ -383,11 +398,11 @@ def _uploaded(cfg: TaskConfig) -> TaskData:
 
 
 def _check_uploaded_text(cfg: TaskConfig):
-    _check_text(dataclasses.replace(cfg, text=uploads.text(uploads.from_task(cfg.name))))
+    _check_text(dataclasses.replace(cfg, text=task_text(cfg)))
 
 
 def _uploaded_text(cfg: TaskConfig) -> TaskData:
-    return _text(dataclasses.replace(cfg, text=uploads.text(uploads.from_task(cfg.name))))
+    return _text(dataclasses.replace(cfg, text=task_text(cfg)))
 
 
 def _check_uploaded_series(cfg: TaskConfig):

@@ -32,6 +32,7 @@ from modelkit.fields import MAX_TEXT, ConfigError
 PREFIX = "ds-"
 IMAGE_SIDE = 28                      # every image becomes IMAGE_SIDE x IMAGE_SIDE
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+TEXT_SUFFIXES = ("txt", "md", "rst")   # plain text to learn to write like
 FEW_VALUES = 20                      # a text column with at most this many values is one-hot encoded
 ZIP_ENTRIES_PER_IMAGE = 3            # an archive may hold this many entries per image allowed (folders, junk)
 
@@ -149,6 +150,57 @@ def guess_kind(column) -> str:
     return "classification" if whole and values.nunique() <= FEW_VALUES else "regression"
 
 
+TARGET_WORDS = ("species", "class", "label", "target", "category", "type", "kind", "outcome", "diagnosis",
+                "variety", "grade", "result", "y")    # a column named like one of these is what to predict
+NOT_TARGET_WORDS = ("id", "index", "row", "year", "date", "time", "timestamp", "name", "uuid", "no")
+
+
+def _words(name: str) -> list[str]:
+    import re
+
+    return [w for w in re.split(r"[^0-9a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", str(name)).lower()) if w]
+
+
+def _looks_like_an_id_or_a_year(column) -> bool:
+    """Named like an id or a date (and not like a target), one value per row, or whole numbers that all
+    look like years."""
+    import pandas as pd
+
+    values, words = column.dropna(), set(_words(column.name))
+    if words & set(NOT_TARGET_WORDS) and not words & set(TARGET_WORDS):
+        return True
+    if len(values) and values.nunique() == len(values) and not pd.api.types.is_float_dtype(values):
+        return True   # every row its own value: a name, a code, a counter
+    if pd.api.types.is_integer_dtype(values) and len(values):
+        return bool(values.between(1800, 2100).all())
+    return False
+
+
+def guess_target(frame) -> tuple[str, str]:
+    """(column, why) the way a person would pick what to predict; why is a message code (upload.why.<why>).
+
+    A column named like species / class / label / target first; else a text column with a few values; else
+    a few whole numbers; else the last number that is not an id or a year. Never an id or a year, unless
+    every column is one (then the last column)."""
+    candidates = [c for c in frame.columns if not _looks_like_an_id_or_a_year(frame[c])]
+    few = [c for c in candidates if 2 <= frame[c].nunique() <= FEW_VALUES]
+    for name in few:
+        if set(_words(name)) & set(TARGET_WORDS):
+            return name, "named"
+    import pandas as pd
+
+    for name in few:
+        if not pd.api.types.is_numeric_dtype(frame[name]):
+            return name, "few_text"
+    for name in few:
+        if guess_kind(frame[name]) == "classification":
+            return name, "few_numbers"
+    numbers = [c for c in candidates if pd.api.types.is_numeric_dtype(frame[c])]
+    if numbers:
+        return numbers[-1], "last_number"
+    return frame.columns[-1], "last"
+
+
 def encode_table(frame, target: str, task_kind: str | None, file: str):
     """(x float32, y, features, class_names, filled): numbers as they are, few-valued text one-hot, gaps filled."""
     import pandas as pd
@@ -218,11 +270,16 @@ def add_table(raw: bytes, file: str, target: str, task_kind: str | None = None, 
 
 # --- text -----------------------------------------------------------------------------
 
-def add_text(raw: bytes, file: str, owner: str = "") -> Dataset:
+def read_text(raw: bytes, file: str) -> str:
+    """A UTF-8 text (.txt, .md, .rst ...), refused in plain words if it is binary, not UTF-8 or too big."""
     _check_size(raw, file)
     if len(raw) > 4 * limits()["text"] + 3:   # UTF-8 takes at most 4 bytes a character (3 for the BOM)
         refuse("data_text_long", file, n=f"{limits()['text']:,}")
-    text = _decode(raw, file)
+    return _decode(raw, file)
+
+
+def add_text(raw: bytes, file: str, owner: str = "") -> Dataset:
+    text = read_text(raw, file)
     if len(text) > limits()["text"]:
         refuse("data_text_long", file, n=f"{limits()['text']:,}")
     if len(text.strip()) < 1000:

@@ -43,6 +43,7 @@ class Family:
     training: dict = field(default_factory=dict)   # training settings that suit it better than the task's own
     scale: str = ""                   # the setting a scale ladder grows ("" = no ladder)
     inside: str = ""                  # its own Look-inside part ("" = the common parts only)
+    baseline: bool = False            # a yardstick to beat, not where a form starts
 
 
 RNN_FAMILY = Family(
@@ -58,7 +59,7 @@ RNN_FAMILY = Family(
 ARCHS: dict[str, Family] = {
     "linear": Family(
         "linear", LinearConfig, build_linear, ("vector", "image", "sequence", "tokens"), source.linear_source,
-        training={"mnist1d": {"lr": 0.01, "schedule": "cosine"}, "sine": {"epochs": 60}}),
+        baseline=True, training={"mnist1d": {"lr": 0.01, "schedule": "cosine"}, "sine": {"epochs": 60}}),
     "mlp": Family(
         "mlp", MLPConfig, MLP, ("vector", "image", "sequence"), source.mlp_source,
         sizes={"vector": {"hidden": [32, 32]}, "spiral": {"hidden": [64, 64, 64]},
@@ -115,6 +116,12 @@ def archs_for(task_name: str) -> list[str]:
     """The architectures that make sense on this task, in registry order."""
     kind = task_info(task_name).input_kind
     return [a for a, fam in ARCHS.items() if kind in fam.inputs]
+
+
+def first_choice(task_name: str) -> str:
+    """The architecture a form starts on for a task: the first that fits and is not a baseline."""
+    fitting = archs_for(task_name)
+    return next((a for a in fitting if not ARCHS[a].baseline), fitting[0])
 
 
 def check_fits(arch: str, task_name: str, input_kind: str):

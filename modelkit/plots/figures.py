@@ -124,12 +124,14 @@ def _points_traces(fig: go.Figure, x, y, class_names, marker_size=6):
                         marker=dict(color=color, size=marker_size, line=dict(color="white", width=0.6)))
 
 
-def points_preview_figure(x, y, class_names=(), *, labels: Mapping | None = None, height: int = 300) -> go.Figure:
-    """2-D points coloured by class (the first two features for wider tables)."""
+def points_preview_figure(x, y, class_names=(), *, labels: Mapping | None = None, height: int = 300,
+                          same_scale: bool = True) -> go.Figure:
+    """2-D points coloured by class (two columns of a wider table: then each axis keeps its own units)."""
     lab = {"x": "x₁", "y": "x₂", **(labels or {})}
     fig = go.Figure()
     _points_traces(fig, x, y, class_names)
-    fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    if same_scale:
+        fig.update_yaxes(scaleanchor="x", scaleratio=1)
     return _layout(fig, lab["x"], lab["y"], height)
 
 

@@ -94,8 +94,10 @@ def loss_compare_figure(curves: Mapping, p: float, *, labels: Mapping | None = N
     fig = go.Figure()
     for name, color in (("cross_entropy", PALETTE[0]), ("mse", PALETTE[1])):
         fig.add_scatter(x=curves["p"], y=curves[name], mode="lines", name=lab[name], line=dict(color=color, width=2))
-        y_at = float(np.interp(p, curves["p"], curves[name]))
-        fig.add_scatter(x=[p], y=[y_at], mode="markers+text", text=[f"{y_at:.3f}"], textposition="top right",
+        y_at = float(np.interp(p, curves["p"], curves[name])) + 0.0   # + 0.0: never "-0.000"
+        above = name == "cross_entropy" or y_at > float(np.interp(p, curves["p"], curves["cross_entropy"]))
+        fig.add_scatter(x=[p], y=[y_at], mode="markers+text", text=[f"{y_at:.3f}"],   # one label above, one below
+                        textposition=("top " if above else "bottom ") + ("left" if p > 0.8 else "right"),
                         marker=dict(color=color, size=11), showlegend=False)
     fig.update_yaxes(range=[0, 4.7])
     return _layout(fig, lab["x"], lab["y"], height)

@@ -28,7 +28,7 @@ def lr_figure(points: pd.DataFrame, *, labels: Mapping | None = None, height: in
     lr = _series(points, "lr")
     fig = go.Figure(go.Scatter(x=lr["step"], y=lr["value"], mode="lines", line=dict(color=PALETTE[4], width=2),
                                line_shape="hv", name=lab["lr"], hovertemplate="%{y:.3g}<extra></extra>"))
-    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_yaxes(type="log", exponentformat="power", nticks=3, tickformat=".1~g")   # a short chart: three ticks
     return _layout(fig, lab["step"], lab["lr"], height).update_layout(showlegend=False)
 
 

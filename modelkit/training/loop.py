@@ -171,11 +171,19 @@ def fit(model, data: TaskData, cfg: TrainConfig, callbacks=(), should_stop=None,
                        params=params, device=str(device),
                        samples_per_s=seen / max(seconds - validation.seconds, 1e-9))
     if status != "diverged":
-        result.message = message or Message.of("completed", steps=step, epochs=result.epochs, seconds=seconds)
+        result.message = message or _ending(cfg, budget, step, result.epochs, seconds)
         if math.isfinite(validation.best_loss):
             result.metrics["best_val_loss"] = validation.best_loss
     emit("on_fit_end", result=result)
     return result
+
+
+def _ending(cfg, budget: "Budget", step: int, epochs: float, seconds: float) -> Message:
+    """A run that spent its budget: finished, or cut by its time limit before the epochs it asked for."""
+    if budget.max_steps and step < budget.max_steps:
+        return Message.of("time_limit", limit=cfg.time_budget, steps=step, epochs=epochs, asked=cfg.epochs,
+                          share=step / budget.max_steps)
+    return Message.of("completed", steps=step, epochs=epochs, seconds=seconds)
 
 
 def _train(train_step, batches, x, y, cfg, budget, validation, emit, should_stop, start, control):

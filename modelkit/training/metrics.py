@@ -55,3 +55,17 @@ def frequency_perplexity(y_true: torch.Tensor, char_freq) -> float:
     freq = np.clip(np.asarray(char_freq, dtype=np.float64), 1e-9, None)
     ids = y_true.reshape(-1).cpu().numpy()
     return perplexity(float(-np.log(freq[ids]).mean()))
+
+
+SAME_AS_BASELINE = 0.05   # perplexities within 5 % of the letter-frequency baseline: about as good as it
+
+
+def against_baseline(perplexity_: float, baseline: float) -> tuple[str, float]:
+    """How a language model compares with guessing by letter frequency: ("better" | "same" | "worse", how
+    many times lower or higher its perplexity is)."""
+    ratio = perplexity_ / baseline
+    if ratio > 1 + SAME_AS_BASELINE:
+        return "worse", ratio
+    if ratio < 1 - SAME_AS_BASELINE:
+        return "better", 1 / ratio
+    return "same", 1.0

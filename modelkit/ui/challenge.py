@@ -50,8 +50,8 @@ def start(prefix: str):
     from_url = st.query_params.get("task") == challenge.task   # a reload keeps the participant's free settings
     left = st.session_state.get(f"{prefix}_task") != challenge.task or arch not in challenge.archs   # a preset
     if (st.session_state.get(STATE) != challenge.id and not from_url) or left:
-        forms.fill(room.challenge_config(challenge), prefix)
-        arch = challenge.archs[0]
+        arch = first_arch(challenge, st.query_params.get("arch"))
+        forms.fill(room.challenge_config(challenge, arch), prefix)
     st.session_state[STATE] = challenge.id   # also when the link carries the form (a reload): its runs are the challenge's
     pinned = room.challenge_config(challenge, arch)
     forms.fill(pinned, prefix, only=set(challenge.locked))
@@ -59,6 +59,14 @@ def start(prefix: str):
         | {forms.key(prefix, "task", "name")}
     banner(challenge)
     return challenge
+
+
+def first_arch(challenge, wanted: str | None) -> str:
+    """Where a participant starts: the link's `arch=` when the challenge allows it, else the first allowed
+    architecture that is not a baseline (the linear baseline only when it is all the challenge allows)."""
+    if wanted in challenge.archs:
+        return wanted
+    return next((a for a in challenge.archs if not models.ARCHS[a].baseline), challenge.archs[0])
 
 
 def banner(challenge):
@@ -119,7 +127,7 @@ def creation_form():
     task = top[1].selectbox(t("field.task.name"), list(TASKS), key="host_ch_task",
                             format_func=lambda n: tl(f"task.{n}.title"))
     archs = top[2].multiselect(t("challenge.archs"), models.archs_for(task), key="host_ch_archs",
-                               default=models.archs_for(task)[:1], format_func=lambda a: tl(f"arch.{a}.title"))
+                               default=models.archs_for(task), format_func=lambda a: tl(f"arch.{a}.title"))
     budget = top[3].number_input(t("challenge.budget"), key="host_ch_budget", min_value=1.0,
                                  value=min(30.0, room.current_limits(get_store()).seconds), step=5.0)
     left, right = st.columns(2)

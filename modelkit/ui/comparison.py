@@ -22,6 +22,7 @@ from modelkit.ui.labels import (
     format_metric,
     setting_text,
     setting_value,
+    shown_status,
     status_badge,
     task_title,
 )
@@ -53,7 +54,8 @@ def status_strip(store, runs, labels: dict, colors: dict):
     for i, run in enumerate(runs):
         with cols[i % len(cols)].container(border=True, key=f"compare_card_{i}"):
             st.markdown(swatch(colors[run.id], labels[run.id]), unsafe_allow_html=True)
-            st.markdown(status_badge(run.status, run.queue_position,
+            paused = run.status == "running" and store.controls(run.id)["paused"]
+            st.markdown(status_badge(shown_status(run, paused), run.queue_position,
                                      starting=run.status == "queued" and workers_starting()))
             if run.status == "running":
                 budget = RunConfig.from_dict(run.config).train.time_budget

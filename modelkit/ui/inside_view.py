@@ -12,11 +12,12 @@ import streamlit as st
 
 from modelkit import inside
 from modelkit.config import RunConfig
+from modelkit.data import tasks
 from modelkit.plots import figures, inside_charts
 from modelkit.store import NoModelError
 from modelkit.ui import task_views
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.labels import class_name
+from modelkit.ui.labels import class_name, layer_name
 from modelkit.ui.resources import get_store
 
 CHART = {"displayModeBar": False}
@@ -123,8 +124,8 @@ def show_input(trained: inside.Trained, example: int, look: dict):
         st.code(task_views.decode(spec, x.tolist()), language=None, wrap_lines=True)
         return
     else:
-        st.dataframe(pd.DataFrame([x.numpy()], columns=[t("plot.feature", n=i + 1) for i in range(len(x))]),
-                     hide_index=True)
+        row = tasks.in_own_units(trained.data, x[None])[0]   # a table's row as its file has it
+        st.dataframe(pd.DataFrame([row.numpy()], columns=task_views.feature_labels(trained.data)), hide_index=True)
         return
     st.plotly_chart(fig, config=CHART)
 
@@ -150,7 +151,8 @@ def forward_part(run, trained: inside.Trained, example: int, key: str):
                 probs, names = probs[top], [names[i] for i in top]
             chart(key, "probabilities", inside_charts.probabilities_figure(probs, names, target, labels={
                 "x": t("inside.axis.class_axis"), "y": t("inside.axis.probability")}))
-    chart(key, "activations", inside_charts.activations_figure(look["layers"], labels={"x": t("inside.axis.neuron"),
+    layers = [{**layer, "name": layer_name(layer["name"])} for layer in look["layers"]]
+    chart(key, "activations", inside_charts.activations_figure(layers, labels={"x": t("inside.axis.neuron"),
                                                                          "value": t("inside.axis.activation")}))
     regions = inside.neuron_regions(trained)
     if regions is not None:
@@ -161,12 +163,14 @@ def loss_part(run, trained: inside.Trained, example: int, key: str):
     look = inside.forward(trained, example)
     cols = st.columns(len(look["loss"]) + 1)
     for col, (name, value) in zip(cols, look["loss"].items()):
-        col.metric(t(f"inside.loss_name.{name}"), f"{max(value, 0.0):.4f}")  # never "-0.0000"
+        col.metric(t(f"inside.loss_name.{name}"), f"{max(value, 0.0) + 0.0:.4f}")  # + 0.0: never "-0.0000"
     if trained.data.spec.kind != "classification":
         return
     n = trained.data.spec.n_outputs
-    p = st.slider(t("inside.loss_p"), 0.01, 1.0, float(np.clip(look["probabilities"][int(look["target"])], 0.01, 1)),
-                  0.01, key=f"{key}_p", help=t("inside.loss_p_help"))
+    if st.session_state.get(f"{key}_p_example") != example:   # a new example: the slider starts at its probability
+        st.session_state[f"{key}_p_example"] = example
+        st.session_state[f"{key}_p"] = round(float(np.clip(look["probabilities"][int(look["target"])], 0.01, 1)), 2)
+    p = st.slider(t("inside.loss_p"), 0.01, 1.0, step=0.01, key=f"{key}_p", help=t("inside.loss_p_help"))
     chart(key, "loss_compare", inside_charts.loss_compare_figure(inside.ce_vs_mse(n), p, labels={
         "x": t("inside.loss_p"), "y": t("plot.loss"), "cross_entropy": t("inside.loss_name.cross_entropy"),
         "mse": t("inside.loss_name.mse")}))
@@ -178,6 +182,7 @@ def gradients_part(run, trained: inside.Trained, example: int, key: str):
         st.info(t("inside.grad_none"))
         return
     verdict = inside.gradient_verdict(norms)
+    norms = {layer_name(layer): series for layer, series in norms.items()}
     (st.success if verdict == "healthy" else st.warning)(t(f"inside.grad_verdict.{verdict}"))
     chart(key, "gradients", inside_charts.grad_norms_figure(norms, labels={"x": t("plot.step"), "y": t("inside.axis.grad_norm")}))
 
@@ -240,11 +245,13 @@ def metrics_part(run, trained: inside.Trained, example: int, key: str):
         "true": t("plot.true_class"), "pred": t("plot.pred_class"), "precision": t("metric.test_precision"),
         "recall": t("metric.test_recall")}))
     if len(names) == 2:
-        threshold_view(run, trained, key)
+        threshold_view(run, trained, key, c, names[c])
 
 
-def threshold_view(run, trained: inside.Trained, key: str):
-    p_positive, y = test_probabilities(run.id)[:, 1], trained.data.y_test.numpy()
+def threshold_view(run, trained: inside.Trained, key: str, c: int, name: str):
+    """The threshold on the probability of the class picked above, `c`, the one precision and recall are of."""
+    p_positive, y = test_probabilities(run.id)[:, c], (trained.data.y_test.numpy() == c).astype(int)
+    st.caption(t("inside.threshold_class", name=name))
     threshold = st.slider(t("inside.threshold"), 0.0, 1.0, 0.5, 0.01, key=f"{key}_threshold",
                           help=t("inside.threshold_help"))
     scores = inside.threshold_scores(p_positive, y, threshold)

@@ -7,12 +7,13 @@ words (status "completed", owner "anonymous", class "class 0", message keys); th
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import streamlit as st
 
 from modelkit import messages
-from modelkit.config import RunConfig, TaskConfig
+from modelkit.config import ConfigError, RunConfig, TaskConfig
 from modelkit.data import tasks, uploads
 from modelkit.ui.i18n import current, has, t
 from modelkit.ui.query import TEXT_REF, config_to_query
@@ -20,14 +21,25 @@ from modelkit.ui.query import TEXT_REF, config_to_query
 ANONYMOUS = "anonymous"     # the stored owner of a run started without a name (shown translated)
 LEGACY_ANONYMOUS = "web"    # what runs started without a name were stored with before
 SEAT_STATE = "seat"         # session state: the session's seat {"name", "secret"} (modelkit.ui.seat), or None
-STATUS_COLORS = {"queued": "gray", "running": "blue", "completed": "green", "stopped": "orange",
-                 "diverged": "red", "failed": "red", "interrupted": "orange"}
+STATUS_COLORS = {"queued": "gray", "running": "blue", "paused": "orange", "completed": "green",
+                 "time_limit": "green", "stopped": "orange", "diverged": "red", "failed": "red", "interrupted": "orange"}
 PERCENT_METRICS = frozenset({"val_accuracy", "test_accuracy", "test_f1", "test_precision", "test_recall"})
 NAME_SETTINGS = 3           # at most this many differences from the defaults in a run's name
 _ENGINE_CLASS = re.compile(r"class[ _](\d+)")   # the toy sets' "class 0", scikit-learn's wine "class_0"
 
 
 # --- status and numbers -------------------------------------------------------
+
+def shown_status(run, paused: bool = False) -> str:
+    """The status a reader is shown: a running run that is paused is `paused`; a run that ended at its
+    time limit before its epochs is `time_limit` (its message says how far it got); else the run's status."""
+    if run.status == "running" and paused:
+        return "paused"
+    message = messages.of_run(run)
+    if run.status == "completed" and message and message.parts[0]["key"] == "message.time_limit":
+        return "time_limit"
+    return run.status
+
 
 def status_badge(status: str, queue_position: int | None = None, *, explain: bool = False,
                  starting: bool = False) -> str:
@@ -46,13 +58,35 @@ def status_badge(status: str, queue_position: int | None = None, *, explain: boo
 
 
 def format_metric(name: str, value: float) -> str:
-    """A metric's value as the reader sees it: 93.1% for accuracies and F1, 0.123 or 1,234 otherwise."""
+    """A metric's value as the reader sees it: 93.1% for accuracies and F1; otherwise three significant
+    figures at least, with thousands separated (0.123, 33.1, 2,666), so numbers side by side read alike."""
     if name in PERCENT_METRICS:
         return f"{value:.1%}"
-    return f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.0f}"
+    return significant(value)
+
+
+def significant(value: float, figures: int = 3) -> str:
+    """`value` with `figures` significant figures (more before the point where it is large), never "-0"."""
+    if not math.isfinite(value) or value == 0:
+        return f"{value + 0.0:g}"
+    decimals = max(0, figures - 1 - math.floor(math.log10(abs(value))))
+    return f"{value:,.{decimals}f}"
 
 
 # --- classes and owners -------------------------------------------------------
+
+def layer_name(name: str) -> str:
+    """A model's layer in words: `hidden.0.linear` -> "hidden layer 1 · weights", `out` -> "output layer".
+    A numbered part (blocks.1) is counted from one; a part without words here keeps its own name."""
+    parts, words = str(name).split("."), []
+    while parts:
+        part = parts.pop(0)
+        if parts and parts[0].isdigit() and has(f"layer.{part}_n"):
+            words.append(t(f"layer.{part}_n", n=int(parts.pop(0)) + 1))
+        else:
+            words.append(t(f"layer.{part}") if has(f"layer.{part}") else part)
+    return " · ".join(words)
+
 
 def class_name(name) -> str:
     """A class as the reader calls it: the toy sets' "class 0" -> "类别 0", "setosa" -> "山鸢尾"; others as they are."""
@@ -101,15 +135,43 @@ def setting_text(path: str, value) -> str:
     return f"{t(f'field.{path}')} {setting_value(path, value)}"
 
 
-def run_name(config: RunConfig) -> str:
-    """A run's readable name: task · architecture · what differs from that pair's defaults (the first few;
-    a setting left empty, such as no epoch limit under a time limit, goes without saying)."""
+def run_name(config: RunConfig, previous: RunConfig | None = None) -> str:
+    """A run's readable name: task · architecture · what differs from `previous` (the same participant's
+    last run of that pair), else from the pair's defaults (the first few; a setting left empty, such as no
+    epoch limit under a time limit, goes without saying)."""
     query = config_to_query(config)
     changed = {path: json.loads(value) for path, value in query.items() if "." in path and path != TEXT_REF}
+    if previous is not None:
+        before = config_to_query(previous)
+        changed = {path: value for path, value in changed.items() if query[path] != before.get(path)} \
+            | {path: getattr(getattr(config, path.split(".")[0]), path.split(".")[1])
+               for path in before if "." in path and path not in query and path != TEXT_REF}   # back to a default
     words = [setting_text(path, value) for path, value in changed.items() if value is not None]
-    if TEXT_REF in query:
+    if TEXT_REF in query and (previous is None or TEXT_REF not in config_to_query(previous)):
         words.insert(0, t("field.task.text"))
     return " · ".join([task_title(config.task.name), t(f"arch.{config.arch}.title"), *words[:NAME_SETTINGS]])
+
+
+def run_titles(runs) -> dict[str, str]:
+    """Each run's name, made now in the reader's language: a name given when it was started (Compare and
+    sweeps give one) as it is; else task · architecture · what differs from its participant's previous run
+    of that pair, and a repeat of the same settings numbered (#2, #3...)."""
+    titles, before = {}, {}   # (owner, task, arch) -> configs of earlier runs, oldest first
+    for run in sorted(runs, key=lambda r: (r.created is None, r.created)):
+        if run.name:
+            titles[run.id] = run.name
+            continue
+        try:
+            config = RunConfig.from_dict(run.config)
+        except ConfigError:   # its uploaded data was deleted since
+            titles[run.id] = " · ".join([task_title(run.task), t(f"arch.{run.arch}.title")])
+            continue
+        earlier = before.setdefault((run.owner, run.task, run.arch), [])
+        same = sum(1 for c in earlier if c.to_dict() == config.to_dict())
+        name = run_name(config, earlier[-1] if earlier and not same else None)
+        titles[run.id] = t("runs.repeat", name=name, n=same + 1) if same else name
+        earlier.append(config)
+    return titles
 
 
 def task_title(name: str, tl=None) -> str:
@@ -154,7 +216,11 @@ def class_names(names) -> list[str]:
 
 
 def text_source(task_cfg: TaskConfig) -> str:
-    """What the text task learns from: the reader's own text, or which bundled one, and how long it is."""
+    """What the text task learns from: an uploaded file, the reader's own text, or which bundled one, and
+    how long it is."""
+    ds = uploads.from_task(task_cfg.name)
+    if ds is not None:
+        return t("task.text.file", file=ds.name, n=f"{ds.rows:,}")
     if task_cfg.text:
         return t("task.text.own", n=f"{len(task_cfg.text):,}")
     text = tasks.corpus_text(task_cfg.corpus)

@@ -16,8 +16,9 @@ from modelkit.ui.i18n import t
 from modelkit.ui.live import points_so_far
 from modelkit.ui.resources import get_store
 
-FRAME_SECONDS = 0.6   # one step of the replay while it plays
+FRAME_SECONDS = 0.3   # the pause between two frames while it plays (drawing a frame takes longer)
 FRAMES = 40           # steps offered on the slider when there are no snapshots to follow
+SPEEDS = (1, 2, 4, 8)   # steps of the slider moved on per frame: drawing each frame is the slow part
 
 
 def replay_steps(points: pd.DataFrame, snapshots: list[tuple[int, dict]]) -> list[int]:
@@ -55,21 +56,36 @@ def replay(run: Run, config: RunConfig, points: pd.DataFrame, snapshots: dict, s
     if st.session_state.get(key) not in steps:
         st.session_state[key] = steps[-1]
     playing = st.session_state.get(playing_key, False)
-    slider_col, play_col = st.columns([6, 1], vertical_alignment="bottom")
+    slider_col, speed_col, play_col, end_col = st.columns([5, 1.6, 1, 1], vertical_alignment="bottom")
     slider_col.select_slider(t("replay.step"), steps, key=key, format_func=lambda s: f"{s:,}")
+    speed = speed_col.segmented_control(t("replay.speed"), SPEEDS, default=SPEEDS[1], key=f"{prefix}_speed",
+                                        format_func=lambda s: f"{s}×", help=t("replay.speed_help")) or SPEEDS[0]
     play_col.button(t("replay.pause" if playing else "replay.play"), key=f"{prefix}_play", width="stretch",
                     icon=":material/pause:" if playing else ":material/play_arrow:",
                     on_click=toggle_play, args=(playing_key, key, steps))
+    end_col.button(t("replay.end"), key=f"{prefix}_end", width="stretch", icon=":material/skip_next:",
+                   on_click=jump_to_end, args=(playing_key, key, steps[-1]), disabled=st.session_state[key] == steps[-1])
     step = st.session_state[key]
     frame(run, config, points, snapshots.get(step), step, steps[-1], prefix)
     if playing:
-        later = [s for s in steps if s > step]
-        if later:
+        following = next_step(steps, step, speed)
+        if following is not None:
             time.sleep(FRAME_SECONDS)
-            st.session_state[next_key] = later[0]
+            st.session_state[next_key] = following
         else:
             st.session_state[playing_key] = False
         st.rerun(scope="fragment")
+
+
+def next_step(steps: list[int], step: int, speed: int) -> int | None:
+    """The step `speed` places after `step` (the last one at most), or None at the end."""
+    later = [s for s in steps if s > step]
+    return later[min(speed, len(later)) - 1] if later else None
+
+
+def jump_to_end(playing_key: str, key: str, last: int):
+    st.session_state[playing_key] = False
+    st.session_state[key] = last
 
 
 def toggle_play(playing_key: str, key: str, steps: list[int]):

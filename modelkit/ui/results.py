@@ -18,7 +18,8 @@ from modelkit.plots import figures, forecast_charts, play_charts
 from modelkit.training.diagnosis import diagnose
 from modelkit.ui import task_views
 from modelkit.ui.i18n import t
-from modelkit.ui.labels import class_name, format_metric, run_message, status_badge
+from modelkit.training.metrics import against_baseline
+from modelkit.ui.labels import class_name, format_metric, run_message, layer_name, shown_status, significant, status_badge
 from modelkit.ui.live import duration, progress_text
 from modelkit.ui.resources import workers_starting
 
@@ -78,15 +79,16 @@ def lr_chart(points: pd.DataFrame, where, prefix: str, steps: list):
 def _plane_points(task_json: str) -> tuple:
     """The training points drawn under a decision boundary: built once per task settings, not on every poll."""
     data = tasks.load(parse(TaskConfig, json.loads(task_json), "task"))
-    return data.x_train.numpy(), data.y_train.numpy(), tuple(data.spec.class_names)
+    return data.x_train.numpy(), data.y_train.numpy(), tuple(data.spec.class_names), tuple(tasks.feature_names(data) or ())
 
 
 def boundary(snapshot: dict, config: RunConfig, key: str | None = None, caption: str | None = None):
     """The decision boundary (2-D tasks), with the training points on top; `caption` replaces the usual one."""
-    x, y, names = _plane_points(json.dumps(config.to_dict()["task"], sort_keys=True))
+    x, y, names, columns = _plane_points(json.dumps(config.to_dict()["task"], sort_keys=True))
     fig = figures.decision_boundary_figure(
         snapshot, x, y, [class_name(n) for n in names], height=520,
-        labels={"x": t("plot.feature", n=1), "y": t("plot.feature", n=2), "value": t("plot.class1_prob")})
+        labels={"x": columns[0] if columns else t("plot.feature", n=1),
+                "y": columns[1] if columns else t("plot.feature", n=2), "value": t("plot.class1_prob")})
     st.markdown(f"**{t('results.boundary_title')}**")
     st.caption(caption or t("results.boundary_caption"))
     st.plotly_chart(fig, config=CHART_CONFIG, key=key)
@@ -97,9 +99,12 @@ def live_view(store, run, config: RunConfig, points: pd.DataFrame, prefix: str):
     snapshot = store.live(run.id)
     with st.container(key=f"{prefix}_status"):
         # the reader sees the status in words; the English status is the element's key, a handle for scripts
+        shown = shown_status(run, run.status == "running" and store.controls(run.id)["paused"])
         st.container(key=f"{prefix}_status_is_{run.status}").markdown(
-            status_badge(run.status, run.queue_position, explain=True,
+            status_badge(shown, run.queue_position, explain=True,
                          starting=run.status == "queued" and workers_starting()))
+        if shown == "time_limit":   # how far it got
+            st.caption(run_message(run))
         if run.active:
             fraction, text = progress_text(snapshot.get("progress") or {}, config.train.time_budget)
             st.progress(fraction, text=text)
@@ -124,10 +129,19 @@ def test_metrics(run, kind: str):
     cols = st.columns(len(shown) + 2)
     for col, name in zip(cols, shown):
         col.metric(t("metric." + name), format_metric(name, run.metrics[name]), help=t("metric_help." + name))
+    if kind == "lm" and {"test_perplexity", "test_baseline_perplexity"} <= set(run.metrics):
+        st.markdown(lm_verdict(run.metrics["test_perplexity"], run.metrics["test_baseline_perplexity"]))
     if run.params:
         cols[len(shown)].metric(t("results.params"), f"{run.params:,}")
     if run.started and run.finished:
         cols[len(shown) + 1].metric(t("results.time"), duration((run.finished - run.started).total_seconds()))
+
+
+def lm_verdict(perplexity: float, baseline: float) -> str:
+    """The text model's result in one plain sentence: better or worse than guessing by letter frequency."""
+    verdict, times = against_baseline(perplexity, baseline)
+    return t(f"results.lm_{verdict}", times=significant(times, 2), ppl=format_metric("test_perplexity", perplexity),
+             base=format_metric("test_baseline_perplexity", baseline))
 
 
 def diagnosis(findings: list[str]):
@@ -238,7 +252,7 @@ def lm_details(run):
 
 def model_summary(config: RunConfig):
     rows = task_views.model_summary(config)
-    table = pd.DataFrame(rows).rename(columns={c: t("results.col." + c) for c in ("layer", "type", "output_shape",
+    table = pd.DataFrame([{**r, "layer": layer_name(r["layer"])} for r in rows]).rename(columns={c: t("results.col." + c) for c in ("layer", "type", "output_shape",
                                                                                    "params")})
     total = sum(r["params"] for r in rows)
     st.markdown(f"**{t('results.summary_title', n=f'{total:,}')}**")

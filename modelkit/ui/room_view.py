@@ -20,6 +20,7 @@ from modelkit.ui.resources import get_runner, get_store
 from modelkit.ui.seat import actor, is_host, participant  # noqa: F401  (the pages ask here)
 
 HERE_FOR_S = 300.0                # a participant not seen for this long has left the room
+HEARTBEAT_S = 60.0                # an open tab says it is here this often, even when nobody touches it
 
 
 @st.cache_resource(show_spinner=False)
@@ -37,6 +38,13 @@ def seen():
     """Note that this session's participant is here now (called on every page run); the host is not one."""
     if not is_host() and participant() != ANONYMOUS:
         _presence()[participant()] = time.time()
+
+
+@st.fragment(run_every=HEARTBEAT_S)
+def heartbeat():
+    """An open tab is here although nobody clicks in it: every HEARTBEAT_S this draws nothing and notes the
+    participant as seen (a browser slows a background tab's timers to about once a minute, inside HERE_FOR_S)."""
+    seen()
 
 
 def here() -> list[str]:

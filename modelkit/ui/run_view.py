@@ -17,7 +17,7 @@ from modelkit import room
 from modelkit.room.written import literal
 from modelkit.ui import labels, results, room_view, seat
 from modelkit.ui.forms import error_text
-from modelkit.ui.i18n import t
+from modelkit.ui.i18n import current, t
 from modelkit.ui.inside_view import inside_section
 from modelkit.ui.labels import owner_name, task_title
 from modelkit.ui.live import points_so_far, polled
@@ -85,9 +85,20 @@ def panel(run_id: str, prefix: str, *, about: bool = False, polling: bool = Fals
         settings(run)
 
 
+def run_title(run: Run) -> str:
+    """The run's name in the reader's language (labels.run_titles), worked out once per run and language:
+    it depends only on the run and the participant's earlier runs, which do not change."""
+    key = f"run_title.{current()}.{run.id}"
+    if key not in st.session_state:
+        titles = labels.run_titles(get_store().list_runs(owner=run.owner, limit=500)) if not run.name else {}
+        st.session_state[key] = titles.get(run.id) or run.name or \
+            t("train.run_title", task=task_title(run.task), arch=t(f"arch.{run.arch}.title"))
+    return st.session_state[key]
+
+
 def header(run: Run, prefix: str, *, about: bool):
     """The run's name and id, its stop button while it trains and, with `about`, who started it and when."""
-    title = run.name or t("train.run_title", task=task_title(run.task), arch=t(f"arch.{run.arch}.title"))
+    title = run_title(run)
     head, stop_col = st.columns([5, 1], vertical_alignment="center")
     head.markdown(f"**{literal(title)}** · `{run.id}`")
     if run.active:
@@ -167,7 +178,8 @@ def stop_run(run_id: str):
 
 def settings(run: Run):
     """The run's message (when it has one) and its full settings, folded away."""
-    if run.message and run.status not in ("failed", "interrupted"):   # those two show it with their outcome
+    shown_with_status = run.status in ("failed", "interrupted") or labels.shown_status(run) == "time_limit"
+    if run.message and not shown_with_status:   # those show it with their status
         st.info(labels.run_message(run), icon=":material/info:")
     with st.expander(t("runs.config_title")):
         st.json(run.config)

@@ -152,8 +152,11 @@ def sweep_panel(polling: bool = False):
         st.plotly_chart(fig, config=CHART_CONFIG, key="compare_sweep_fig")
     if best_shown:
         where = " · ".join(v for v in best_shown if v)
-        st.success(t("sweep.best", where=where, value=f"{table.loc[best_shown[1], best_shown[0]]:.3g}"),
-                   icon=":material/star:")
+        value, training = f"{table.loc[best_shown[1], best_shown[0]]:.3g}", sum(r.active for r in runs)
+        if training:   # not the best cell yet: a run still training may beat it
+            st.info(t("sweep.best_so_far", where=where, value=value, n=training, total=len(runs)))
+        else:
+            st.success(t("sweep.best", where=where, value=value), icon=":material/star:")
 
 
 # --- Scale ----------------------------------------------------------------------------
@@ -205,9 +208,11 @@ def scale_panel(polling: bool = False):
         st.info(sentence(said, metric), icon=":material/lightbulb:")
     shown_table = pd.DataFrame({t("scale.params"): table["params"], t(f"metric.{metric}"): table["metric"],
                                 t("scale.seconds"): table["seconds"]})
-    st.dataframe(shown_table, hide_index=True, width="stretch")
+    st.dataframe(shown_table, hide_index=True, width="stretch",   # 12,345 parameters, not 12345
+                 column_config={t("scale.params"): st.column_config.NumberColumn(format="localized")})
 
 
 def sentence(said: dict, metric: str) -> str:
     numbers = {k: f"{v:,}" if isinstance(v, int) else f"{v:.3g}" for k, v in said.items() if k != "code"}
+    numbers["slower"] = f"{said['slower']:.1f}" if "slower" in said else ""   # one timing per size: a rough figure
     return t(f"scale.{said['code']}", metric=t(f"metric.{metric}"), **numbers)

@@ -8,8 +8,11 @@ from modelkit.config import ConfigError, RunConfig, TaskConfig
 from modelkit.data import forecast, tasks
 from modelkit.models import memory
 from modelkit.plots import figures, forecast_charts
-from modelkit.ui.i18n import t
+from modelkit.ui.i18n import has, t
 from modelkit.ui.labels import class_name, text_source
+
+
+PREVIEW_CHARS = 400   # of a text task's text
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
@@ -58,14 +61,35 @@ def decode(spec, ids) -> str:
     return "".join(spec.vocab[i] for i in ids)
 
 
+def feature_labels(data) -> list[str]:
+    """A vector task's input columns as a reader sees them: an uploaded table's own column names, a built-in
+    table's in the reader's language, else feature 1, feature 2..."""
+    names = tasks.feature_names(data)
+    if not names:
+        return [t("plot.feature", n=i + 1) for i in range(data.spec.input_shape[0])]
+    if data.spec.name in tasks.TASKS:   # scikit-learn's English names
+        return [t(f"feature.{n}") if has(f"feature.{n}") else n for n in names]
+    return names
+
+
+def two_columns(data) -> list[int]:
+    """The two columns a scatter of a table shows: the first two that take more than two values (a one-hot
+    column is only 0 or 1, and two of them draw a handful of dots), else the first two."""
+    x = data.x_train[:500]
+    varied = [i for i in range(x.shape[1]) if len(x[:, i].unique()) > 2]
+    return (varied + [i for i in range(x.shape[1]) if i not in varied] + [0])[:2]
+
+
 def show_preview(task_cfg: TaskConfig):
     """A glimpse of the task's data: points, digits, signals, a series or a text snippet."""
     data = tasks.load(task_cfg)
     spec, x, y = data.spec, data.x_train, data.y_train
-    axis = {"x": t("plot.feature", n=1), "y": t("plot.feature", n=2)}
     if spec.input_kind == "vector":
         names = [class_label(spec, c) for c in range(len(spec.class_names))]
-        fig = figures.points_preview_figure(x[:600, :2], y[:600], names, labels=axis)
+        cols, labels = two_columns(data), feature_labels(data)
+        own = tasks.feature_names(data) is not None   # a table: drawn in its own units, each axis its own scale
+        fig = figures.points_preview_figure(tasks.in_own_units(data, x[:600])[:, cols], y[:600], names,
+                                            labels={"x": labels[cols[0]], "y": labels[cols[1]]}, same_scale=not own)
     elif spec.input_kind == "image":
         fig = figures.digits_figure(x[:16], [class_label(spec, int(c)) for c in y[:16]], columns=8)
     elif spec.kind == "classification":
@@ -81,7 +105,7 @@ def show_preview(task_cfg: TaskConfig):
         fig = figures.series_figure(x[0], true_future=y[0], labels=series_labels())
     else:
         st.caption(text_source(task_cfg))
-        st.code(decode(spec, x[0].tolist()) + decode(spec, x[1].tolist()), language=None, wrap_lines=True)
+        st.code(tasks.task_text(task_cfg)[:PREVIEW_CHARS], language=None, wrap_lines=True)   # its beginning, as written
         return
     st.plotly_chart(fig, config={"displayModeBar": False})
 

@@ -44,7 +44,7 @@ def upload_panel(prefix: str, on_added=None):
     """The upload expander: file, preview, target and kind for a table, and the button that adds it."""
     with st.expander(t("upload.title"), icon=":material/upload_file:"):
         st.caption(t("upload.caption", mb=uploads.limits()["mb"]))
-        file = st.file_uploader(t("upload.file"), type=["csv", "tsv", "txt", "zip"], key=f"{prefix}_upload",
+        file = st.file_uploader(t("upload.file"), type=["csv", "tsv", *uploads.TEXT_SUFFIXES, "zip"], key=f"{prefix}_upload",
                                 help=t("help.upload"))
         if file is None:
             return
@@ -58,7 +58,7 @@ def upload_panel(prefix: str, on_added=None):
         try:
             if suffix == "zip":
                 choice = _images_preview(raw, name)
-            elif suffix == "txt":
+            elif suffix in uploads.TEXT_SUFFIXES:
                 choice = _text_preview(raw, name)
             else:
                 choice = _table_preview(raw, name, prefix)
@@ -100,9 +100,12 @@ def _table_preview(raw: bytes, name: str, prefix: str) -> dict:
     is_series, dated = _reads_as_series(raw, name)
     if len(columns) < 2 and not is_series:
         uploads.refuse("data_one_column", name)
+    guess, why = uploads.guess_target(frame)
     left, right = st.columns(2)
-    target = left.selectbox(t("upload.target"), columns, index=len(columns) - 1, key=f"{prefix}_upload_target",
-                            help=t("help.upload_target"))
+    target = left.selectbox(t("upload.target"), columns, index=columns.index(str(guess)),
+                            key=f"{prefix}_upload_target", help=t("help.upload_target"))
+    if target == str(guess):
+        left.caption(t("upload.target_guessed", why=t(f"upload.why.{why}", column=target)))
     tl = bound()
     guessed = FORECAST if dated or len(columns) < 2 else uploads.guess_kind(frame[target])
     kinds = KINDS + ((FORECAST,) if is_series else ())
@@ -155,8 +158,8 @@ def _series_preview(raw: bytes, name: str, prefix: str, target: str) -> dict:
 
 
 def _text_preview(raw: bytes, name: str) -> dict:
-    text = raw[:20_000].decode("utf-8", errors="replace")
-    st.markdown(t("upload.text_size", n=f"{len(raw):,}"))
+    text = uploads.read_text(raw, name)
+    st.markdown(t("upload.text_size", n=f"{len(text):,}"))
     st.code(text[:600], language=None, wrap_lines=True)
     return {}
 
@@ -182,7 +185,7 @@ def _add(prefix: str, raw: bytes, name: str, suffix: str, choice: dict, on_added
         owner = session_owner()
         if suffix == "zip":
             ds = uploads.add_images(raw, name, owner=owner)
-        elif suffix == "txt":
+        elif suffix in uploads.TEXT_SUFFIXES:
             ds = uploads.add_text(raw, name, owner=owner)
         elif choice.get("kind") == FORECAST:
             ds = series.add_series(raw, name, choice["targets"], choice["inputs"], owner=owner)

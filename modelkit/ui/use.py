@@ -116,11 +116,12 @@ def try_point(predictor, run, key: str):
     if f"{key}_x" not in st.session_state:
         st.session_state[f"{key}_x"], st.session_state[f"{key}_y"] = predict.example_inputs(predictor, 1)[0]
     left, right = st.columns([1.15, 1], gap="large")
+    data = tasks.load(predictor.config.task)
+    columns = task_views.feature_labels(data)
     if boundary:
-        data = tasks.load(predictor.config.task)
         fig = figures.decision_boundary_figure(
             boundary, data.x_train, data.y_train, class_names(predictor.spec.class_names), height=420,
-            labels={"x": t("plot.feature", n=1), "y": t("plot.feature", n=2), "value": t("plot.class1_prob")})
+            labels={"x": columns[0], "y": columns[1], "value": t("plot.class1_prob")})
         fig.add_trace(click_grid(boundary))
         fig.add_trace(go.Scatter(x=[st.session_state[f"{key}_x"]], y=[st.session_state[f"{key}_y"]], mode="markers",
                                  marker=dict(symbol="star", size=18, color="#FAB005", line=dict(width=1.5)),
@@ -135,8 +136,8 @@ def try_point(predictor, run, key: str):
                 st.session_state[f"{key}_x"], st.session_state[f"{key}_y"] = points[0]["x"], points[0]["y"]
                 st.rerun()
     with right:
-        st.number_input(t("plot.feature", n=1), key=f"{key}_x", step=0.1, format="%.2f")
-        st.number_input(t("plot.feature", n=2), key=f"{key}_y", step=0.1, format="%.2f")
+        st.number_input(columns[0], key=f"{key}_x", step=0.1, format="%.2f")
+        st.number_input(columns[1], key=f"{key}_y", step=0.1, format="%.2f")
         out = timed(predictor.predict, [[st.session_state[f"{key}_x"], st.session_state[f"{key}_y"]]])
         show_classes(predictor, out, key)
 
@@ -154,7 +155,7 @@ def click_grid(boundary: dict, n: int = 41) -> go.Scatter:
 
 def try_table(predictor, run, key: str):
     raw = predict.raw_table(predictor.config)
-    names = raw.extra["feature_names"]
+    names = task_views.feature_labels(tasks.load(predictor.config.task))
     n_test = len(raw.x_test)
     example = st.selectbox(t("use.example"), range(n_test), key=f"{key}_example",
                            format_func=lambda i, tl=bound(): tl("use.example_n", n=i + 1, label=task_views.class_label(
