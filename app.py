@@ -7,7 +7,7 @@ nothing must be drawn (it would also slow every worker's start by seconds).
 """
 import streamlit as st
 
-from modelkit.ui import room_view
+from modelkit.ui import access, room_view
 from modelkit.ui.guard import page_boundary
 from modelkit.ui.i18n import LANGUAGES, init_language, redraw_choice_labels, t
 from modelkit.ui.resources import device_name, get_runner
@@ -28,6 +28,7 @@ def sidebar():
             del st.query_params["who"]
         room_view.seen()
         room_view.host_unlock()
+        access.sound_toggle()
         gpu = device_name()
         st.caption(t("app.device_gpu", name=gpu) if gpu else t("app.device_cpu"))
 
@@ -35,6 +36,7 @@ def sidebar():
 def main():
     st.set_page_config(page_title="modelkit", page_icon=":material/neurology:", layout="wide")
     init_language()
+    access.page_chrome()   # first in the page: the skip link is the first thing Tab reaches
     start_runner()   # first: its workers start while the rest of the page is drawn
     page = st.navigation([st.Page("app_pages/train.py", title=t("nav.train"), icon=":material/model_training:",
                                   url_path="train", default=True),

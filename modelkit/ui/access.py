@@ -1,0 +1,114 @@
+"""What every page shares so that everyone in the room can use it: readable contrast, a skip link, the
+page's language on <html>, one live region that screen readers hear, and a short sound when a run ends.
+
+Streamlit draws captions, help text and placeholders faded (its text colour at 60 %), under WCAG AA on
+the sidebar's grey; PAGE_CSS draws them in the text colour itself, a little lighter, in either theme.
+The live region sits at the top of <body>, outside what Streamlit redraws, so that a screen reader
+hears each new announcement (a region created together with its text is not read). Nothing here
+plays a sound by itself: the run-end chime is Web Audio the participant switched on with a click.
+"""
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from modelkit.ui.i18n import current, t
+
+SOUND_KEY = "access_sound"   # the sidebar toggle: a short sound when a followed run ends
+
+PAGE_CSS = """<style>
+/* faded text (captions, help, placeholders) in the text colour itself, softened by opacity only:
+   over 4.5:1 on both themes' backgrounds */
+[data-testid="stCaptionContainer"], [data-testid="stWidgetLabel"] [data-testid="stCaptionContainer"] {
+  color: inherit; opacity: .82; }
+input::placeholder, textarea::placeholder { color: inherit; opacity: .7; }
+.mk-skip { position: absolute; left: 8px; top: -60px; z-index: 1000001; padding: 10px 16px;
+  background: #1F2937; color: #FFFFFF; border-radius: 6px; text-decoration: none; }
+.mk-skip:focus { top: 8px; }
+.mk-sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+  white-space: nowrap; }
+:focus-visible { outline: 3px solid #3B5BDB !important; outline-offset: 2px; }
+[class*="st-key-access_"] { display: none; }
+/* phones: every control at least 44 px to tap */
+@media (max-width: 640px), (pointer: coarse) {
+  .stButton button, .stDownloadButton button, .stFormSubmitButton button, .stLinkButton a,
+  [data-baseweb="select"] > div, .stTextInput input, .stNumberInput input, [data-testid="stExpander"] summary,
+  [data-baseweb="tab"], [data-testid="stSidebarNavLink"], [data-testid="stBaseButton-headerNoPadding"],
+  .stCheckbox label, .stToggle label, .stRadio label { min-height: 44px; }
+  [data-testid="stNumberInputStepDown"], [data-testid="stNumberInputStepUp"] { min-width: 44px; }
+  [role="slider"] { min-width: 28px; min-height: 28px; }
+}
+</style>"""
+
+# Runs once per language: puts the skip link and the live region at the top of <body> (where Tab starts
+# and where React never redraws them), and the page's language on <html>.
+CHROME_JS = """<script>
+(() => {
+  const cfg = %s;
+  document.documentElement.lang = cfg.lang;
+  let skip = document.getElementById('mk-skip');
+  if (!skip) {
+    skip = document.createElement('a'); skip.id = 'mk-skip'; skip.className = 'mk-skip'; skip.href = '#';
+    skip.addEventListener('click', ev => {
+      ev.preventDefault();
+      const target = document.querySelector('.st-key-train_start button:not([disabled])')
+        || document.querySelector('[data-testid="stMain"] h1');
+      if (target) { target.setAttribute('tabindex', target.getAttribute('tabindex') || '-1'); target.focus(); }
+    });
+    document.body.prepend(skip);
+  }
+  skip.textContent = cfg.skip;
+  if (!document.getElementById('mk-live')) {
+    const live = document.createElement('div'); live.id = 'mk-live'; live.className = 'mk-sr-only';
+    live.setAttribute('role', 'status'); live.setAttribute('aria-live', 'polite');
+    document.body.prepend(live);
+  }
+  document.getElementById('mk-live').lang = cfg.lang;
+  window.mkChime = (ok) => {   // a short rising (finished) or falling (failed) pair of tones
+    const ctx = window.mkAudio || (window.mkAudio = new AudioContext());
+    [0, 1].forEach(i => {
+      const osc = ctx.createOscillator(), gain = ctx.createGain();
+      osc.frequency.value = ok ? [523, 784][i] : [392, 262][i];
+      gain.gain.setValueAtTime(0.2, ctx.currentTime + i * 0.18);
+      gain.gain.exponentialRampToValueAtTime(0.001, ctx.currentTime + i * 0.18 + 0.3);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(ctx.currentTime + i * 0.18); osc.stop(ctx.currentTime + i * 0.18 + 0.3);
+    });
+  };
+})();
+</script>"""
+
+# One announcement: the live region's new text (read once by a screen reader), and the chime when asked.
+ANNOUNCE_JS = """<script>
+(() => {
+  const a = %s, live = document.getElementById('mk-live');
+  if (!live || live.dataset.said === a.id) return;
+  live.dataset.said = a.id; live.textContent = a.text;
+  if (a.chime !== null && window.mkChime) { try { window.mkChime(a.chime); } catch (e) {} }
+})();
+</script>"""
+
+HTML_LANG = {"en": "en", "zh": "zh-Hans"}
+
+
+def page_chrome():
+    """The shared CSS, skip link, live region and <html lang>: call once per page view, before the page."""
+    st.html(PAGE_CSS)
+    config = {"lang": HTML_LANG.get(current(), current()), "skip": t("access.skip")}
+    with st.container(key="access_chrome"):
+        st.html(CHROME_JS % json.dumps(config), unsafe_allow_javascript=True)
+
+
+def announce(where: str, event_id: str, text: str, *, ended: bool | None = None):
+    """Say `text` in the live region once per `event_id` (from the view whose keys start with `where`);
+    `ended` True/False (finished/failed) also chimes when the participant switched run-end sounds on."""
+    chime = ended if ended is not None and st.session_state.get(SOUND_KEY) else None
+    payload = {"id": event_id, "text": text, "chime": chime}
+    with st.container(key=f"access_announce_{where}"):
+        st.html(ANNOUNCE_JS % json.dumps(payload, ensure_ascii=False), unsafe_allow_javascript=True)
+
+
+def sound_toggle():
+    """The sidebar's switch for the run-end sound (off until clicked: nothing plays without a click)."""
+    st.toggle(t("access.sound"), key=SOUND_KEY, help=t("access.sound_help"))
