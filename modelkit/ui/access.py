@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import streamlit as st
 
 from modelkit.ui.i18n import current, t
@@ -47,6 +48,10 @@ CHROME_JS = """<script>
 (() => {
   const cfg = %s;
   document.documentElement.lang = cfg.lang;
+  if (!document.getElementById('mk-css')) {   // in <head>, where no rerun takes it away
+    const style = document.createElement('style'); style.id = 'mk-css'; style.textContent = cfg.css;
+    document.head.append(style);
+  }
   let skip = document.getElementById('mk-skip');
   if (!skip) {
     skip = document.createElement('a'); skip.id = 'mk-skip'; skip.className = 'mk-skip'; skip.href = '#';
@@ -95,7 +100,8 @@ HTML_LANG = {"en": "en", "zh": "zh-Hans"}
 def page_chrome():
     """The shared CSS, skip link, live region and <html lang>: call once per page view, before the page."""
     st.html(PAGE_CSS)
-    config = {"lang": HTML_LANG.get(current(), current()), "skip": t("access.skip")}
+    config = {"lang": HTML_LANG.get(current(), current()), "skip": t("access.skip"),
+              "css": PAGE_CSS.removeprefix("<style>").removesuffix("</style>")}
     with st.container(key="access_chrome"):
         st.html(CHROME_JS % json.dumps(config), unsafe_allow_javascript=True)
 
@@ -112,3 +118,12 @@ def announce(where: str, event_id: str, text: str, *, ended: bool | None = None)
 def sound_toggle():
     """The sidebar's switch for the run-end sound (off until clicked: nothing plays without a click)."""
     st.toggle(t("access.sound"), key=SOUND_KEY, help=t("access.sound_help"))
+
+
+def chart_words(sentence: str, table: pd.DataFrame | None = None):
+    """A chart's words, under it: its one-sentence summary (what a screen reader reads in its place) and,
+    folded away, its numbers as a table."""
+    st.caption(sentence)
+    if table is not None and len(table):
+        with st.expander(t("access.show_table"), icon=":material/table:"):
+            st.dataframe(table, hide_index=True, width="stretch")

@@ -97,7 +97,7 @@ def charts(runs, points: dict, labels: dict, colors: dict, kind: str, x: str, sm
             st.markdown(f"**{title}**")
             fig = figures.runs_curve_figure(by_label, name, **common, **extra,
                                           labels={"x": t(f"compare.x.{x}"), "value": title})
-            st.plotly_chart(fig.update_layout(showlegend=False), config=CHART_CONFIG)   # the cards above name the colours
+            st.plotly_chart(fig, config=CHART_CONFIG)   # its legend shows each run's dash and marker beside its colour
     if references:
         st.caption(t("compare.paper_caption"))
 
