@@ -15,16 +15,15 @@ DESKTOP, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
 ZOOMED = {"width": 683, "height": 450}   # a 1366 px screen at 200 % zoom
 MIN_TAP_PX = 44
 
-# every control a finger taps, measured by the box it is drawn in (a select's box, not its inner <input>)
+# every control a finger taps: a switch or checkbox by its whole label, the rest by its own box
 TARGETS_JS = """min => [...document.querySelectorAll(
     'button, a[href], input, textarea, summary, [role=combobox], [role=slider], [role=tab], [role=switch]')]
-  .map(e => e.closest('[data-baseweb=select], [data-baseweb=input], [data-baseweb=textarea], label, [role=radiogroup] button')
-            || e)
+  .map(e => (e.matches('input[type=checkbox], input[type=radio]') && e.closest('label')) || e)
   .filter((e, i, all) => all.indexOf(e) === i)
   .map(e => [e, e.getBoundingClientRect()])
   .filter(([e, r]) => r.width > 0 && r.height > 0 && r.right > 0 && r.left < innerWidth
-          && getComputedStyle(e).visibility !== 'hidden' && !e.closest('[aria-hidden=true], .mk-skip')
-          && e.getAttribute('data-testid') !== 'stSkipToContent')
+          && getComputedStyle(e).visibility !== 'hidden' && !e.closest('[aria-hidden=true]')
+          && !['mk-skip'].includes(e.id) && e.getAttribute('data-testid') !== 'stSkipToContent')
   .filter(([e, r]) => r.width < min || r.height < min)
   .map(([e, r]) => `${e.tagName} ${e.getAttribute('aria-label') || e.innerText.slice(0, 30)} ${Math.round(r.width)}x${Math.round(r.height)}`)"""
 

@@ -100,3 +100,55 @@ def test_on_a_phone_every_control_is_at_least_44_px_to_tap(served, browser):
         small[name] = small_targets(pg)
         pg.close()
     assert small == {name: [] for name in small}
+
+
+LIVE_JS = "() => (document.getElementById('mk-live') || {}).textContent || ''"
+MAX_TABS = 20
+
+
+def test_from_the_keyboard_alone_tab_to_train_press_enter_and_hear_the_first_point_and_the_end(served, browser):
+    srv, _ = served
+    pg = open_page(browser, f"{srv.url}?lang=zh&train.epochs=3", DESKTOP)
+    pg.locator(".st-key-train_start button:not([disabled])").wait_for()
+    tabs, path = 0, []
+    while not pg.evaluate("() => !!document.activeElement.closest('.st-key-train_start')"):
+        assert tabs < MAX_TABS, f"the Train button is not reached in {MAX_TABS} Tab presses: {path}"
+        pg.keyboard.press("Tab")
+        tabs += 1
+        path.append(pg.evaluate("() => document.activeElement.id || document.activeElement.innerText.slice(0, 20)"))
+        if pg.evaluate("() => document.activeElement.id === 'mk-skip'"):
+            pg.keyboard.press("Enter")   # the skip link: straight to the Train button
+    pg.keyboard.press("Enter")
+    assert pg.evaluate("() => document.getElementById('mk-live').getAttribute('aria-live')") == "polite"
+    pg.wait_for_function(f"() => ({LIVE_JS})().includes('第一个数据点')", timeout=240_000)
+    pg.wait_for_function(f"() => ({LIVE_JS})().includes('训练结束')", timeout=240_000)
+    assert pg.evaluate("() => document.getElementById('mk-live').lang") == "zh-Hans"
+    pg.close()
+
+
+def touch_stroke(pg, box, points):
+    """A finger drawing through `points` (fractions of `box`), as touch events from the browser's own input."""
+    cdp = pg.context.new_cdp_session(pg)
+    at = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    send = lambda kind, x, y: cdp.send("Input.dispatchTouchEvent",  # noqa: E731
+                                       {"type": kind, "touchPoints": [] if kind == "touchEnd" else [{"x": x, "y": y}]})
+    send("touchStart", *at[0])
+    for a, b in zip(at, at[1:]):
+        for k in range(1, 11):
+            send("touchMove", a[0] + (b[0] - a[0]) * k / 10, a[1] + (b[1] - a[1]) * k / 10)
+            pg.wait_for_timeout(15)
+    send("touchEnd", *at[-1])
+
+
+def test_on_a_phone_a_finger_draws_a_digit_and_the_model_answers(served, browser):
+    srv, run_id = served
+    pg = open_page(browser, f"{srv.url}?run={run_id}&lang=en", PHONE, has_touch=True, is_mobile=True)
+    canvas = pg.locator(f".st-key-train_use_{run_id}_draw canvas.upper-canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]   # all of it on the screen
+    touch_stroke(pg, box, [(0.5, 0.15), (0.5, 0.85)])
+    pg.locator(f".st-key-train_use_{run_id}_probs text.bartext").nth(9).wait_for()
+    assert pg.get_by_text("The model says").count() > 0
+    assert sideways_px(pg) == 0
+    pg.close()

@@ -31,14 +31,21 @@ input::placeholder, textarea::placeholder { color: inherit; opacity: .7; }
   white-space: nowrap; }
 :focus-visible { outline: 3px solid #3B5BDB !important; outline-offset: 2px; }
 [class*="st-key-access_"] { display: none; }
-/* phones: every control at least 44 px to tap */
+/* phones and tablets: every control at least 44 px to tap; small icons get a larger invisible hit area
+   (negative margins keep the layout as it was) */
 @media (max-width: 640px), (pointer: coarse) {
-  .stButton button, .stDownloadButton button, .stFormSubmitButton button, .stLinkButton a,
-  [data-baseweb="select"] > div, .stTextInput input, .stNumberInput input, [data-testid="stExpander"] summary,
-  [data-baseweb="tab"], [data-testid="stSidebarNavLink"], [data-testid="stBaseButton-headerNoPadding"],
-  .stCheckbox label, .stToggle label, .stRadio label { min-height: 44px; }
-  [data-testid="stNumberInputStepDown"], [data-testid="stNumberInputStepUp"] { min-width: 44px; }
-  [role="slider"] { min-width: 28px; min-height: 28px; }
+  button, summary, [role="tab"], [data-testid="stSidebarNavLink"] { min-height: 44px !important; }
+  input:not([type="checkbox"]):not([type="radio"]):not([type="range"]), textarea { min-height: 44px !important; }
+  [data-testid="stNumberInputStepDown"], [data-testid="stNumberInputStepUp"] { min-width: 44px !important; }
+  label:has(input[type="checkbox"]), label:has(input[type="radio"]) { min-height: 44px; align-items: center; }
+  [data-testid="stTooltipIcon"] button { min-width: 44px; min-height: 44px; margin: -14px; }
+  [data-testid="stHeaderActionElements"] { display: none; }   /* heading links: a hover aid on desktops */
+  [data-testid="stExpandSidebarButton"], [data-testid="stMainMenuButton"], [data-testid="stBaseButton-header"],
+  [data-testid="stBaseButton-headerNoPadding"] { min-width: 44px; min-height: 44px; }
+  [data-testid="stMultiSelect"] [role="button"], [data-testid="stMultiSelect"] button,
+  [data-testid="stNumberInput"] [aria-label="Clear value"], [data-testid="stSelectbox"] button {
+    min-width: 44px; min-height: 44px; margin: -10px; }
+  [role="slider"] { min-width: 44px; min-height: 44px; }
 }
 </style>"""
 
@@ -48,7 +55,7 @@ CHROME_JS = """<script>
 (() => {
   const cfg = %s;
   document.documentElement.lang = cfg.lang;
-  if (!document.getElementById('mk-css')) {   // in <head>, where no rerun takes it away
+  if (!document.getElementById('mk-css')) {   // in the document head, where no rerun takes it away
     const style = document.createElement('style'); style.id = 'mk-css'; style.textContent = cfg.css;
     document.head.append(style);
   }
@@ -59,7 +66,9 @@ CHROME_JS = """<script>
       ev.preventDefault();
       const target = document.querySelector('.st-key-train_start button:not([disabled])')
         || document.querySelector('[data-testid="stMain"] h1');
-      if (target) { target.setAttribute('tabindex', target.getAttribute('tabindex') || '-1'); target.focus(); }
+      if (!target) return;
+      if (!target.matches('button, a, input')) target.setAttribute('tabindex', '-1');   // a heading takes focus
+      target.focus();
     });
     document.body.prepend(skip);
   }
@@ -97,13 +106,19 @@ ANNOUNCE_JS = """<script>
 HTML_LANG = {"en": "en", "zh": "zh-Hans"}
 
 
+def _js_value(value) -> str:
+    """`value` as a JavaScript literal inside <script>. Streamlit drops an st.html body whose script holds
+    anything tag-like (even "<head>" in a comment), so no "<" may appear in it."""
+    return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
+
+
 def page_chrome():
     """The shared CSS, skip link, live region and <html lang>: call once per page view, before the page."""
     st.html(PAGE_CSS)
     config = {"lang": HTML_LANG.get(current(), current()), "skip": t("access.skip"),
               "css": PAGE_CSS.removeprefix("<style>").removesuffix("</style>")}
     with st.container(key="access_chrome"):
-        st.html(CHROME_JS % json.dumps(config), unsafe_allow_javascript=True)
+        st.html(CHROME_JS % _js_value(config), unsafe_allow_javascript=True)
 
 
 def announce(where: str, event_id: str, text: str, *, ended: bool | None = None):
@@ -112,7 +127,7 @@ def announce(where: str, event_id: str, text: str, *, ended: bool | None = None)
     chime = ended if ended is not None and st.session_state.get(SOUND_KEY) else None
     payload = {"id": event_id, "text": text, "chime": chime}
     with st.container(key=f"access_announce_{where}"):
-        st.html(ANNOUNCE_JS % json.dumps(payload, ensure_ascii=False), unsafe_allow_javascript=True)
+        st.html(ANNOUNCE_JS % _js_value(payload), unsafe_allow_javascript=True)
 
 
 def sound_toggle():
