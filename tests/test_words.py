@@ -77,3 +77,10 @@ def test_a_long_run_s_table_is_thinned_but_keeps_its_first_and_last_step():
     points = curve(np.linspace(2, 0.1, 1000), "loss")
     table = words.curves_table(points, ["loss"], {}, max_rows=100)
     assert len(table) <= 101 and table["step"].iloc[0] == 10 and table["step"].iloc[-1] == 10_000
+
+
+def test_several_runs_are_named_best_first_whichever_way_is_better():
+    runs = {"cnn": curve([0.5, 0.97]), "mlp": curve([0.5, 0.9])}
+    assert "cnn 97%, mlp 90%" in words.describe_runs(runs, "val_accuracy", "en", what="A", percent=True)
+    assert "mlp 90%, cnn 97%" in words.describe_runs(runs, "val_accuracy", "en", what="A", percent=True,
+                                                     higher_is_better=False)

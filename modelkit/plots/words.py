@@ -129,3 +129,29 @@ def describe_probabilities(probs, class_names: Sequence[str], lang: str) -> str:
 
 def probabilities_table(probs, class_names: Sequence[str], columns: tuple[str, str]) -> pd.DataFrame:
     return pd.DataFrame({columns[0]: [str(c) for c in class_names], columns[1]: np.round(np.asarray(probs, float), 4)})
+
+
+def runs_last_values(runs: dict[str, pd.DataFrame], name: str) -> dict[str, float]:
+    """Each run's last value of the point name `name` (runs without one left out)."""
+    last = {}
+    for run, frame in runs.items():
+        rows = frame[frame["name"] == name].dropna(subset=["value"]) if frame is not None and len(frame) else None
+        if rows is not None and len(rows):
+            last[run] = float(rows.sort_values("step")["value"].iloc[-1])
+    return last
+
+
+def describe_runs(runs: dict[str, pd.DataFrame], name: str, lang: str, *, what: str, percent: bool = False,
+                  higher_is_better: bool = True) -> str:
+    """'Validation accuracy now, best first: CNN 97%, MLP 93%.' for several runs overlaid in one chart."""
+    last = runs_last_values(runs, name)
+    if not last:
+        return translate(lang, "words.curve.none", what=what)
+    order = sorted(last, key=last.get, reverse=higher_is_better)
+    parts = [translate(lang, "words.boundary.part", name=run, share=_number(last[run], percent)) for run in order]
+    return translate(lang, "words.runs", what=what, parts=translate(lang, "words.list_sep").join(parts))
+
+
+def runs_table(runs: dict[str, pd.DataFrame], name: str, columns: tuple[str, str]) -> pd.DataFrame:
+    last = runs_last_values(runs, name)
+    return pd.DataFrame({columns[0]: list(last), columns[1]: list(last.values())})
