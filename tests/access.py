@@ -15,10 +15,12 @@ DESKTOP, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
 ZOOMED = {"width": 683, "height": 450}   # a 1366 px screen at 200 % zoom
 MIN_TAP_PX = 44
 
-# every control a finger taps: a switch or checkbox by its whole label, the rest by its own box
+# every control a finger taps: a switch or checkbox by its whole label, a slider by its track, the rest by
+# its own box
 TARGETS_JS = """min => [...document.querySelectorAll(
     'button, a[href], input, textarea, summary, [role=combobox], [role=slider], [role=tab], [role=switch]')]
-  .map(e => (e.matches('input[type=checkbox], input[type=radio]') && e.closest('label')) || e)
+  .map(e => (e.matches('input[type=checkbox], input[type=radio]') && e.closest('label'))
+            || (e.matches('input[type=range]') && e.closest('[data-orientation]')) || e)
   .filter((e, i, all) => all.indexOf(e) === i)
   .map(e => [e, e.getBoundingClientRect()])
   .filter(([e, r]) => r.width > 0 && r.height > 0 && r.right > 0 && r.left < innerWidth
@@ -50,8 +52,9 @@ def small_targets(pg) -> list[str]:
 
 
 def settle(pg, timeout_ms: float = 120_000):
-    """The page has drawn its title and its script has finished running."""
+    """The page has drawn its title and its shared chrome, and its script has finished running."""
     pg.wait_for_selector("[data-testid=stMain] h1", timeout=timeout_ms)
+    pg.wait_for_function("() => !!document.getElementById('mk-live')", timeout=timeout_ms)   # the page chrome ran
     pg.wait_for_function("() => document.querySelector('[data-testid=stApp]')"
                          ".getAttribute('data-test-script-state') !== 'running'", timeout=timeout_ms)
     pg.wait_for_timeout(500)   # charts draw after the script ends

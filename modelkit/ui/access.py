@@ -24,6 +24,10 @@ PAGE_CSS = """<style>
 [data-testid="stCaptionContainer"], [data-testid="stWidgetLabel"] [data-testid="stCaptionContainer"] {
   color: inherit; opacity: .82; }
 input::placeholder, textarea::placeholder { color: inherit; opacity: .7; }
+/* a multiselect's chosen options: outlined in the text colour (white on the dark theme's light primary failed) */
+[data-testid="stMultiSelect"] :has(> span[title]) { background-color: transparent !important;
+  color: inherit !important; border: 1px solid currentColor; }
+[data-testid="stMultiSelect"] span[title] { color: inherit !important; }
 .mk-skip { position: absolute; left: 8px; top: -60px; z-index: 1000001; padding: 10px 16px;
   background: #1F2937; color: #FFFFFF; border-radius: 6px; text-decoration: none; }
 .mk-skip:focus { top: 8px; }
@@ -45,7 +49,9 @@ input::placeholder, textarea::placeholder { color: inherit; opacity: .7; }
   [data-testid="stMultiSelect"] [role="button"], [data-testid="stMultiSelect"] button,
   [data-testid="stNumberInput"] [aria-label="Clear value"], [data-testid="stSelectbox"] button {
     min-width: 44px; min-height: 44px; margin: -10px; }
-  [role="slider"] { min-width: 44px; min-height: 44px; }
+  [data-testid="stSlider"] [data-orientation="horizontal"] { min-height: 44px; }   /* the track takes the finger */
+  [data-testid="stElementToolbar"] button { min-width: 44px !important; }
+  .stCode pre, .stCode code { white-space: pre-wrap !important; word-break: break-word; }   /* no sideways box */
 }
 </style>"""
 
@@ -114,10 +120,12 @@ def _js_value(value) -> str:
 
 def page_chrome():
     """The shared CSS, skip link, live region and <html lang>: call once per page view, before the page."""
-    st.html(PAGE_CSS)
     config = {"lang": HTML_LANG.get(current(), current()), "skip": t("access.skip"),
               "css": PAGE_CSS.removeprefix("<style>").removesuffix("</style>")}
     with st.container(key="access_chrome"):
+        # the CSS twice: in the page's own tree on every run (an st.html of only a <style> goes to a
+        # container Streamlit clears), and in the document head once the script has run
+        st.markdown(PAGE_CSS, unsafe_allow_html=True)
         st.html(CHROME_JS % _js_value(config), unsafe_allow_javascript=True)
 
 
