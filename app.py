@@ -7,7 +7,7 @@ nothing must be drawn (it would also slow every worker's start by seconds).
 """
 import streamlit as st
 
-from modelkit.ui import room_view, seat
+from modelkit.ui import access, room_view, seat
 from modelkit.ui.guard import page_boundary
 from modelkit.ui.i18n import LANGUAGES, init_language, redraw_choice_labels, t
 from modelkit.ui.resources import device_name, get_runner
@@ -23,6 +23,7 @@ def sidebar():
         room_view.heartbeat()
         room_view.announced_key()
         seat.host_field()
+        access.sound_toggle()
         gpu = device_name()
         st.caption(t("app.device_gpu", name=gpu) if gpu else t("app.device_cpu"))
 
@@ -38,6 +39,7 @@ def main():
     # and a room without internet would see a failed request on every page; an emoji is drawn locally.
     st.set_page_config(page_title="modelkit", page_icon="🧠", layout="wide")
     init_language()
+    access.page_chrome()   # first in the page: the skip link is the first thing Tab reaches
     st.html(HIDE_RUNNING_CORNER)
     start_runner()   # first: its workers start while the rest of the page is drawn
     seat.restore()   # who this session is (host, seat) decides which pages it sees

@@ -4,7 +4,7 @@
 # requirements file changed), so that a package installed by hand on this
 # machine can never make a missing requirement pass; installs Debian's
 # Chromium (browser tests), PostgreSQL (store tests) and the CJK fonts
-# (Chinese screenshots) when they are missing; and runs the suite from that
+# (Chinese screenshots) when they are missing, and axe-core (npm) for the accessibility tests; and runs the suite from that
 # environment. The tests start their own PostgreSQL and two-node Ray cluster
 # in temporary folders and stop them after. Extra arguments go to pytest,
 # e.g. `bash tools/test.sh -m unit` for the fast lane.
@@ -29,5 +29,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# axe-core (the accessibility tests' checker) from the npm registry, into a folder of the repo's own
+axe=.cache/axe/node_modules/axe-core/axe.min.js
+[ -f "$axe" ] || npm install --silent --no-audit --no-fund --prefix .cache/axe 'axe-core@4' >/dev/null
 export PATH="$(cd "$venv" && pwd)/bin:$PATH"   # `streamlit`, `ray` and `python` are the environment's own
 exec "$venv/bin/python" -m pytest "$@"

@@ -14,11 +14,21 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-PALETTE = ("#4C6EF5", "#F76707", "#12B886", "#E64980", "#7950F2", "#FAB005", "#15AABF", "#868E96",
-           "#82C91E", "#BE4BDB")
+# Okabe & Ito's colour-blind-safe colours (black left out: it vanishes on the dark theme). Under simulated
+# protanopia, deuteranopia and tritanopia every two stay apart (tests/test_palette.py); series beyond
+# the colours, and every series besides its colour, differ by dash and marker too (series_style).
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
+NEUTRAL = "#6C757D"   # "the others" (grey bars, a reference path)
+DASHES = ("solid", "dash", "dot", "dashdot")
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star", "pentagon")
 REFERENCE_MARGIN = 48   # px right of a chart's plotting area, where reference labels go
 CURVE_LABELS = {"step": "step", "loss": "loss", "train": "training", "smoothed": "training (smoothed)",
                 "val": "validation", "value": "value"}
+
+
+def series_style(i: int) -> tuple[str, str, str]:
+    """The i-th series' colour, dash and marker: two series never differ by colour alone."""
+    return PALETTE[i % len(PALETTE)], DASHES[i % len(DASHES)], SYMBOLS[i % len(SYMBOLS)]
 
 
 def ema(values, smoothing: float) -> np.ndarray:
@@ -68,7 +78,7 @@ def loss_curve_figure(points, *, smoothing: float = 0.8, labels: Mapping | None 
     lab = {**CURVE_LABELS, **(labels or {})}
     fig = go.Figure()
     for i, (run, frame) in enumerate(_as_runs(points).items()):
-        color = PALETTE[i % len(PALETTE)]
+        color, dash, symbol = series_style(i)
         prefix = f"{run} · " if run else ""
         train = _series(frame, "loss")
         if len(train):
@@ -76,13 +86,13 @@ def loss_curve_figure(points, *, smoothing: float = 0.8, labels: Mapping | None 
                             line=dict(color=color, width=1), opacity=0.25, showlegend=not run,
                             legendgroup=run or "train", hoverinfo="skip")
             fig.add_scatter(x=train["step"], y=ema(train["value"], smoothing), mode="lines",
-                            name=prefix + lab["smoothed"] if not run else run, line=dict(color=color, width=2.5),
-                            legendgroup=run or "train")
+                            name=prefix + lab["smoothed"] if not run else run,
+                            line=dict(color=color, width=2.5, dash=dash), legendgroup=run or "train")
         val = _series(frame, "val_loss")
         if len(val):
             fig.add_scatter(x=val["step"], y=val["value"], mode=_line_mode(val), name=prefix + lab["val"],
                             line=dict(color=color if run else PALETTE[1], width=2, dash="dot"),
-                            marker=dict(size=6), legendgroup=run or "val")
+                            marker=dict(size=6, symbol=symbol), legendgroup=run or "val")
     if log_y:
         fig.update_yaxes(type="log")
     return _layout(fig, lab["step"], lab["loss"])
@@ -94,18 +104,18 @@ def metric_curve_figure(points, metric: str, *, train_metric: str | None = None,
     lab = {**CURVE_LABELS, **(labels or {})}
     fig = go.Figure()
     for i, (run, frame) in enumerate(_as_runs(points).items()):
-        color = PALETTE[i % len(PALETTE)]
+        color, dash, symbol = series_style(i)
         prefix = f"{run} · " if run else ""
         if train_metric:
             tr = _series(frame, train_metric)
             if len(tr):
                 fig.add_scatter(x=tr["step"], y=tr["value"], mode="lines", name=prefix + lab["train"],
-                                line=dict(color=color, width=2), opacity=0.5)
+                                line=dict(color=color, width=2, dash="dot"), opacity=0.5)
         val = _series(frame, metric)
         if len(val):
             fig.add_scatter(x=val["step"], y=val["value"], mode=_line_mode(val),
-                            name=run or lab["val"], line=dict(color=color if run else PALETTE[2], width=2.5),
-                            marker=dict(size=6))
+                            name=run or lab["val"], line=dict(color=color if run else PALETTE[2], width=2.5, dash=dash),
+                            marker=dict(size=6, symbol=symbol))
     if y_range is not None:
         fig.update_yaxes(range=list(y_range))
     return _layout(fig, lab["step"], lab["value"])
@@ -118,10 +128,11 @@ def _class_colors(n: int) -> list[str]:
 def _points_traces(fig: go.Figure, x, y, class_names, marker_size=6):
     x, y = np.asarray(x), np.asarray(y)
     names = list(class_names) or [str(c) for c in sorted(set(y.tolist()))]
-    for c, color in zip(range(len(names)), _class_colors(len(names))):
+    for c in range(len(names)):
+        color, _, symbol = series_style(c)
         mask = y == c
         fig.add_scatter(x=x[mask, 0], y=x[mask, 1], mode="markers", name=str(names[c]),
-                        marker=dict(color=color, size=marker_size, line=dict(color="white", width=0.6)))
+                        marker=dict(color=color, size=marker_size, symbol=symbol, line=dict(color="white", width=0.6)))
 
 
 def points_preview_figure(x, y, class_names=(), *, labels: Mapping | None = None, height: int = 300,
@@ -217,8 +228,9 @@ def signals_figure(signals, names=(), *, labels: Mapping | None = None, height: 
     lab = {"x": "position", "y": "value", **(labels or {})}
     fig = go.Figure()
     for i, s in enumerate(np.asarray(signals, dtype=float)):
+        color, dash, _ = series_style(i)
         fig.add_scatter(y=s, mode="lines", name=str(names[i]) if i < len(names) else str(i),
-                        line=dict(color=PALETTE[i % len(PALETTE)], width=2))
+                        line=dict(color=color, width=2, dash=dash))
     return _layout(fig, lab["x"], lab["y"], height)
 
 
@@ -276,8 +288,8 @@ def runs_curve_figure(runs: Mapping[str, pd.DataFrame], metric: str, *, colors: 
     """
     lab = {"x": x, "value": metric, **(labels or {})}
     fig = go.Figure()
-    for run, frame in runs.items():
-        color = colors.get(run, PALETTE[0])
+    for i, (run, frame) in enumerate(runs.items()):
+        color, dash, symbol = colors.get(run, PALETTE[0]), DASHES[i % len(DASHES)], SYMBOLS[i % len(SYMBOLS)]
         rows = frame[frame["name"] == metric].dropna(subset=["value"]).sort_values(["step", "id"]) \
             if frame is not None and len(frame) else None
         if rows is None or rows.empty:
@@ -291,7 +303,8 @@ def runs_curve_figure(runs: Mapping[str, pd.DataFrame], metric: str, *, colors: 
                             showlegend=False, legendgroup=run, hoverinfo="skip")
         few = len(xs) <= 60
         fig.add_scatter(x=xs, y=smooth, mode="lines+markers" if few else "lines", name=run, legendgroup=run,
-                        line=dict(color=color, width=2.5), marker=dict(size=5), hovertemplate=hover)
+                        line=dict(color=color, width=2.5, dash=dash), marker=dict(size=5, symbol=symbol),
+                        hovertemplate=hover)
     _reference_lines(fig, references or {}, colors, y_range)
     if log_y:
         fig.update_yaxes(type="log")
@@ -312,7 +325,7 @@ def _reference_lines(fig: go.Figure, references: Mapping[str, tuple[float, str]]
     close = (high - low) / 20 or 1.0
     shift, previous = 0, None
     for run, (value, text) in sorted(references.items(), key=lambda item: item[1][0]):
-        color = colors.get(run, "#868E96")
+        color = colors.get(run, NEUTRAL)
         shift = shift + 12 if previous is not None and value - previous < close else 0
         previous = value
         fig.add_hline(y=value, line=dict(color=color, width=1.5, dash="dash"))

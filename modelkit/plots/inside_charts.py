@@ -10,10 +10,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from modelkit.plots.figures import PALETTE, _layout, confusion_matrix_figure
+from modelkit.plots.figures import NEUTRAL, PALETTE, _layout, confusion_matrix_figure
 
 DIVERGING = "RdBu_r"   # negative blue, zero white, positive red
-PATH_COLORS = {"gd": PALETTE[0], "sgd_noise": PALETTE[7], "momentum": PALETTE[1], "adam": PALETTE[2]}
+PATH_COLORS = {"gd": PALETTE[0], "sgd_noise": NEUTRAL, "momentum": PALETTE[1], "adam": PALETTE[2]}
 
 
 def _lab(defaults: dict, labels: Mapping | None) -> dict:
@@ -30,8 +30,10 @@ def probabilities_figure(probs, class_names, target: int | None = None, *, label
     """One bar per class; the right class in green, the others grey."""
     lab = _lab({"x": "class", "y": "probability"}, labels)
     names = [str(c) for c in class_names]
-    colors = [PALETTE[2] if i == target else PALETTE[7] for i in range(len(names))]
+    colors = [PALETTE[2] if i == target else NEUTRAL for i in range(len(names))]
+    patterns = ["/" if i == target else "" for i in range(len(names))]   # the right class: not by colour alone
     fig = go.Figure(go.Bar(x=names, y=np.asarray(probs, dtype=float), marker_color=colors,
+                           marker_pattern_shape=patterns,
                            hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
     fig.update_xaxes(type="category")
     fig.update_yaxes(range=[0, 1.02])

@@ -14,8 +14,9 @@ import streamlit as st
 from modelkit.compare import race
 from modelkit.config import RunConfig
 from modelkit.data.tasks import task_info
-from modelkit.plots import figures
-from modelkit.ui.i18n import bound, t
+from modelkit.plots import figures, words
+from modelkit.ui.access import chart_words
+from modelkit.ui.i18n import bound, current, t
 from modelkit.ui.labels import (
     PERCENT_METRICS,
     class_name,
@@ -99,7 +100,10 @@ def charts(runs, points: dict, labels: dict, colors: dict, kind: str, x: str, sm
             st.markdown(f"**{title}**")
             fig = figures.runs_curve_figure(by_label, name, **common, **extra,
                                           labels={"x": t(f"compare.x.{x}"), "value": title})
-            st.plotly_chart(fig.update_layout(showlegend=False), config=CHART_CONFIG)   # the cards above name the colours
+            st.plotly_chart(fig, config=CHART_CONFIG)   # its legend shows each run's dash and marker beside its colour
+            chart_words(words.describe_runs(by_label, name, current(), what=title, percent=name in PERCENT_METRICS,
+                                            higher_is_better=race.higher_is_better(name)),
+                        words.runs_table(by_label, name, (t("words.col.run"), t("words.col.last"))))
     if references:
         st.caption(t("compare.paper_caption"))
 

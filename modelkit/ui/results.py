@@ -14,12 +14,22 @@ from modelkit.config import RunConfig, TaskConfig, parse
 from modelkit.data import tasks
 from modelkit.data.tasks import task_info
 from modelkit.execution.worker import LR_SET
-from modelkit.plots import figures, forecast_charts, play_charts
+from modelkit.plots import figures, forecast_charts, play_charts, sound, words
 from modelkit.training.diagnosis import diagnose
-from modelkit.ui import task_views
-from modelkit.ui.i18n import t
 from modelkit.training.metrics import against_baseline
-from modelkit.ui.labels import class_name, format_metric, run_message, layer_name, shown_status, significant, status_badge
+from modelkit.ui import task_views
+from modelkit.ui.access import announce, chart_words
+from modelkit.ui.i18n import current, t
+from modelkit.ui.labels import (
+    PERCENT_METRICS,
+    class_name,
+    format_metric,
+    layer_name,
+    run_message,
+    shown_status,
+    significant,
+    status_badge,
+)
 from modelkit.ui.live import duration, progress_text
 from modelkit.ui.resources import workers_starting
 
@@ -53,6 +63,11 @@ def curves(points: pd.DataFrame, kind: str, prefix: str, *, active: bool, stacke
         play_charts.add_lr_markers(fig, changes, lambda lr: t("play.lr_marker", lr=f"{lr:g}"))
         st.plotly_chart(fig.update_layout(height=height).update_xaxes(range=steps), config=CHART_CONFIG,
                         key=f"{prefix}_loss_fig")
+        chart_words(words.describe_curve(points, "loss", current(), what=t("plot.train_loss"), active=active),
+                    words.curves_table(points, ["loss", "val_loss"], {"step": t("words.col.step"),
+                                                                      "loss": t("plot.train"), "val_loss": t("plot.val")}))
+        if not active:
+            hear_curve(points, prefix)
     if (points["name"] == "lr").any():
         lr_chart(points, left, prefix, steps)
     metric, y_range = KIND_METRIC[kind]
@@ -65,6 +80,44 @@ def curves(points: pd.DataFrame, kind: str, prefix: str, *, active: bool, stacke
         fig = figures.metric_curve_figure(points, metric, labels=labels, y_range=y_range)
         st.plotly_chart(fig.update_layout(height=height).update_xaxes(range=steps), config=CHART_CONFIG,
                         key=f"{prefix}_metric_fig")
+        chart_words(words.describe_curve(points, metric, current(), what=t("metric." + metric), active=active,
+                                         percent=metric in PERCENT_METRICS),
+                    words.curves_table(points, [metric], {"step": t("words.col.step"), metric: t("metric." + metric)}))
+
+
+def hear_curve(points: pd.DataFrame, prefix: str):
+    """The loss curve as sound, made and played only after a click (never by itself)."""
+    key = f"{prefix}_hear"
+    if st.button(t("access.hear"), key=key, icon=":material/hearing:", help=t("access.hear_help")):
+        st.audio(sound.loss_sound(points), format="audio/wav", autoplay=True)
+
+
+def announce_run(run, points: pd.DataFrame, kind: str, prefix: str):
+    """What a screen reader hears as a run goes: queued, started, its first point, and its end when this
+    page followed it (a finished run opened later is not news)."""
+    followed = f"{prefix}_followed"
+    if run.active:
+        st.session_state[followed] = run.id
+    elif st.session_state.get(followed) != run.id:
+        return
+    if run.status == "queued":
+        announce(prefix, f"{run.id}:queued", t("access.said.queued"))
+    elif run.active:
+        losses = points[points["name"] == "loss"] if points is not None and len(points) else None
+        if losses is None or losses.empty:
+            announce(prefix, f"{run.id}:started", t("access.said.started"))
+        else:
+            first = losses.iloc[0]
+            announce(prefix, f"{run.id}:first", t("access.said.first_point", loss=f"{first['value']:.3g}",
+                                                  step=int(first["step"])))
+    elif run.status in ("failed", "interrupted", "diverged"):
+        announce(prefix, f"{run.id}:end", t("access.said.failed", status=t(f"badge.{run.status}")), ended=False)
+    else:
+        metric = next((m for m in TEST_METRICS[kind] if m in run.metrics), None)
+        result = t("access.said.metric", metric=t("metric." + metric), value=format_metric(metric, run.metrics[metric])) \
+            if metric else ""
+        announce(prefix, f"{run.id}:end", t("access.said.finished", status=t(f"badge.{run.status}"), result=result),
+                 ended=True)
 
 
 def lr_chart(points: pd.DataFrame, where, prefix: str, steps: list):
@@ -92,6 +145,7 @@ def boundary(snapshot: dict, config: RunConfig, key: str | None = None, caption:
     st.markdown(f"**{t('results.boundary_title')}**")
     st.caption(caption or t("results.boundary_caption"))
     st.plotly_chart(fig, config=CHART_CONFIG, key=key)
+    chart_words(words.describe_boundary(snapshot, [class_name(n) for n in names], current()))
 
 
 def live_view(store, run, config: RunConfig, points: pd.DataFrame, prefix: str):
@@ -109,6 +163,7 @@ def live_view(store, run, config: RunConfig, points: pd.DataFrame, prefix: str):
             fraction, text = progress_text(snapshot.get("progress") or {}, config.train.time_budget)
             st.progress(fraction, text=text)
     kind = task_info(config.task.name).kind
+    announce_run(run, points, kind, prefix)
     has_points = points is not None and len(points) > 0
     if not has_points and run.active:
         st.caption(t("live.waiting"))
@@ -162,6 +217,10 @@ def classification_details(run, config: RunConfig) -> bool:
                                                 [class_name(n) for n in details.get("class_names", ())],
                                                 labels={"true": t("plot.true_class"), "pred": t("plot.pred_class")})
             st.plotly_chart(fig, config=CHART_CONFIG)
+            names = [class_name(n) for n in details.get("class_names", ())] or \
+                [str(i) for i in range(len(details["confusion_matrix"]))]
+            chart_words(words.describe_confusion(details["confusion_matrix"], names, current()),
+                        words.confusion_table(details["confusion_matrix"], names, t("plot.true_class")))
         with right:
             st.markdown(f"**{t('results.per_class_title')}**")
             table = pd.DataFrame(details.get("per_class", []))

@@ -14,9 +14,10 @@ import streamlit as st
 
 from modelkit.config import RunConfig
 from modelkit.data import forecast, tasks
-from modelkit.plots import figures
+from modelkit.plots import figures, words
 from modelkit.room.written import literal
 from modelkit.ui import seat, task_views
+from modelkit.ui.access import chart_words
 from modelkit.ui.i18n import bound, current, t
 from modelkit.ui.labels import class_name, class_names
 from modelkit.ui.resources import get_store
@@ -54,6 +55,7 @@ def probability_figure(predictor, probabilities) -> go.Figure:
     best = int(np.argmax(probabilities))
     colors = ["#1C7ED6" if i == best else "#A5D8FF" for i in range(len(labels))]
     fig = go.Figure(go.Bar(x=labels, y=probabilities, marker_color=colors, text=[f"{p:.0%}" for p in probabilities],
+                           marker_pattern_shape=["/" if i == best else "" for i in range(len(labels))],
                            textposition="outside", hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
     fig.update_xaxes(type="category", title=t("use.class"))
     fig.update_yaxes(range=[0, 1.15], title=t("use.probability"), tickformat=".0%")
@@ -65,6 +67,9 @@ def show_classes(predictor, out: dict, key: str):
     st.markdown(f"**{t('use.answer', label=literal(class_name(out['labels'][0])), p=sure)}**")
     with st.container(key=f"{key}_probs"):
         st.plotly_chart(probability_figure(predictor, out["probabilities"][0]), config=CHART_CONFIG)
+    names = [task_views.class_label(predictor.spec, i) for i in range(len(out["probabilities"][0]))]
+    chart_words(words.describe_probabilities(out["probabilities"][0], names, current()),
+                words.probabilities_table(out["probabilities"][0], names, (t("use.class"), t("use.probability"))))
 
 
 # --- images: draw a digit ---------------------------------------------------------
