@@ -13,10 +13,13 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from scipy.signal import lfilter
 
 PALETTE = ("#4C6EF5", "#F76707", "#12B886", "#E64980", "#7950F2", "#FAB005", "#15AABF", "#868E96",
            "#82C91E", "#BE4BDB")
 REFERENCE_MARGIN = 48   # px right of a chart's plotting area, where reference labels go
+SCREEN_POINTS = 1000    # points a curve draws at most: more cannot be told apart on a chart, and cost every poll
+RECENT_POINTS = 200     # of them, the latest ones at full resolution: where a live run's change shows
 CURVE_LABELS = {"step": "step", "loss": "loss", "train": "training", "smoothed": "training (smoothed)",
                 "val": "validation", "value": "value"}
 
@@ -24,13 +27,21 @@ CURVE_LABELS = {"step": "step", "loss": "loss", "train": "training", "smoothed":
 def ema(values, smoothing: float) -> np.ndarray:
     """Exponential moving average, debiased like TensorBoard's (smoothing 0 = raw)."""
     values = np.asarray(values, dtype=float)
-    out = np.empty_like(values)
-    avg, weight = 0.0, 0.0
-    for i, v in enumerate(values):
-        avg = smoothing * avg + (1 - smoothing) * v
-        weight = smoothing * weight + (1 - smoothing)
-        out[i] = avg / weight
-    return out
+    if not len(values):
+        return values
+    avg = lfilter([1 - smoothing], [1, -smoothing], values)   # avg[i] = s * avg[i-1] + (1 - s) * values[i]
+    weight = 1 - smoothing ** np.arange(1, len(values) + 1)     # the same recurrence on ones
+    return avg / np.where(weight > 0, weight, 1.0)
+
+
+def screen_rows(n: int, max_points: int = SCREEN_POINTS, recent: int = RECENT_POINTS) -> np.ndarray:
+    """Which of `n` ordered points a curve draws: all when they fit, else the latest `recent` and an even
+    stride through the rest (the first point included), `max_points` in all at most."""
+    if n <= max_points:
+        return np.arange(n)
+    older = n - recent
+    stride = -(-older // (max_points - recent))   # ceiling division
+    return np.concatenate([np.arange(0, older, stride), np.arange(older, n)])
 
 
 def _as_runs(points) -> dict[str, pd.DataFrame]:
@@ -40,11 +51,13 @@ def _as_runs(points) -> dict[str, pd.DataFrame]:
     return {"": points}
 
 
-def _series(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+def _series(frame: pd.DataFrame, name: str, *, thin: bool = False) -> pd.DataFrame:
+    """The (step, value) rows of one curve in step order; `thin`: only those a chart draws (screen_rows)."""
     if frame is None or frame.empty:
         return pd.DataFrame({"step": [], "value": []})
     rows = frame[frame["name"] == name]
-    return rows[["step", "value"]].sort_values("step")
+    rows = rows[["step", "value"]].sort_values("step")
+    return rows.iloc[screen_rows(len(rows))] if thin else rows
 
 
 def _line_mode(series: pd.DataFrame, max_markers: int = 60) -> str:
@@ -53,9 +66,9 @@ def _line_mode(series: pd.DataFrame, max_markers: int = 60) -> str:
 
 
 def _layout(fig: go.Figure, x_title: str, y_title: str, height: int = 320) -> go.Figure:
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
-                      xaxis_title=x_title, yaxis_title=y_title)
+    fig.update_layout(dict(height=height, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified",
+                           legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+                           xaxis=dict(title=dict(text=x_title)), yaxis=dict(title=dict(text=y_title))))
     return fig
 
 
@@ -70,15 +83,18 @@ def loss_curve_figure(points, *, smoothing: float = 0.8, labels: Mapping | None 
     for i, (run, frame) in enumerate(_as_runs(points).items()):
         color = PALETTE[i % len(PALETTE)]
         prefix = f"{run} · " if run else ""
-        train = _series(frame, "loss")
+        train = _series(frame, "loss", thin=False)
         if len(train):
+            smoothed = ema(train["value"], smoothing)   # over every point, then thinned with them
+            shown = screen_rows(len(train))
+            train, smoothed = train.iloc[shown], smoothed[shown]
             fig.add_scatter(x=train["step"], y=train["value"], mode="lines", name=prefix + lab["train"],
                             line=dict(color=color, width=1), opacity=0.25, showlegend=not run,
                             legendgroup=run or "train", hoverinfo="skip")
-            fig.add_scatter(x=train["step"], y=ema(train["value"], smoothing), mode="lines",
+            fig.add_scatter(x=train["step"], y=smoothed, mode="lines",
                             name=prefix + lab["smoothed"] if not run else run, line=dict(color=color, width=2.5),
                             legendgroup=run or "train")
-        val = _series(frame, "val_loss")
+        val = _series(frame, "val_loss", thin=True)
         if len(val):
             fig.add_scatter(x=val["step"], y=val["value"], mode=_line_mode(val), name=prefix + lab["val"],
                             line=dict(color=color if run else PALETTE[1], width=2, dash="dot"),
@@ -97,11 +113,11 @@ def metric_curve_figure(points, metric: str, *, train_metric: str | None = None,
         color = PALETTE[i % len(PALETTE)]
         prefix = f"{run} · " if run else ""
         if train_metric:
-            tr = _series(frame, train_metric)
+            tr = _series(frame, train_metric, thin=True)
             if len(tr):
                 fig.add_scatter(x=tr["step"], y=tr["value"], mode="lines", name=prefix + lab["train"],
                                 line=dict(color=color, width=2), opacity=0.5)
-        val = _series(frame, metric)
+        val = _series(frame, metric, thin=True)
         if len(val):
             fig.add_scatter(x=val["step"], y=val["value"], mode=_line_mode(val),
                             name=run or lab["val"], line=dict(color=color if run else PALETTE[2], width=2.5),
