@@ -60,24 +60,32 @@ def decode(spec, ids) -> str:
 
 def show_preview(task_cfg: TaskConfig):
     """A glimpse of the task's data: points, digits, signals, a series or a text snippet."""
-    data = tasks.load(task_cfg)
+    spec = tasks.load(task_cfg).spec
+    if spec.input_kind not in ("vector", "image") and spec.kind not in ("classification", "regression"):
+        x = tasks.load(task_cfg).x_train   # text: a snippet, no chart
+        st.caption(text_source(task_cfg))
+        st.code(decode(spec, x[0].tolist()) + decode(spec, x[1].tolist()), language=None, wrap_lines=True)
+        return
+    st.plotly_chart(_preview_figure(repr(task_cfg), task_cfg, st.session_state.get("lang")),
+                    config={"displayModeBar": False})
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _preview_figure(settings: str, _task_cfg: TaskConfig, lang: str | None):
+    """The preview chart of one task's settings in one language, built once per server: every participant's
+    rerun draws the same figure (st.plotly_chart only reads it)."""
+    data = tasks.load(_task_cfg)
     spec, x, y = data.spec, data.x_train, data.y_train
     axis = {"x": t("plot.feature", n=1), "y": t("plot.feature", n=2)}
     if spec.input_kind == "vector":
         names = [class_label(spec, c) for c in range(len(spec.class_names))]
-        fig = figures.points_preview_figure(x[:600, :2], y[:600], names, labels=axis)
-    elif spec.input_kind == "image":
-        fig = figures.digits_figure(x[:16], [class_label(spec, int(c)) for c in y[:16]], columns=8)
-    elif spec.kind == "classification":
-        fig = figures.signals_figure(x[:4], [t("plot.class", name=class_label(spec, int(c))) for c in y[:4]],
-                                   labels={"x": t("plot.position"), "y": t("plot.value")})
-    elif spec.kind == "regression":
-        fig = figures.series_figure(x[0], true_future=y[0], labels=series_labels())
-    else:
-        st.caption(text_source(task_cfg))
-        st.code(decode(spec, x[0].tolist()) + decode(spec, x[1].tolist()), language=None, wrap_lines=True)
-        return
-    st.plotly_chart(fig, config={"displayModeBar": False})
+        return figures.points_preview_figure(x[:600, :2], y[:600], names, labels=axis)
+    if spec.input_kind == "image":
+        return figures.digits_figure(x[:16], [class_label(spec, int(c)) for c in y[:16]], columns=8)
+    if spec.kind == "classification":
+        return figures.signals_figure(x[:4], [t("plot.class", name=class_label(spec, int(c))) for c in y[:4]],
+                                      labels={"x": t("plot.position"), "y": t("plot.value")})
+    return figures.series_figure(x[0], true_future=y[0], labels=series_labels())
 
 
 def series_labels() -> dict:
