@@ -108,7 +108,7 @@ class PeakMemory:
 
 def start_server(home: Path, port: int, workers: int | None) -> subprocess.Popen:
     """The app as a workshop runs it; its log goes to MODELKIT_HOME/server.log."""
-    env = {**os.environ, "MODELKIT_HOME": str(home)}
+    env = {**os.environ, "MODELKIT_HOME": str(home), "MODELKIT_LIMIT_SECONDS": str(WATCHED_S)}
     if workers:
         env["MODELKIT_WORKERS"] = str(workers)
     log = open(home / "server.log", "wb")
@@ -164,6 +164,7 @@ def first_point_waits(store, runs) -> list[float]:
 
 
 WARM = "p00"
+WATCHED_S = 3600   # the watched run's time budget (the server's limit is raised to it): stopped once measured
 
 
 def crowd_runs(store) -> list:
@@ -197,7 +198,7 @@ def server_cost(pid: int, sessions: int, window_s: float, during=None) -> dict:
 
 
 def start_watched_run(browser, url: str, store, seconds: float, timeout_s: float) -> str:
-    """p00 starts a moons MLP run that trains for `seconds`; its id, once it trains."""
+    """p00 starts a moons MLP run with a time budget of `seconds`; its id, once it trains."""
     page = browser.new_context().new_page()
     page.goto(f"{url}?who={WARM}&task=moons&arch=mlp&train.epochs=100000&train.time_budget={seconds:g}")
     page.locator(START).click(timeout=timeout_s * 1000)
@@ -245,7 +246,7 @@ def room_states(server, pages, url: str, store, args) -> dict:
     """The three states' server costs, in order: idle on Train, watching a live run, browsing."""
     states = {"idle": server_cost(server.pid, len(pages), args.window)}
     log(f"idle: {states['idle']}")
-    run_id = start_watched_run(pages[0].context.browser, url, store, args.window + 30, args.timeout)
+    run_id = start_watched_run(pages[0].context.browser, url, store, WATCHED_S, args.timeout)
     watching = watch(pages, url, run_id, args.timeout / 4)
     states["watching"] = {**server_cost(server.pid, len(pages), args.window), "following": watching}
     log(f"watching: {states['watching']}")
