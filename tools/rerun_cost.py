@@ -2,6 +2,10 @@
 
     python tools/rerun_cost.py [--steps 3000] [--reruns 5] [--profile train] [--json]
 
+Pages: train (with ?run= of the live run), runs, compare (with the live run), and poll: one poll of
+the Train page's live panel alone (the polling fragment's body: what a watching participant costs
+the server LIVE_POLL_SECONDS after LIVE_POLL_SECONDS).
+
 Runs each page script in this process (streamlit.testing's AppTest, a real script run without a
 browser) against a store of its own that holds one live run with --steps recorded steps (their loss,
 learning rate and samples/s, and a validation check every 100 steps), as a worker leaves them.
@@ -27,7 +31,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PAGES = {"train": ("app_pages/train.py", "run"), "runs": ("app_pages/runs.py", None),
-         "compare": ("app_pages/compare.py", "runs")}
+         "compare": ("app_pages/compare.py", "runs"), "poll": (None, None)}
+# "poll": what one poll of the Train page's live panel runs (the fragment's body, without the rest of the page)
+POLL_SCRIPT = """
+import streamlit as st
+from modelkit.ui import run_view
+run_view.panel(st.query_params["run"], "train", polling=True, following="running")
+"""
 
 
 def step_points(first: int, last: int) -> list[tuple]:
@@ -59,10 +69,10 @@ def page_test(page: str, run_id: str):
     from streamlit.testing.v1 import AppTest
 
     path, param = PAGES[page]
-    at = AppTest.from_file(str(ROOT / path), default_timeout=300)
+    at = AppTest.from_file(str(ROOT / path), default_timeout=300) if path else AppTest.from_string(POLL_SCRIPT)
     at.session_state["lang"], at.session_state["participant"] = "en", ""
-    if param:
-        at.query_params[param] = run_id
+    if param or not path:
+        at.query_params[param or "run"] = run_id
     return at
 
 
@@ -106,6 +116,8 @@ def main(argv=None) -> int:
                          "unchanged_rerun_cpu_s_median": round(statistics.median(same), 4)}
         if page == args.profile:
             profile = cProfile.Profile()
+            store.record(run_id, step_points(steps + 1, steps + 100))   # as measured: with a flush's new points
+            steps += 100
             rerun_cpu(at, profile)
             pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
     print(json.dumps(figures) if args.json else "\n".join(f"{k:<14} {v}" for k, v in figures.items()))

@@ -65,21 +65,35 @@ def _line_mode(series: pd.DataFrame, max_markers: int = 60) -> str:
     return "lines+markers" if len(series) <= max_markers else "lines"
 
 
+def _layout_spec(x_title: str, y_title: str, height: int = 320) -> dict:
+    return dict(height=height, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified",
+                legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+                xaxis=dict(title=dict(text=x_title)), yaxis=dict(title=dict(text=y_title)))
+
+
 def _layout(fig: go.Figure, x_title: str, y_title: str, height: int = 320) -> go.Figure:
-    fig.update_layout(dict(height=height, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified",
-                           legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
-                           xaxis=dict(title=dict(text=x_title)), yaxis=dict(title=dict(text=y_title))))
+    fig.update_layout(_layout_spec(x_title, y_title, height))
     return fig
 
 
+def _curve_figure(traces: list, x_title: str, y_title: str, height: int, x_range, y_axis: dict) -> go.Figure:
+    """One figure made in one go (a live chart is built every poll: a figure grown trace by trace and
+    restyled afterwards costs several times more)."""
+    layout = _layout_spec(x_title, y_title, height)
+    if x_range is not None:
+        layout["xaxis"]["range"] = list(x_range)
+    layout["yaxis"].update(y_axis)
+    return go.Figure(data=traces, layout=layout)
+
+
 def loss_curve_figure(points, *, smoothing: float = 0.8, labels: Mapping | None = None,
-                      log_y: bool = False) -> go.Figure:
+                      log_y: bool = False, height: int = 320, x_range=None) -> go.Figure:
     """Training loss per step (raw faint, smoothed bold) and validation loss per evaluation.
 
     `points` is one store frame or {run label: frame} to overlay several runs.
     """
     lab = {**CURVE_LABELS, **(labels or {})}
-    fig = go.Figure()
+    traces = []
     for i, (run, frame) in enumerate(_as_runs(points).items()):
         color = PALETTE[i % len(PALETTE)]
         prefix = f"{run} · " if run else ""
@@ -88,43 +102,39 @@ def loss_curve_figure(points, *, smoothing: float = 0.8, labels: Mapping | None 
             smoothed = ema(train["value"], smoothing)   # over every point, then thinned with them
             shown = screen_rows(len(train))
             train, smoothed = train.iloc[shown], smoothed[shown]
-            fig.add_scatter(x=train["step"], y=train["value"], mode="lines", name=prefix + lab["train"],
-                            line=dict(color=color, width=1), opacity=0.25, showlegend=not run,
-                            legendgroup=run or "train", hoverinfo="skip")
-            fig.add_scatter(x=train["step"], y=smoothed, mode="lines",
-                            name=prefix + lab["smoothed"] if not run else run, line=dict(color=color, width=2.5),
-                            legendgroup=run or "train")
+            traces.append(go.Scatter(x=train["step"], y=train["value"], mode="lines", name=prefix + lab["train"],
+                                     line=dict(color=color, width=1), opacity=0.25, showlegend=not run,
+                                     legendgroup=run or "train", hoverinfo="skip"))
+            traces.append(go.Scatter(x=train["step"], y=smoothed, mode="lines",
+                                     name=prefix + lab["smoothed"] if not run else run,
+                                     line=dict(color=color, width=2.5), legendgroup=run or "train"))
         val = _series(frame, "val_loss", thin=True)
         if len(val):
-            fig.add_scatter(x=val["step"], y=val["value"], mode=_line_mode(val), name=prefix + lab["val"],
-                            line=dict(color=color if run else PALETTE[1], width=2, dash="dot"),
-                            marker=dict(size=6), legendgroup=run or "val")
-    if log_y:
-        fig.update_yaxes(type="log")
-    return _layout(fig, lab["step"], lab["loss"])
+            traces.append(go.Scatter(x=val["step"], y=val["value"], mode=_line_mode(val), name=prefix + lab["val"],
+                                     line=dict(color=color if run else PALETTE[1], width=2, dash="dot"),
+                                     marker=dict(size=6), legendgroup=run or "val"))
+    return _curve_figure(traces, lab["step"], lab["loss"], height, x_range, {"type": "log"} if log_y else {})
 
 
-def metric_curve_figure(points, metric: str, *, train_metric: str | None = None,
-                        labels: Mapping | None = None, y_range=None) -> go.Figure:
+def metric_curve_figure(points, metric: str, *, train_metric: str | None = None, labels: Mapping | None = None,
+                        y_range=None, height: int = 320, x_range=None) -> go.Figure:
     """A validation metric per evaluation (accuracy, R², perplexity...), optionally with its training twin."""
     lab = {**CURVE_LABELS, **(labels or {})}
-    fig = go.Figure()
+    traces = []
     for i, (run, frame) in enumerate(_as_runs(points).items()):
         color = PALETTE[i % len(PALETTE)]
         prefix = f"{run} · " if run else ""
         if train_metric:
             tr = _series(frame, train_metric, thin=True)
             if len(tr):
-                fig.add_scatter(x=tr["step"], y=tr["value"], mode="lines", name=prefix + lab["train"],
-                                line=dict(color=color, width=2), opacity=0.5)
+                traces.append(go.Scatter(x=tr["step"], y=tr["value"], mode="lines", name=prefix + lab["train"],
+                                         line=dict(color=color, width=2), opacity=0.5))
         val = _series(frame, metric, thin=True)
         if len(val):
-            fig.add_scatter(x=val["step"], y=val["value"], mode=_line_mode(val),
-                            name=run or lab["val"], line=dict(color=color if run else PALETTE[2], width=2.5),
-                            marker=dict(size=6))
-    if y_range is not None:
-        fig.update_yaxes(range=list(y_range))
-    return _layout(fig, lab["step"], lab["value"])
+            traces.append(go.Scatter(x=val["step"], y=val["value"], mode=_line_mode(val), name=run or lab["val"],
+                                     line=dict(color=color if run else PALETTE[2], width=2.5), marker=dict(size=6)))
+    return _curve_figure(traces, lab["step"], lab["value"], height, x_range,
+                         {"range": list(y_range)} if y_range is not None else {})
 
 
 def _class_colors(n: int) -> list[str]:

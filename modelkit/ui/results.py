@@ -77,15 +77,17 @@ def curves(points: pd.DataFrame, kind: str, prefix: str, *, active: bool, stacke
             return
         labels = {**curve_labels(), "value": t("metric." + metric)}
         fig = built_once(f"{prefix}_metric_fig", version, lambda: figures.metric_curve_figure(
-            points, metric, labels=labels, y_range=y_range).update_layout(height=height).update_xaxes(range=steps))
+            points, metric, labels=labels, y_range=y_range, height=height, x_range=steps))
         st.plotly_chart(fig, config=CHART_CONFIG, key=f"{prefix}_metric_fig")
 
 
 def loss_figure(points: pd.DataFrame, height: int, steps: list):
     """Training and validation loss, with a marker where the learning rate was changed."""
-    fig = figures.loss_curve_figure(points, labels=curve_labels())
-    play_charts.add_lr_markers(fig, points[points["name"] == LR_SET], lambda lr: t("play.lr_marker", lr=f"{lr:g}"))
-    return fig.update_layout(height=height).update_xaxes(range=steps)
+    fig = figures.loss_curve_figure(points, labels=curve_labels(), height=height, x_range=steps)
+    changes = points[points["name"] == LR_SET]
+    if len(changes):
+        play_charts.add_lr_markers(fig, changes, lambda lr: t("play.lr_marker", lr=f"{lr:g}"))
+    return fig
 
 
 def lr_chart(points: pd.DataFrame, where, prefix: str, steps: list, version):
