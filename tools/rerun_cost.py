@@ -11,7 +11,7 @@ browser) against a store of its own that holds one live run with --steps recorde
 learning rate and samples/s, and a validation check every 100 steps), as a worker leaves them.
 Reports the median CPU seconds of a rerun per page (this process's own time: nothing else runs in
 it) after a first run that imports and caches: with 100 new steps recorded before each rerun (as a
-live run's flush brings them), and with nothing new. --profile PAGE prints where that page's rerun spends
+live run's flush brings them, with a new decision boundary), and with nothing new. --profile PAGE prints where that page's rerun spends
 its time (cProfile of the script thread, sorted by cumulative time).
 """
 from __future__ import annotations
@@ -51,6 +51,13 @@ def step_points(first: int, last: int) -> list[tuple]:
     return points
 
 
+def plane(step: int) -> dict:
+    """A 2-D task's decision boundary as the worker records it at a validation check (it moves with training)."""
+    grid = [i / 20 - 1 for i in range(41)]
+    return {"xs": grid, "ys": grid, "z": [[(x * y * step / (step + 100) + 1) / 2 for x in grid] for y in grid],
+            "n_classes": 2}
+
+
 def live_run(store, steps: int) -> str:
     """A moons MLP run that is training (in this process, so nothing marks it interrupted) with `steps` steps
     and a decision boundary."""
@@ -58,10 +65,8 @@ def live_run(store, steps: int) -> str:
 
     run_id = store.create_run(make_config("moons", "mlp"), owner="bench", queued=False)
     points = step_points(1, steps)
-    grid = [i / 20 - 1 for i in range(41)]   # a 2-D task's decision boundary, as the live view draws it
-    plane = {"xs": grid, "ys": grid, "z": [[(x * y + 1) / 2 for x in grid] for y in grid], "n_classes": 2}
     store.record(run_id, points, progress={"step": steps, "max_steps": 10 * steps, "seconds": steps / 200},
-                 boundary=plane)
+                 boundary=plane(steps))
     return run_id
 
 
@@ -108,7 +113,7 @@ def main(argv=None) -> int:
         same = [rerun_cpu(at) for _ in range(args.reruns)]
         new = []
         for _ in range(args.reruns):   # as while a run trains: a flush of 100 new steps before each rerun
-            store.record(run_id, step_points(steps + 1, steps + 100))
+            store.record(run_id, step_points(steps + 1, steps + 100), boundary=plane(steps + 100))
             steps += 100
             new.append(rerun_cpu(at))
         figures[page] = {"first_run_cpu_s": round(first, 3), "rerun_cpu_s_median": round(statistics.median(new), 4),
@@ -116,7 +121,7 @@ def main(argv=None) -> int:
                          "unchanged_rerun_cpu_s_median": round(statistics.median(same), 4)}
         if page == args.profile:
             profile = cProfile.Profile()
-            store.record(run_id, step_points(steps + 1, steps + 100))   # as measured: with a flush's new points
+            store.record(run_id, step_points(steps + 1, steps + 100), boundary=plane(steps + 100))   # as measured
             steps += 100
             rerun_cpu(at, profile)
             pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(40)

@@ -179,22 +179,27 @@ def decision_boundary_figure(boundary: Mapping, x, y, class_names=(), *, labels:
     colors = _class_colors(n)
     if n == 2:  # class 0 colour -> white at 50 % -> class 1 colour
         scale = [[0.0, _blend(colors[0], 0.7)], [0.5, "rgb(255,255,255)"], [1.0, _blend(colors[1], 0.7)]]
-        fig = go.Figure(go.Heatmap(x=boundary["xs"], y=boundary["ys"], z=z, zmin=0, zmax=1, colorscale=scale,
-                                   showscale=False, zsmooth="best",
-                                   hovertemplate=f"{lab['value']}: %{{z:.2f}}<extra></extra>"))
+        plane = go.Heatmap(x=boundary["xs"], y=boundary["ys"], z=z, zmin=0, zmax=1, colorscale=scale, showscale=False,
+                           zsmooth="best", hovertemplate=f"{lab['value']}: %{{z:.2f}}<extra></extra>")
     else:  # one flat band of colour per predicted class
         scale = []
         for k, c in enumerate(colors):
             scale += [[k / n, _blend(c, 0.45)], [(k + 1) / n, _blend(c, 0.45)]]
-        fig = go.Figure(go.Heatmap(x=boundary["xs"], y=boundary["ys"], z=z + 0.5, zmin=0, zmax=n,
-                                   colorscale=scale, showscale=False, hoverinfo="skip"))
-    _points_traces(fig, x, y, class_names, marker_size=5)
+        plane = go.Heatmap(x=boundary["xs"], y=boundary["ys"], z=z + 0.5, zmin=0, zmax=n, colorscale=scale,
+                           showscale=False, hoverinfo="skip")
+    x, y = np.asarray(x), np.asarray(y)
+    names = list(class_names) or [str(c) for c in sorted(set(y.tolist()))]
+    points = [go.Scatter(x=x[y == c, 0], y=x[y == c, 1], mode="markers", name=str(names[c]),
+                         marker=dict(color=color, size=5, line=dict(color="white", width=0.6)))
+              for c, color in zip(range(len(names)), _class_colors(len(names)))]
+    layout = _layout_spec(lab["x"], lab["y"], height)
     # a square plane: the plot shrinks to fit its box rather than stretching the axes past the data
-    fig.update_xaxes(range=[min(boundary["xs"]), max(boundary["xs"])], showgrid=False, zeroline=False,
-                     constrain="domain")
-    fig.update_yaxes(range=[min(boundary["ys"]), max(boundary["ys"])], showgrid=False, zeroline=False,
-                     scaleanchor="x", constrain="domain")
-    return _layout(fig, lab["x"], lab["y"], height).update_layout(hovermode="closest")
+    layout["xaxis"].update(range=[min(boundary["xs"]), max(boundary["xs"])], showgrid=False, zeroline=False,
+                           constrain="domain")
+    layout["yaxis"].update(range=[min(boundary["ys"]), max(boundary["ys"])], showgrid=False, zeroline=False,
+                           scaleanchor="x", constrain="domain")
+    layout["hovermode"] = "closest"
+    return go.Figure(data=[plane, *points], layout=layout)   # in one go: a live run's plane is drawn every poll
 
 
 def confusion_matrix_figure(matrix, class_names=(), *, labels: Mapping | None = None,
