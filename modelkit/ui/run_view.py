@@ -65,8 +65,8 @@ def panel(run_id: str, prefix: str, *, about: bool = False, polling: bool = Fals
     run = store.get_run(run_id)
     if run is None:
         return
-    if polling and run.status != following:
-        st.rerun(scope="app")   # it started, or ended: redraw the page once, polling as its status wants
+    if polling and (not run.active or following not in (None, run.status)):
+        st.rerun(scope="app")   # it ended, or started: redraw the page once, polling as its status wants
     header(run, prefix, about=about)
     room_view.queue_note(run)
     try:
