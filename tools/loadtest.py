@@ -132,6 +132,7 @@ def open_sessions(browser, url: str, n: int, query: str, timeout_s: float) -> tu
     pages, started = [], []
     for i in range(n):
         page = browser.new_context(viewport={"width": 1280, "height": 1600}).new_page()
+        page.set_default_navigation_timeout(timeout_s * 1000)
         started.append(time.monotonic())
         page.goto(f"{url}?who=p{i + 1:02d}&{query}", wait_until="commit")
         pages.append(page)
@@ -174,7 +175,7 @@ def crowd_runs(store) -> list:
 def warm_up(browser, url: str, store, timeout_s: float):
     """One participant trains a short run to the end, so the worker pool is up before the crowd arrives."""
     page = browser.new_context().new_page()
-    page.goto(f"{url}?who={WARM}&task=moons&arch=mlp&train.epochs=2")
+    page.goto(f"{url}?who={WARM}&task=moons&arch=mlp&train.epochs=2", timeout=timeout_s * 1000)
     page.locator(START).click(timeout=timeout_s * 1000)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and not any(r.status == "completed" for r in store.list_runs(owner=WARM)):
@@ -200,7 +201,8 @@ def server_cost(pid: int, sessions: int, window_s: float, during=None) -> dict:
 def start_watched_run(browser, url: str, store, seconds: float, timeout_s: float) -> str:
     """p00 starts a moons MLP run with a time budget of `seconds`; its id, once it trains."""
     page = browser.new_context().new_page()
-    page.goto(f"{url}?who={WARM}&task=moons&arch=mlp&train.epochs=100000&train.time_budget={seconds:g}")
+    page.goto(f"{url}?who={WARM}&task=moons&arch=mlp&train.epochs=100000&train.time_budget={seconds:g}",
+              timeout=timeout_s * 1000)
     page.locator(START).click(timeout=timeout_s * 1000)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -223,17 +225,22 @@ def watch(pages, url: str, run_id: str, timeout_s: float) -> int:
 
 
 def browse(pages, url: str, run_id: str, think_s: float) -> tuple:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     """A function that, until its deadline, has each participant open its next page every `think_s`
     seconds (staggered): the finished run (results, Look inside), Compare with it, Runs. `views` counts."""
     tour = [f"?run={run_id}", f"compare?runs={run_id}", "runs"]
-    views = [0]
+    views = [0, 0]   # page views asked for, and those the server did not answer within a minute
 
     def during(deadline: float):
         step = 0
         while time.monotonic() < deadline:
             for i, page in enumerate(pages):
-                page.goto(f"{url}{tour[(step + i) % len(tour)]}&who=p{i + 1:02d}".replace("runs&", "runs?"),
-                          wait_until="commit")
+                try:
+                    page.goto(f"{url}{tour[(step + i) % len(tour)]}&who=p{i + 1:02d}".replace("runs&", "runs?"),
+                              wait_until="commit", timeout=60_000)
+                except PlaywrightTimeout:
+                    views[1] += 1
                 views[0] += 1
                 time.sleep(think_s / len(pages))
                 if time.monotonic() >= deadline:
@@ -256,7 +263,7 @@ def room_states(server, pages, url: str, store, args) -> dict:
         time.sleep(0.5)
     during, views = browse(pages, url, run_id, args.think)
     states["browsing"] = {**server_cost(server.pid, len(pages), args.window, during), "page_views": views[0],
-                          "think_s": args.think}
+                          "page_views_unanswered": views[1], "think_s": args.think}
     log(f"browsing: {states['browsing']}")
     return states
 
