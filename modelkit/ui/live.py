@@ -27,13 +27,16 @@ def polled(draw: Callable, *args, **kwargs):
     `draw` ends the polling itself: once what it follows has ended it calls st.rerun(scope="app"), and the
     page then draws it once more, without this fragment. A fragment reruns outside the page's own
     boundary, so it has its own: an error in a poll is a translated note, never a traceback."""
-    with page_boundary(getattr(draw, "__name__", "poll")):
-        draw(*args, polling=True, **kwargs)
+    _poll(draw, args, kwargs)
 
 
 @st.fragment(run_every=LIVE_POLL_SECONDS)
 def polled_live(draw: Callable, *args, **kwargs):
     """As `polled`, every LIVE_POLL_SECONDS: for one run while it trains."""
+    _poll(draw, args, kwargs)
+
+
+def _poll(draw: Callable, args: tuple, kwargs: dict):
     with page_boundary(getattr(draw, "__name__", "poll")):
         draw(*args, polling=True, **kwargs)
 
