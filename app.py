@@ -1,16 +1,18 @@
 """modelkit: the dashboard's entry point. It routes, and holds what every page shares:
 the language, the device line, the participant's seat and the host.
 
-The runner's worker processes are spawned from this process, and Python's
-spawn re-imports the running script in each of them as __mp_main__: there,
-nothing must be drawn (it would also slow every worker's start by seconds).
+`streamlit run app.py` finds `app` below (an st.App) and serves this same file as the page script,
+after its lifespan starts the warm-up (resources.warm_start): the heavy imports, the default task's
+data and the runner are made once, in the background, as the server starts, never in a participant's
+first rerun. The page script runs as __main__; the runner's worker processes may import this file as
+__mp_main__, where nothing must be drawn or served.
 """
 import streamlit as st
 
 from modelkit.ui import access, room_view, seat
 from modelkit.ui.guard import page_boundary
 from modelkit.ui.i18n import LANGUAGES, init_language, redraw_choice_labels, t
-from modelkit.ui.resources import device_name, get_runner
+from modelkit.ui.resources import device_name, get_runner, warm_start
 
 
 def sidebar():
@@ -69,5 +71,7 @@ def start_runner():
         get_runner()
 
 
-if __name__ != "__mp_main__":
+if __name__ == "__main__":            # the page script, run for each rerun of each session
     main()
+elif __name__ != "__mp_main__":       # imported by `streamlit run` to find the server
+    app = st.App(__file__, lifespan=warm_start)

@@ -3,7 +3,10 @@
 1. overhead     samples/s of runs executed as the dashboard executes them (a runner
                 worker, every event recorded to the store) against a bare PyTorch
                 loop written here: same model, same initial weights, same batches,
-                same thread count, alternated A B A B so that drift cancels.
+                same thread count, in short slices alternated inside each round
+                (A B, B A, ...) so that a busy machine's drift hits both alike; the
+                median of the paired ratios with its spread and the machine's load,
+                and whether that spread is too wide to conclude anything.
 2. first_point  submit -> first loss point readable from the store, warm and cold worker;
    stop         stop -> the run stopped in the store. (Click -> first point in a real
                 browser, fresh server: tools/first_click.py.)
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import statistics
 import sys
 import tempfile
@@ -36,6 +40,8 @@ from modelkit.store import Store
 OVERHEAD_CASES = [("mnist1d", "mlp", 20), ("mnist1d", "cnn", 8), ("mnist1d", "gru", 5), ("mnist1d", "transformer", 5),
                   ("digits", "cnn", 30)]
 TERMINAL = ("completed", "stopped", "diverged", "failed", "interrupted")
+SLICES = 3           # A/B slices inside each round (each a third of a round's epochs), their order alternating
+WIDE_SPREAD = 0.10   # paired ratios spread wider than this (interquartile range / median) settle nothing
 
 
 def case_name(task: str, arch: str) -> str:
@@ -102,26 +108,52 @@ def measure_overhead(runner: Runner, device: str, threads: int, scale: float, ro
 def _overhead_cases(runner: Runner, bare_pool, device: str, scale: float, rounds: int, log) -> dict:
     out = {}
     for task, arch, epochs in OVERHEAD_CASES:
-        config = make_config(task, arch, [f"train.epochs={max(1, round(epochs * scale))}", "train.time_budget=null",
-                                          f'train.device="{device}"', "train.schedule=\"constant\"",
+        config = make_config(task, arch, [f"train.epochs={max(1, round(epochs * scale / SLICES))}",
+                                          "train.time_budget=null", f'train.device="{device}"',
+                                          "train.schedule=\"constant\"",
                                           "train.eval_every=1000000"])   # the loop alone: no validation passes
-        ours, bare = [], []
-        for _ in range(rounds):   # A B A B: the machine's drift hits both alike
-            run = wait_for(runner.store, runner.submit(config, owner="bench"))
-            if run.status != "completed":
-                raise RuntimeError(f"bench run {arch} on {task} ended {run.status}: {run.message}")
-            ours.append(run.metrics["samples_per_s"])
-            bare.append(bare_pool.submit(bare_loop_samples_per_s, config.to_dict(), device).result())
+        load_before = os.getloadavg()[0]
+        pairs = [paired_slice(runner, bare_pool, config, device, modelkit_first=i % 2 == 0)
+                 for i in range(rounds * SLICES)]
         name = case_name(task, arch)
-        log(f"    rounds {case_name(task, arch)}: modelkit {[round(v) for v in ours]} bare {[round(v) for v in bare]}")
-        # The ratio is the median of each round's own ratio: a pair ran back to back, on the same machine state.
-        out[name] = {"modelkit_samples_per_s": statistics.median(ours),
-                     "bare_samples_per_s": statistics.median(bare),
-                     "ratio": statistics.median(a / b for a, b in zip(ours, bare)),
-                     "rounds": rounds}
-        log(f"  overhead {name:<14} modelkit {out[name]['modelkit_samples_per_s']:>9,.0f}/s   "
-            f"bare {out[name]['bare_samples_per_s']:>9,.0f}/s   ratio {out[name]['ratio']:.3f}")
+        log(f"    slices {name}: modelkit {[round(a) for a, _ in pairs]} bare {[round(b) for _, b in pairs]}")
+        out[name] = {**paired_figures(pairs), "rounds": rounds,
+                     "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+        row = out[name]
+        log(f"  overhead {name:<14} modelkit {row['modelkit_samples_per_s']:>9,.0f}/s   "
+            f"bare {row['bare_samples_per_s']:>9,.0f}/s   ratio {row['ratio']:.3f} "
+            f"(middle half {row['ratio_spread'][0]:.3f} to {row['ratio_spread'][1]:.3f}, load {row['load_average']})"
+            + ("" if row["conclusive"] else "   spread too wide to conclude"))
     return out
+
+
+def paired_slice(runner: Runner, bare_pool, config, device: str, modelkit_first: bool) -> tuple[float, float]:
+    """One short slice of each, back to back: (modelkit samples/s, bare loop samples/s)."""
+    def ours() -> float:
+        run = wait_for(runner.store, runner.submit(config, owner="bench"))
+        if run.status != "completed":
+            raise RuntimeError(f"bench run {config.arch} on {config.task.name} ended {run.status}: {run.message}")
+        return run.metrics["samples_per_s"]
+
+    def bare() -> float:
+        return bare_pool.submit(bare_loop_samples_per_s, config.to_dict(), device).result()
+
+    if modelkit_first:
+        a = ours()
+        return a, bare()
+    b = bare()
+    return ours(), b
+
+
+def paired_figures(pairs: list[tuple[float, float]]) -> dict:
+    """The median of the paired ratios, their middle half (quartiles), and whether it is narrow enough to
+    say anything (WIDE_SPREAD)."""
+    ratios = sorted(a / b for a, b in pairs)
+    low, _, high = statistics.quantiles(ratios, n=4, method="inclusive") if len(ratios) > 1 else ratios * 3
+    ratio = statistics.median(ratios)
+    return {"modelkit_samples_per_s": statistics.median(a for a, _ in pairs),
+            "bare_samples_per_s": statistics.median(b for _, b in pairs), "ratio": ratio, "pairs": len(pairs),
+            "ratio_spread": [low, high], "conclusive": (high - low) / ratio <= WIDE_SPREAD}
 
 
 # --- 2. time to first point, and to a stop ----------------------------------------------
@@ -252,7 +284,7 @@ def bench(device: str = "auto", quick: bool = False, log=print, executor: str = 
                 f"{cpu_cores()} cores{' (quick)' if quick else ''}")
             result = {"machine": {"device": device, "cores": cpu_cores(), "workers": runner.executor.size,
                                   "threads_per_run": threads, "torch": torch.__version__, "quick": quick,
-                                  "executor": executor},
+                                  "executor": executor, "load_average": [round(v, 2) for v in os.getloadavg()]},
                       "overhead": measure_overhead(runner, device, threads, scale, rounds, log),
                       "first_point": measure_first_point(runner, device, log, executor),
                       "stop": measure_stop(runner, device, rounds, log),

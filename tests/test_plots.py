@@ -74,3 +74,31 @@ def test_digits_figure_places_every_image_with_its_caption():
 def test_series_figure_continues_the_history_with_truth_and_forecast():
     fig = figures.series_figure(np.arange(10.0), true_future=[10, 11], predicted_future=[10.5, 11.5])
     assert list(fig.data[1].x) == [10, 11] and list(fig.data[2].x) == [10, 11]
+
+
+def test_ema_follows_the_debiased_recurrence_step_by_step():
+    values, smoothing = np.random.default_rng(0).normal(size=500), 0.8
+    avg = weight = 0.0
+    expected = []
+    for v in values:
+        avg, weight = smoothing * avg + (1 - smoothing) * v, smoothing * weight + (1 - smoothing)
+        expected.append(avg / weight)
+    assert np.allclose(figures.ema(values, smoothing), expected)
+
+
+def test_a_short_curve_draws_every_point():
+    assert list(figures.screen_rows(50)) == list(range(50))
+
+
+def test_a_long_curve_draws_a_bounded_number_with_the_latest_points_in_full():
+    rows = figures.screen_rows(62_000, max_points=1000, recent=200)
+    assert len(rows) <= 1000 and rows[0] == 0
+    assert list(rows[-200:]) == list(range(62_000 - 200, 62_000))
+    assert np.all(np.diff(rows) > 0)
+
+
+def test_a_long_run_loss_chart_draws_at_most_the_screen_budget_and_ends_at_its_last_step():
+    fig = figures.loss_curve_figure(points(steps=20_000, evals=20))
+    raw, smooth, val = fig.data
+    assert len(raw.x) <= figures.SCREEN_POINTS and len(smooth.x) == len(raw.x)
+    assert raw.x[-1] == 20_000 and len(val.x) == 20

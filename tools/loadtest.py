@@ -1,18 +1,28 @@
-"""A room under load: N participants in real headless Chromium against a real server, pressing Train together.
+"""A room under load: N participants in real headless Chromium against a real server.
 
-    python tools/loadtest.py --sessions 20 [--epochs 30] [--workers 2] [--warm] [--json]
+    python tools/loadtest.py --sessions 20 [--epochs 30] [--workers 2] [--warm] [--window 30] [--json]
 
-Starts `streamlit run app.py` on a free local port with a fresh MODELKIT_HOME, opens one
-browser context per participant (each its own Streamlit session, named p01, p02, ...),
-waits until every page has rendered, then presses Train in each, one after the other
-(all within a few seconds). Reports the first-render times (median, max), each run's
-wait from its submit to its first recorded point (from the store: when the worker wrote
-it), the seconds from the first submit to the last run's end (the room's throughput),
-the runs completed, lost (no run, or never finished) and failed, and the peak memory
-of the server with its worker processes. With --warm, one more participant (p00) trains a
-run first, so that the worker pool is started before the room presses Train (its run is
-not counted). Traffic goes to 127.0.0.1 only; every wait is bounded.
-Linux only (memory is read from /proc).
+Starts `streamlit run app.py` on a free local port with a fresh MODELKIT_HOME, then lowers its own
+priority to the lowest (`nice 19`, inherited by Playwright and every Chromium), so the browsers take
+only what the server and its workers leave. It opens one browser context per participant (each its
+own Streamlit session, named p01, p02, ...) and measures the server's cost per participant in three
+states, each for --window seconds: the CPU seconds of the server process alone (its own user +
+system time from /proc/PID/stat: not its worker processes, not the browsers) divided by
+participant-minutes, reported as `server_cpu_s_per_participant_minute` (0.6 = 1% of a core):
+
+- idle: every page open on Train, nothing running;
+- watching: every page follows one live run (p00's, with a time budget longer than the window);
+- browsing: every participant opens, one after another, that finished run's page (results and
+  Look inside), Compare with it, and Runs, pausing --think seconds on each.
+
+Then every participant presses Train (one after the other, within a few seconds) and the tool
+waits for the runs: first-render times (median, max), each run's wait from its submit to its first
+recorded point, the seconds from the first submit to the last run's end, the runs completed, lost
+(no run, or never finished) and failed, and the peak memory of the server with its workers. With
+--warm, p00 trains a short run first, so the worker pool is up before the room arrives. Traffic
+goes to 127.0.0.1 only; every wait is bounded. Linux only (CPU and memory are read from /proc).
+The machine's load average is reported at the start and the end: on a shared machine every figure
+is an upper bound.
 """
 from __future__ import annotations
 
@@ -64,6 +74,20 @@ def tree_rss(pid: int) -> int:
     return total
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of the process `pid` itself (its threads, not its children), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def log(text: str):
+    print(f"{time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
+
+
+def load_average() -> list[float]:
+    return [round(v, 2) for v in os.getloadavg()]
+
+
 class PeakMemory:
     """Samples a process tree's memory twice a second in a thread; `.peak` is the highest seen."""
 
@@ -84,7 +108,7 @@ class PeakMemory:
 
 def start_server(home: Path, port: int, workers: int | None) -> subprocess.Popen:
     """The app as a workshop runs it; its log goes to MODELKIT_HOME/server.log."""
-    env = {**os.environ, "MODELKIT_HOME": str(home)}
+    env = {**os.environ, "MODELKIT_HOME": str(home), "MODELKIT_LIMIT_SECONDS": str(WATCHED_S)}
     if workers:
         env["MODELKIT_WORKERS"] = str(workers)
     log = open(home / "server.log", "wb")
@@ -108,17 +132,26 @@ def open_sessions(browser, url: str, n: int, query: str, timeout_s: float) -> tu
     pages, started = [], []
     for i in range(n):
         page = browser.new_context(viewport={"width": 1280, "height": 1600}).new_page()
+        page.set_default_navigation_timeout(timeout_s * 1000)
         started.append(time.monotonic())
         page.goto(f"{url}?who=p{i + 1:02d}&{query}", wait_until="commit")
         pages.append(page)
-    renders: list[float | None] = [None] * n
+    return pages, wait_for_all(pages, START, started, timeout_s)
+
+
+START = ".st-key-train_start button:not([disabled])"
+
+
+def wait_for_all(pages, selector: str, started: list[float], timeout_s: float) -> list[float | None]:
+    """Seconds from each page's `started` until `selector` shows on it (None where it never did)."""
+    shown: list[float | None] = [None] * len(pages)
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and None in renders:
+    while time.monotonic() < deadline and None in shown:
         for i, page in enumerate(pages):
-            if renders[i] is None and page.locator(".st-key-train_start button:not([disabled])").count():
-                renders[i] = time.monotonic() - started[i]
+            if shown[i] is None and page.locator(selector).count():
+                shown[i] = time.monotonic() - started[i]
         time.sleep(0.1)
-    return pages, renders
+    return shown
 
 
 def first_point_waits(store, runs) -> list[float]:
@@ -132,6 +165,7 @@ def first_point_waits(store, runs) -> list[float]:
 
 
 WARM = "p00"
+WATCHED_S = 3600   # the watched run's time budget (the server's limit is raised to it): stopped once measured
 
 
 def crowd_runs(store) -> list:
@@ -141,70 +175,129 @@ def crowd_runs(store) -> list:
 def warm_up(browser, url: str, store, timeout_s: float):
     """One participant trains a short run to the end, so the worker pool is up before the crowd arrives."""
     page = browser.new_context().new_page()
-    page.goto(f"{url}?who={WARM}&task=moons&arch=mlp&train.epochs=2")
-    page.locator(".st-key-train_start button:not([disabled])").click(timeout=timeout_s * 1000)
+    page.goto(f"{url}?who={WARM}&task=moons&arch=mlp&train.epochs=2", timeout=timeout_s * 1000)
+    page.locator(START).click(timeout=timeout_s * 1000)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and not any(r.status == "completed" for r in store.list_runs(owner=WARM)):
         time.sleep(0.5)
     page.context.close()
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sessions", type=int, default=20, help="participants (browser contexts), default 20")
-    parser.add_argument("--epochs", type=int, default=30, help="epochs of each participant's moons MLP run")
-    parser.add_argument("--workers", type=int, help="MODELKIT_WORKERS for the server (default: one per core)")
-    parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for all runs, at most")
-    parser.add_argument("--warm", action="store_true", help="train one run first, so the workers are started")
-    parser.add_argument("--json", action="store_true", help="print one JSON object of the figures")
-    args = parser.parse_args(argv)
+def server_cost(pid: int, sessions: int, window_s: float, during=None) -> dict:
+    """The server's own CPU over `window_s` seconds (while `during(deadline)` drives the pages, if given),
+    per participant-minute and as a share of one core per participant."""
+    time.sleep(3)   # let the reruns of whatever just happened settle
+    before, start = cpu_seconds(pid), time.monotonic()
+    if during:
+        during(start + window_s)
+    time.sleep(max(0.0, start + window_s - time.monotonic()))
+    cpu, seconds = cpu_seconds(pid) - before, time.monotonic() - start
+    per_minute = cpu / (sessions * seconds / 60)
+    return {"server_cpu_s": round(cpu, 2), "window_s": round(seconds, 1),
+            "server_cpu_s_per_participant_minute": round(per_minute, 3),
+            "core_share_per_participant": round(per_minute / 60, 4), "load_average": load_average()}
 
-    from playwright.sync_api import sync_playwright
 
-    from modelkit.store import Store
+def start_watched_run(browser, url: str, store, seconds: float, timeout_s: float) -> str:
+    """p00 starts a moons MLP run with a time budget of `seconds`; its id, once it trains."""
+    page = browser.new_context().new_page()
+    page.goto(f"{url}?who={WARM}&task=moons&arch=mlp&train.epochs=100000&train.time_budget={seconds:g}",
+              timeout=timeout_s * 1000)
+    page.locator(START).click(timeout=timeout_s * 1000)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        live = [r for r in store.list_runs(owner=WARM) if r.status == "running"]
+        if live:
+            page.context.close()
+            return live[0].id
+        time.sleep(0.3)
+    raise SystemExit("the watched run did not start")
 
-    home = Path(tempfile.mkdtemp(prefix="modelkit-load-"))
-    port = free_port()
-    server = start_server(home, port, args.workers)
-    memory = PeakMemory(server.pid)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            store = Store(home=home)
-            if args.warm:
-                warm_up(browser, url, store, args.timeout)
-            pages, renders = open_sessions(browser, url, args.sessions,
-                                           f"task=moons&arch=mlp&train.epochs={args.epochs}", args.timeout / 2)
-            pressed_at = time.monotonic()
-            for page in pages:
-                if page.locator(".st-key-train_start button:not([disabled])").count():
-                    page.locator(".st-key-train_start button").click()
-            press_spread = time.monotonic() - pressed_at
-            deadline = time.monotonic() + args.timeout
-            while time.monotonic() < deadline:
-                runs = crowd_runs(store)
-                if len(runs) >= args.sessions and not any(r.active for r in runs):
-                    break
-                time.sleep(1)
-            browser.close()
-    finally:
-        peak = memory.stop()
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
+def watch(pages, url: str, run_id: str, timeout_s: float) -> int:
+    """Every page follows `run_id` live (each page a new session, as a shared link opens); how many do."""
+    started = []
+    for i, page in enumerate(pages):
+        started.append(time.monotonic())
+        page.goto(f"{url}?who=p{i + 1:02d}&run={run_id}", wait_until="commit")
+    shown = wait_for_all(pages, ".st-key-train_status_is_running", started, timeout_s)
+    return sum(s is not None for s in shown)
+
+
+def browse(pages, url: str, run_id: str, think_s: float) -> tuple:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    """A function that, until its deadline, has each participant open its next page every `think_s`
+    seconds (staggered): the finished run (results, Look inside), Compare with it, Runs. `views` counts."""
+    tour = [f"?run={run_id}", f"compare?runs={run_id}", "runs"]
+    views = [0, 0]   # page views asked for, and those the server did not answer within a minute
+
+    def during(deadline: float):
+        step = 0
+        while time.monotonic() < deadline:
+            for i, page in enumerate(pages):
+                try:
+                    page.goto(f"{url}{tour[(step + i) % len(tour)]}&who=p{i + 1:02d}".replace("runs&", "runs?"),
+                              wait_until="commit", timeout=60_000)
+                except PlaywrightTimeout:
+                    views[1] += 1
+                views[0] += 1
+                time.sleep(think_s / len(pages))
+                if time.monotonic() >= deadline:
+                    return
+            step += 1
+    return during, views
+
+
+def room_states(server, pages, url: str, store, args) -> dict:
+    """The three states' server costs, in order: idle on Train, watching a live run, browsing."""
+    states = {"idle": server_cost(server.pid, len(pages), args.window)}
+    log(f"idle: {states['idle']}")
+    run_id = start_watched_run(pages[0].context.browser, url, store, WATCHED_S, args.timeout)
+    watching = watch(pages, url, run_id, args.timeout / 4)
+    states["watching"] = {**server_cost(server.pid, len(pages), args.window), "following": watching}
+    log(f"watching: {states['watching']}")
+    store.request_stop(run_id)
+    deadline = time.monotonic() + args.timeout / 4
+    while time.monotonic() < deadline and store.get_run(run_id).active:
+        time.sleep(0.5)
+    during, views = browse(pages, url, run_id, args.think)
+    states["browsing"] = {**server_cost(server.pid, len(pages), args.window, during), "page_views": views[0],
+                          "page_views_unanswered": views[1], "think_s": args.think}
+    log(f"browsing: {states['browsing']}")
+    return states
+
+
+def crowd_presses(pages, store, sessions: int, timeout_s: float, url: str, query: str) -> float:
+    """Every participant opens Train afresh and presses it; the seconds the presses took. Waits for the runs."""
+    for i, page in enumerate(pages):
+        page.goto(f"{url}?who=p{i + 1:02d}&{query}", wait_until="commit")
+    wait_for_all(pages, START, [time.monotonic()] * len(pages), timeout_s / 2)
+    pressed_at = time.monotonic()
+    for page in pages:
+        if page.locator(START).count():
+            page.locator(".st-key-train_start button").click()
+    spread = time.monotonic() - pressed_at
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        runs = crowd_runs(store)
+        if len(runs) >= sessions and not any(r.active for r in runs):
+            break
+        time.sleep(1)
+    return spread
+
+
+def report(args, renders, press_spread, states, store, peak, home, loads) -> dict:
     runs = crowd_runs(store)
     statuses = [r.status for r in runs]
     rendered = [r for r in renders if r is not None]
     waits = first_point_waits(store, runs)
-    report = {
-        "sessions": args.sessions, "workers": args.workers or "one per core", "epochs": args.epochs,
-        "warm": args.warm,
+    return {
+        "sessions": args.sessions, "workers": args.workers or "two per core", "epochs": args.epochs,
+        "warm": args.warm, "load_average_start": loads[0], "load_average_end": loads[1],
         "rendered": len(rendered), "render_median_s": round(statistics.median(rendered), 2) if rendered else None,
-        "render_max_s": round(max(rendered), 2) if rendered else None, "press_spread_s": round(press_spread, 2),
+        "render_max_s": round(max(rendered), 2) if rendered else None,
+        "states": states, "press_spread_s": round(press_spread, 2),
         "runs": len(runs), "completed": statuses.count("completed"), "failed": statuses.count("failed"),
         "lost": args.sessions - statuses.count("completed") - statuses.count("failed"),
         "first_point_median_s": round(statistics.median(waits), 2) if waits else None,
@@ -213,12 +306,58 @@ def main(argv=None) -> int:
                             - min(r.created for r in runs).timestamp(), 1) if any(r.finished for r in runs) else None,
         "server_peak_mb": round(peak / 1024**2), "server_log": str(home / "server.log"),
     }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=20, help="participants (browser contexts), default 20")
+    parser.add_argument("--epochs", type=int, default=30, help="epochs of each participant's moons MLP run")
+    parser.add_argument("--workers", type=int, help="MODELKIT_WORKERS for the server (default: two per core)")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for all runs, at most")
+    parser.add_argument("--warm", action="store_true", help="train one run first, so the workers are started")
+    parser.add_argument("--window", type=float, default=30, help="seconds each state's server CPU is measured")
+    parser.add_argument("--think", type=float, default=10, help="seconds a browsing participant stays on a page")
+    parser.add_argument("--json", action="store_true", help="print one JSON object of the figures")
+    args = parser.parse_args(argv)
+
+    from playwright.sync_api import sync_playwright
+
+    from modelkit.store import Store
+
+    home = Path(tempfile.mkdtemp(prefix="modelkit-load-"))
+    port, loads = free_port(), [load_average()]
+    server = start_server(home, port, args.workers)
+    os.nice(19)   # from here on (Playwright, every Chromium) at the lowest priority; the server keeps its own
+    memory = PeakMemory(server.pid)
+    url, query = f"http://127.0.0.1:{port}/", f"task=moons&arch=mlp&train.epochs={args.epochs}"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            store = Store(home=home)
+            if args.warm:
+                warm_up(browser, url, store, args.timeout)
+                log("warm-up run completed")
+            pages, renders = open_sessions(browser, url, args.sessions, query, args.timeout / 2)
+            log(f"{sum(r is not None for r in renders)} of {args.sessions} pages rendered: {renders}")
+            states = room_states(server, pages, url, store, args)
+            press_spread = crowd_presses(pages, store, args.sessions, args.timeout, url, query)
+            log("the crowd's runs ended")
+            browser.close()
+    finally:
+        peak = memory.stop()
+        loads.append(load_average())
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    figures = report(args, renders, press_spread, states, store, peak, home, loads)
     if args.json:
-        print(json.dumps(report))
+        print(json.dumps(figures))
     else:
-        for name, value in report.items():
+        for name, value in figures.items():
             print(f"{name:<22} {value}")
-    return 0 if report["completed"] == args.sessions else 1
+    return 0 if figures["completed"] == args.sessions else 1
 
 
 if __name__ == "__main__":

@@ -31,6 +31,9 @@ POLL_STOP_S = 0.2      # how often a running run reads its stop flag
 HEARTBEAT_S = 5.0      # how often a running run says it is alive, even inside a long step
 MAX_SNAPSHOTS = 60     # decision boundaries a run keeps for replay (thinned evenly past this)
 LR_SET = "lr_set"      # the point recorded where a learning-rate change took effect (its value: the new rate)
+STEP_CURVES = ("loss", "lr", "samples_per_s")   # the points recorded every step: the ones a long run thins
+KEEP_STEPS = 2000      # steps a run keeps at most before its latest RECENT_STEPS (an even sample, thinned by 2)
+RECENT_STEPS = 500     # the latest steps, always kept in full (with every validation check, at any length)
 
 
 def _finite(value):
@@ -44,6 +47,12 @@ class Recorder:
     without a lock): the database work (a few ms of CPU per transaction) happens
     beside it, so recording costs the loop almost nothing. The first step is
     written at once, the last ones before on_fit_end returns.
+
+    Every step is written; a long run's store stays bounded all the same: once
+    its steps before the latest RECENT_STEPS number more than KEEP_STEPS, those
+    are thinned to every `stride`-th step (stride doubling as the run goes on),
+    as TensorBoard and W&B keep a sample. A short run, the latest steps and every
+    validation check stay complete.
     """
 
     def __init__(self, store: Store, run_id: str, flush_every: float = FLUSH_EVERY_S):
@@ -55,6 +64,7 @@ class Recorder:
         self.last_step = None
         self.boundary = None
         self.max_steps = self.time_budget = None
+        self.stride, self.thinned_through = 1, 0   # steps up to thinned_through keep every stride-th
         self.wake, self.done = threading.Event(), threading.Event()
         self.error: BaseException | None = None
         self.writer = None
@@ -121,10 +131,28 @@ class Recorder:
             self.pending = points + self.pending   # written with the next flush
             self.boundary = self.boundary or boundary
             raise
+        self.thin()
         while self.snapshots:
             step, kept = self.snapshots[0]
             self.store.add_snapshot(self.run_id, step, kept, MAX_SNAPSHOTS)
             self.snapshots.popleft()   # only once written: a failed write is tried again next flush
+
+    def thin(self):
+        """Keep the store's share of this run bounded: a sample of the steps before the latest RECENT_STEPS,
+        thinned once that window has moved on by half its length (not on every flush)."""
+        if self.last_step is None:
+            return
+        settled = self.last_step[0] - RECENT_STEPS
+        if settled <= KEEP_STEPS or settled < self.thinned_through + RECENT_STEPS // 2:
+            return
+        stride = self.stride
+        while settled // stride > KEEP_STEPS:
+            stride *= 2
+        try:
+            self.store.thin_points(self.run_id, STEP_CURVES, settled, stride)
+        except Exception:   # a busy database: thinned at a later flush, the points are safe meanwhile
+            return
+        self.stride, self.thinned_through = stride, settled
 
     def _write_forever(self):
         while not self.done.is_set():

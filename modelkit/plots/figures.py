@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from scipy.signal import lfilter
 
 # Okabe & Ito's colour-blind-safe colours (black left out: it vanishes on the dark theme). Under simulated
 # protanopia, deuteranopia and tritanopia every two stay apart (tests/test_palette.py); series beyond
@@ -22,6 +23,8 @@ NEUTRAL = "#6C757D"   # "the others" (grey bars, a reference path)
 DASHES = ("solid", "dash", "dot", "dashdot")
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "cross", "star", "pentagon")
 REFERENCE_MARGIN = 48   # px right of a chart's plotting area, where reference labels go
+SCREEN_POINTS = 1000    # points a curve draws at most: more cannot be told apart on a chart, and cost every poll
+RECENT_POINTS = 200     # of them, the latest ones at full resolution: where a live run's change shows
 CURVE_LABELS = {"step": "step", "loss": "loss", "train": "training", "smoothed": "training (smoothed)",
                 "val": "validation", "value": "value"}
 
@@ -34,13 +37,21 @@ def series_style(i: int) -> tuple[str, str, str]:
 def ema(values, smoothing: float) -> np.ndarray:
     """Exponential moving average, debiased like TensorBoard's (smoothing 0 = raw)."""
     values = np.asarray(values, dtype=float)
-    out = np.empty_like(values)
-    avg, weight = 0.0, 0.0
-    for i, v in enumerate(values):
-        avg = smoothing * avg + (1 - smoothing) * v
-        weight = smoothing * weight + (1 - smoothing)
-        out[i] = avg / weight
-    return out
+    if not len(values):
+        return values
+    avg = lfilter([1 - smoothing], [1, -smoothing], values)   # avg[i] = s * avg[i-1] + (1 - s) * values[i]
+    weight = 1 - smoothing ** np.arange(1, len(values) + 1)     # the same recurrence on ones
+    return avg / np.where(weight > 0, weight, 1.0)
+
+
+def screen_rows(n: int, max_points: int = SCREEN_POINTS, recent: int = RECENT_POINTS) -> np.ndarray:
+    """Which of `n` ordered points a curve draws: all when they fit, else the latest `recent` and an even
+    stride through the rest (the first point included), `max_points` in all at most."""
+    if n <= max_points:
+        return np.arange(n)
+    older = n - recent
+    stride = -(-older // (max_points - recent))   # ceiling division
+    return np.concatenate([np.arange(0, older, stride), np.arange(older, n)])
 
 
 def _as_runs(points) -> dict[str, pd.DataFrame]:
@@ -50,11 +61,13 @@ def _as_runs(points) -> dict[str, pd.DataFrame]:
     return {"": points}
 
 
-def _series(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+def _series(frame: pd.DataFrame, name: str, *, thin: bool = False) -> pd.DataFrame:
+    """The (step, value) rows of one curve in step order; `thin`: only those a chart draws (screen_rows)."""
     if frame is None or frame.empty:
         return pd.DataFrame({"step": [], "value": []})
     rows = frame[frame["name"] == name]
-    return rows[["step", "value"]].sort_values("step")
+    rows = rows[["step", "value"]].sort_values("step")
+    return rows.iloc[screen_rows(len(rows))] if thin else rows
 
 
 def _line_mode(series: pd.DataFrame, max_markers: int = 60) -> str:
@@ -62,63 +75,77 @@ def _line_mode(series: pd.DataFrame, max_markers: int = 60) -> str:
     return "lines+markers" if len(series) <= max_markers else "lines"
 
 
+def _layout_spec(x_title: str, y_title: str, height: int = 320) -> dict:
+    return dict(height=height, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified",
+                legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+                xaxis=dict(title=dict(text=x_title)), yaxis=dict(title=dict(text=y_title)))
+
+
 def _layout(fig: go.Figure, x_title: str, y_title: str, height: int = 320) -> go.Figure:
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
-                      xaxis_title=x_title, yaxis_title=y_title)
+    fig.update_layout(_layout_spec(x_title, y_title, height))
     return fig
 
 
+def _curve_figure(traces: list, x_title: str, y_title: str, height: int, x_range, y_axis: dict) -> go.Figure:
+    """One figure made in one go (a live chart is built every poll: a figure grown trace by trace and
+    restyled afterwards costs several times more)."""
+    layout = _layout_spec(x_title, y_title, height)
+    if x_range is not None:
+        layout["xaxis"]["range"] = list(x_range)
+    layout["yaxis"].update(y_axis)
+    return go.Figure(data=traces, layout=layout)
+
+
 def loss_curve_figure(points, *, smoothing: float = 0.8, labels: Mapping | None = None,
-                      log_y: bool = False) -> go.Figure:
+                      log_y: bool = False, height: int = 320, x_range=None) -> go.Figure:
     """Training loss per step (raw faint, smoothed bold) and validation loss per evaluation.
 
     `points` is one store frame or {run label: frame} to overlay several runs.
     """
     lab = {**CURVE_LABELS, **(labels or {})}
-    fig = go.Figure()
+    traces = []
     for i, (run, frame) in enumerate(_as_runs(points).items()):
         color, dash, symbol = series_style(i)
         prefix = f"{run} · " if run else ""
-        train = _series(frame, "loss")
+        train = _series(frame, "loss", thin=False)
         if len(train):
-            fig.add_scatter(x=train["step"], y=train["value"], mode="lines", name=prefix + lab["train"],
-                            line=dict(color=color, width=1), opacity=0.25, showlegend=not run,
-                            legendgroup=run or "train", hoverinfo="skip")
-            fig.add_scatter(x=train["step"], y=ema(train["value"], smoothing), mode="lines",
-                            name=prefix + lab["smoothed"] if not run else run,
-                            line=dict(color=color, width=2.5, dash=dash), legendgroup=run or "train")
-        val = _series(frame, "val_loss")
+            smoothed = ema(train["value"], smoothing)   # over every point, then thinned with them
+            shown = screen_rows(len(train))
+            train, smoothed = train.iloc[shown], smoothed[shown]
+            traces.append(go.Scatter(x=train["step"], y=train["value"], mode="lines", name=prefix + lab["train"],
+                                     line=dict(color=color, width=1), opacity=0.25, showlegend=not run,
+                                     legendgroup=run or "train", hoverinfo="skip"))
+            traces.append(go.Scatter(x=train["step"], y=smoothed, mode="lines",
+                                     name=prefix + lab["smoothed"] if not run else run,
+                                     line=dict(color=color, width=2.5, dash=dash), legendgroup=run or "train"))
+        val = _series(frame, "val_loss", thin=True)
         if len(val):
-            fig.add_scatter(x=val["step"], y=val["value"], mode=_line_mode(val), name=prefix + lab["val"],
-                            line=dict(color=color if run else PALETTE[1], width=2, dash="dot"),
-                            marker=dict(size=6, symbol=symbol), legendgroup=run or "val")
-    if log_y:
-        fig.update_yaxes(type="log")
-    return _layout(fig, lab["step"], lab["loss"])
+            traces.append(go.Scatter(x=val["step"], y=val["value"], mode=_line_mode(val), name=prefix + lab["val"],
+                                     line=dict(color=color if run else PALETTE[1], width=2, dash="dot"),
+                                     marker=dict(size=6, symbol=symbol), legendgroup=run or "val"))
+    return _curve_figure(traces, lab["step"], lab["loss"], height, x_range, {"type": "log"} if log_y else {})
 
 
-def metric_curve_figure(points, metric: str, *, train_metric: str | None = None,
-                        labels: Mapping | None = None, y_range=None) -> go.Figure:
+def metric_curve_figure(points, metric: str, *, train_metric: str | None = None, labels: Mapping | None = None,
+                        y_range=None, height: int = 320, x_range=None) -> go.Figure:
     """A validation metric per evaluation (accuracy, R², perplexity...), optionally with its training twin."""
     lab = {**CURVE_LABELS, **(labels or {})}
-    fig = go.Figure()
+    traces = []
     for i, (run, frame) in enumerate(_as_runs(points).items()):
         color, dash, symbol = series_style(i)
         prefix = f"{run} · " if run else ""
         if train_metric:
-            tr = _series(frame, train_metric)
+            tr = _series(frame, train_metric, thin=True)
             if len(tr):
-                fig.add_scatter(x=tr["step"], y=tr["value"], mode="lines", name=prefix + lab["train"],
-                                line=dict(color=color, width=2, dash="dot"), opacity=0.5)
-        val = _series(frame, metric)
+                traces.append(go.Scatter(x=tr["step"], y=tr["value"], mode="lines", name=prefix + lab["train"],
+                                         line=dict(color=color, width=2, dash="dot"), opacity=0.5))
+        val = _series(frame, metric, thin=True)
         if len(val):
-            fig.add_scatter(x=val["step"], y=val["value"], mode=_line_mode(val),
-                            name=run or lab["val"], line=dict(color=color if run else PALETTE[2], width=2.5, dash=dash),
-                            marker=dict(size=6, symbol=symbol))
-    if y_range is not None:
-        fig.update_yaxes(range=list(y_range))
-    return _layout(fig, lab["step"], lab["value"])
+            traces.append(go.Scatter(x=val["step"], y=val["value"], mode=_line_mode(val), name=run or lab["val"],
+                                     line=dict(color=color if run else PALETTE[2], width=2.5, dash=dash),
+                                     marker=dict(size=6, symbol=symbol)))
+    return _curve_figure(traces, lab["step"], lab["value"], height, x_range,
+                         {"range": list(y_range)} if y_range is not None else {})
 
 
 def _class_colors(n: int) -> list[str]:
@@ -166,22 +193,27 @@ def decision_boundary_figure(boundary: Mapping, x, y, class_names=(), *, labels:
     colors = _class_colors(n)
     if n == 2:  # class 0 colour -> white at 50 % -> class 1 colour
         scale = [[0.0, _blend(colors[0], 0.7)], [0.5, "rgb(255,255,255)"], [1.0, _blend(colors[1], 0.7)]]
-        fig = go.Figure(go.Heatmap(x=boundary["xs"], y=boundary["ys"], z=z, zmin=0, zmax=1, colorscale=scale,
-                                   showscale=False, zsmooth="best",
-                                   hovertemplate=f"{lab['value']}: %{{z:.2f}}<extra></extra>"))
+        plane = go.Heatmap(x=boundary["xs"], y=boundary["ys"], z=z, zmin=0, zmax=1, colorscale=scale, showscale=False,
+                           zsmooth="best", hovertemplate=f"{lab['value']}: %{{z:.2f}}<extra></extra>")
     else:  # one flat band of colour per predicted class
         scale = []
         for k, c in enumerate(colors):
             scale += [[k / n, _blend(c, 0.45)], [(k + 1) / n, _blend(c, 0.45)]]
-        fig = go.Figure(go.Heatmap(x=boundary["xs"], y=boundary["ys"], z=z + 0.5, zmin=0, zmax=n,
-                                   colorscale=scale, showscale=False, hoverinfo="skip"))
-    _points_traces(fig, x, y, class_names, marker_size=5)
+        plane = go.Heatmap(x=boundary["xs"], y=boundary["ys"], z=z + 0.5, zmin=0, zmax=n, colorscale=scale,
+                           showscale=False, hoverinfo="skip")
+    x, y = np.asarray(x), np.asarray(y)
+    names = list(class_names) or [str(c) for c in sorted(set(y.tolist()))]
+    points = [go.Scatter(x=x[y == c, 0], y=x[y == c, 1], mode="markers", name=str(names[c]),
+                         marker=dict(color=color, size=5, line=dict(color="white", width=0.6)))
+              for c, color in zip(range(len(names)), _class_colors(len(names)))]
+    layout = _layout_spec(lab["x"], lab["y"], height)
     # a square plane: the plot shrinks to fit its box rather than stretching the axes past the data
-    fig.update_xaxes(range=[min(boundary["xs"]), max(boundary["xs"])], showgrid=False, zeroline=False,
-                     constrain="domain")
-    fig.update_yaxes(range=[min(boundary["ys"]), max(boundary["ys"])], showgrid=False, zeroline=False,
-                     scaleanchor="x", constrain="domain")
-    return _layout(fig, lab["x"], lab["y"], height).update_layout(hovermode="closest")
+    layout["xaxis"].update(range=[min(boundary["xs"]), max(boundary["xs"])], showgrid=False, zeroline=False,
+                           constrain="domain")
+    layout["yaxis"].update(range=[min(boundary["ys"]), max(boundary["ys"])], showgrid=False, zeroline=False,
+                           scaleanchor="x", constrain="domain")
+    layout["hovermode"] = "closest"
+    return go.Figure(data=[plane, *points], layout=layout)   # in one go: a live run's plane is drawn every poll
 
 
 def confusion_matrix_figure(matrix, class_names=(), *, labels: Mapping | None = None,

@@ -25,7 +25,7 @@ def add_lr_markers(fig: go.Figure, changes: pd.DataFrame, text: Callable[[float]
 def lr_figure(points: pd.DataFrame, *, labels: Mapping | None = None, height: int = 170) -> go.Figure:
     """The learning rate the optimizer used at each step (schedule and changes together), on a log axis."""
     lab = {"step": "step", "lr": "learning rate", **(labels or {})}
-    lr = _series(points, "lr")
+    lr = _series(points, "lr", thin=True)
     fig = go.Figure(go.Scatter(x=lr["step"], y=lr["value"], mode="lines", line=dict(color=PALETTE[4], width=2),
                                line_shape="hv", name=lab["lr"], hovertemplate="%{y:.3g}<extra></extra>"))
     fig.update_yaxes(type="log", exponentformat="power", nticks=3, tickformat=".1~g")   # a short chart: three ticks

@@ -302,6 +302,15 @@ class Store(QueueRecords, ChallengeRecords, PlayRecords, ArtifactRecords):
                 c.execute(live_table.update().where(live_table.c.run_id == run_id).values(**snapshot))
             c.execute(runs_table.update().where(runs_table.c.id == run_id).values(heartbeat=time.time()))
 
+    def thin_points(self, run_id: str, names, through_step: int, stride: int) -> int:
+        """Delete the points named `names` of steps 2..`through_step` that are not a multiple of `stride`:
+        a long run keeps an even sample of its early steps (see worker.Recorder). How many went."""
+        table = points_table.c
+        with self.engine.begin() as c:
+            return c.execute(points_table.delete().where(
+                table.run_id == run_id, table.name.in_(list(names)), table.step > 1, table.step <= through_step,
+                table.step % stride != 0)).rowcount
+
     def heartbeat(self, run_id: str):
         with self.engine.begin() as c:
             c.execute(runs_table.update().where(runs_table.c.id == run_id, runs_table.c.status == "running")

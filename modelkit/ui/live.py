@@ -1,6 +1,7 @@
 """Following runs from the store: the polling fragment, incremental point fetching and progress text.
 
-`polled` is the one place a page polls: it redraws a view every POLL_SECONDS.
+`polled` is the one place a page polls: it redraws a view every POLL_SECONDS; a single run's panel
+polls faster while it trains (`polled_live`: a point shows within half a second of being recorded).
 `points_so_far` keeps a cursor (the last point id seen) and the accumulated
 frame in Session State, so each poll asks the store only for newer points.
 """
@@ -15,7 +16,8 @@ import streamlit as st
 from modelkit.ui.guard import page_boundary
 from modelkit.ui.i18n import t
 
-POLL_SECONDS = 1.0
+POLL_SECONDS = 1.0        # views of several runs (Compare, a sweep) and a queued run
+LIVE_POLL_SECONDS = 0.5   # one training run's panel: its charts are built again only when points came
 
 
 @st.fragment(run_every=POLL_SECONDS)
@@ -25,6 +27,16 @@ def polled(draw: Callable, *args, **kwargs):
     `draw` ends the polling itself: once what it follows has ended it calls st.rerun(scope="app"), and the
     page then draws it once more, without this fragment. A fragment reruns outside the page's own
     boundary, so it has its own: an error in a poll is a translated note, never a traceback."""
+    _poll(draw, args, kwargs)
+
+
+@st.fragment(run_every=LIVE_POLL_SECONDS)
+def polled_live(draw: Callable, *args, **kwargs):
+    """As `polled`, every LIVE_POLL_SECONDS: for one run while it trains."""
+    _poll(draw, args, kwargs)
+
+
+def _poll(draw: Callable, args: tuple, kwargs: dict):
     with page_boundary(getattr(draw, "__name__", "poll")):
         draw(*args, polling=True, **kwargs)
 

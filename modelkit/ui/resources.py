@@ -1,7 +1,17 @@
-"""The process-wide store and runner for every page and session (st.cache_resource)."""
+"""The process-wide store and runner for every page and session (st.cache_resource), and the server's
+warm start: what every page needs is imported and made once, in the background, when the server starts."""
 from __future__ import annotations
 
+import contextlib
+import importlib
+import logging
+import threading
+
 import streamlit as st
+
+# what a participant's first page would otherwise import in its first rerun (torch alone takes seconds)
+PAGE_MODULES = ("torch", "pandas", "plotly.graph_objects", "modelkit.models", "modelkit.data.tasks",
+                "modelkit.plots.figures", "modelkit.ui.run_view", "modelkit.ui.comparison", "modelkit.ui.forms")
 
 
 @st.cache_resource(show_spinner=False)
@@ -40,3 +50,27 @@ def device_name() -> str | None:
     if mps is not None and mps.is_available():
         return "Apple MPS"
     return None
+
+
+def warm_up():
+    """Import the pages' heavy modules, load the default task's data and build its model on the meta device,
+    then start the runner (its workers start behind it): all before the first participant asks."""
+    try:
+        for name in PAGE_MODULES:
+            importlib.import_module(name)
+        from modelkit import models
+        from modelkit.config import make_config
+        from modelkit.data import tasks
+
+        config = make_config("moons", "mlp")
+        models.build_on_meta(config.model, tasks.load(config.task).spec)
+        get_runner()
+    except Exception:   # a warm-up is only a head start: the first page does what it could not
+        logging.getLogger(__name__).exception("warm-up at server start failed")
+
+
+@contextlib.asynccontextmanager
+async def warm_start(app):
+    """The server's lifespan (st.App): it warms up in a thread of its own and serves at once."""
+    threading.Thread(target=warm_up, name="modelkit-warm-up", daemon=True).start()
+    yield

@@ -42,6 +42,22 @@ TEST_METRICS = {"classification": ("test_accuracy", "test_f1", "test_precision",
                 "lm": ("test_perplexity", "test_baseline_perplexity")}
 
 
+def built_once(key: str, version, build):
+    """The figure `build()` makes, built again only when `version` differs from the one this session last
+    drew under `key`: a poll that brings no new point sends the same chart without building it anew."""
+    kept = st.session_state.get(f"{key}_built")
+    if kept is None or kept[0] != version:
+        kept = (version, build())
+        st.session_state[f"{key}_built"] = kept
+    return kept[1]
+
+
+def points_version(points: pd.DataFrame) -> tuple:
+    """What a chart of `points` depends on: how many there are, the last one, and the reader's language."""
+    last = int(points["id"].iloc[-1]) if "id" in points and len(points) else None
+    return len(points), last, st.session_state.get("lang")
+
+
 def curve_labels() -> dict:
     return {"step": t("plot.step"), "loss": t("plot.loss"), "train": t("plot.train"),
             "smoothed": t("plot.smoothed"), "val": t("plot.val"), "value": t("plot.value")}
@@ -56,20 +72,19 @@ def curves(points: pd.DataFrame, kind: str, prefix: str, *, active: bool, stacke
     left, right = (st.container(), st.container()) if stacked else st.columns(2)
     height = 260 if stacked else 320
     steps = [0, max(1, last_step or int(points["step"].max()))]
-    changes = points[points["name"] == LR_SET]
+    version = (*points_version(points), height, tuple(steps))
     with left.container(key=f"{prefix}_loss_chart"):
         st.markdown(f"**{t('results.loss_title')}**")
-        fig = figures.loss_curve_figure(points, labels=curve_labels())
-        play_charts.add_lr_markers(fig, changes, lambda lr: t("play.lr_marker", lr=f"{lr:g}"))
-        st.plotly_chart(fig.update_layout(height=height).update_xaxes(range=steps), config=CHART_CONFIG,
-                        key=f"{prefix}_loss_fig")
+        st.plotly_chart(built_once(f"{prefix}_loss_fig", version, lambda: loss_figure(points, height, steps)),
+                        config=CHART_CONFIG, key=f"{prefix}_loss_fig")
         chart_words(words.describe_curve(points, "loss", current(), what=t("plot.train_loss"), active=active),
                     words.curves_table(points, ["loss", "val_loss"], {"step": t("words.col.step"),
                                                                       "loss": t("plot.train"), "val_loss": t("plot.val")}))
         if not active:
             hear_curve(points, prefix)
-    if (points["name"] == "lr").any():
-        lr_chart(points, left, prefix, steps)
+    lr = points.loc[points["name"] == "lr", "value"]
+    if lr.nunique() > 1:   # a schedule, or a change while it trained: a constant rate needs no chart
+        lr_chart(points, left, prefix, steps, version)
     metric, y_range = KIND_METRIC[kind]
     with right.container(key=f"{prefix}_metric_chart"):
         st.markdown(f"**{t('metric.' + metric)}**")
@@ -77,9 +92,9 @@ def curves(points: pd.DataFrame, kind: str, prefix: str, *, active: bool, stacke
             st.caption(t("live.no_check" if active else "results.no_check"))
             return
         labels = {**curve_labels(), "value": t("metric." + metric)}
-        fig = figures.metric_curve_figure(points, metric, labels=labels, y_range=y_range)
-        st.plotly_chart(fig.update_layout(height=height).update_xaxes(range=steps), config=CHART_CONFIG,
-                        key=f"{prefix}_metric_fig")
+        fig = built_once(f"{prefix}_metric_fig", version, lambda: figures.metric_curve_figure(
+            points, metric, labels=labels, y_range=y_range, height=height, x_range=steps))
+        st.plotly_chart(fig, config=CHART_CONFIG, key=f"{prefix}_metric_fig")
         chart_words(words.describe_curve(points, metric, current(), what=t("metric." + metric), active=active,
                                          percent=metric in PERCENT_METRICS),
                     words.curves_table(points, [metric], {"step": t("words.col.step"), metric: t("metric." + metric)}))
@@ -120,12 +135,22 @@ def announce_run(run, points: pd.DataFrame, kind: str, prefix: str):
                  ended=True)
 
 
-def lr_chart(points: pd.DataFrame, where, prefix: str, steps: list):
+def loss_figure(points: pd.DataFrame, height: int, steps: list):
+    """Training and validation loss, with a marker where the learning rate was changed."""
+    fig = figures.loss_curve_figure(points, labels=curve_labels(), height=height, x_range=steps)
+    changes = points[points["name"] == LR_SET]
+    if len(changes):
+        play_charts.add_lr_markers(fig, changes, lambda lr: t("play.lr_marker", lr=f"{lr:g}"))
+    return fig
+
+
+def lr_chart(points: pd.DataFrame, where, prefix: str, steps: list, version):
     """The learning rate each step used (the schedule, and any change made while it trained), small."""
     with where.container(key=f"{prefix}_lr_chart"):
         st.caption(t("play.lr_title"))
-        fig = play_charts.lr_figure(points, labels={"step": t("plot.step"), "lr": t("play.lr")})
-        st.plotly_chart(fig.update_xaxes(range=steps), config=CHART_CONFIG, key=f"{prefix}_lr_fig")
+        fig = built_once(f"{prefix}_lr_fig", version, lambda: play_charts.lr_figure(
+            points, labels={"step": t("plot.step"), "lr": t("play.lr")}).update_xaxes(range=steps))
+        st.plotly_chart(fig, config=CHART_CONFIG, key=f"{prefix}_lr_fig")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -137,14 +162,20 @@ def _plane_points(task_json: str) -> tuple:
 
 def boundary(snapshot: dict, config: RunConfig, key: str | None = None, caption: str | None = None):
     """The decision boundary (2-D tasks), with the training points on top; `caption` replaces the usual one."""
-    x, y, names, columns = _plane_points(json.dumps(config.to_dict()["task"], sort_keys=True))
-    fig = figures.decision_boundary_figure(
-        snapshot, x, y, [class_name(n) for n in names], height=520,
-        labels={"x": columns[0] if columns else t("plot.feature", n=1),
-                "y": columns[1] if columns else t("plot.feature", n=2), "value": t("plot.class1_prob")})
+    task_json = json.dumps(config.to_dict()["task"], sort_keys=True)
+
+    def build():
+        x, y, names, columns = _plane_points(task_json)
+        return figures.decision_boundary_figure(
+            snapshot, x, y, [class_name(n) for n in names], height=520,
+            labels={"x": columns[0] if columns else t("plot.feature", n=1),
+                    "y": columns[1] if columns else t("plot.feature", n=2), "value": t("plot.class1_prob")})
+    version = (task_json, json.dumps(snapshot.get("z")), st.session_state.get("lang"))
+    fig = built_once(f"{key or 'live'}_plane", version, build)
     st.markdown(f"**{t('results.boundary_title')}**")
     st.caption(caption or t("results.boundary_caption"))
     st.plotly_chart(fig, config=CHART_CONFIG, key=key)
+    names = _plane_points(task_json)[2]   # cached: the same call build() made
     chart_words(words.describe_boundary(snapshot, [class_name(n) for n in names], current()))
 
 

@@ -20,7 +20,7 @@ from modelkit.ui.forms import error_text
 from modelkit.ui.i18n import current, t
 from modelkit.ui.inside_view import inside_section
 from modelkit.ui.labels import owner_name, task_title
-from modelkit.ui.live import points_so_far, polled
+from modelkit.ui.live import points_so_far, polled, polled_live
 from modelkit.ui.replay import replay_section
 from modelkit.ui.resources import get_runner, get_store
 from modelkit.ui.use import use_sections
@@ -52,21 +52,23 @@ def show(run_id: str, prefix: str, *, about: bool = False) -> Run | None:
     run = get_store().get_run(run_id)
     if run is None:
         return None
-    if run.active:
-        polled(panel, run_id, prefix, about=about)
+    if run.active:   # a queued run polls at the usual pace, a training one faster (its new points)
+        follow = polled_live if run.status == "running" else polled
+        follow(panel, run_id, prefix, about=about, following=run.status)
     else:
         panel(run_id, prefix, about=about)
     return run
 
 
-def panel(run_id: str, prefix: str, *, about: bool = False, polling: bool = False):
-    """Header, status, curves; for a finished run its results and SECTIONS; `about` as in `show`."""
+def panel(run_id: str, prefix: str, *, about: bool = False, polling: bool = False, following: str | None = None):
+    """Header, status, curves; for a finished run its results and SECTIONS; `about` as in `show`.
+    `following`: the status the poll was chosen for (see `show`)."""
     store = get_store()
     run = store.get_run(run_id)
     if run is None:
         return
-    if polling and not run.active:
-        st.rerun(scope="app")   # the run just ended: redraw the page once, with results and without polling
+    if polling and (not run.active or following not in (None, run.status)):
+        st.rerun(scope="app")   # it ended, or started: redraw the page once, polling as its status wants
     header(run, prefix, about=about)
     room_view.queue_note(run)
     try:

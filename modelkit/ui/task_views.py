@@ -82,32 +82,39 @@ def two_columns(data) -> list[int]:
 
 def show_preview(task_cfg: TaskConfig):
     """A glimpse of the task's data: points, digits, signals, a series or a text snippet."""
-    data = tasks.load(task_cfg)
+    spec = tasks.load(task_cfg).spec
+    if spec.kind == "lm":   # a text: its beginning, as written, and no chart
+        st.caption(text_source(task_cfg))
+        st.code(tasks.task_text(task_cfg)[:PREVIEW_CHARS], language=None, wrap_lines=True)
+        return
+    st.plotly_chart(_preview_figure(repr(task_cfg), task_cfg, st.session_state.get("lang")),
+                    config={"displayModeBar": False})
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _preview_figure(settings: str, _task_cfg: TaskConfig, lang: str | None):
+    """The preview chart of one task's settings in one language, built once per server: every participant's
+    rerun draws the same figure (st.plotly_chart only reads it)."""
+    data = tasks.load(_task_cfg)
     spec, x, y = data.spec, data.x_train, data.y_train
     if spec.input_kind == "vector":
         names = [class_label(spec, c) for c in range(len(spec.class_names))]
         cols, labels = two_columns(data), feature_labels(data)
         own = tasks.feature_names(data) is not None   # a table: drawn in its own units, each axis its own scale
-        fig = figures.points_preview_figure(tasks.in_own_units(data, x[:600])[:, cols], y[:600], names,
-                                            labels={"x": labels[cols[0]], "y": labels[cols[1]]}, same_scale=not own)
-    elif spec.input_kind == "image":
-        fig = figures.digits_figure(x[:16], [class_label(spec, int(c)) for c in y[:16]], columns=8)
-    elif spec.kind == "classification":
-        fig = figures.signals_figure(x[:4], [t("plot.class", name=class_label(spec, int(c))) for c in y[:4]],
-                                   labels={"x": t("plot.position"), "y": t("plot.value")})
-    elif "series" in data.extra:   # an uploaded series: all of it, validation and test shaded at the end
+        return figures.points_preview_figure(tasks.in_own_units(data, x[:600])[:, cols], y[:600], names,
+                                             labels={"x": labels[cols[0]], "y": labels[cols[1]]}, same_scale=not own)
+    if spec.input_kind == "image":
+        return figures.digits_figure(x[:16], [class_label(spec, int(c)) for c in y[:16]], columns=8)
+    if spec.kind == "classification":
+        return figures.signals_figure(x[:4], [t("plot.class", name=class_label(spec, int(c))) for c in y[:4]],
+                                      labels={"x": t("plot.position"), "y": t("plot.value")})
+    if "series" in data.extra:   # an uploaded series: all of it, validation and test shaded at the end
         arrays = data.extra["series"]
         val_start, test_start = arrays["cuts"]
-        fig = forecast_charts.series_preview_figure(forecast.columns(arrays), val_start=val_start, test_start=test_start,
-                                                    labels={"x": t("plot.time_step"), "y": t("plot.value"),
-                                                            "val": t("plot.val"), "test": t("plot.test_part")})
-    elif spec.kind == "regression":
-        fig = figures.series_figure(x[0], true_future=y[0], labels=series_labels())
-    else:
-        st.caption(text_source(task_cfg))
-        st.code(tasks.task_text(task_cfg)[:PREVIEW_CHARS], language=None, wrap_lines=True)   # its beginning, as written
-        return
-    st.plotly_chart(fig, config={"displayModeBar": False})
+        return forecast_charts.series_preview_figure(
+            forecast.columns(arrays), val_start=val_start, test_start=test_start,
+            labels={"x": t("plot.time_step"), "y": t("plot.value"), "val": t("plot.val"), "test": t("plot.test_part")})
+    return figures.series_figure(x[0], true_future=y[0], labels=series_labels())
 
 
 def series_labels() -> dict:

@@ -3,7 +3,7 @@
     export_run(store, run_id, "out/")     # a folder, as `python -m modelkit export RUN_ID --out DIR` writes
     bundle_zip(store, run_id, lang="zh")  # the same files in one zip, for a download button
 
-Files: model.safetensors, config.json, metrics.json, curves.csv (every recorded point),
+Files: model.safetensors, config.json, metrics.json, curves.csv (the recorded points; the card says which),
 model.onnx (batch size free; outputs match PyTorch's), train.py (codegen.script_source)
 and README.md, a model card in the participant's language.
 """
@@ -43,9 +43,10 @@ def export_run(store, run_id: str, out_dir, lang: str = "en") -> Path:
     for name in artifacts.FILES:
         shutil.copyfile(source / name, out / name)
     (out / "metrics.json").write_text(json.dumps(run.metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    store.points(run_id).drop(columns="id").to_csv(out / "curves.csv", index=False)
+    points = store.points(run_id).drop(columns="id")
+    points.to_csv(out / "curves.csv", index=False)
     (out / "train.py").write_text(codegen.script_source(predictor.config, predictor.spec, run_id), encoding="utf-8")
-    (out / "README.md").write_text(model_card(run, predictor, lang), encoding="utf-8")
+    (out / "README.md").write_text(model_card(run, predictor, lang, points), encoding="utf-8")
     uploaded = uploads.from_task(predictor.config.task.name)
     if uploaded is not None:
         if uploaded.kind == "text":
@@ -107,8 +108,9 @@ def _texts(lang: str) -> dict:
     return {**table("en"), **table(lang if lang in LANGUAGES else "en")}
 
 
-def model_card(run, predictor: predict.Predictor, lang: str = "en") -> str:
-    """README.md of the bundle: what the model is, how well it did, and how to use each file."""
+def model_card(run, predictor: predict.Predictor, lang: str = "en", points=None) -> str:
+    """README.md of the bundle: what the model is, how well it did, and how to use each file (with `points`,
+    the run's curves.csv, what that file holds)."""
     tx = _texts(lang)
     config = predictor.config
     title = f"{tx.get('arch.' + run.arch + '.title', run.arch)} · {tx.get('task.' + run.task + '.title', run.task)}"
@@ -126,13 +128,25 @@ def model_card(run, predictor: predict.Predictor, lang: str = "en") -> str:
               if k.startswith("test_") and isinstance(v, (int, float))]
     settings = json.dumps(config.to_dict(), indent=2, ensure_ascii=False)
     lines += ["", f"## {tx['card.settings']}", "", "```json", settings, "```", "", f"## {tx['card.files']}", ""]
-    lines += [f"- `{name}`: {tx['card.file.' + name.replace('.', '_')]}"
+    steps = curves_text(points, tx) if points is not None else tx["card.curves.full"]
+    lines += [f"- `{name}`: {tx['card.file.' + name.replace('.', '_')].format(steps=steps)}"
               for name in BUNDLE_FILES if name != "README.md"]
     lines += ["", f"## {tx['card.use']}", "", "```bash", script_writer.install_command(config.task.name),
               "python train.py --evaluate",
               "python train.py", f"python -m modelkit serve {run.id}", "```", "", tx["card.onnx"], "",
               "```python", onnx_snippet(predictor), "```", ""]
     return "\n".join(lines)
+
+
+def curves_text(points, tx: dict) -> str:
+    """What curves.csv holds of the per-step curves: every step, or (a long run's store keeps a sample, see
+    worker.Recorder) its latest steps in full and one step in every `stride` before them."""
+    steps = np.unique(points.loc[points["name"] == "loss", "step"].to_numpy())
+    gaps = np.diff(steps)
+    if not len(gaps) or gaps.max() <= 1:
+        return tx["card.curves.full"]
+    recent = len(steps) - 1 - int(np.nonzero(gaps > 1)[0][-1])
+    return tx["card.curves.sampled"].format(recent=recent, stride=int(gaps.max()))
 
 
 def input_text(predictor: predict.Predictor, tx: dict) -> str:
