@@ -13,7 +13,7 @@ from modelkit import inside
 from modelkit.cli import main
 from modelkit.config import make_config
 from modelkit.execution import worker
-from modelkit.store import Store
+from modelkit.store import NoModelError, Store
 from modelkit.training import callbacks
 
 TINY = {
@@ -171,7 +171,7 @@ def test_optimizers_start_together_and_momentum_crosses_a_long_valley_that_gd_cr
 def test_a_run_without_saved_weights_cannot_be_looked_inside(tmp_path):
     store = Store(home=tmp_path / "empty")
     run_id = store.create_run(make_config("moons", "mlp"))
-    with pytest.raises(FileNotFoundError, match="no saved weights"):
+    with pytest.raises(NoModelError, match="no trained weights"):   # the one "no model" of every reader
         inside.load(store, run_id)
 
 
