@@ -145,8 +145,8 @@ def sound_toggle():
 
 def chart_words(sentence: str, table: pd.DataFrame | None = None):
     """A chart's words, under it: its one-sentence summary (what a screen reader reads in its place) and,
-    folded away, its numbers as a table."""
+    folded away, its numbers as a static table (not st.dataframe: its canvas grid is a picture again)."""
     st.caption(sentence)
     if table is not None and len(table):
         with st.expander(t("access.show_table"), icon=":material/table:"):
-            st.dataframe(table, hide_index=True, width="stretch")
+            st.table(table.set_index(table.columns[0]))   # a real HTML table: a screen reader reads it cell by cell
