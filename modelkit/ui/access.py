@@ -51,6 +51,7 @@ input::placeholder, textarea::placeholder { color: inherit; opacity: .7; }
     min-width: 44px; min-height: 44px; margin: -10px; }
   [data-testid="stSlider"] [data-orientation="horizontal"] { min-height: 44px; }   /* the track takes the finger */
   [data-testid="stElementToolbar"] button { min-width: 44px !important; }
+  [role="tab"], button[aria-label^="Scroll tabs"] { min-width: 44px !important; }
   .stCode pre, .stCode code { white-space: pre-wrap !important; word-break: break-word; }   /* no sideways box */
 }
 </style>"""
