@@ -51,6 +51,7 @@ input::placeholder, textarea::placeholder { color: inherit; opacity: .7; }
     min-width: 44px; min-height: 44px; margin: -10px; }
   [data-testid="stSlider"] [data-orientation="horizontal"] { min-height: 44px; }   /* the track takes the finger */
   [data-testid="stElementToolbar"] button { min-width: 44px !important; }
+  [role="tab"], button[aria-label^="Scroll tabs"] { min-width: 44px !important; }
   .stCode pre, .stCode code { white-space: pre-wrap !important; word-break: break-word; }   /* no sideways box */
 }
 </style>"""
@@ -145,8 +146,8 @@ def sound_toggle():
 
 def chart_words(sentence: str, table: pd.DataFrame | None = None):
     """A chart's words, under it: its one-sentence summary (what a screen reader reads in its place) and,
-    folded away, its numbers as a table."""
+    folded away, its numbers as a static table (not st.dataframe: its canvas grid is a picture again)."""
     st.caption(sentence)
     if table is not None and len(table):
         with st.expander(t("access.show_table"), icon=":material/table:"):
-            st.dataframe(table, hide_index=True, width="stretch")
+            st.table(table.set_index(table.columns[0]))   # a real HTML table: a screen reader reads it cell by cell
