@@ -17,7 +17,10 @@ def data_package(task: str) -> str:
 
 def install_command(task: str) -> str:
     """The one pip line that makes a fresh Python ready for train.py and model.onnx (the bundle's README)."""
-    return " ".join(["pip install torch numpy", *filter(None, [DATA_PACKAGES.get(task)]), "onnxruntime"])
+    return " ".join(["pip install", TORCH, "numpy", *filter(None, [DATA_PACKAGES.get(task)]), "onnxruntime"])
+
+
+TORCH = "'torch>=2.4,<2.14'"   # as requirements.txt bounds it: the platform's ordinary build, not a CUDA one by surprise
 
 
 DATA_PACKAGES = {**{n: "scikit-learn" for n in ("moons", "circles", "spiral", "xor", "blobs", "iris", "wine",
