@@ -170,4 +170,4 @@ def test_a_tables_onnx_model_takes_raw_rows_in_their_own_units(store, tmp_path):
     got = onnxruntime.InferenceSession(str(folder / "model.onnx")).run(None, {"inputs": rows})[0]
     expected = np.array(predict.load(store, run_id).predict(rows)["probabilities"])
     assert np.abs(torch.tensor(got).softmax(-1).numpy() - expected).max() < 1e-4
-    assert "pip install torch numpy onnxruntime" in (folder / "README.md").read_text(encoding="utf-8")
+    assert "pip install 'torch>=2.4,<2.14' numpy onnxruntime" in (folder / "README.md").read_text(encoding="utf-8")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -108,7 +109,7 @@ def bundle_python(tmp_path_factory):
 
     def python_for(readme: str) -> str:
         line = next(line for line in readme.splitlines() if line.startswith("pip install "))
-        wanted = set(line.split()[2:]) - installed
+        wanted = set(shlex.split(line)[2:]) - installed
         if wanted:
             done = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", *sorted(wanted)],
                                   capture_output=True, text=True, timeout=900)

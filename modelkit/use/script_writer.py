@@ -12,7 +12,10 @@ def install_command(task: str) -> str:
     """The one pip line that makes a fresh Python ready for train.py and model.onnx (the bundle's README)."""
     package = tasks.task_info(task).package
     extra = [] if package.startswith("nothing more") else [package]
-    return " ".join(["pip install torch numpy", *extra, "onnxruntime"])
+    return " ".join(["pip install", TORCH, "numpy", *extra, "onnxruntime"])
+
+
+TORCH = "'torch>=2.4,<2.14'"   # as requirements.txt bounds it: the platform's ordinary build, not a CUDA one by surprise
 
 SCRIPT_HEADER = '''\
 """Train a {arch} on {task}: a standalone PyTorch script exported from modelkit{run}.
