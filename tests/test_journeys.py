@@ -24,7 +24,7 @@ import torch
 
 from modelkit import models
 from modelkit.config import RunConfig, make_config
-from modelkit.data import tasks, uploads
+from modelkit.data import series, tasks, uploads
 from modelkit.store import Store
 from modelkit.use import codegen, export, predict, script_writer
 
@@ -44,6 +44,10 @@ def upload(kind: str) -> str:
         return uploads.add_table(files.line_measured_csv(), "line.csv", target="yield").task
     if kind == "image_zip":
         return uploads.add_images(files.digits_folder_zip(per_class=15), "digits.zip").task
+    if kind == "series_upload":
+        from series_data import csv, seasonal_frame
+
+        return series.add_series(csv(seasonal_frame(300)), "load.csv", ["load"]).task
     return uploads.add_text(files.story_text(), "story.txt").task
 
 
@@ -60,11 +64,12 @@ KINDS = {
     "text": ("text", TEXT),
     "text_upload": ("text_upload", TEXT),
     "text_zh": ("text", ["task.corpus=zh", *TEXT]),
+    "series_upload": ("series_upload", ["task.seq_len=24", "task.horizon=3", *SHORT]),
 }
-UPLOADS = ("csv_classes", "csv_number", "image_zip", "text_upload")
+UPLOADS = ("csv_classes", "csv_number", "image_zip", "text_upload", "series_upload")
 ARCHS_OF = {"toy": "moons", "table": "iris", "csv_classes": "iris", "csv_number": "iris", "digits": "digits",
             "image_zip": "digits", "mnist1d": "mnist1d", "sine": "sine", "text": "text", "text_upload": "text",
-            "text_zh": "text"}   # a built-in task of the same input kind, to list the architectures that fit
+            "text_zh": "text", "series_upload": "sine"}   # a built-in task of the same input kind, to list the architectures that fit
 JOURNEYS = [(kind, arch) for kind in KINDS for arch in models.archs_for(ARCHS_OF[kind])]
 
 

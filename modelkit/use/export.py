@@ -88,13 +88,34 @@ class Standardised(torch.nn.Module):
         return self.model((x - self.mean) / self.std)
 
 
+class SeriesWindows(torch.nn.Module):
+    """A series' model that takes windows in the series' own units, scaled and taken relative to their last
+    row as training did (modelkit.data.forecast.to_model); it answers the scaled change from that row."""
+
+    def __init__(self, model: torch.nn.Module, scale: dict):
+        super().__init__()
+        self.model, columns = model, scale["inputs"]
+        self.register_buffer("mean", torch.tensor([scale["mean"][c] for c in columns], dtype=torch.float32))
+        self.register_buffer("std", torch.tensor([scale["std"][c] for c in columns], dtype=torch.float32))
+        self.flat = len(columns) == 1
+
+    def forward(self, x):   # (B, L) or (B, L, C) in own units
+        x = (x.unsqueeze(-1) if self.flat else x) - self.mean
+        x = x / self.std
+        x = x - x[:, -1:, :]
+        return self.model(x[:, :, 0] if self.flat else x)
+
+
 def export_onnx(predictor: predict.Predictor, path) -> Path:
     """The model as ONNX (torch's own exporter, which writes through the onnx package), inputs and outputs
-    batch-size free; a table's model takes raw rows, as predict and the service do."""
+    batch-size free; a table's model takes raw rows and a series' model windows in own units, as predict
+    and the service do."""
     model = copy.deepcopy(predictor.model).eval()     # the cached model stays untouched
     example = example_input(predictor.spec, batch=2)
     if predictor.mean is not None:
         model, example = Standardised(model, predictor.mean, predictor.std).eval(), example * predictor.std + predictor.mean
+    if predictor.series is not None:
+        model = SeriesWindows(model, predictor.series).eval()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(model, (example,), str(path), dynamo=False, input_names=["inputs"],
