@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from modelkit import room
-from modelkit.room.written import csv_bytes, literal
+from modelkit.written import csv_bytes, literal
 from modelkit.compare import race
 from modelkit.ui import challenge, room_view
 from modelkit.ui.i18n import bound, t

@@ -8,7 +8,7 @@ from modelkit.compare import race
 from modelkit.config import ConfigError, RunConfig
 from modelkit.store import STATUSES, StoreError
 from modelkit import room
-from modelkit.room.written import csv_bytes, literal
+from modelkit.written import csv_bytes, literal
 from modelkit.ui import forms, room_view, run_view, seat
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import PERCENT_METRICS, owner_name, run_titles, task_title

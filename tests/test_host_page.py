@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from modelkit import room
 from modelkit.config import make_config
-from modelkit.room.written import literal
+from modelkit.written import literal
 from modelkit.store import Store
 
 TIMEOUT = 120

@@ -8,7 +8,7 @@ from tiers import FILE_TIER
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "modelkit"
-SPINE = "(root)"   # fields, config, text, messages, settings, cli, bench
+SPINE = "(root)"   # fields, config, text, messages, settings, written, cli, bench
 
 # stage -> the modelkit stages it may import (besides itself); the flow of a run reads bottom-up
 MAY_IMPORT = {
@@ -16,7 +16,7 @@ MAY_IMPORT = {
     "models": {SPINE, "data"},
     "training": {SPINE, "data", "models"},
     "inside": {SPINE, "data", "models", "training"},
-    "plots": set(),                                   # data in, Plotly figure out
+    "plots": {SPINE},                                 # data in, Plotly figure out (words: the spine's translations)
     "compare": {SPINE, "data", "models", "plots"},
     "store": {SPINE, "data", "models"},               # the one model loader builds a model
     "use": {SPINE, "data", "models", "store"},
@@ -26,7 +26,7 @@ MAY_IMPORT = {
 # third-party packages that only some stages may import
 ONLY_IN = {"streamlit": {"ui"}, "ray": {"execution"}}
 NEVER_IN = {"plots": {"torch"}}
-SPINE_MODULES_WITHOUT_STAGES = ("fields", "text", "messages", "settings")
+SPINE_MODULES_WITHOUT_STAGES = ("fields", "text", "messages", "settings", "written")
 
 
 def imported(path: Path) -> set[str]:

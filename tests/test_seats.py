@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from modelkit import room
 from modelkit.fields import ConfigError
-from modelkit.room.written import csv_bytes, literal
+from modelkit.written import csv_bytes, literal
 from modelkit.store import SCHEMA_VERSION, Store
 from modelkit.text import LANGUAGES, has
 

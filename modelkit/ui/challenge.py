@@ -20,7 +20,7 @@ from modelkit.data.tasks import TASKS
 from modelkit.ui import forms, room_view
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import ANONYMOUS
-from modelkit.room.written import literal
+from modelkit.written import literal
 from modelkit.ui.resources import get_store
 
 STATE = "challenge_id"      # Session State: the challenge this session's Train page is in

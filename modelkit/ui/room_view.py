@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from modelkit import room
-from modelkit.room.written import literal
+from modelkit.written import literal
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import ANONYMOUS, owner_name
 from modelkit.ui.live import duration

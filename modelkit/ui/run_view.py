@@ -14,7 +14,7 @@ import streamlit as st
 from modelkit.config import ConfigError, RunConfig
 from modelkit.store import Run
 from modelkit import room
-from modelkit.room.written import literal
+from modelkit.written import literal
 from modelkit.ui import labels, results, room_view, seat
 from modelkit.ui.forms import error_text
 from modelkit.ui.i18n import current, t

@@ -15,7 +15,7 @@ import streamlit as st
 from modelkit.config import RunConfig
 from modelkit.data import forecast, tasks
 from modelkit.plots import figures, words
-from modelkit.room.written import literal
+from modelkit.written import literal
 from modelkit.ui import seat, task_views
 from modelkit.ui.access import chart_words
 from modelkit.ui.i18n import bound, current, t

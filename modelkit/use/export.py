@@ -24,7 +24,7 @@ import torch
 from modelkit.data import tasks, uploads
 from modelkit.models import example_input
 from modelkit.store import artifacts
-from modelkit.room.written import literal
+from modelkit.written import literal
 from modelkit.text import LANGUAGES, table
 from modelkit.use import codegen, predict, script_writer
 
