@@ -4,8 +4,8 @@ from __future__ import annotations
 import streamlit as st
 
 from modelkit import room
-from modelkit.room.written import csv_bytes, literal
 from modelkit.compare import race
+from modelkit.room.written import csv_bytes, literal
 from modelkit.ui import challenge, room_view
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.resources import get_store

@@ -4,11 +4,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from modelkit import room
 from modelkit.compare import race
 from modelkit.config import ConfigError, RunConfig
-from modelkit.store import STATUSES, StoreError
-from modelkit import room
 from modelkit.room.written import csv_bytes, literal
+from modelkit.store import STATUSES, StoreError
 from modelkit.ui import forms, room_view, run_view, seat
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import PERCENT_METRICS, owner_name, task_title

@@ -17,10 +17,10 @@ import streamlit as st
 from modelkit import models, room
 from modelkit.config import ConfigError
 from modelkit.data.tasks import TASKS
+from modelkit.room.written import literal
 from modelkit.ui import forms, room_view
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import ANONYMOUS
-from modelkit.room.written import literal
 from modelkit.ui.resources import get_store
 
 STATE = "challenge_id"      # Session State: the challenge this session's Train page is in

@@ -11,10 +11,10 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from modelkit.config import ConfigError, RunConfig
-from modelkit.store import Run
 from modelkit import room
+from modelkit.config import ConfigError, RunConfig
 from modelkit.room.written import literal
+from modelkit.store import Run
 from modelkit.ui import labels, results, room_view, seat
 from modelkit.ui.forms import error_text
 from modelkit.ui.i18n import t
