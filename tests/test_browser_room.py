@@ -16,7 +16,7 @@ from modelkit.store import Store
 from tests.browser import NEEDS_CHROMIUM, running_server, wait_for_rerun
 
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = [NEEDS_CHROMIUM, pytest.mark.timeout(600)]
+pytestmark = [NEEDS_CHROMIUM, pytest.mark.timeout(900)]
 LONG_SECONDS = 500   # a run that outlasts the test on a busy machine (the test stops it)
 LONG_RUN = f"task=moons&arch=mlp&train.epochs=null&train.time_budget={LONG_SECONDS}"
 CRASH = "[data-testid=stException], .stAlert:has-text('Something went wrong'), .stAlert:has-text('出了点问题')"
@@ -40,7 +40,7 @@ def served_long(tmp_path, monkeypatch):
 def person(browser, url: str):
     """A browser of its own (cookies, sessions), at `url`, once the Train page is drawn."""
     pg = browser.new_context(viewport={"width": 1400, "height": 2000}).new_page()
-    pg.set_default_timeout(120_000)   # a busy machine: a first page can take a minute
+    pg.set_default_timeout(240_000)   # a busy machine: a first page can take minutes
     pg.goto(url)
     pg.locator(".st-key-train_task input").wait_for()
     return pg
@@ -73,12 +73,10 @@ def disabled(pg, key: str) -> bool:
     """Every copy of the control `key` is disabled, once the page has drawn it (a polled view can briefly
     hold two copies of it, or none)."""
     try:
-        pg.wait_for_function(DISABLED_JS, arg=key, timeout=20_000)
+        pg.wait_for_function(DISABLED_JS, arg=key, timeout=20_000, polling=500)   # a page in the background
+                                                                                 # draws no animation frames
         return True
     except playwright.TimeoutError:
-        print(key, pg.locator(f".st-key-{key} [data-testid^=stBaseButton], .st-key-{key} input").evaluate_all(
-            "els => els.map(e => [e.tagName, e.disabled, e.getAttribute('data-stale'), e.textContent])"),
-            pg.locator(".st-key-train_status").first.inner_text())
         return False
 
 
