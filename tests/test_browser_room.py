@@ -69,15 +69,15 @@ DISABLED_JS = """k => { const els = [...document.querySelectorAll(`.st-key-${k} 
     return els.length > 0 && els.every(e => e.disabled || e.getAttribute('aria-disabled') === 'true'); }"""
 
 
-def disabled(pg, key: str) -> bool:
+def disabled(pg, key: str, within: float = 20) -> bool:
     """Every copy of the control `key` is disabled, once the page has drawn it (a polled view can briefly
     hold two copies of it, or none)."""
-    try:
-        pg.wait_for_function(DISABLED_JS, arg=key, timeout=20_000, polling=500)   # a page in the background
-                                                                                 # draws no animation frames
-        return True
-    except playwright.TimeoutError:
-        return False
+    deadline = time.monotonic() + within
+    while not pg.evaluate(DISABLED_JS, key):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+    return True
 
 
 def said(pg, key: str) -> str:
