@@ -4,11 +4,11 @@ from __future__ import annotations
 import streamlit as st
 
 from modelkit import room
-from modelkit.written import csv_bytes, literal
 from modelkit.compare import race
 from modelkit.ui import challenge, room_view
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.resources import get_store
+from modelkit.written import csv_bytes, literal
 
 LIVE_EVERY_S = 3.0
 

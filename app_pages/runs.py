@@ -4,16 +4,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from modelkit import room
 from modelkit.compare import race
 from modelkit.config import ConfigError, RunConfig
 from modelkit.store import STATUSES, StoreError
-from modelkit import room
-from modelkit.written import csv_bytes, literal
 from modelkit.ui import forms, room_view, run_view, seat
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import PERCENT_METRICS, owner_name, run_titles, task_title
 from modelkit.ui.query import config_to_query
 from modelkit.ui.resources import get_store
+from modelkit.written import csv_bytes, literal
 
 RUN_PREFIX = "runs_run"              # key prefix of the opened run's elements (runs_run_stop, ...)
 VERSION_KEY = "runs_table_version"   # part of the table's key: a new key starts the table afresh

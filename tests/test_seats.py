@@ -1,5 +1,7 @@
 """Seats: a name belongs to the first browser that takes it; the host stays the host by a token, never the key;
 guessing the key makes a session (and past a point the whole server) wait; what participants write stays text."""
+import itertools
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -42,7 +44,7 @@ def test_a_wrong_secret_is_refused_like_none(store):
 
 
 def test_the_secret_restores_the_seat_under_any_spelling_of_its_name(store):
-    seat, secret = room.claim(store, "Ana")
+    _, secret = room.claim(store, "Ana")
     again, same_secret = room.claim(store, "ＡＮＡ ", secret)
     assert (again.name, same_secret) == ("Ana", secret)
 
@@ -57,7 +59,7 @@ def test_the_store_keeps_no_secret_only_its_hash(store):
 def test_the_host_frees_a_seat_and_the_next_browser_takes_it(store):
     _, old = room.claim(store, "ana")
     assert room.free_seat(store, "ANA")
-    seat, new = room.claim(store, "ana")
+    _, new = room.claim(store, "ana")
     assert new != old and [s.name for s in room.taken_seats(store)] == ["ana"]
     with pytest.raises(ConfigError, match="already taken"):
         room.claim(store, "ana", old)   # the lost link opens nothing now
@@ -104,7 +106,7 @@ def test_a_new_host_key_ends_every_host_session(store, monkeypatch):
 def test_wrong_keys_make_a_session_wait_longer_each_time():
     waits = [room.key_wait(n) for n in range(1, 12)]
     assert waits[:room.host.FREE_TRIES - 1] == [0.0] * (room.host.FREE_TRIES - 1)
-    assert all(b >= a for a, b in zip(waits, waits[1:])) and 0 < waits[room.host.FREE_TRIES] < waits[-1]
+    assert all(b >= a for a, b in itertools.pairwise(waits)) and 0 < waits[room.host.FREE_TRIES] < waits[-1]
     assert waits[-1] == room.host.MAX_WAIT_S
 
 

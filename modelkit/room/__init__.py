@@ -36,13 +36,6 @@ from modelkit.room.leaderboard import (  # noqa: F401
     leaderboard,
     people,
 )
-from modelkit.room.seats import (  # noqa: F401
-    check_name,
-    claim,
-    free_seat,
-    seat_key,
-    taken_seats,
-)
 from modelkit.room.rules import (  # noqa: F401
     Limits,
     current_limits,
@@ -52,4 +45,11 @@ from modelkit.room.rules import (  # noqa: F401
     set_limits,
     warm_up,
     within_limits,
+)
+from modelkit.room.seats import (  # noqa: F401
+    check_name,
+    claim,
+    free_seat,
+    seat_key,
+    taken_seats,
 )

@@ -20,8 +20,8 @@ from modelkit.data.tasks import TASKS
 from modelkit.ui import forms, room_view
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import ANONYMOUS
-from modelkit.written import literal
 from modelkit.ui.resources import get_store
+from modelkit.written import literal
 
 STATE = "challenge_id"      # Session State: the challenge this session's Train page is in
 BOARD_EVERY_S = 3.0

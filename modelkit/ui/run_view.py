@@ -11,10 +11,9 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from modelkit import room
 from modelkit.config import ConfigError, RunConfig
 from modelkit.store import Run
-from modelkit import room
-from modelkit.written import literal
 from modelkit.ui import labels, results, room_view, seat
 from modelkit.ui.forms import error_text
 from modelkit.ui.i18n import current, t
@@ -25,6 +24,7 @@ from modelkit.ui.replay import replay_section
 from modelkit.ui.resources import get_runner, get_store
 from modelkit.ui.use import use_sections
 from modelkit.use import codegen
+from modelkit.written import literal
 
 
 def look_inside(run: Run, config: RunConfig, prefix: str):
