@@ -5,6 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from modelkit.store import Store
+from modelkit.written import literal
 
 TIMEOUT = 120
 
@@ -187,7 +188,8 @@ def test_a_run_started_without_a_name_is_named_by_its_settings_and_owned_by_anon
     at.button(key="train_start").click().run()
     run = Store().get_run(at.session_state["train_run"])
     assert run.owner == "anonymous"
-    assert any(m.value.startswith("**Moons · MLP (deep network) · Epochs 1") for m in at.markdown)   # named when shown
+    shown = "**" + literal("Moons · MLP (deep network) · Epochs 1")   # named when shown, as text (never markup)
+    assert any(m.value.startswith(shown) for m in at.markdown)
 
 
 def draw_run_panel(run_id):

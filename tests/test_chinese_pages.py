@@ -31,6 +31,7 @@ ALLOWED = {
     "cpu", "cuda", "gpu", "mps", "s", "ms", "kb", "mb", "gb", "csv", "json", "zip", "id", "url",
     "python", "pytorch", "mnist", "apple", "xor", "sigkill", "sigsegv", "utf", "png", "jpeg", "bmp", "gif",
     "modelkit", "torch", "numpy", "curl",
+    "chinese", "poetry", "mit",   # the Tang poems' source and its licence, named as they are
     "out", "b", "d", "x", "y", "k", "e", "f", "n", "r",
 } | {name.lower() for name in dir(torch.nn) if name[:1].isupper()}   # layer types in model summaries
 

@@ -24,7 +24,7 @@ def trained_home(tmp_path_factory):
         configs = [make_config("moons", "mlp", ["train.epochs=2"]), make_config("moons", "linear", ["train.epochs=2"]),
                    make_config("moons", "mlp", ["train.epochs=3", "model.hidden=[8]"]),
                    make_config("digits", "linear", ["train.epochs=1"])]
-        ids = [runner.submit(c, owner=owner) for c, owner in zip(configs, ("Ada", "Ada", "cli", "Lin"))]
+        ids = [runner.submit(c, owner=owner) for c, owner in zip(configs, ("Ada", "Ada", "anonymous", "Lin"))]
         wait_until(lambda: not any(store.get_run(i).active for i in ids), 180, 0.2, "the runs finished")
     finally:
         runner.shutdown()
@@ -143,7 +143,7 @@ def test_runs_table_lists_every_run_with_its_metrics(home):
     assert not at.exception
     table = at.dataframe[0].value
     assert sorted(table["id"]) == sorted(home)
-    assert set(table["owner"]) == {"Ada", "cli", "Lin"}
+    assert set(table["owner"]) == {"Ada", "anonymous", "Lin"}   # the nameless one in the reader's words
     assert table["test_accuracy"].notna().all()
     assert at.button(key="runs_compare").disabled and at.button(key="runs_delete").disabled
 
@@ -206,7 +206,7 @@ def test_runs_of_two_tasks_cannot_be_compared(home):
     assert any("one task" in c.value for c in at.caption)
 
 
-def test_run_again_fills_the_train_form_with_the_runs_settings(home):
+def test_run_again_fills_the_train_form_with_the_runs_settings(home):   # its own run: a nameless session owns "anonymous"
     at = app_at("runs")
     select(at, [at.dataframe[0].value["id"].tolist().index(home[2])])
     at.button(key="runs_rerun").click().run()
