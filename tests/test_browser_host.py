@@ -63,5 +63,5 @@ def test_a_challenge_from_the_host_to_a_participant_and_back_on_the_leaderboard(
 
     board = host.locator("[data-testid=stTable]", has_text="pat")
     board.wait_for(timeout=60_000)   # the live leaderboard redraws by itself
-    assert "Linear" in board.inner_text()
+    assert "MLP (deep network)" in board.inner_text()   # a challenge starts on its first network that fits, not the baseline
     shot(host, "host_leaderboard")
