@@ -60,7 +60,8 @@ def test_an_uploaded_dataset_walks_every_section_of_its_finished_run(server, bro
     assert pg.locator(".st-key-train_inside_view [role=tab]").count() >= 3   # forward, loss, gradients, ...
     try_view(pg, key)
     pg.locator(f".st-key-{key}_download").wait_for()
-    assert f"python -m modelkit serve {run_id}" in pg.content()
+    # the code block highlights its words apart: read its text, not the page's HTML
+    pg.locator("code", has_text=f"python -m modelkit serve {run_id}").first.wait_for()
     assert "/predict" in pg.locator(f".st-key-{key}_curl").inner_text()
     pg.get_by_text("Show the code").first.click()
     pg.get_by_text("import torch").first.wait_for()
