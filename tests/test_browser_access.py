@@ -37,12 +37,17 @@ def test_every_page_passes_axe_in_both_languages_without_sideways_scrolling(serv
     for lang in ("en", "zh"):
         for name, path in PAGES.items():
             pg = open_page(browser, f"{srv.url}{path}?lang={lang}", viewport)
-            view = f"{name} {lang}"
-            found += [f"{view}: {v}" for v in axe_serious(pg)]
-            if sideways_px(pg) > 0:
-                found.append(f"{view}: scrolls sideways by {sideways_px(pg)} px")
+            found += findings(pg, f"{name} {lang}")
             pg.close()
     assert found == []
+
+
+def findings(pg, view: str) -> list[str]:
+    """What axe finds serious on the page, and how far it scrolls sideways, each named by `view`."""
+    found = [f"{view}: {v}" for v in axe_serious(pg)]
+    if sideways_px(pg) > 0:
+        found.append(f"{view}: scrolls sideways by {sideways_px(pg)} px")
+    return found
 
 
 def test_the_dark_theme_passes_axe_on_every_page(served, browser):
@@ -65,9 +70,7 @@ def test_a_finished_run_with_its_curves_confusion_matrix_look_inside_and_try_it_
         pg.locator(".st-key-train_loss_chart .js-plotly-plot").wait_for()
         pg.locator(f".st-key-train_use_{run_id}_draw").wait_for()   # Try it: the drawing canvas
         assert pg.get_by_text("Confusion matrix").count() > 0
-        found += [f"{viewport['width']}px: {v}" for v in axe_serious(pg)]
-        if sideways_px(pg) > 0:
-            found.append(f"{viewport['width']}px: scrolls sideways by {sideways_px(pg)} px")
+        found += findings(pg, f"{viewport['width']}px")
         pg.close()
     assert found == []
 

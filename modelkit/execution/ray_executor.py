@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from modelkit import settings
 from modelkit.execution.dispatcher import CLAIM_EVERY_S, STOP_GRACE_S, Dispatcher
+from modelkit.fields import ConfigError
 from modelkit.store import INTERRUPTED_MESSAGE, Store
 
 log = logging.getLogger(__name__)
@@ -66,8 +67,12 @@ class RunActor:
 
 
 def connect(address: str | None = None):
-    """The Ray module, connected to `address`, RAY_ADDRESS, or a local Ray started now."""
-    import ray
+    """The Ray module, connected to `address`, RAY_ADDRESS, or a local Ray started now; without Ray
+    installed (it is optional: requirements-dev.txt), a ConfigError that says how to get it."""
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("MODELKIT_EXECUTOR", "ray_missing") from None
 
     if not ray.is_initialized():
         ray.init(address=address or settings.ray_address(), log_to_driver=False,
