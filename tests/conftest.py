@@ -27,6 +27,15 @@ def _isolated_home(tmp_path, monkeypatch):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _pytest_stays_main():
+    """An AppTest leaves its temporary script installed as `__main__`; a process a later test spawns would
+    import that script (and die of its NameError) at its start. Put pytest's own back after each test."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
+
+
 @pytest.fixture
 def app_resources(monkeypatch):
     """A page test's own cached store and one-worker runner (under the test's MODELKIT_HOME), shut down after."""

@@ -232,6 +232,21 @@ def test_linear_on_text_is_a_bigram_table():
     assert models.count_params(model) == 12 * 12
 
 
+def test_a_large_vocabulary_gets_a_linear_table_of_low_rank_that_fits_a_room():
+    """The Chinese poems' ~2,500 characters: a full table would be 6 million numbers, over a room's limit."""
+    from modelkit.models.linear import TABLE_RANK
+    from modelkit.room.rules import Limits
+
+    vocab = 2500
+    spec = TaskSpec("text", "lm", "tokens", (16,), vocab, vocab="".join(chr(0x4E00 + i) for i in range(vocab)))
+    model = default_model("linear", spec)
+    assert models.count_params(model) == 2 * vocab * TABLE_RANK + vocab < Limits().params
+    x = torch.randint(0, vocab, (3, 16))
+    assert model(x).shape == (3, 16, vocab)
+    relu_free = [m for m in model.modules() if not isinstance(m, (torch.nn.Embedding, torch.nn.Linear, type(model)))]
+    assert relu_free == []   # nothing between the two factors: still a linear model of the one-hot input
+
+
 def test_configs_round_trip_through_dicts():
     for arch in models.ARCHS:
         cfg = parse(models.model_config_class(arch), default_model_dict(arch, "mnist1d"), "model")

@@ -12,9 +12,9 @@ def parses(monkeypatch):
     calls = []
     real = uploads.read_table
 
-    def counted(raw, file):
+    def counted(raw, file, *args, **kwargs):
         calls.append(file)
-        return real(raw, file)
+        return real(raw, file, *args, **kwargs)
 
     monkeypatch.setattr(uploads, "read_table", counted)
     return calls

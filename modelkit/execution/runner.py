@@ -26,11 +26,14 @@ LocalExecutor, one dispatcher thread in the server:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
+import types
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Protocol
@@ -47,10 +50,10 @@ log = logging.getLogger(__name__)
 
 
 # Imported once by the fork server, so that a new or replacement worker starts in a fraction of a second.
-# "__main__" is the server's own script (e.g. the Streamlit app), which every worker would import otherwise;
 # torch._dynamo is what a process's first torch.optim optimizer imports (3 s on a busy machine).
-PRELOAD = ["__main__", "torch", "torch._dynamo", "modelkit.execution.worker", "modelkit.training.loop", "modelkit.models",
+PRELOAD = ["torch", "torch._dynamo", "modelkit.execution.worker", "modelkit.training.loop", "modelkit.models",
            "modelkit.data.tasks", "sklearn.datasets", "mnist1d.data"]
+_starting = threading.Lock()
 
 
 def worker_context():
@@ -63,6 +66,24 @@ def worker_context():
         context.set_forkserver_preload(PRELOAD)
         return context
     return multiprocessing.get_context("spawn")
+
+
+@contextlib.contextmanager
+def without_main_script():
+    """Starts processes that import only what their target needs, never the server's `__main__` script.
+
+    multiprocessing re-imports `__main__` from its file in each new process (and in the fork server).
+    Under Streamlit that is whichever script ran last: the app, which does nothing as `__mp_main__`, or
+    a test's AppTest script, which fails outside its session and so killed every worker at its start.
+    """
+    with _starting:
+        main = sys.modules.get("__main__")
+        bare = sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if sys.modules.get("__main__") is bare:    # a script that ran meanwhile keeps its own
+                sys.modules["__main__"] = main
 
 
 def make_executor(store: Store, workers: int | None = None, kind: str | None = None) -> "Executor":
@@ -196,7 +217,8 @@ class LocalExecutor(Dispatcher):
         # Looked up at each start: a dev server's file watcher may have reloaded modelkit.execution.worker.
         process = self.context.Process(target=worker.worker_main, name="modelkit-worker", daemon=True,
                                        args=(theirs, self.store.url, str(self.store.home), self.threads))
-        process.start()
+        with without_main_script():
+            process.start()
         theirs.close()
         self._added(_Worker(process, ours, pid=process.pid))
 

@@ -2,7 +2,10 @@
 
 On numbers (vector, image, sequence) this is logistic regression for classes and
 linear regression for forecasts. On text it is a bigram model: the embedding row
-of the current character *is* the logits of the next one.
+of the current character *is* the logits of the next one. A vocabulary of more than
+TABLE_RANK characters (the Chinese poems have about 2,500) gets a table of rank
+TABLE_RANK instead, two thin factors with nothing between them: still linear, and a
+few hundred thousand numbers rather than vocab² (6 million, over a room's size limit).
 """
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ from dataclasses import dataclass
 import torch.nn as nn
 
 from modelkit.fields import option
+
+TABLE_RANK = 256
 
 
 @dataclass
@@ -32,14 +37,16 @@ class Linear(nn.Module):
 
 
 class Bigram(nn.Module):
-    """Next character from the current one alone: a (vocab x vocab) table of logits."""
+    """Next character from the current one alone: a (vocab x vocab) table of logits, factored above TABLE_RANK."""
 
     def __init__(self, cfg: LinearConfig, spec):
         super().__init__()
-        self.table = nn.Embedding(spec.n_outputs, spec.n_outputs)
+        vocab = spec.n_outputs
+        self.table = nn.Embedding(vocab, min(vocab, TABLE_RANK))
+        self.out = nn.Linear(TABLE_RANK, vocab) if vocab > TABLE_RANK else nn.Identity()
 
     def forward(self, idx):
-        return self.table(idx)  # (B, T) -> (B, T, vocab)
+        return self.out(self.table(idx))  # (B, T) -> (B, T, vocab)
 
 
 def build_linear(cfg: LinearConfig, spec) -> nn.Module:

@@ -161,16 +161,20 @@ def rnn_source(cfg, spec, built) -> str:
 
 def linear_source(cfg, spec, built) -> str:
     if spec.input_kind == "tokens":
+        vocab, rank = spec.n_outputs, built.table.embedding_dim
+        out = (f"nn.Linear({rank}, {vocab})  # the table in two thin factors: {vocab} x {rank}, then {rank} x {vocab}"
+               if rank < vocab else "nn.Identity()")
         return f'''
 class Bigram(nn.Module):
     """The next character from the current one alone: a table of logits, one row per character."""
 
     def __init__(self):
         super().__init__()
-        self.table = nn.Embedding({spec.n_outputs}, {spec.n_outputs})
+        self.table = nn.Embedding({vocab}, {rank})
+        self.out = {out}
 
     def forward(self, idx):
-        return self.table(idx)  # (B, T) -> (B, T, vocab)
+        return self.out(self.table(idx))  # (B, T) -> (B, T, vocab)
 '''
     return f'''
 class Linear(nn.Module):

@@ -162,9 +162,11 @@ def try_table(predictor, run, key: str):
     raw = predict.raw_table(predictor.config)
     names = task_views.feature_labels(tasks.load(predictor.config.task))
     n_test = len(raw.x_test)
+    classes = predictor.kind == "classification"
     example = st.selectbox(t("use.example"), range(n_test), key=f"{key}_example",
                            format_func=lambda i, tl=bound(): tl("use.example_n", n=i + 1, label=task_views.class_label(
-                               predictor.spec, int(raw.y_test[i]))))
+                               predictor.spec, int(raw.y_test[i]))) if classes else tl(
+                               "use.example_value", n=i + 1, value=f"{float(raw.y_test[i].reshape(-1)[0]):.4g}"))
     low, high = raw.x_train.min(0).values, raw.x_train.max(0).values
     span = (high - low).clamp_min(1e-3)
     values = []
@@ -176,7 +178,11 @@ def try_table(predictor, run, key: str):
             values.append(st.number_input(name, min_value=lo, max_value=hi, value=start, step=float(span[i]) / 50,
                                           format="%.3g", key=f"{key}_f{i}_{example}"))
     out = timed(predictor.predict, [values])
-    show_classes(predictor, out, key)
+    if classes:
+        show_classes(predictor, out, key)
+    else:   # a number in the target's own units
+        value = ", ".join(f"{v:.4g}" for v in np.ravel(out["predictions"][0]))
+        st.markdown(f"**{t('use.answer_number', value=value)}**")
 
 
 # --- sequences: a test example, distorted -------------------------------------------------
@@ -231,11 +237,11 @@ def try_series(predictor, run, key: str):
     with right:
         out = timed(predictor.predict, [values.reshape(predictor.spec.input_shape).tolist()])
         first = scale["inputs"].index(scale["targets"][0])
-        forecast = np.asarray(out["predictions"][0]).reshape(len(future), -1)[:, 0]
+        predicted = np.asarray(out["predictions"][0]).reshape(len(future), -1)[:, 0]
         labels = {**task_views.series_labels(), "y": scale["names"][scale["targets"][0]]}
         with st.container(key=f"{key}_forecast"):
             st.plotly_chart(figures.series_figure(values[:, first], true_future=future[:, 0],
-                                                  predicted_future=forecast, labels=labels, height=300),
+                                                  predicted_future=predicted, labels=labels, height=300),
                             config=CHART_CONFIG)
 
 
