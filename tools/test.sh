@@ -33,12 +33,4 @@ fi
 axe=.cache/axe/node_modules/axe-core/axe.min.js
 [ -f "$axe" ] || npm install --silent --no-audit --no-fund --prefix .cache/axe 'axe-core@4' >/dev/null
 export PATH="$(cd "$venv" && pwd)/bin:$PATH"   # `streamlit`, `ray` and `python` are the environment's own
-if [ $# -gt 0 ]; then
-  exec "$venv/bin/python" -m pytest "$@"
-fi
-# The whole suite: the journey matrix in a pytest process of its own, so that its runner's worker pool starts
-# fresh (in one process after the rest of the suite its first run once stayed queued; see the README).
-status=0
-"$venv/bin/python" -m pytest --ignore=tests/test_journeys.py || status=$?
-"$venv/bin/python" -m pytest tests/test_journeys.py || status=$?
-exit "$status"
+exec "$venv/bin/python" -m pytest "$@"
