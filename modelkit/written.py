@@ -3,6 +3,7 @@ harmless wherever it is shown: as Markdown it reads literally, in a CSV a spread
 
     literal("![q](http://x/y.png)")     # '\\!\\[q\\]\\(http\\://x/y\\.png\\)': drawn as typed, never fetched
     csv_bytes(table)                     # '=1+1' is written as "'=1+1"
+    plain_chart(fig)                     # a class "<b>x</b>" drawn as typed, not bold, in a Plotly chart
 """
 from __future__ import annotations
 
@@ -18,6 +19,32 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")   # what a spreadsheet reads as
 def literal(text) -> str:
     """`text` as Markdown that shows exactly it: every mark escaped, line breaks as spaces."""
     return _MARKUP.sub(r"\\\1", " ".join(str(text).splitlines()))
+
+
+def chart_text(text) -> str:
+    """`text` as a Plotly chart shows exactly it: < and > as entities, so its HTML subset (<b>, <a href>,
+    <span style>) never applies. Applying it twice changes nothing."""
+    return str(text).replace("<", "&lt;").replace(">", "&gt;")
+
+
+_TRACE_TEXT = ("name", "x", "y", "text", "labels", "legendgrouptitle_text")
+
+
+def plain_chart(fig):
+    """The figure with every piece of data text as typed (chart_text): trace names, category labels and
+    texts, tick labels. What modelkit writes itself in templates and titles is left alone."""
+    for trace in fig.data:
+        for prop in _TRACE_TEXT:
+            value = getattr(trace, prop, None) if prop in trace else None
+            if isinstance(value, str):
+                trace[prop] = chart_text(value)
+            elif value is not None and len(value) and any(isinstance(v, str) for v in value):
+                trace[prop] = [chart_text(v) if isinstance(v, str) else v for v in value]
+    for axis in [a for a in fig.layout if a.startswith(("xaxis", "yaxis"))]:
+        ticks = fig.layout[axis].ticktext
+        if ticks:
+            fig.layout[axis].ticktext = [chart_text(v) for v in ticks]
+    return fig
 
 
 def csv_cell(value):

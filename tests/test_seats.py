@@ -179,3 +179,18 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_written_as_text():
     read = pd.read_csv(__import__("io").BytesIO(csv_bytes(table)))
     assert list(read["owner"]) == ["'=HYPERLINK(\"http://x\")", "'+1", "'-2", "'@SUM(A1)", "ana"]
     assert list(read["score"]) == [-1.0, 2, 3, 4, 5]   # numbers, negative ones too, stay numbers
+
+
+def test_html_a_participant_writes_is_drawn_as_typed_in_a_chart():
+    import plotly.graph_objects as go
+
+    from modelkit.written import plain_chart
+
+    typed = ['<a href="http://10.0.0.9/">win</a>', "<b>BIG</b>", "plain"]
+    fig = go.Figure(go.Bar(x=typed, y=[1, 2, 3], name=typed[1], text=typed))
+    fig.update_xaxes(tickvals=[0], ticktext=[typed[0]])
+    once = plain_chart(fig).to_plotly_json()
+    assert plain_chart(fig).to_plotly_json() == once                    # twice is once
+    shown = [*fig.data[0].x, fig.data[0].name, *fig.data[0].text, *fig.layout.xaxis.ticktext]
+    assert not any("<" in s or ">" in s for s in shown)
+    assert [s.replace("&lt;", "<").replace("&gt;", ">") for s in fig.data[0].x] == typed   # what the reader sees

@@ -15,6 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from scipy.signal import lfilter
 
+from modelkit.written import chart_text
+
 # Okabe & Ito's colour-blind-safe colours (black left out: it vanishes on the dark theme). Under simulated
 # protanopia, deuteranopia and tritanopia every two stay apart (tests/test_palette.py); series beyond
 # the colours, and every series besides its colour, differ by dash and marker too (series_style).
@@ -329,7 +331,8 @@ def runs_curve_figure(runs: Mapping[str, pd.DataFrame], metric: str, *, colors: 
         xs, raw = rows[x].to_numpy(float), rows["value"].to_numpy(float)
         smooth = ema(raw, smoothing) if smoothing > 0 else raw
         xs, (raw, smooth) = _decimate(xs, [raw, smooth], max_points)
-        hover = f"<b>{run}</b>: %{{y:.4g}}<extra></extra>"   # x unified: the x value heads the hover box
+        # x unified: the x value heads the hover box; a run's name as typed, never as Plotly's HTML
+        hover = f"<b>{chart_text(run)}</b>: %{{y:.4g}}<extra></extra>"
         if smoothing > 0:
             fig.add_scatter(x=xs, y=raw, mode="lines", line=dict(color=color, width=1), opacity=0.25,
                             showlegend=False, legendgroup=run, hoverinfo="skip")
