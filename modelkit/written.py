@@ -38,7 +38,7 @@ def plain_chart(fig):
             value = getattr(trace, prop, None) if prop in trace else None
             if isinstance(value, str):
                 trace[prop] = chart_text(value)
-            elif value is not None and len(value) and any(isinstance(v, str) for v in value):
+            elif value is not None and len(value) and isinstance(value[0], str):   # categories, texts
                 trace[prop] = [chart_text(v) if isinstance(v, str) else v for v in value]
     for axis in [a for a in fig.layout if a.startswith(("xaxis", "yaxis"))]:
         ticks = fig.layout[axis].ticktext
