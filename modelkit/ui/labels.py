@@ -15,6 +15,7 @@ import streamlit as st
 from modelkit import messages
 from modelkit.config import ConfigError, RunConfig, TaskConfig
 from modelkit.data import tasks, uploads
+from modelkit.store import HOST
 from modelkit.ui.i18n import current, has, t
 from modelkit.ui.query import TEXT_REF, config_to_query
 
@@ -22,7 +23,8 @@ ANONYMOUS = "anonymous"     # the stored owner of a run started without a name (
 LEGACY_ANONYMOUS = "web"    # what runs started without a name were stored with before
 SEAT_STATE = "seat"         # session state: the session's seat {"name", "secret"} (modelkit.ui.seat), or None
 STATUS_COLORS = {"queued": "gray", "running": "blue", "paused": "orange", "completed": "green",
-                 "time_limit": "green", "stopped": "orange", "diverged": "red", "failed": "red", "interrupted": "orange"}
+                 "time_limit": "green", "stopped": "orange", "host_stopped": "orange", "diverged": "red",
+                 "failed": "red", "interrupted": "orange"}
 PERCENT_METRICS = frozenset({"val_accuracy", "test_accuracy", "test_f1", "test_precision", "test_recall"})
 NAME_SETTINGS = 3           # at most this many differences from the defaults in a run's name
 _ENGINE_CLASS = re.compile(r"class[ _](\d+)")   # the toy sets' "class 0", scikit-learn's wine "class_0"
@@ -32,9 +34,12 @@ _ENGINE_CLASS = re.compile(r"class[ _](\d+)")   # the toy sets' "class 0", sciki
 
 def shown_status(run, paused: bool = False) -> str:
     """The status a reader is shown: a running run that is paused is `paused`; a run that ended at its
-    time limit before its epochs is `time_limit` (its message says how far it got); else the run's status."""
+    time limit before its epochs is `time_limit` (its message says how far it got); a run the host stopped
+    (not its owner) is `host_stopped`; else the run's status."""
     if run.status == "running" and paused:
         return "paused"
+    if run.status == "stopped" and run.stopped_by == HOST:
+        return "host_stopped"
     message = messages.of_run(run)
     if run.status == "completed" and message and message.parts[0]["key"] == "message.time_limit":
         return "time_limit"
