@@ -10,7 +10,14 @@ from modelkit.config import ConfigError, RunConfig
 from modelkit.store import StoreError
 from modelkit.ui import forms, room_view, run_view, seat
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.labels import PERCENT_METRICS, STATUS_COLORS, owner_name, run_titles, shown_status, task_title
+from modelkit.ui.labels import (
+    PERCENT_METRICS,
+    STATUS_COLORS,
+    owner_name,
+    run_titles,
+    shown_status,
+    task_title,
+)
 from modelkit.ui.query import config_to_query
 from modelkit.ui.resources import get_store
 from modelkit.written import csv_bytes, literal
@@ -131,7 +138,7 @@ def delete_runs(run_ids: list[str]):
 @st.dialog(t("runs.delete_header"), width="medium")
 def confirm_delete(runs):
     st.markdown(f"**{t('runs.delete_title', n=len(runs))}**")
-    st.markdown("\n".join(f"- `{r.id}` · {literal(r.name or t(f'arch.{r.arch}.title'))} · "
+    st.markdown("\n".join(f"- `{r.id}` · {literal(run_view.run_title(r))} · "
                           f"{literal(owner_name(r.owner))}" for r in runs))
     st.caption(t("runs.delete_warning"))
     left, right = st.columns(2)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 
 import streamlit as st
 
@@ -157,10 +158,25 @@ def run_name(config: RunConfig, previous: RunConfig | None = None) -> str:
     return " · ".join([task_title(config.task.name), t(f"arch.{config.arch}.title"), *words[:NAME_SETTINGS]])
 
 
+GROUP_NAMES = {"compare": "compare.group_name", "race": "compare.race_name", "sweep": "sweep.group_name",
+               "scale": "scale.group_name"}   # a config's group kind -> its name, with the time it started
+
+
+def group_title(config: RunConfig) -> str:
+    """The name of a run started in a group (config.group): a comparison's run by what differs from the
+    defaults, a sweep's or a ladder's by the settings it varies, then the group and when it started."""
+    group = config.group
+    varied = [setting_text(path, getattr(getattr(config, path.split(".")[0]), path.split(".")[1]))
+              for path in group.get("axes", ())]
+    head = run_name(config) if not varied else " · ".join([task_title(config.task.name),
+                                                            t(f"arch.{config.arch}.title"), *varied])
+    return f"{head} · {t(GROUP_NAMES[group['kind']], time=time.strftime('%H:%M', time.localtime(group['at'])))}"
+
+
 def run_titles(runs) -> dict[str, str]:
-    """Each run's name, made now in the reader's language: a name given when it was started (Compare and
-    sweeps give one) as it is; else task · architecture · what differs from its participant's previous run
-    of that pair, and a repeat of the same settings numbered (#2, #3...)."""
+    """Each run's name, made now in the reader's language: a name given when it was started as it is; a
+    run of a comparison, sweep or ladder by its group (group_title); else task · architecture · what differs
+    from its participant's previous run of that pair, and a repeat of the same settings numbered (#2, #3...)."""
     titles, before = {}, {}   # (owner, task, arch) -> configs of earlier runs, oldest first
     for run in sorted(runs, key=lambda r: (r.created is None, r.created)):
         if run.name:
@@ -170,6 +186,9 @@ def run_titles(runs) -> dict[str, str]:
             config = RunConfig.from_dict(run.config)
         except ConfigError:   # its uploaded data was deleted since
             titles[run.id] = " · ".join([task_title(run.task), t(f"arch.{run.arch}.title")])
+            continue
+        if config.group:
+            titles[run.id] = group_title(config)
             continue
         earlier = before.setdefault((run.owner, run.task, run.arch), [])
         same = sum(1 for c in earlier if c.to_dict() == config.to_dict())
