@@ -148,10 +148,10 @@ def render_setup():
     tl = bound()
     if st.session_state.get(OPENED_KEY) and st.session_state.get(RUNS_KEY):
         st.info(t("compare.opened_note"), icon=":material/info:")
-    st.markdown(f"### 1 · {t('race.task_header')}")
+    st.markdown(f"### 1 · {t('compare.task_header')}")
     task, _ = task_picker(P, on_task_change)
 
-    st.markdown(f"### 2 · {t('race.arch_header')}")
+    st.markdown(f"### 2 · {t('compare.arch_header')}")
     fitting = models.archs_for(task)
     st.session_state["compare_archs"] = [a for a in st.session_state.get("compare_archs", []) if a in fitting]
     st.multiselect(t("compare.archs"), fitting, key="compare_archs", max_selections=race.MAX_RUNS,
@@ -181,7 +181,7 @@ def sizes(task: str, arch: str):
 
 
 def render_budget(number: int = 3):
-    st.markdown(f"### {number} · {t('race.budget_header')}")
+    st.markdown(f"### {number} · {t('compare.budget_header')}")
     tl = bound()
     cols = st.columns([1.3, 1, 1, 2], vertical_alignment="bottom")
     cols[0].segmented_control(t("compare.budget"), ("seconds", "epochs"), key="compare_budget", required=True,
@@ -284,7 +284,7 @@ def render_archs():
     render_budget()
     render_start()
     run_ids = st.session_state.get(RUNS_KEY, [])
-    st.markdown(f"### 4 · {t('race.results_header')}")
+    st.markdown(f"### 4 · {t('compare.results_header')}")
     if not run_ids:
         st.caption(t("compare.empty"))
         history_picker(task, [])
@@ -302,7 +302,7 @@ def render_archs():
 
 def render_grid(mode: str):
     """Sweep or Scale: one architecture, many runs (modelkit.ui.sweep_view draws them)."""
-    st.markdown(f"### 1 · {t('race.task_header')}")
+    st.markdown(f"### 1 · {t('compare.task_header')}")
     task, _ = task_picker(P, on_task_change)
     render_budget(2)
     (sweep_view.sweep_mode if mode == "sweep" else sweep_view.scale_mode)(task, base_for(task))
