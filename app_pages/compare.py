@@ -183,7 +183,7 @@ def sizes(task: str, arch: str):
 def render_budget(number: int = 3):
     st.markdown(f"### {number} · {t('compare.budget_header')}")
     tl = bound()
-    cols = st.columns([1.3, 1, 1, 2], vertical_alignment="bottom")
+    cols = st.columns([1.7, 1, 1, 1.6], vertical_alignment="bottom")   # the budget choice fits its two words
     cols[0].segmented_control(t("compare.budget"), ("seconds", "epochs"), key="compare_budget", required=True,
                               format_func=lambda v: tl(f"compare.budget.{v}"), help=t("help.compare.budget"))
     train_fields = forms.section_fields("train")
