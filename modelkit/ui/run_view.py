@@ -80,7 +80,8 @@ def panel(run_id: str, prefix: str, *, about: bool = False, polling: bool = Fals
     run = store.get_run(run_id)
     if run is None:
         return
-    if polling and (not run.active or following not in (None, run.status) or drawn_controls(run) != controls):
+    if polling and (not run.active or following not in (None, run.status)
+                    or controls not in (None, drawn_controls(run))):
         st.rerun(scope="app")   # it ended, started or was paused elsewhere: redraw the page once
     if not polling:
         header(run, prefix, about=about)
