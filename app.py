@@ -34,6 +34,10 @@ def sidebar():
 # a run: a participant reads the run's own status and presses the run's own Stop instead.
 HIDE_RUNNING_CORNER = ("<style>[data-testid=stStatusWidget]:has([data-testid=stStatusWidgetRunningIcon])"
                        "{display:none}</style>")
+# A widget's label in a narrow column wraps onto a second line rather than ending in "…" as Streamlit cuts it
+# ("Batch normal…" beside its toggle), in either language.
+WHOLE_LABELS = ("<style>[data-testid=stWidgetLabel] .stMarkdownEllipsis, [data-testid=stWidgetLabel] .stMarkdownEllipsis p"
+                "{white-space:normal !important;overflow:visible !important;text-overflow:clip !important}</style>")
 
 
 def main():
@@ -42,7 +46,7 @@ def main():
     st.set_page_config(page_title="modelkit", page_icon="🧠", layout="wide")
     init_language()
     access.page_chrome()   # first in the page: the skip link is the first thing Tab reaches
-    st.html(HIDE_RUNNING_CORNER)
+    st.html(HIDE_RUNNING_CORNER + WHOLE_LABELS)
     start_runner()   # first: its workers start while the rest of the page is drawn
     seat.restore()   # who this session is (host, seat) decides which pages it sees
     page = st.navigation([st.Page("app_pages/train.py", title=t("nav.train"), icon=":material/model_training:",

@@ -12,7 +12,7 @@ from modelkit.data.tasks import task_info
 from modelkit.store import ACTIVE
 from modelkit.ui import comparison, forms, seat, sweep_view, task_views
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.labels import localized, owner_name, run_name
+from modelkit.ui.labels import localized, owner_name, run_titles, shown_status
 from modelkit.ui.live import polled
 from modelkit.ui.pickers import task_picker, task_settings
 from modelkit.ui.resources import get_store
@@ -72,7 +72,7 @@ def ensure_sizes(task: str, arch: str):
         forms.fill(localized(make_config(task, arch)), prefix)
 
 
-def config_for(task: str, arch: str, group: str) -> RunConfig:
+def config_for(task: str, arch: str, group: dict) -> RunConfig:
     """`arch` with its own sizes and training defaults, and the shared task, budget and seed."""
     shared = task_settings(P, task)   # every run of the comparison shares them
     model = forms.read(arch_prefix(arch), task, arch)["model"]
@@ -81,13 +81,13 @@ def config_for(task: str, arch: str, group: str) -> RunConfig:
               else {"epochs": None, "time_budget": st.session_state["compare_time_budget"]})
     train = {**budget, "seed": st.session_state["compare_seed"]}
     config = make_config(task, arch, base={"task": shared, "model": model, "train": train})
-    config.name = f"{run_name(config)} · {group}" if group else ""
+    config.group = group   # named at display time, in the reader's language (labels.run_titles)
     return config
 
 
 def current_configs() -> tuple[list[RunConfig], tuple[str, ConfigError] | None]:
     task, archs = st.session_state["compare_task"], st.session_state["compare_archs"]
-    group = t("compare.group_name", time=time.strftime("%H:%M"))
+    group = {"kind": "compare", "at": round(time.time())}
     configs = []
     for arch in archs:
         try:
@@ -126,8 +126,8 @@ def start_paper_race():
     st.session_state.update(compare_budget="seconds", compare_time_budget=race.PAPER_RACE_SECONDS)
     for arch in race.PAPER_RACE_ARCHS:
         forms.fill(make_config(race.PAPER_TASK, arch), arch_prefix(arch))
-    configs = [config_for(race.PAPER_TASK, a, t("compare.race_name", time=time.strftime("%H:%M")))
-               for a in race.PAPER_RACE_ARCHS]
+    group = {"kind": "race", "at": round(time.time())}
+    configs = [config_for(race.PAPER_TASK, a, group) for a in race.PAPER_RACE_ARCHS]
     launch(configs)
 
 
@@ -148,10 +148,10 @@ def render_setup():
     tl = bound()
     if st.session_state.get(OPENED_KEY) and st.session_state.get(RUNS_KEY):
         st.info(t("compare.opened_note"), icon=":material/info:")
-    st.markdown(f"### 1 · {t('race.task_header')}")
+    st.markdown(f"### 1 · {t('compare.task_header')}")
     task, _ = task_picker(P, on_task_change)
 
-    st.markdown(f"### 2 · {t('race.arch_header')}")
+    st.markdown(f"### 2 · {t('compare.arch_header')}")
     fitting = models.archs_for(task)
     st.session_state["compare_archs"] = [a for a in st.session_state.get("compare_archs", []) if a in fitting]
     st.multiselect(t("compare.archs"), fitting, key="compare_archs", max_selections=race.MAX_RUNS,
@@ -181,9 +181,9 @@ def sizes(task: str, arch: str):
 
 
 def render_budget(number: int = 3):
-    st.markdown(f"### {number} · {t('race.budget_header')}")
+    st.markdown(f"### {number} · {t('compare.budget_header')}")
     tl = bound()
-    cols = st.columns([1.3, 1, 1, 2], vertical_alignment="bottom")
+    cols = st.columns([1.7, 1, 1, 1.6], vertical_alignment="bottom")   # the budget choice fits its two words
     cols[0].segmented_control(t("compare.budget"), ("seconds", "epochs"), key="compare_budget", required=True,
                               format_func=lambda v: tl(f"compare.budget.{v}"), help=t("help.compare.budget"))
     train_fields = forms.section_fields("train")
@@ -224,13 +224,15 @@ def render_start():
 
 def history_picker(task: str, shown: list[str]):
     """Finished runs of the same task from the history, to add to the comparison."""
-    candidates = [r for r in get_store().list_runs() if r.task == task and not r.active and r.id not in shown]
+    runs = get_store().list_runs()
+    candidates = [r for r in runs if r.task == task and not r.active and r.id not in shown]
     with st.expander(t("compare.add_header", n=len(candidates))):
         if not candidates:
             st.caption(t("compare.add_none"))
             return
-        names = {r.id: t("compare.add_option", arch=r.name or t(f"arch.{r.arch}.title"), owner=owner_name(r.owner),
-                         created=r.created.astimezone().strftime("%Y-%m-%d %H:%M"), status=t(f"badge.{r.status}"))
+        titles = run_titles(runs)   # named now, in the reader's language
+        names = {r.id: t("compare.add_option", arch=titles[r.id], owner=owner_name(r.owner),
+                         created=r.created.astimezone().strftime("%Y-%m-%d %H:%M"), status=t(f"badge.{shown_status(r)}"))
                  for r in candidates}
         pick, add = st.columns([4, 1], vertical_alignment="bottom")
         pick.multiselect(t("compare.add"), list(names), key="compare_add", format_func=names.get,
@@ -282,7 +284,7 @@ def render_archs():
     render_budget()
     render_start()
     run_ids = st.session_state.get(RUNS_KEY, [])
-    st.markdown(f"### 4 · {t('race.results_header')}")
+    st.markdown(f"### 4 · {t('compare.results_header')}")
     if not run_ids:
         st.caption(t("compare.empty"))
         history_picker(task, [])
@@ -300,7 +302,7 @@ def render_archs():
 
 def render_grid(mode: str):
     """Sweep or Scale: one architecture, many runs (modelkit.ui.sweep_view draws them)."""
-    st.markdown(f"### 1 · {t('race.task_header')}")
+    st.markdown(f"### 1 · {t('compare.task_header')}")
     task, _ = task_picker(P, on_task_change)
     render_budget(2)
     (sweep_view.sweep_mode if mode == "sweep" else sweep_view.scale_mode)(task, base_for(task))

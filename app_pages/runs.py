@@ -7,10 +7,17 @@ import streamlit as st
 from modelkit import room
 from modelkit.compare import race
 from modelkit.config import ConfigError, RunConfig
-from modelkit.store import STATUSES, StoreError
+from modelkit.store import StoreError
 from modelkit.ui import forms, room_view, run_view, seat
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.labels import PERCENT_METRICS, owner_name, run_titles, task_title
+from modelkit.ui.labels import (
+    PERCENT_METRICS,
+    STATUS_COLORS,
+    owner_name,
+    run_titles,
+    shown_status,
+    task_title,
+)
 from modelkit.ui.query import config_to_query
 from modelkit.ui.resources import get_store
 from modelkit.written import csv_bytes, literal
@@ -28,7 +35,7 @@ def filters(table):
     choices = {"owner": (sorted(table["owner"].unique()), owner_name),
                "task": (sorted(table["task"].unique()), lambda n: task_title(n, tl)),
                "arch": (sorted(table["arch"].unique()), lambda a: tl(f"arch.{a}.title")),
-               "status": ([s for s in STATUSES if s in set(table["status"])], lambda s: tl(f"badge.{s}"))}
+               "status": ([s for s in STATUS_COLORS if s in set(table["status"])], lambda s: tl(f"badge.{s}"))}
     keep = pd.Series(True, index=table.index)
     for col, (column, (options, name)) in zip(st.columns(len(choices)), choices.items()):
         picked = col.multiselect(t(f"runs.filter.{column}"), options, key=f"runs_{column}", format_func=name,
@@ -131,7 +138,7 @@ def delete_runs(run_ids: list[str]):
 @st.dialog(t("runs.delete_header"), width="medium")
 def confirm_delete(runs):
     st.markdown(f"**{t('runs.delete_title', n=len(runs))}**")
-    st.markdown("\n".join(f"- `{r.id}` · {literal(r.name or t(f'arch.{r.arch}.title'))} · "
+    st.markdown("\n".join(f"- `{r.id}` · {literal(run_view.run_title(r))} · "
                           f"{literal(owner_name(r.owner))}" for r in runs))
     st.caption(t("runs.delete_warning"))
     left, right = st.columns(2)
@@ -192,6 +199,7 @@ if not runs:
 
 table = race.history_table(runs)
 table["name"] = table["id"].map(run_titles(runs))   # named now, in the reader's language
+table["status"] = table["id"].map({r.id: shown_status(r) for r in runs})   # "time limit reached", "stopped by the host"
 table = filters(table)
 view = shown_table(table)
 by_id = {r.id: r for r in runs}

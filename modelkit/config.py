@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from modelkit import models
@@ -67,21 +67,30 @@ def default_train_dict(task: str, arch: str) -> dict:
 
 # --- the run -----------------------------------------------------------------------------
 
+GROUP_KINDS = ("compare", "race", "sweep", "scale")   # a run's group: a comparison, the paper's race, a sweep, a ladder
+
+
 @dataclass
 class RunConfig:
-    """A whole run. `model` is the architecture's own config dataclass."""
+    """A whole run. `model` is the architecture's own config dataclass. `group`: the comparison, sweep or
+    size ladder it was started in, as facts a page names in its reader's language ({} for none):
+    {"kind": "sweep", "at": unix seconds, "axes": ["train.lr", "model.hidden"]} (the settings it varies)."""
     task: TaskConfig
     model: Any
     train: TrainConfig
     name: str = ""
+    group: dict = field(default_factory=dict)
 
     @property
     def arch(self) -> str:
         return self.model.arch
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "task": dataclasses.asdict(self.task),
-                "model": dataclasses.asdict(self.model), "train": dataclasses.asdict(self.train)}
+        out = {"name": self.name, "task": dataclasses.asdict(self.task),
+               "model": dataclasses.asdict(self.model), "train": dataclasses.asdict(self.train)}
+        if self.group:   # a run of no group keeps the JSON it always had
+            out["group"] = dict(self.group)
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False)
@@ -90,7 +99,7 @@ class RunConfig:
     def from_dict(cls, data: dict) -> "RunConfig":
         if not isinstance(data, dict):
             raise ConfigError("", "not_object")
-        unknown = sorted(str(k) for k in set(data) - {"name", *SECTIONS})
+        unknown = sorted(str(k) for k in set(data) - {"name", "group", *SECTIONS})
         if unknown:
             raise ConfigError(unknown[0], "unknown_section")
         model_data = data.get("model")
@@ -105,7 +114,8 @@ class RunConfig:
             raise ConfigError("name", "too_long", n=MAX_NAME)
         config = cls(task=parse(TaskConfig, data.get("task"), "task"),
                      model=parse(model_cls, model_data, "model"),
-                     train=parse(TrainConfig, data.get("train"), "train"), name=name)
+                     train=parse(TrainConfig, data.get("train"), "train"), name=name,
+                     group=parse_group(data.get("group")))
         config.check()
         return config
 
@@ -126,6 +136,19 @@ class RunConfig:
         except RecursionError:
             raise ConfigError("", "too_deep") from None
         return cls.from_dict(data)
+
+
+def parse_group(data) -> dict:
+    """A config's `group` checked: a known kind, a time, the settings it varies ({} for none)."""
+    if not data:
+        return {}
+    if not isinstance(data, dict) or set(data) - {"kind", "at", "axes"} or data.get("kind") not in GROUP_KINDS:
+        raise ConfigError("group", "bad_group")
+    at, axes = data.get("at"), data.get("axes", [])
+    if isinstance(at, bool) or not isinstance(at, (int, float)) or not isinstance(axes, list) or \
+            not all(isinstance(a, str) and a.split(".")[0] in SECTIONS and "." in a for a in axes):
+        raise ConfigError("group", "bad_group")
+    return {"kind": data["kind"], "at": at, "axes": list(axes)}
 
 
 def with_overrides(data: dict, sets: list[str]) -> dict:

@@ -143,12 +143,12 @@ def test_an_automatic_memory_cell_is_offered_and_accepted():
 # --- what a run looks like on the page ------------------------------------------
 
 def stopped_run(**sets) -> str:
-    """A moons MLP run stopped before it started: finished at once, with no runner needed."""
+    """A moons MLP run its owner stopped before it started: finished at once, with no runner needed."""
     from modelkit.config import make_config
 
     store = Store()
     run_id = store.create_run(make_config("moons", "mlp", [f"{k}={v}" for k, v in sets.items()]), owner="web")
-    store.request_stop(run_id)
+    store.request_stop(run_id, by="web")   # by None would be the host, whose stop the badge names
     return run_id
 
 

@@ -1,5 +1,6 @@
-"""No English on Chinese pages (issue 24, items 5 and 10): a paused run, a run cut by its time limit and a
-finished run's Look inside read in Chinese, layers in words rather than `hidden.0`, `blocks.1` or `out`."""
+"""No English on Chinese pages (issue 24, items 5 and 10): a paused run, a run cut by its time limit, a run the
+host stopped and a finished run's Look inside read in Chinese, layers in words rather than `hidden.0`,
+`blocks.1` or `out`."""
 import re
 
 import pytest
@@ -46,3 +47,14 @@ def test_a_run_cut_by_its_time_limit_and_its_layers_read_in_chinese(store):
     assert any("100000 轮" in x for x in texts)
     assert english_words(texts) == []
     assert [x for x in texts if LAYER_CODE.search(x)] == []
+
+
+def test_a_run_the_host_stopped_reads_so_in_chinese(store):
+    run_id = store.create_run(make_config("moons", "mlp", ["train.epochs=1000"]), owner=OWNER, queued=False)
+    store.request_stop(run_id)   # the host (the Host page, the CLI) asks: by None
+    worker.execute_run(store, run_id)
+    at = page("train", run=run_id)
+    assert not at.exception
+    texts = rendered_text(at)
+    assert any(translate("zh", "badge.host_stopped") in x for x in texts)
+    assert english_words(texts) == []

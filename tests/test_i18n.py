@@ -48,10 +48,11 @@ def required_keys():
 
 
 def literal_keys():
-    """Keys written out in the UI code: t("...") calls with a plain string."""
+    """Keys written out in the UI code: t("...") calls with a plain string, in either quotes (inside an
+    f-string a call is written t('...'): the Compare page's headings once asked for keys that never were)."""
     found = set()
     for path in [ROOT / "app.py", *ROOT.glob("app_pages/*.py"), *ROOT.glob("modelkit/ui/*.py")]:
-        found |= set(re.findall(r"\bt\(\s*\"([a-z_.0-9]+)\"\s*[,)]", path.read_text(encoding="utf-8")))
+        found |= set(re.findall(r"\bt\(\s*[\"']([a-z_.0-9]+)[\"']\s*[,)]", path.read_text(encoding="utf-8")))
     return found
 
 

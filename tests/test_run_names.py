@@ -68,3 +68,26 @@ def test_the_clis_runs_table_keeps_every_column_apart(capsys):
     assert (cells[0], cells[2], cells[3]) == (run_id, ds.task, "mlp")
     assert "a-participant-with-a-long-name".startswith(cells[4])
     assert [header.index(h) for h in ("task", "arch")] == [row.index(ds.task), row.index("mlp", row.index(ds.task))]
+
+
+@pytest.fixture
+def sweep_runs():
+    """A 2-cell sweep over the learning rate, started from an English page: it stores its group, not a name."""
+    from modelkit.compare import sweep
+    from modelkit.config import RunConfig
+
+    base = RunConfig.from_dict({**make_config("moons", "mlp").to_dict(), "group": {"kind": "sweep", "at": 1_700_000_000}})
+    store = Store()
+    return [store.create_run(c, owner="ana", queued=False) for c in sweep.expand(base, {"train.lr": [0.01, 0.1]})]
+
+
+def test_a_sweeps_runs_are_named_by_the_setting_they_vary_and_their_group(sweep_runs):
+    low, high = titles_in("en", sweep_runs)
+    assert low.startswith("Moons · MLP (deep network) · Learning rate 0.01 · sweep ")
+    assert "Learning rate 0.1 · sweep" in high
+
+
+def test_a_sweep_started_in_english_reads_in_chinese_on_a_chinese_page(sweep_runs):
+    low, high = titles_in("zh", sweep_runs)
+    assert translate("zh", "field.train.lr") in low and "参数扫描" in high
+    assert not re.search(r"\b(sweep|Learning|Moons|lr)\b", low + high)

@@ -1,11 +1,11 @@
 """Statuses that agree (issue 24, item 5): a paused run reads paused, a run cut by its time limit says so and
-how far it got, and no badge repeats its own word beside it, in either language."""
+how far it got, a run the host stopped says so, and no badge repeats its own word beside it, in either language."""
 import pytest
 
 from modelkit import messages
 from modelkit.config import make_config
 from modelkit.execution import worker
-from modelkit.store import Store
+from modelkit.store import HOST, Store
 from modelkit.text import translate
 from modelkit.ui import labels
 
@@ -61,3 +61,36 @@ def test_a_paused_run_reads_paused_not_running(lang, app_resources):
     badge = " ".join(m.value for m in at.markdown if "-badge[" in m.value)
     assert translate(lang, "badge.paused") in badge
     assert translate(lang, "badge.running") not in badge and translate(lang, "status.running") not in badge
+
+
+def test_a_stop_remembers_who_asked_the_host_or_the_runs_owner():
+    store = Store()
+    by_host = store.create_run(make_config("moons", "mlp"), owner="ana")
+    by_owner = store.create_run(make_config("moons", "mlp"), owner="ana")
+    store.request_stop(by_host)                # the Host page and the CLI ask as the host: by None
+    store.request_stop(by_owner, by="ana")
+    host_run, own_run = store.get_run(by_host), store.get_run(by_owner)
+    assert (host_run.stopped_by, own_run.stopped_by) == (HOST, "ana")
+    assert (labels.shown_status(host_run), labels.shown_status(own_run)) == ("host_stopped", "stopped")
+
+
+def test_a_training_run_the_host_stops_ends_stopped_by_the_host():
+    store = Store()
+    run_id = store.create_run(make_config("moons", "mlp", ["train.epochs=1000"]), owner="ana", queued=False)
+    store.request_stop(run_id)
+    worker.execute_run(store, run_id)
+    run = store.get_run(run_id)
+    assert run.status == "stopped" and labels.shown_status(run) == "host_stopped"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_run_the_host_stopped_says_so_on_its_page(lang, app_resources):
+    from streamlit.testing.v1 import AppTest
+
+    store = Store()
+    run_id = store.create_run(make_config("moons", "mlp"), owner="ana")
+    store.request_stop(run_id)
+    at = AppTest.from_function(show_run, args=(run_id, lang), default_timeout=60).run()
+    assert not at.exception
+    badge = " ".join(m.value for m in at.markdown if "-badge[" in m.value)
+    assert translate(lang, "badge.host_stopped") in badge and translate(lang, "status.host_stopped") in badge

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from modelkit.config import make_config
 from modelkit.execution.worker import FLUSH_EVERY_S, Recorder, execute_run
-from modelkit.store import SCHEMA_VERSION, Store, StoreError, database, schema
+from modelkit.store import HOST, SCHEMA_VERSION, Store, StoreError, database, schema
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -334,6 +334,20 @@ def test_a_database_of_a_newer_modelkit_is_refused_before_anything_is_altered(tm
         assert "controls" not in inspector.get_table_names()
         assert "node" not in {col["name"] for col in inspector.get_columns("runs")}
         assert schema.stored_version(c) == SCHEMA_VERSION + 1
+
+
+def test_a_database_of_schema_5_learns_who_stopped_a_run(tmp_path, config):
+    url = f"sqlite:///{tmp_path / 'five.db'}"
+    old = Store(url, tmp_path)
+    earlier = old.create_run(config)
+    with old.engine.begin() as c:   # as schema 5 left it: a stop remembered when, not who
+        c.exec_driver_sql("ALTER TABLE runs DROP COLUMN stopped_by")
+        c.exec_driver_sql("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    old.engine.dispose()
+    upgraded = Store(url, tmp_path)
+    assert upgraded.schema_version == SCHEMA_VERSION and upgraded.get_run(earlier).stopped_by is None
+    upgraded.request_stop(earlier)   # the host: by None
+    assert upgraded.get_run(earlier).stopped_by == HOST
 
 
 def test_a_database_from_before_versions_were_recorded_takes_every_step(tmp_path, config):

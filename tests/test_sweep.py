@@ -1,4 +1,5 @@
 """Sweeps and scale ladders: the configs a grid expands to, the cap, the heatmap table, what size buys."""
+import json
 import math
 from types import SimpleNamespace
 
@@ -6,7 +7,7 @@ import pandas as pd
 import pytest
 
 from modelkit.compare import sweep
-from modelkit.config import ConfigError, make_config
+from modelkit.config import ConfigError, RunConfig, make_config
 from modelkit.data import tasks
 
 
@@ -20,7 +21,23 @@ def test_a_two_setting_grid_expands_to_one_config_per_cell_first_setting_slowest
     assert [(c.train.lr, c.model.hidden) for c in configs] == [(0.01, [8, 8]), (0.01, [32, 32]),
                                                                (0.1, [8, 8]), (0.1, [32, 32])]
     assert {(c.train.epochs, c.task.n_samples, c.train.seed) for c in configs} == {(5, 1000, 0)}
-    assert configs[3].name == "lr 0.1 · hidden 32"
+    assert {c.name for c in configs} == {""} and {json.dumps(c.group) for c in configs} == {"{}"}   # of no group
+
+
+def test_a_grids_runs_keep_their_group_and_the_settings_it_varies_not_a_name_in_one_language(base):
+    grouped = RunConfig.from_dict({**base.to_dict(), "group": {"kind": "sweep", "at": 1_700_000_000}})
+    configs = sweep.expand(grouped, {"train.lr": [0.01, 0.1], "model.hidden": [8, 32]})
+    assert {c.name for c in configs} == {""}
+    assert configs[3].group == {"kind": "sweep", "at": 1_700_000_000, "axes": ["train.lr", "model.hidden"]}
+    assert RunConfig.from_json(configs[3].to_json()).group == configs[3].group   # stored with the run
+
+
+@pytest.mark.parametrize("group", [{"kind": "party", "at": 1}, {"kind": "sweep", "at": "noon"},
+                                   {"kind": "sweep", "at": 1, "axes": ["lr"]}, {"kind": "sweep", "at": 1, "x": 1}])
+def test_a_group_that_is_not_one_is_refused_in_words(base, group):
+    with pytest.raises(ConfigError) as refused:
+        RunConfig.from_dict({**base.to_dict(), "group": group})
+    assert (refused.value.path, refused.value.code) == ("group", "bad_group")
 
 
 def test_a_grid_over_the_cap_is_refused(base):

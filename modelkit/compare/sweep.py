@@ -54,8 +54,8 @@ def with_setting(data: dict, path: str, value) -> dict:
 
 def expand(base: RunConfig, axes: Mapping[str, Sequence], cap: int = MAX_RUNS) -> list[RunConfig]:
     """One config per cell of the grid `axes` ({path: values}, one or two paths), the first path varying
-    slowest; each checked like any run's. Refused: no axis or more than MAX_AXES, an empty axis, more
-    than `cap` cells."""
+    slowest; each checked like any run's, in `base`'s group with the settings it varies. Refused: no axis
+    or more than MAX_AXES, an empty axis, more than `cap` cells."""
     if not 1 <= len(axes) <= MAX_AXES:
         raise ConfigError("sweep", "sweep_axes", n=MAX_AXES)
     for path, values in axes.items():
@@ -70,7 +70,7 @@ def expand(base: RunConfig, axes: Mapping[str, Sequence], cap: int = MAX_RUNS) -
         for path, value in zip(axes, combo):
             data = with_setting(data, path, value)
         config = RunConfig.from_dict(data)
-        config.name = " · ".join([base.name, *(f"{p.split('.')[1]} {v}" for p, v in zip(axes, combo))]).strip(" ·")
+        config.group = {**base.group, "axes": list(axes)} if base.group else {}   # named by a page, in its language
         configs.append(config)
     return configs
 
@@ -148,7 +148,7 @@ def _sized(base: RunConfig, field: str, width: int) -> RunConfig:
         data["model"]["ff_width"] = 2 * width
         data["model"]["heads"] = next(h for h in (4, 2, 1) if width % h == 0)
     config = RunConfig.from_dict(data)
-    config.name = f"{base.name} · {field} {width}".strip(" ·")
+    config.group = {**base.group, "axes": [f"model.{field}"]} if base.group else {}
     return config
 
 

@@ -49,7 +49,7 @@ def activations_figure(layers: list[dict], *, max_units: int = 128, labels: Mapp
         strips[row, :len(values)] = values
     strips = strips[:, :int(np.max(np.nonzero(~np.isnan(strips))[1], initial=0)) + 1]
     scale = np.nanmax(np.abs(strips), axis=1, keepdims=True)
-    names = [f"{layer['name']} {tuple(layer['shape'])}" for layer in layers]
+    names = [f"{layer['name']} ({size_text(layer['shape'])})" for layer in layers]
     fig = go.Figure(go.Heatmap(z=strips / np.where(scale > 0, scale, 1), y=names, customdata=strips, zmin=-1, zmax=1,
                                colorscale=DIVERGING, showscale=False, xgap=1, ygap=6,  # each layer on its own scale
                                hovertemplate=f"%{{y}}<br>{lab['x']} %{{x}}<br>{lab['value']} %{{customdata:.3f}}"
@@ -145,12 +145,17 @@ def feature_maps_figure(maps, dims: int, *, max_maps: int = 32, labels: Mapping 
     return _layout(fig, lab["x"], lab["y"], 80 + 9 * len(maps)).update_layout(hovermode="closest")
 
 
+def size_text(shape) -> str:
+    """A shape as a reader writes it: 32, 8×8; not Python's (32,) or (8, 8)."""
+    return "×".join(str(int(n)) for n in shape)
+
+
 def pooling_figure(before, after, dims: int, *, labels: Mapping | None = None, height: int = 260) -> go.Figure:
     """One feature map before pooling (left) and after (right): half the size, the strongest kept."""
     lab = _lab({"before": "before pooling", "after": "after pooling", "x": "position", "y": "value"}, labels)
     before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
-    fig = make_subplots(rows=1, cols=2, subplot_titles=[f"{lab['before']} {before.shape}",
-                                                        f"{lab['after']} {after.shape}"])
+    fig = make_subplots(rows=1, cols=2, subplot_titles=[f"{lab['before']} ({size_text(before.shape)})",
+                                                        f"{lab['after']} ({size_text(after.shape)})"])
     for col, m in ((1, before), (2, after)):
         if dims == 2:
             fig.add_trace(go.Heatmap(z=m, colorscale="Viridis", showscale=False, zmin=before.min(),

@@ -17,6 +17,7 @@ from modelkit.store.queue import (  # noqa: F401
 )
 from modelkit.store.records import (  # noqa: F401
     ACTIVE,
+    HOST,
     STATUSES,
     Challenge,
     Run,

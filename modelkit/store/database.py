@@ -29,6 +29,7 @@ from modelkit.store.challenges import ChallengeRecords
 from modelkit.store.play import PlayRecords, delete_play
 from modelkit.store.queue import QueueRecords
 from modelkit.store.records import (
+    HOST,
     STATUSES,
     Run,
     StoreError,
@@ -181,7 +182,8 @@ class Store(QueueRecords, ChallengeRecords, PlayRecords, ArtifactRecords):
                    created=moment(row["created"]), started=moment(row["started"]), finished=moment(row["finished"]),
                    device=row["device"], params=row["params"], metrics=from_json(row["metrics"]),
                    details=from_json(row["details"]) if with_details else {}, queue_position=position,
-                   stop_requested=row["stop_requested"] is not None, worker_pid=row["worker_pid"],
+                   stop_requested=row["stop_requested"] is not None, stopped_by=row["stopped_by"],
+                   worker_pid=row["worker_pid"],
                    challenge=row["challenge"], node=row["node"])
 
     def points(self, run_id: str, after_id: int = 0, names=None) -> "pd.DataFrame":
@@ -224,16 +226,17 @@ class Store(QueueRecords, ChallengeRecords, PlayRecords, ArtifactRecords):
             raise ConfigError("run", "not_owner", owner=owner)
 
     def request_stop(self, run_id: str, by: str | None = None) -> bool:
-        """Ask a run to stop, from any process. A queued run is stopped at once. False if not active."""
+        """Ask a run to stop, from any process. A queued run is stopped at once. False if not active.
+        The run remembers who asked first: `by`, or HOST."""
         self.check_owner(run_id, by)
-        now = time.time()
+        now, asker = time.time(), by if by is not None else HOST
         with self.engine.begin() as c:
             queued = c.execute(runs_table.update().where(runs_table.c.id == run_id, runs_table.c.status == "queued")
-                               .values(status="stopped", stop_requested=now, finished=now,
+                               .values(status="stopped", stop_requested=now, finished=now, stopped_by=asker,
                                        **_message_values(messages.STOPPED_BEFORE_START, None))).rowcount
             running = c.execute(runs_table.update().where(runs_table.c.id == run_id, runs_table.c.status == "running",
                                                           runs_table.c.stop_requested.is_(None))
-                                .values(stop_requested=now)).rowcount
+                                .values(stop_requested=now, stopped_by=asker)).rowcount
         return bool(queued or running) or self._status(run_id) == "running"  # already asked
 
     def stop_requested(self, run_id: str) -> bool:

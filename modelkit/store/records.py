@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 STATUSES = ("queued", "running", "completed", "stopped", "diverged", "failed", "interrupted")
 ACTIVE = ("queued", "running")
+HOST = "host"   # who a stop asked by the host (the Host page, the CLI) is stored as: no seat may take this name
 
 
 class StoreError(RuntimeError):
@@ -33,6 +34,7 @@ class Run:
     details: dict = field(default_factory=dict)    # empty in list_runs(); get_run() fills it
     queue_position: int | None = None              # 1 = next to start; None unless queued
     stop_requested: bool = False
+    stopped_by: str | None = None                  # who asked it to stop: its owner's name, or HOST
     worker_pid: int | None = None
     challenge: str | None = None
     node: str | None = None                        # the cluster node that trained it; None when local

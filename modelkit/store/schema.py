@@ -11,8 +11,9 @@ import sqlalchemy as sa
 
 from modelkit.store.records import StoreError
 
-SCHEMA_VERSION = 5       # 2: runs.challenge and the challenges table; 3: controls and snapshots;
-                         # 4: the columns added before steps were numbered (points.seq, runs.node, ...); 5: seats
+SCHEMA_VERSION = 6       # 2: runs.challenge and the challenges table; 3: controls and snapshots;
+                         # 4: the columns added before steps were numbered (points.seq, runs.node, ...); 5: seats;
+                         # 6: runs.stopped_by
 metadata = sa.MetaData()
 meta_table = sa.Table(
     "meta", metadata,
@@ -37,6 +38,7 @@ runs_table = sa.Table(
     sa.Column("metrics", sa.Text),                             # final metrics JSON
     sa.Column("details", sa.Text),                             # FitResult.details JSON
     sa.Column("stop_requested", sa.Float),                     # when a stop was asked for
+    sa.Column("stopped_by", sa.String(200)),                   # who asked: a participant's name, or HOST
     sa.Column("host", sa.String(255)),                         # machine of the responsible process
     sa.Column("server_pid", sa.Integer),                       # the server (or CLI) responsible for it
     sa.Column("worker_pid", sa.Integer),                       # the process that trains it
@@ -195,7 +197,14 @@ def _add_seats(c):
         c.execute(sa.text("ALTER TABLE runs ADD COLUMN behind BOOLEAN"))
 
 
-STEPS = {1: _add_challenges, 2: _add_play_tables, 3: add_missing_columns, 4: _add_seats}   # version -> next
+def _add_stopped_by(c):
+    """5 -> 6: a stopped run remembers who asked (its owner, or the host), so that its status can say so."""
+    if "stopped_by" not in {col["name"] for col in sa.inspect(c).get_columns("runs")}:
+        c.execute(sa.text("ALTER TABLE runs ADD COLUMN stopped_by VARCHAR(200)"))
+
+
+STEPS = {1: _add_challenges, 2: _add_play_tables, 3: add_missing_columns, 4: _add_seats,
+         5: _add_stopped_by}   # version -> next
 
 
 def number_old_points(c):

@@ -121,14 +121,15 @@ def on_grid(lines: list[str]) -> list[str]:
 def creation_form():
     """Create a challenge: task, architectures, budget, locked settings, deadline, instruction."""
     tl = bound()
-    top = st.columns([2, 2, 3, 1])
+    top = st.columns([2, 2, 1])
     title = top[0].text_input(t("challenge.title"), key="host_ch_title", max_chars=80)
     task = top[1].selectbox(t("field.task.name"), list(TASKS), key="host_ch_task",
                             format_func=lambda n: tl(f"task.{n}.title"))
-    archs = top[2].multiselect(t("challenge.archs"), models.archs_for(task), key="host_ch_archs",
-                               default=models.archs_for(task), format_func=lambda a: tl(f"arch.{a}.title"))
-    budget = top[3].number_input(t("challenge.budget"), key="host_ch_budget", min_value=1.0,
+    budget = top[2].number_input(t("challenge.budget"), key="host_ch_budget", min_value=1.0,
                                  value=min(30.0, room.current_limits(get_store()).seconds), step=5.0)
+    # a row of its own: every allowed architecture's chip reads whole ("MLP (deep network)", not "MLP (de…")
+    archs = st.multiselect(t("challenge.archs"), models.archs_for(task), key="host_ch_archs",
+                           default=models.archs_for(task), format_func=lambda a: tl(f"arch.{a}.title"))
     left, right = st.columns(2)
     locked = left.text_area(t("challenge.locked"), key="host_ch_locked",
                             placeholder="train.lr=0.01\nmodel.hidden=[32, 32]",

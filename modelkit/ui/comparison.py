@@ -187,7 +187,7 @@ def confusion_matrices(runs, labels: dict, colors: dict):
     done = [r for r in runs if not r.active and r.status in ("completed", "stopped")]
     if not done:
         return
-    st.markdown(f"#### {t('race.confusion_title')}")
+    st.markdown(f"#### {t('compare.confusion_title')}")
     st.caption(t("results.confusion_caption"))
     per_row = 3 if len(done) != 4 else 2
     for start in range(0, len(done), per_row):
@@ -222,7 +222,7 @@ def panel(store, run_ids):
     status_strip(store, runs, labels, colors)
     x, smoothing, log_y = chart_controls()
     charts(runs, points, labels, colors, kind, x, smoothing, log_y)
-    st.markdown(f"#### {t('race.leaderboard_title')}")
+    st.markdown(f"#### {t('compare.leaderboard_title')}")
     leaderboard(runs, points, labels, colors, kind)
     if kind == "classification":
         confusion_matrices(runs, labels, colors)

@@ -9,19 +9,22 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 
 import streamlit as st
 
 from modelkit import messages, room
 from modelkit.config import ConfigError, RunConfig, TaskConfig
 from modelkit.data import tasks, uploads
+from modelkit.store import HOST
 from modelkit.ui.i18n import current, has, t
 from modelkit.ui.query import TEXT_REF, config_to_query
 
 SEAT_STATE = "seat"         # session state: the session's seat {"name", "secret"} (modelkit.ui.seat), or None
 GUEST_STATE = "guest"       # session state: the secret of this browser's guest (it took no name), from its cookie
 STATUS_COLORS = {"queued": "gray", "running": "blue", "paused": "orange", "completed": "green",
-                 "time_limit": "green", "stopped": "orange", "diverged": "red", "failed": "red", "interrupted": "orange"}
+                 "time_limit": "green", "stopped": "orange", "host_stopped": "orange", "diverged": "red",
+                 "failed": "red", "interrupted": "orange"}
 PERCENT_METRICS = frozenset({"val_accuracy", "test_accuracy", "test_f1", "test_precision", "test_recall"})
 NAME_SETTINGS = 3           # at most this many differences from the defaults in a run's name
 _ENGINE_CLASS = re.compile(r"class[ _](\d+)")   # the toy sets' "class 0", scikit-learn's wine "class_0"
@@ -31,9 +34,12 @@ _ENGINE_CLASS = re.compile(r"class[ _](\d+)")   # the toy sets' "class 0", sciki
 
 def shown_status(run, paused: bool = False) -> str:
     """The status a reader is shown: a running run that is paused is `paused`; a run that ended at its
-    time limit before its epochs is `time_limit` (its message says how far it got); else the run's status."""
+    time limit before its epochs is `time_limit` (its message says how far it got); a run the host stopped
+    (not its owner) is `host_stopped`; else the run's status."""
     if run.status == "running" and paused:
         return "paused"
+    if run.status == "stopped" and run.stopped_by == HOST:
+        return "host_stopped"
     message = messages.of_run(run)
     if run.status == "completed" and message and message.parts[0]["key"] == "message.time_limit":
         return "time_limit"
@@ -155,10 +161,25 @@ def run_name(config: RunConfig, previous: RunConfig | None = None) -> str:
     return " · ".join([task_title(config.task.name), t(f"arch.{config.arch}.title"), *words[:NAME_SETTINGS]])
 
 
+GROUP_NAMES = {"compare": "compare.group_name", "race": "compare.race_name", "sweep": "sweep.group_name",
+               "scale": "scale.group_name"}   # a config's group kind -> its name, with the time it started
+
+
+def group_title(config: RunConfig) -> str:
+    """The name of a run started in a group (config.group): a comparison's run by what differs from the
+    defaults, a sweep's or a ladder's by the settings it varies, then the group and when it started."""
+    group = config.group
+    varied = [setting_text(path, getattr(getattr(config, path.split(".")[0]), path.split(".")[1]))
+              for path in group.get("axes", ())]
+    head = run_name(config) if not varied else " · ".join([task_title(config.task.name),
+                                                            t(f"arch.{config.arch}.title"), *varied])
+    return f"{head} · {t(GROUP_NAMES[group['kind']], time=time.strftime('%H:%M', time.localtime(group['at'])))}"
+
+
 def run_titles(runs) -> dict[str, str]:
-    """Each run's name, made now in the reader's language: a name given when it was started (Compare and
-    sweeps give one) as it is; else task · architecture · what differs from its participant's previous run
-    of that pair, and a repeat of the same settings numbered (#2, #3...)."""
+    """Each run's name, made now in the reader's language: a name given when it was started as it is; a
+    run of a comparison, sweep or ladder by its group (group_title); else task · architecture · what differs
+    from its participant's previous run of that pair, and a repeat of the same settings numbered (#2, #3...)."""
     titles, before = {}, {}   # (owner, task, arch) -> configs of earlier runs, oldest first
     for run in sorted(runs, key=lambda r: (r.created is None, r.created)):
         if run.name:
@@ -168,6 +189,9 @@ def run_titles(runs) -> dict[str, str]:
             config = RunConfig.from_dict(run.config)
         except ConfigError:   # its uploaded data was deleted since
             titles[run.id] = " · ".join([task_title(run.task), t(f"arch.{run.arch}.title")])
+            continue
+        if config.group:
+            titles[run.id] = group_title(config)
             continue
         earlier = before.setdefault((run.owner, run.task, run.arch), [])
         same = sum(1 for c in earlier if c.to_dict() == config.to_dict())

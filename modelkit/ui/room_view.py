@@ -124,7 +124,7 @@ def queue_rows(runs):
         return
     tl = bound()
     for run in active:
-        cols = st.columns([1, 3, 4, 2, 2], vertical_alignment="center")
+        cols = st.columns([1, 3, 5, 3], vertical_alignment="center")   # room for "Stop" or "Remove" and its icon
         cols[0].markdown(f"**{run.queue_position}**" if run.queue_position else ":blue[:material/play_arrow:]")
         cols[1].markdown(literal(owner_name(run.owner)))
         cols[2].caption(f"{tl(f'task.{run.task}.title')} · {tl(f'arch.{run.arch}.title')} · `{run.id}`")
@@ -132,7 +132,7 @@ def queue_rows(runs):
             cols[3].button(t("train.stop"), key=f"host_stop_{run.id}", on_click=_stop, args=(run.id,),
                            icon=":material/stop:", disabled=run.stop_requested, width="stretch")
         else:
-            cols[4].button(t("room.remove"), key=f"host_remove_{run.id}", on_click=_remove, args=(run.id,),
+            cols[3].button(t("room.remove"), key=f"host_remove_{run.id}", on_click=_remove, args=(run.id,),
                            icon=":material/delete:", width="stretch")
 
 

@@ -48,28 +48,43 @@ SECTIONS: list[Callable[[Run, RunConfig, str], None]] = [replay_section, look_in
 
 def show(run_id: str, prefix: str, *, about: bool = False) -> Run | None:
     """The run `run_id` (None when the store no longer has it), its element keys prefixed by `prefix`;
-    `about` adds who started it and when, its message and its settings (the Runs page)."""
+    `about` adds who started it and when, its message and its settings (the Runs page).
+
+    While it is active its header (name, Stop, the live rate and Pause) is drawn outside the polling
+    fragment, so that a press is never lost under a poll that redraws the button; the poll redraws the
+    page once when the controls change elsewhere (another tab, the CLI, the host)."""
     run = get_store().get_run(run_id)
     if run is None:
         return None
     if run.active:   # a queued run polls at the usual pace, a training one faster (its new points)
+        header(run, prefix, about=about)
         follow = polled_live if run.status == "running" else polled
-        follow(panel, run_id, prefix, about=about, following=run.status)
+        follow(panel, run_id, prefix, about=about, following=run.status, controls=drawn_controls(run))
     else:
         panel(run_id, prefix, about=about)
     return run
 
 
-def panel(run_id: str, prefix: str, *, about: bool = False, polling: bool = False, following: str | None = None):
+def drawn_controls(run: Run) -> tuple:
+    """What the header's controls show: whether a stop was asked for, the pause, the live rate."""
+    wanted = get_store().controls(run.id)
+    return wanted["stop"], wanted["paused"], wanted["lr"]
+
+
+def panel(run_id: str, prefix: str, *, about: bool = False, polling: bool = False, following: str | None = None,
+          controls: tuple | None = None):
     """Header, status, curves; for a finished run its results and SECTIONS; `about` as in `show`.
-    `following`: the status the poll was chosen for (see `show`)."""
+    `following`: the status the poll was chosen for, `controls` what the header drawn outside the poll
+    shows (see `show`)."""
     store = get_store()
     run = store.get_run(run_id)
     if run is None:
         return
-    if polling and (not run.active or following not in (None, run.status)):
-        st.rerun(scope="app")   # it ended, or started: redraw the page once, polling as its status wants
-    header(run, prefix, about=about)
+    if polling and (not run.active or following not in (None, run.status)
+                    or controls not in (None, drawn_controls(run))):
+        st.rerun(scope="app")   # it ended, started or was paused elsewhere: redraw the page once
+    if not polling:
+        header(run, prefix, about=about)
     room_view.queue_note(run)
     try:
         config = RunConfig.from_dict(run.config)

@@ -23,7 +23,7 @@ from modelkit.plots import play_charts
 from modelkit.ui import seat
 from modelkit.ui.forms import error_text
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.labels import run_name, setting_value
+from modelkit.ui.labels import setting_value
 from modelkit.ui.live import points_so_far, polled
 from modelkit.ui.resources import get_store
 from modelkit.ui.results import CHART_CONFIG, KIND_METRIC, TEST_METRICS
@@ -58,15 +58,16 @@ def axis(label: str, key: str, options: list[str], default: str) -> str:
     return path
 
 
-def named(base: RunConfig, group: str) -> RunConfig:
-    """`base` named for the Runs page: what it is, and which sweep or ladder it belongs to."""
-    base.name = f"{run_name(base)} · {t(group, time=time.strftime('%H:%M'))}"
+def named(base: RunConfig, kind: str) -> RunConfig:
+    """`base` in a group of `kind` (a sweep, a ladder) started now: pages name its runs in their reader's
+    language (labels.run_titles)."""
+    base.group = {"kind": kind, "at": round(time.time())}
     return base
 
 
 def planned_sweep(base: RunConfig, paths: list[str]) -> tuple[list[RunConfig], dict]:
     values = {p: sweep.parse_values(st.session_state[values_key(p)], p) for p in paths}
-    return sweep.expand(named(base, "sweep.group_name"), values), values
+    return sweep.expand(named(base, "sweep"), values), values
 
 
 def sweep_mode(task: str, base_for: Callable[[str], RunConfig]):
@@ -173,7 +174,7 @@ def scale_mode(task: str, base_for: Callable[[str], RunConfig]):
     with pick:
         arch = arch_choice("compare_scale_arch", families)
     try:
-        ladder = ladder_for(named(base_for(arch), "scale.group_name").to_json())
+        ladder = ladder_for(named(base_for(arch), "scale").to_json())
     except ConfigError as err:
         st.error(error_text(err, arch), icon=":material/error:")
         return

@@ -80,9 +80,11 @@ def drawn_image(predictor, key: str) -> np.ndarray | None:
         from streamlit_drawable_canvas import st_canvas
     except Exception:   # not installed, or unable to register with this Streamlit: type the pixels instead
         return typed_image(predictor, key)
+    # the canvas's toolbar names its buttons in English only (the component takes no words for them):
+    # this caption, read before the canvas, says what each does in the page's language
+    st.caption(t("use.draw_caption"))
     result = st_canvas(stroke_width=STROKE_PX, stroke_color="#000000", background_color="", height=CANVAS_PX,
                        width=CANVAS_PX, drawing_mode="freedraw", return_image_data=True, key=f"{key}_canvas")
-    st.caption(t("use.draw_caption"))
     if not (result.json_data or {}).get("objects"):
         return None
     return predict.image_from_drawing(result.image_data, size=predictor.spec.input_shape[-1])
