@@ -176,7 +176,7 @@ class Shelf:
 
 
 _bound: Shelf | None = None
-_fallback: dict[tuple[str, Path], Shelf] = {}
+_fallback: tuple[tuple[str, Path], Shelf] | None = None   # the environment's, for a process with no Store
 
 
 def keep_in(shelf: Shelf | None):
@@ -186,16 +186,21 @@ def keep_in(shelf: Shelf | None):
 
 
 def shelf() -> Shelf:
+    """The process's Store's shelf, else one on the database the environment names (opened once)."""
+    global _fallback
     if _bound is not None:
         return _bound
-    url, home = settings.database_url(), settings.home()
-    if (url, home) not in _fallback:
+    where = (settings.database_url(), settings.home())
+    if _fallback is None or _fallback[0] != where:
+        url, home = where
         if url.startswith("sqlite"):
             home.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"timeout": 30} if url.startswith("sqlite") else {})
         tables.create_all(engine)   # the Store takes them in as they are when it opens this database
-        _fallback[(url, home)] = Shelf(engine, home)
-    return _fallback[(url, home)]
+        if _fallback is not None:
+            _fallback[1].engine.dispose()
+        _fallback = (where, Shelf(engine, home))
+    return _fallback[1]
 
 
 def put(name: str, data: bytes) -> str:
