@@ -4,6 +4,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from modelkit import room
 from modelkit.store import Store
 from modelkit.written import literal
 
@@ -182,12 +183,12 @@ def test_a_new_task_clears_the_last_runs_view():
     assert "train_run" not in at.session_state and not badges(at)
 
 
-def test_a_run_started_without_a_name_is_named_by_its_settings_and_owned_by_anonymous():
+def test_a_run_started_without_a_name_is_named_by_its_settings_and_owned_by_its_guest():
     at = page("en", participant="")
     at.number_input(key="train_epochs").set_value(1).run()
     at.button(key="train_start").click().run()
     run = Store().get_run(at.session_state["train_run"])
-    assert run.owner == "anonymous"
+    assert run.owner == room.guest_owner(at.session_state["guest"]) and run.owner.startswith("anonymous:")
     shown = "**" + literal("Moons · MLP (deep network) · Epochs 1")   # named when shown, as text (never markup)
     assert any(m.value.startswith(shown) for m in at.markdown)
 

@@ -2,6 +2,7 @@
 pause and resume it, scrub a finished moons run and see its decision boundary change, run a 2x2 sweep and see the heatmap fill."""
 import pytest
 
+from modelkit import room
 from modelkit.config import make_config
 from modelkit.execution.worker import execute_run
 from modelkit.store import Store
@@ -10,6 +11,8 @@ from tests.browser import NEEDS_CHROMIUM, running_server
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = [NEEDS_CHROMIUM, pytest.mark.timeout(300)]
+GUEST = "0123456789abcdef" * 2    # the browser's guest secret (its cookie): it has no name
+MINE = room.guest_owner(GUEST)    # so a run stored with this owner is the browser's own
 
 # the z values of the first heatmap drawn inside the element with this key class
 HEATMAP_JS = """k => { const g = document.querySelector('.st-key-' + k + ' .js-plotly-plot');
@@ -26,6 +29,7 @@ def served(tmp_path):
 def open_page(browser, url):
     page = browser.new_page(viewport={"width": 1400, "height": 2400})
     page.set_default_timeout(90_000)
+    page.context.add_cookies([{"name": room.GUEST_COOKIE, "value": GUEST, "url": url}])
     page.goto(url)
     return page
 
@@ -33,7 +37,7 @@ def open_page(browser, url):
 def test_turning_the_learning_rate_of_a_running_run_marks_the_loss_chart(served, browser):
     url, store = served
     config = make_config("moons", "mlp", ["train.epochs=null", "train.time_budget=120"])
-    run_id = store.create_run(config, owner="anonymous")   # this browser's own run: it has no name
+    run_id = store.create_run(config, owner=MINE)
     page = open_page(browser, f"{url}?task=moons&arch=mlp&run={run_id}")
     page.wait_for_function("() => document.querySelector('.st-key-train_status_is_running')")
     higher = LR_LADDER[LR_LADDER.index(config.train.lr) + 1]
@@ -47,7 +51,7 @@ def test_turning_the_learning_rate_of_a_running_run_marks_the_loss_chart(served,
 def test_pausing_a_running_run_holds_it_until_resume(served, browser):
     url, store = served
     run_id = store.create_run(make_config("moons", "mlp", ["train.epochs=null", "train.time_budget=120"]),
-                              owner="anonymous")   # this browser's own run: it has no name
+                              owner=MINE)
     page = open_page(browser, f"{url}?task=moons&arch=mlp&run={run_id}")
     page.wait_for_function("() => document.querySelector('.st-key-train_status_is_running')")
     page.locator(".st-key-train_pause button >> visible=true").first.click()

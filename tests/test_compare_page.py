@@ -6,12 +6,14 @@ import streamlit as st
 from polling import wait_until
 from streamlit.testing.v1 import AppTest
 
+from modelkit import room
 from modelkit.compare import race
 from modelkit.config import make_config
 from modelkit.execution.runner import Runner
 from modelkit.store import Store
 
 TIMEOUT = 120
+GUEST = "0123456789abcdef" * 2   # a nameless browser's secret, as its cookie keeps it
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +26,8 @@ def trained_home(tmp_path_factory):
         configs = [make_config("moons", "mlp", ["train.epochs=2"]), make_config("moons", "linear", ["train.epochs=2"]),
                    make_config("moons", "mlp", ["train.epochs=3", "model.hidden=[8]"]),
                    make_config("digits", "linear", ["train.epochs=1"])]
-        ids = [runner.submit(c, owner=owner) for c, owner in zip(configs, ("Ada", "Ada", "anonymous", "Lin"))]
+        owners = ("Ada", "Ada", room.guest_owner(GUEST), "Lin")
+        ids = [runner.submit(c, owner=owner) for c, owner in zip(configs, owners)]
         wait_until(lambda: not any(store.get_run(i).active for i in ids), 180, 0.2, "the runs finished")
     finally:
         runner.shutdown()
@@ -180,8 +183,10 @@ def test_selecting_one_run_opens_it_with_its_settings_and_results(home):
 
 
 def app_at(name) -> AppTest:
-    """The whole app (entry point and navigation) showing app_pages/<name>.py: what st.switch_page needs."""
+    """The whole app (entry point and navigation) showing app_pages/<name>.py: what st.switch_page needs;
+    a browser without a name, whose cookie holds the guest GUEST (the owner of the third run)."""
     at = AppTest.from_file("../app.py", default_timeout=TIMEOUT)
+    at.session_state["guest"] = GUEST
     at.query_params["lang"] = "en"
     at.run()
     return at.switch_page(f"app_pages/{name}.py").run()
@@ -206,7 +211,7 @@ def test_runs_of_two_tasks_cannot_be_compared(home):
     assert any("one task" in c.value for c in at.caption)
 
 
-def test_run_again_fills_the_train_form_with_the_runs_settings(home):   # its own run: a nameless session owns "anonymous"
+def test_run_again_fills_the_train_form_with_the_runs_settings(home):   # its own run: the nameless browser's guest
     at = app_at("runs")
     select(at, [at.dataframe[0].value["id"].tolist().index(home[2])])
     at.button(key="runs_rerun").click().run()

@@ -66,12 +66,26 @@ def test_the_host_frees_a_seat_and_the_next_browser_takes_it(store):
 
 
 @pytest.mark.parametrize("name, code", [("   ", "name_empty"), ("x" * 61, "name_long"), ("ana\u202e", "name_chars"),
-                                        ("Anonymous", "name_reserved"), ("cli", "name_reserved")])
+                                        ("Anonymous", "name_reserved"), ("cli", "name_reserved"),
+                                        ("anonymous:0123", "name_reserved")])
 def test_a_name_that_cannot_be_a_seat_is_refused_in_both_languages(store, name, code):
     with pytest.raises(ConfigError) as refused:
         room.claim(store, name)
     assert refused.value.code == code
     assert all(has(f"error.{code}", lang) for lang in LANGUAGES)
+
+
+def test_two_nameless_browsers_are_two_guests_and_neither_controls_the_others_run(store):
+    from modelkit.config import make_config
+
+    ada, lin = room.new_guest(), room.new_guest()
+    assert len(ada) == 32 and ada != lin                 # 128 bits each
+    run = store.get_run(store.create_run(make_config("moons", "linear"), owner=room.guest_owner(ada)))
+    assert room.is_anonymous(run.owner) and ada not in run.owner   # shown as anonymous; the secret never stored
+    assert room.actions.refusal(store, run, "stop", room.guest_owner(ada)) is None
+    for action in room.actions.ACTIONS:
+        assert room.actions.refusal(store, run, action, room.guest_owner(lin)).code == "not_owner"
+    assert room.guest_owner("not a secret") is None and room.guest_owner(None) is None
 
 
 def test_a_database_of_schema_3_gets_its_seats_table(tmp_path):

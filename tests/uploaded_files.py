@@ -49,6 +49,18 @@ def plants_measured_csv(n: int = 400, seed: int = 0) -> bytes:
     return "\n".join(lines).encode()
 
 
+def plants_with_soil_csv(n: int = 400, seed: int = 0) -> bytes:
+    """The measured plants with a text column between the numbers: the soil each grew in, which moves the
+    kind as much as the height does (so a model has to read it)."""
+    rows, _ = plants_rows(n, seed)
+    soils = np.random.default_rng(seed + 1).choice(["clay", "loam", "sand"], n)
+    score = (rows[:, 0] - 1500) / 200 + (rows[:, 1] - 50_000) / 8_000 + np.select(
+        [soils == "clay", soils == "sand"], [-1.5, 1.5], 0.0)
+    lines = ["height_mm,soil,leaf_mass_mg,kind"]
+    lines += [f"{h:.1f},{s},{m:.0f},{'tall' if v > 0 else 'short'}" for (h, m, _), s, v in zip(rows, soils, score)]
+    return "\n".join(lines).encode()
+
+
 def line_rows(n: int, seed: int) -> np.ndarray:
     """(n, 3) rows: a temperature in kelvin, a pressure in pascal, a count; their number follows them."""
     rng = np.random.default_rng(seed)

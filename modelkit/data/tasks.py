@@ -394,7 +394,10 @@ def _uploaded(cfg: TaskConfig) -> TaskData:
     spec = TaskSpec(cfg.name, ds.task_kind, "image" if ds.kind == "images" else "vector", tuple(x.shape[1:]),
                     outputs, tuple(ds.class_names))
     data = split(cfg, spec, x, y)
-    return _standardise(data, ds.features) if task_info(cfg.name).table else data
+    if not task_info(cfg.name).table:
+        return data
+    data.extra["table_inputs"] = ds.inputs   # a raw row's text columns as their values (modelkit.data.rows)
+    return _standardise(data, ds.features)
 
 
 def _check_uploaded_text(cfg: TaskConfig):

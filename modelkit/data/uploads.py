@@ -68,6 +68,7 @@ class Dataset:
     size: int = 0                    # bytes uploaded
     created: float = 0.0
     series: dict = field(default_factory=dict)   # a series' targets, inputs and steps (modelkit.data.series)
+    inputs: list = field(default_factory=list)   # a table's input columns as people fill them in (data.rows)
 
     @property
     def task(self) -> str:
@@ -201,7 +202,8 @@ def guess_target(frame) -> tuple[str, str]:
 
 
 def encode_table(frame, target: str, task_kind: str | None, file: str):
-    """(x float32, y, features, class_names, filled): numbers as they are, few-valued text one-hot, gaps filled."""
+    """(x float32, y, features, class_names, filled, inputs): numbers as they are, few-valued text one-hot,
+    gaps filled; `inputs` the input columns as a person fills them in (modelkit.data.rows)."""
     import pandas as pd
 
     if target not in frame.columns:
@@ -212,7 +214,7 @@ def encode_table(frame, target: str, task_kind: str | None, file: str):
     if len(frame) < 10:
         refuse("data_few_rows", file, n=10)
     task_kind = task_kind or guess_kind(y_col)
-    parts, features, filled = [], [], 0
+    parts, features, filled, inputs = [], [], 0, []
     for name in frame.columns:
         if name == target:
             continue
@@ -223,21 +225,25 @@ def encode_table(frame, target: str, task_kind: str | None, file: str):
         if pd.api.types.is_numeric_dtype(col):
             parts.append(_finite(col.fillna(col.median()), file, name)[:, None])
             features.append(name)
+            inputs.append({"name": str(name)})
         elif col.nunique() <= FEW_VALUES:
-            dummies = pd.get_dummies(col.fillna(col.mode().iloc[0] if col.notna().any() else ""), prefix=name)
-            parts.append(dummies.to_numpy(dtype=np.float32))
-            features += [str(c) for c in dummies.columns]
+            text = col.fillna(col.mode().iloc[0]).astype(str)
+            values = sorted(text.unique())
+            parts.append(np.stack([(text == v).to_numpy() for v in values], 1).astype(np.float32))   # one-hot
+            features += [f"{name}_{v}" for v in values]
+            inputs.append({"name": str(name), "values": values})
+            continue
         else:
             refuse("data_text_column", file, column=str(name)[:40], n=FEW_VALUES)
     x = np.concatenate(parts, axis=1)
     if task_kind == "regression":
         if not pd.api.types.is_numeric_dtype(y_col):
             refuse("data_target_not_number", file, target=target[:40])
-        return x, _finite(y_col, file, target)[:, None], features, [], filled
+        return x, _finite(y_col, file, target)[:, None], features, [], filled, inputs
     names = sorted(y_col.astype(str).unique())
     _check_classes(len(names), file)
     index = {n: i for i, n in enumerate(names)}
-    return x, y_col.astype(str).map(index).to_numpy(dtype=np.int64), features, names, filled
+    return x, y_col.astype(str).map(index).to_numpy(dtype=np.int64), features, names, filled, inputs
 
 
 def _finite(column, file: str, name) -> np.ndarray:
@@ -260,10 +266,10 @@ def _check_classes(n: int, file: str):
 
 def add_table(raw: bytes, file: str, target: str, task_kind: str | None = None, owner: str = "") -> Dataset:
     frame = read_table(raw, file)
-    x, y, features, classes, filled = encode_table(frame, target, task_kind, file)
+    x, y, features, classes, filled, inputs = encode_table(frame, target, task_kind, file)
     ds = Dataset(_hash(raw, target, task_kind or ""), file, "table",
                  "regression" if y.dtype == np.float32 else "classification", owner, len(x), x.shape[1],
-                 classes, features, target, filled, len(raw))
+                 classes, features, target, filled, len(raw), inputs=inputs)
     return _save(ds, {"x": x, "y": y})
 
 

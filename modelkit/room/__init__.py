@@ -49,7 +49,11 @@ from modelkit.room.rules import (  # noqa: F401
 from modelkit.room.seats import (  # noqa: F401
     check_name,
     claim,
+    GUEST_COOKIE,
     free_seat,
+    guest_owner,
+    is_anonymous,
+    new_guest,
     seat_key,
     taken_seats,
 )

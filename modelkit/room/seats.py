@@ -6,9 +6,16 @@
 Names compare after Unicode normalisation (NFKC) and case-folding, with runs of spaces as one,
 so "Ana", "ana " and "ａｎａ" are one name. A seat's runs are stored with its name as their owner.
 The host frees a seat (a participant who lost their link); the next to take the name holds it then.
+
+A browser that takes no name is a guest: its runs are owned by "anonymous:" and a hash of a secret kept in
+that browser (a cookie), so two nameless browsers never control each other's runs, and nobody can act as a
+guest from what a page shows of it.
 """
 from __future__ import annotations
 
+import hashlib
+import re
+import secrets
 import unicodedata
 
 from modelkit.fields import ConfigError
@@ -18,6 +25,26 @@ from modelkit.store.seats import Seat
 MAX_NAME = 60
 RESERVED = ("anonymous", "web", "cli", "bench", "host")   # owners the engine writes itself
 SUGGESTIONS = 50
+GUEST_COOKIE = "modelkit_guest"   # where a guest's browser keeps its secret
+GUEST = "anonymous:"        # the owner of a guest's runs: this, then a hash of the guest's secret
+_GUEST_SECRET = re.compile(r"[0-9a-f]{32}")
+
+
+def new_guest() -> str:
+    """A guest's secret (128 bits), for its browser to keep."""
+    return secrets.token_hex(16)
+
+
+def guest_owner(secret: str | None) -> str | None:
+    """The owner a guest's runs are stored with; None for a secret that is not one (it gets a new one)."""
+    if not isinstance(secret, str) or not _GUEST_SECRET.fullmatch(secret):
+        return None
+    return GUEST + hashlib.sha256(secret.encode()).hexdigest()[:20]
+
+
+def is_anonymous(owner: str) -> bool:
+    """A run started without a name: by a guest, or stored as "anonymous" or "web" before guests."""
+    return owner in ("anonymous", "web") or owner.startswith(GUEST)
 
 
 def written(name: str) -> str:
@@ -39,7 +66,7 @@ def check_name(name: str) -> str:
         raise ConfigError("participant", "name_long", limit=MAX_NAME)
     if any(unicodedata.category(ch).startswith("C") for ch in shown):   # control, format (bidi), unassigned
         raise ConfigError("participant", "name_chars")
-    if shown.casefold() in RESERVED:
+    if shown.casefold() in RESERVED or shown.casefold().startswith(GUEST):
         raise ConfigError("participant", "name_reserved", name=shown)
     return shown
 

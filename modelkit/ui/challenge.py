@@ -19,7 +19,6 @@ from modelkit.config import ConfigError
 from modelkit.data.tasks import TASKS
 from modelkit.ui import forms, room_view
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.labels import ANONYMOUS
 from modelkit.ui.resources import get_store
 from modelkit.written import literal
 
@@ -79,7 +78,7 @@ def banner(challenge):
     title = literal(challenge.title) if challenge.title else t("challenge.untitled")
     st.info(f"**{title}** · {literal(challenge.instruction)}\n\n{rules}",
             icon=":material/flag:")
-    if room_view.participant() == ANONYMOUS:
+    if room.is_anonymous(room_view.participant()):
         st.caption(t("challenge.name_hint"))
 
 

@@ -12,15 +12,14 @@ import re
 
 import streamlit as st
 
-from modelkit import messages
+from modelkit import messages, room
 from modelkit.config import ConfigError, RunConfig, TaskConfig
 from modelkit.data import tasks, uploads
 from modelkit.ui.i18n import current, has, t
 from modelkit.ui.query import TEXT_REF, config_to_query
 
-ANONYMOUS = "anonymous"     # the stored owner of a run started without a name (shown translated)
-LEGACY_ANONYMOUS = "web"    # what runs started without a name were stored with before
 SEAT_STATE = "seat"         # session state: the session's seat {"name", "secret"} (modelkit.ui.seat), or None
+GUEST_STATE = "guest"       # session state: the secret of this browser's guest (it took no name), from its cookie
 STATUS_COLORS = {"queued": "gray", "running": "blue", "paused": "orange", "completed": "green",
                  "time_limit": "green", "stopped": "orange", "diverged": "red", "failed": "red", "interrupted": "orange"}
 PERCENT_METRICS = frozenset({"val_accuracy", "test_accuracy", "test_f1", "test_precision", "test_recall"})
@@ -99,14 +98,18 @@ def class_name(name) -> str:
 
 def owner_name(owner: str) -> str:
     """Who started a run: the participant's name, or "anonymous" in the reader's language."""
-    return t("owner.anonymous") if owner in (ANONYMOUS, LEGACY_ANONYMOUS) else owner
+    return t("owner.anonymous") if room.is_anonymous(owner) else owner
 
 
 def session_owner() -> str:
     """The owner a run started from this session is stored with: its seat's name (modelkit.ui.seat),
-    else ANONYMOUS."""
+    else its browser's guest (modelkit.room.seats.guest_owner; a new one when it has none yet)."""
     seat = st.session_state.get(SEAT_STATE)
-    return seat["name"] if seat else ANONYMOUS
+    if seat:
+        return seat["name"]
+    if room.guest_owner(st.session_state.get(GUEST_STATE)) is None:
+        st.session_state[GUEST_STATE] = room.new_guest()
+    return room.guest_owner(st.session_state[GUEST_STATE])
 
 
 # --- settings and run names ---------------------------------------------------

@@ -14,7 +14,7 @@ import streamlit as st
 from modelkit import room
 from modelkit.written import literal
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.labels import ANONYMOUS, owner_name
+from modelkit.ui.labels import owner_name
 from modelkit.ui.live import duration
 from modelkit.ui.resources import get_runner, get_store
 from modelkit.ui.seat import actor, is_host, participant  # noqa: F401  (the pages ask here)
@@ -36,7 +36,7 @@ def _presence() -> dict:
 
 def seen():
     """Note that this session's participant is here now (called on every page run); the host is not one."""
-    if not is_host() and participant() != ANONYMOUS:
+    if not is_host() and not room.is_anonymous(participant()):
         _presence()[participant()] = time.time()
 
 

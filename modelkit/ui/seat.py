@@ -23,7 +23,7 @@ from modelkit import room
 from modelkit.config import ConfigError
 from modelkit.ui.forms import error_text
 from modelkit.ui.i18n import t
-from modelkit.ui.labels import SEAT_STATE, session_owner
+from modelkit.ui.labels import GUEST_STATE, SEAT_STATE, session_owner
 from modelkit.ui.resources import get_runner, get_store
 
 SEAT = SEAT_STATE                 # session state: {"name": ..., "secret": ...} once seated, else None
@@ -32,6 +32,7 @@ NAME_REFUSED = "name_refused"     # the ConfigError of the last name typed, show
 HOST_KEY = "host_unlocked"        # session state: this session is the host
 HOST_TOKEN = "host_token"         # the token in this browser's cookie
 COOKIE_DUE = "host_cookie_due"    # the cookie to write on this run: the token, or "" to clear it
+GUEST_DUE = "guest_cookie_due"    # a new guest's secret, to keep in this browser's cookie
 KEY_TRIES = "host_key_tries"      # (wrong keys typed, not before this time may it try again)
 
 
@@ -61,7 +62,13 @@ def refusal(run, action: str) -> str | None:
 # --- the session's first run: who it is -----------------------------------------------------
 
 def restore():
-    """Once a session: the host again if this browser holds a host token; the seat its link names."""
+    """Once a session: the host again if this browser holds a host token; the seat its link names; the
+    browser's guest (who owns the runs it starts without a name), from its cookie or new."""
+    if GUEST_STATE not in st.session_state:
+        kept = st.context.cookies.get(room.GUEST_COOKIE)
+        if room.guest_owner(kept) is None:
+            kept = st.session_state[GUEST_DUE] = room.new_guest()
+        st.session_state[GUEST_STATE] = kept
     if HOST_KEY not in st.session_state:
         token = st.context.cookies.get(room.HOST_COOKIE)
         st.session_state[HOST_KEY] = room.is_host_session(get_store(), token)
@@ -146,17 +153,20 @@ def _leave_host():
     st.session_state.update({HOST_KEY: False, HOST_TOKEN: None, COOKIE_DUE: ""})
 
 
-def _write_cookie(value: str):
-    """Keep (or with "" clear) the host token in this browser for its reloads and new tabs."""
-    age = "" if value else "; max-age=0"
-    st.html(f"<script>document.cookie = {json.dumps(f'{room.HOST_COOKIE}={value}; path=/; SameSite=Strict{age}')};"
+def _write_cookie(name: str, value: str):
+    """Keep (or with "" clear) a cookie in this browser for its reloads and new tabs: the host token, or a
+    guest's secret (for a year)."""
+    age = "; max-age=31536000" if value and name == room.GUEST_COOKIE else "" if value else "; max-age=0"
+    st.html(f"<script>document.cookie = {json.dumps(f'{name}={value}; path=/; SameSite=Strict{age}')};"
             "</script>", unsafe_allow_javascript=True, width="content")
 
 
 def host_field():
     """The sidebar's Host field: the key opens host mode for this browser; wrong keys make it wait."""
     if COOKIE_DUE in st.session_state:
-        _write_cookie(st.session_state.pop(COOKIE_DUE))
+        _write_cookie(room.HOST_COOKIE, st.session_state.pop(COOKIE_DUE))
+    if GUEST_DUE in st.session_state:
+        _write_cookie(room.GUEST_COOKIE, st.session_state.pop(GUEST_DUE))
     if is_host():
         st.caption(t("room.host_on"))
         st.button(t("room.host_leave"), key="host_leave", icon=":material/logout:", on_click=_leave_host)

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from modelkit.config import RunConfig
-from modelkit.data import forecast, tasks
+from modelkit.data import forecast, rows, tasks
 from modelkit.plots import figures, words
 from modelkit.written import literal
 from modelkit.ui import seat, task_views
@@ -159,24 +159,32 @@ def click_grid(boundary: dict, n: int = 41) -> go.Scatter:
 # --- tables: one input per feature ------------------------------------------------------
 
 def try_table(predictor, run, key: str):
+    """A test row in the table's own units to edit: a number column as a number, a text column as its values."""
     raw = predict.raw_table(predictor.config)
     names = task_views.feature_labels(tasks.load(predictor.config.task))
+    columns = predictor.inputs or [{"name": n} for n in names]
     n_test = len(raw.x_test)
     classes = predictor.kind == "classification"
     example = st.selectbox(t("use.example"), range(n_test), key=f"{key}_example",
                            format_func=lambda i, tl=bound(): tl("use.example_n", n=i + 1, label=task_views.class_label(
                                predictor.spec, int(raw.y_test[i]))) if classes else tl(
                                "use.example_value", n=i + 1, value=f"{float(raw.y_test[i].reshape(-1)[0]):.4g}"))
+    start = rows.to_people(predictor.inputs, [raw.x_test[example].tolist()])[0]
     low, high = raw.x_train.min(0).values, raw.x_train.max(0).values
     span = (high - low).clamp_min(1e-3)
-    values = []
-    cols = st.columns(4 if len(names) > 6 else 2)
-    for i, name in enumerate(names):
-        lo, hi = float(low[i] - span[i] / 2), float(high[i] + span[i] / 2)
-        start = min(max(float(raw.x_test[example, i]), lo), hi)
-        with cols[i % len(cols)]:
-            values.append(st.number_input(name, min_value=lo, max_value=hi, value=start, step=float(span[i]) / 50,
-                                          format="%.3g", key=f"{key}_f{i}_{example}"))
+    values, at = [], 0   # `at`: the column's first model column
+    cols = st.columns(4 if len(columns) > 6 else 2)
+    for c, column in enumerate(columns):
+        with cols[c % len(cols)]:
+            if column.get("values"):
+                values.append(st.selectbox(literal(column["name"]), column["values"], key=f"{key}_f{c}_{example}",
+                                           index=column["values"].index(start[c])))
+                at += len(column["values"])
+                continue
+            lo, hi = float(low[at] - span[at] / 2), float(high[at] + span[at] / 2)
+            values.append(st.number_input(literal(names[at]), min_value=lo, max_value=hi, value=min(max(start[c], lo), hi),
+                                          step=float(span[at]) / 50, format="%.3g", key=f"{key}_f{c}_{example}"))
+            at += 1
     out = timed(predictor.predict, [values])
     if classes:
         show_classes(predictor, out, key)

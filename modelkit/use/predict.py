@@ -21,7 +21,7 @@ import torch
 
 from modelkit import models
 from modelkit.config import RunConfig
-from modelkit.data import forecast, tasks
+from modelkit.data import forecast, rows, tasks
 from modelkit.data.tasks import TaskSpec
 from modelkit.store.artifacts import NoModelError  # noqa: F401  (the one "no model": callers catch it here too)
 
@@ -45,6 +45,8 @@ class Predictor:
     std: torch.Tensor | None = None        # ... and spreads, to standardise raw rows as training did
     series: dict | None = None             # an uploaded series: its scaling, so windows and forecasts are
                                            # in the series' own units (modelkit.data.forecast)
+    inputs: list | None = None             # an uploaded table's input columns: a row may name a text
+                                           # column's value, by position or by name (modelkit.data.rows)
 
     @property
     def kind(self) -> str:
@@ -55,6 +57,7 @@ class Predictor:
         scaled as training scaled them if a series."""
         if self.spec.input_kind == "tokens":
             raise InputError("this model continues text: send prompts as strings")
+        inputs = self.numbers(inputs)
         try:
             x = torch.as_tensor(np.asarray(inputs, dtype=np.float32))
         except (ValueError, TypeError, OverflowError):
@@ -75,6 +78,14 @@ class Predictor:
         if self.series is not None:
             x = torch.from_numpy(forecast.to_model(x.reshape(len(x), shape[0], -1).numpy(), self.series))
         return x
+
+    def numbers(self, inputs):
+        """Table rows as the model's columns in their own units (a text column's value as its one-hot
+        columns, a row by column name in the file's order); other inputs unchanged."""
+        try:
+            return rows.to_numbers(self.inputs, inputs)
+        except ValueError as e:
+            raise InputError(str(e)) from None
 
     @torch.inference_mode()
     def predict(self, inputs) -> dict:
@@ -165,6 +176,7 @@ def _build(store, run_id: str) -> Predictor:
     predictor = Predictor(run_id, config, data.spec, model)
     if tasks.task_info(config.task.name).table:
         predictor.mean, predictor.std = data.extra["feature_mean"], data.extra["feature_std"]
+        predictor.inputs = data.extra.get("table_inputs") or None
     if "series" in data.extra:
         predictor.series = data.extra["series"]["scale"]
     return predictor
@@ -179,8 +191,8 @@ def raw_table(config: RunConfig) -> tasks.TaskData:
 
 def example_inputs(predictor: Predictor, n: int = 8) -> list:
     """The first `n` test examples as raw input (table rows in their own units; text as prompts)."""
-    if predictor.mean is not None:
-        return raw_table(predictor.config).x_test[:n].tolist()
+    if predictor.mean is not None:   # a text column by its value
+        return rows.to_people(predictor.inputs, raw_table(predictor.config).x_test[:n].tolist())
     data = tasks.load(predictor.config.task)
     if predictor.series is not None:
         return [forecast.test_window(data.extra["series"], i)[0].reshape(predictor.spec.input_shape).tolist()

@@ -154,7 +154,8 @@ def service_card(run, predictor: predict.Predictor) -> dict:
             "trained": run.finished.isoformat(timespec="seconds") if run.finished else None,
             "metrics": {k: v for k, v in run.metrics.items() if k.startswith("test_")},
             "input": {"kind": spec.input_kind, "shape": list(spec.input_shape),
-                      "units": "raw measurements" if predictor.mean is not None else "as in the dashboard"},
+                      "units": "raw measurements" if predictor.mean is not None else "as in the dashboard",
+                      **({"columns": predictor.inputs} if predictor.inputs else {})},   # a row by value or name
             "classes": list(spec.class_names), "max_inputs": predict.MAX_INPUTS,
             "example": example_body(predictor)}
 
@@ -167,6 +168,8 @@ def example_body(predictor: predict.Predictor) -> dict:
 
 
 def _round(value):
+    if isinstance(value, str):   # a text column's value
+        return value
     if isinstance(value, list):
         return [_round(v) for v in value]
     return round(float(value), 3)
