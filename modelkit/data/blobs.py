@@ -129,7 +129,8 @@ class Shelf:
             data = c.execute(sa.select(blobs_table.c.data).where(blobs_table.c.digest == digest)).scalar()
         if data is None:   # a name whose bytes were forgotten meanwhile
             return None
-        self._keep(digest, bytes(data))
+        if not self._keep(digest, bytes(data)):
+            raise OSError(f"this machine's blob cache {self.cache} cannot be written (a full or read-only disk?)")
         return cached
 
     def read(self, name: str) -> bytes | None:
@@ -162,17 +163,19 @@ class Shelf:
             (self.cache / digest).unlink(missing_ok=True)
         return len(gone)
 
-    def _keep(self, digest: str, data: bytes):
+    def _keep(self, digest: str, data: bytes) -> bool:
+        """Cache the bytes on this machine; False when its disk would not take them."""
         path = self.cache / digest
         if path.exists():
-            return
+            return True
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{digest}.{os.getpid()}.tmp")
             tmp.write_bytes(data)
             os.replace(tmp, path)   # atomic: a reader sees no file or the whole file
         except OSError:
-            pass                    # a cache that cannot be written is read from the database next time
+            return False            # kept in the database all the same: read from there next time
+        return True
 
 
 _bound: Shelf | None = None

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from modelkit.data import blobs, uploads
 from modelkit.fields import ConfigError
-from modelkit.store import artifacts  # noqa: F401  (the module: its names and files)
+from modelkit.store import artifacts
 
 log = logging.getLogger(__name__)
 RUN_FILES = (artifacts.CONFIG_FILE, artifacts.WEIGHTS_FILE)           # weights last: a run with weights has both
