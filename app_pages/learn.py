@@ -46,8 +46,7 @@ def reusable_run(step: Step):
     """The newest finished run of this step's task and architecture that still has its weights."""
     store = get_store()
     for run in store.list_runs(status="completed", limit=200):
-        if run.task == step.task and run.arch == step.arch and \
-                (store.artifact_dir(run.id) / "model.safetensors").exists():
+        if run.task == step.task and run.arch == step.arch and store.has_weights(run.id):
             return store.get_run(run.id)
     return None
 

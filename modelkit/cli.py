@@ -471,6 +471,7 @@ def cmd_datasets(args) -> int:
 
     from modelkit.data import uploads
 
+    open_store()   # the datasets are in the store (an older home's files move in as it opens)
     found = uploads.list_datasets()
     if args.json:
         print(json.dumps([{**asdict(d), "task": d.task} for d in found], ensure_ascii=False))

@@ -1,6 +1,7 @@
 """Every environment variable modelkit reads, read here and nowhere else, each by one rule.
 
-    home()            MODELKIT_HOME: the folder of the store, uploads, blobs and caches (default ./.modelkit)
+    home()            MODELKIT_HOME: this machine's folder: the SQLite store and the cache of its blobs
+                      (default ./.modelkit)
     database_url()    MODELKIT_DB_URL: a server database, else SQLite under the home
     workers()         MODELKIT_WORKERS: training processes (default: two per core)
     run_memory_mb()   MODELKIT_RUN_MEMORY_MB: the memory one run may use (default: a share of the machine)

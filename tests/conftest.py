@@ -21,10 +21,14 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch):
-    """Every test gets its own run store, so tests never see each other's runs."""
+    """Every test gets its own run store, so tests never see each other's runs (nor their blobs: the
+    store a test opened is this process's shelf only until it ends)."""
+    from modelkit.data import blobs
+
     monkeypatch.setenv("MODELKIT_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("MODELKIT_DB_URL", raising=False)
     yield
+    blobs.keep_in(None)
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,8 @@
 Each is started once per test session by a fixture in conftest.py and stopped after it. Nothing is faked:
 the PostgreSQL is Debian's `postgresql` package (tools/test.sh installs it where it is missing), run as the
 `postgres` user when the tests run as root (it refuses root); the Ray cluster is `ray start --head` plus a
-second `ray start --address`, each with its own temporary folder and two logical CPUs.
+second `ray start --address`, each with its own temporary folder, its own MODELKIT_HOME (no disk shared: the
+store is all that they share) and two logical CPUs.
 """
 from __future__ import annotations
 
@@ -72,25 +73,29 @@ class PostgresServer:
 
 
 class RayCluster:
-    """A head node and a second node on this machine, each its own temp folder and two (logical) CPUs."""
+    """A head node and a second node on this machine, each its own temp folder, its own MODELKIT_HOME
+    (`homes`: what a node caches; a test may delete them) and two (logical) CPUs."""
 
     def __init__(self, cpus_per_node: int = 2):
         self.folders = [Path(tempfile.mkdtemp(prefix=f"modelkit-ray{i}-", dir="/tmp")) for i in range(2)]
+        self.homes = [Path(tempfile.mkdtemp(prefix=f"modelkit-node{i}-home-", dir="/tmp")) for i in range(2)]
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         # token auth off: a Ray once started on demand here leaves ~/.ray/auth_token behind, and a cluster
         # that picks it up refuses a client that does not (the test process sets the same, see conftest)
         self.env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
+        self.env.pop("MODELKIT_DB_URL", None)   # a node learns the store from the actors it is given
         common = ["--num-cpus", str(cpus_per_node), "--num-gpus", "0", "--object-store-memory", "80000000",
                   "--disable-usage-stats"]
         self._ray(["start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(self.port),
-                   "--include-dashboard", "false", "--temp-dir", str(self.folders[0]), *common])
+                   "--include-dashboard", "false", "--temp-dir", str(self.folders[0]), *common], self.homes[0])
         self._ray(["start", "--address", self.address, "--node-ip-address", "127.0.0.1",
-                   "--temp-dir", str(self.folders[1]), *common])
+                   "--temp-dir", str(self.folders[1]), *common], self.homes[1])
 
-    def _ray(self, args: list[str]):
+    def _ray(self, args: list[str], home: Path):
         ray = str(Path(sys.executable).with_name("ray"))
-        done = subprocess.run([ray if os.path.exists(ray) else "ray", *args], env=self.env, capture_output=True,
+        env = {**self.env, "MODELKIT_HOME": str(home)}   # each node's own cache of the store's blobs
+        done = subprocess.run([ray if os.path.exists(ray) else "ray", *args], env=env, capture_output=True,
                               text=True, timeout=180)
         if done.returncode:
             raise RuntimeError(f"ray {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
@@ -129,7 +134,7 @@ class RayCluster:
             end = time.monotonic() + 10
             while any(_running(pid) for pid in ours) and time.monotonic() < end:
                 time.sleep(0.1)
-        for folder in self.folders:
+        for folder in self.folders + self.homes:
             shutil.rmtree(folder, ignore_errors=True)
 
 

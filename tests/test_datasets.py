@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from modelkit import settings
 from modelkit.cli import main
 from modelkit.config import ConfigError, make_config
 from modelkit.data import uploads
@@ -144,8 +145,8 @@ def huge_png() -> bytes:
     ("text", "短".encode("utf-8") * 10, "data_text_short"),
 ])
 def test_a_hostile_or_broken_file_is_refused_naming_it_and_writes_nothing_outside(tmp_path, kind, raw, code):
-    home = uploads.home()
-    before = set(os.listdir(home.parent)) if home.parent.exists() else set()
+    home = settings.home()
+    before = set(os.listdir(home)) if home.exists() else set()
     with pytest.raises(ConfigError) as err:
         if kind == "images":
             uploads.add_images(raw, "upload.zip")
@@ -155,9 +156,8 @@ def test_a_hostile_or_broken_file_is_refused_naming_it_and_writes_nothing_outsid
             uploads.add_table(raw, "upload.csv", target="kind")
     assert err.value.code == code and err.value.params["file"].startswith("upload")
     assert "upload" in err.value.text("zh")
-    assert not home.exists() or not [p for p in home.iterdir() if not p.name.startswith(".")]
-    after = set(os.listdir(home.parent)) if home.parent.exists() else set()
-    assert after - before <= {"datasets"}
+    assert (set(os.listdir(home)) if home.exists() else set()) == before   # nothing written, not even a cache
+    assert uploads.list_datasets() == []
 
 
 def test_limits_come_from_the_environment(monkeypatch):

@@ -75,7 +75,7 @@ def test_text_hidden_states_come_with_the_characters_read_and_next_character_gue
 def test_the_filters_returned_are_the_saved_conv_weights(trained_runs):
     store, ids = trained_runs
     look = inside.cnn(trained(trained_runs, "cnn"), 0)
-    saved = load_file(str(store.artifact_dir(ids["cnn"]) / "model.safetensors"))
+    saved = load_file(str(store.weights_file(ids["cnn"])))
     for i, filters in enumerate(look["filters"]):
         assert np.array_equal(filters, saved[f"blocks.{i}.conv.weight"].numpy())
 

@@ -141,7 +141,7 @@ def test_the_code_view_writes_a_model_that_loads_its_weights(trained):
     namespace = {"torch": torch, "nn": nn, "math": math}
     exec(codegen.model_source(config), namespace)
     model = namespace[codegen.model_class_name(config)]()
-    model.load_state_dict(load_file(store.artifact_dir(run_id) / "model.safetensors"))
+    model.load_state_dict(load_file(store.weights_file(run_id)))
     assert codegen.model_class_name(config) == "Tiny"
 
 

@@ -17,8 +17,8 @@ from modelkit.use import export, predict
 @pytest.fixture
 def trained(tmp_path):
     """A store and a finished linear forecast of an hourly load, 6 steps ahead."""
+    store = Store(home=tmp_path / "store")   # first: the upload is kept in the store it opened
     ds = series.add_series(csv(seasonal_frame(400)), "load.csv", ["load"])
-    store = Store(home=tmp_path / "store")
     config = make_config(ds.task, "linear", ["task.seq_len=48", "task.horizon=6", "train.epochs=30"])
     run_id = store.create_run(config, owner="test", queued=False)
     assert execute_run(store, run_id).status == "completed"
@@ -60,8 +60,8 @@ def test_look_inside_shows_a_gru_hidden_state_at_every_step_of_two_columns(tmp_p
 
     from modelkit import inside
 
-    ds = series.add_series(csv(leading_pair(300, lead=3)), "pair.csv", ["follower"], ["leader"])
     store = Store(home=tmp_path / "store")
+    ds = series.add_series(csv(leading_pair(300, lead=3)), "pair.csv", ["follower"], ["leader"])
     config = make_config(ds.task, "gru", ["task.seq_len=16", "task.horizon=3", "train.epochs=1",
                                           "model.hidden_size=8"])
     run_id = store.create_run(config, owner="test", queued=False)

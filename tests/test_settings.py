@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from modelkit import settings
-from modelkit.data import blobs, uploads
+from modelkit.data import blobs
 from modelkit.fields import ConfigError
 from modelkit.models import memory
 from modelkit.store import Store
@@ -23,10 +23,11 @@ def test_no_module_but_settings_reads_the_environment():
     assert readers == []
 
 
-def test_the_home_is_the_same_folder_for_the_store_uploads_and_blobs(tmp_path, monkeypatch):
+def test_the_home_is_the_same_folder_for_the_store_and_the_cache_of_its_blobs(tmp_path, monkeypatch):
     monkeypatch.setenv("MODELKIT_HOME", str(tmp_path / "room"))
     home = (tmp_path / "room").resolve()
-    assert Store().home == home and uploads.home().parent == home and blobs._folder().parent == home
+    store = Store()
+    assert store.home == home and blobs.shelf().cache == home / "cache" / "blobs" == store.blobs.cache
 
 
 def test_without_a_home_the_working_folder_holds_it(tmp_path, monkeypatch):

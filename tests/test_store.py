@@ -208,11 +208,13 @@ def test_recovery_interrupts_a_run_whose_heartbeat_went_stale(store, config):
 def test_deleting_a_run_removes_its_points_and_artifacts(store, config):
     run_id = store.create_run(config, queued=False)
     execute_run(store, run_id)
-    assert (store.artifact_dir(run_id) / "model.safetensors").exists()
+    assert store.has_weights(run_id)
     assert store.delete_run(run_id)
     assert store.get_run(run_id) is None
     assert store.points(run_id).empty
-    assert not store.artifact_dir(run_id).exists()
+    assert not store.has_weights(run_id) and store.blobs.names(f"run/{run_id}/") == []
+    with store.engine.connect() as c:
+        assert c.execute(sa.select(sa.func.count()).select_from(schema.blobs_table)).scalar() == 0
     assert not store.delete_run(run_id)
 
 
@@ -233,9 +235,8 @@ def test_a_recorded_run_keeps_every_step_metrics_details_and_artifacts(store, co
     assert run.params == result.params and run.device == "cpu"
     assert "confusion_matrix" in run.details
     assert not store.points(run_id, names=["val_loss"]).empty
-    folder = store.artifact_dir(run_id)
-    assert json.loads((folder / "config.json").read_text()) == config.to_dict()
-    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors"]
+    assert json.loads(store.artifact(run_id, "config.json")) == config.to_dict()
+    assert store.blobs.names(f"run/{run_id}/") == [f"run/{run_id}/config.json", f"run/{run_id}/model.safetensors"]
 
 
 def test_a_two_dimensional_run_shows_its_decision_boundary_live_and_in_its_details(store):
@@ -293,11 +294,12 @@ def test_weights_are_safetensors_never_pickle(store, config):
 
     run_id = store.create_run(config, queued=False)
     execute_run(store, run_id)
-    weights = load_file(str(store.artifact_dir(run_id) / "model.safetensors"))
+    weights = load_file(str(store.weights_file(run_id)))
     assert weights and all(hasattr(t, "shape") for t in weights.values())
     with store.engine.connect() as c:
         tables = set(sa.inspect(c).get_table_names())
-    assert tables == {"meta", "runs", "points", "live", "challenges", "controls", "snapshots", "seats"}
+    assert tables == {"meta", "runs", "points", "live", "challenges", "controls", "snapshots", "seats", "blobs",
+                      "blob_names"}
 
 
 def test_a_store_made_before_points_were_numbered_per_run_numbers_them_in_order(tmp_path, config):

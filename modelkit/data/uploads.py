@@ -5,9 +5,11 @@
     ds = add_text(raw, "poems.txt") / add_images(raw, "pets.zip")
 
 A stored dataset is offered as a task (modelkit.data.tasks resolves `ds-...` names), so
-a run keeps pointing at it. Everything a user sends is data: parsed with pandas,
-numpy (allow_pickle=False) and Pillow, never unpickled or executed; a ZIP is read
-in memory and nothing is written outside the dataset's own folder. Every refusal
+a run keeps pointing at it. It is kept as blobs in the store's database
+(dataset/<id>/data.npz or text.txt, then meta.json), so every machine of a room reads
+it. Everything a user sends is data: parsed with pandas, numpy (allow_pickle=False)
+and Pillow, never unpickled or executed; a ZIP is read in memory and nothing of it
+is written to disk. Every refusal
 is a ConfigError("data", code, file=..., ...) whose words name the file and the
 limit in the page's language. Limits come from the environment (MODELKIT_UPLOAD_*).
 """
@@ -17,19 +19,20 @@ import csv
 import hashlib
 import io
 import json
-import os
 import time
 import zipfile
 from dataclasses import asdict, dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 import numpy as np
 
 from modelkit import settings
-from modelkit.data import peek
+from modelkit.data import blobs, peek
 from modelkit.fields import MAX_TEXT, ConfigError
 
 PREFIX = "ds-"
+STORED = "dataset/"                  # its blobs' names: dataset/<id>/<file>
+META_FILE = "meta.json"
 IMAGE_SIDE = 28                      # every image becomes IMAGE_SIDE x IMAGE_SIDE
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 TEXT_SUFFIXES = ("txt", "md", "rst")   # plain text to learn to write like
@@ -70,10 +73,6 @@ class Dataset:
     @property
     def task(self) -> str:
         return PREFIX + self.id
-
-
-def home() -> Path:
-    return settings.home() / "datasets"
 
 
 def refuse(code: str, file: str, **params):
@@ -432,33 +431,34 @@ def _hash(raw: bytes, *choices: str) -> str:
     return h.hexdigest()[:12]
 
 
+def part_name(dataset_id: str, file: str) -> str:
+    return f"{STORED}{dataset_id}/{file}"
+
+
 def _save(ds: Dataset, arrays: dict, text: str | None = None) -> Dataset:
-    folder = home() / ds.id
-    if (folder / "meta.json").exists():
-        return get(ds.id)   # the same upload: stored once
+    found = get(ds.id)
+    if found is not None:
+        return found   # the same upload: stored once
     ds.created = time.time()
-    tmp = home() / f".{ds.id}.{os.getpid()}.tmp"
-    tmp.mkdir(parents=True, exist_ok=True)
     if arrays:
-        np.savez(tmp / "data.npz", **arrays)
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        blobs.put(part_name(ds.id, "data.npz"), buffer.getvalue())
     if text is not None:
-        (tmp / "text.txt").write_text(text, encoding="utf-8")
-    (tmp / "meta.json").write_text(json.dumps(asdict(ds), ensure_ascii=False), encoding="utf-8")
-    try:
-        os.replace(tmp, folder)   # a reader sees no dataset or the whole dataset
-    except OSError:
-        pass                      # another process stored the same upload first
+        blobs.put(part_name(ds.id, "text.txt"), text.encode("utf-8"))
+    meta = json.dumps(asdict(ds), ensure_ascii=False).encode("utf-8")
+    blobs.put(part_name(ds.id, META_FILE), meta)   # last: a reader sees no dataset or the whole dataset
     return get(ds.id)
 
 
 def get(dataset_id: str) -> Dataset | None:
     if not isinstance(dataset_id, str) or not dataset_id.isalnum():
         return None
+    raw = blobs.read(part_name(dataset_id, META_FILE))
     try:
-        meta = json.loads((home() / dataset_id / "meta.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return None if raw is None else Dataset(**json.loads(raw.decode("utf-8")))
+    except (ValueError, TypeError):
         return None
-    return Dataset(**meta)
 
 
 def from_task(task_name: str) -> Dataset | None:
@@ -466,24 +466,23 @@ def from_task(task_name: str) -> Dataset | None:
 
 
 def arrays(ds: Dataset) -> dict[str, np.ndarray]:
-    with np.load(home() / ds.id / "data.npz", allow_pickle=False) as f:
+    with np.load(blobs.path(part_name(ds.id, "data.npz")), allow_pickle=False) as f:
         return {k: f[k] for k in f.files}
 
 
 def text(ds: Dataset) -> str:
-    return (home() / ds.id / "text.txt").read_text(encoding="utf-8")
+    return blobs.read(part_name(ds.id, "text.txt")).decode("utf-8")
 
 
 def list_datasets() -> list[Dataset]:
-    found = [get(p.name) for p in home().glob("*") if p.is_dir() and not p.name.startswith(".")]
+    ids = [name[len(STORED):].split("/", 1)[0] for name in blobs.names(STORED) if name.endswith("/" + META_FILE)]
+    found = [get(i) for i in ids]
     return sorted((d for d in found if d is not None), key=lambda d: d.created)
 
 
 def delete(dataset_id: str) -> bool:
-    import shutil
-
-    folder = home() / dataset_id
+    """Remove the dataset, and those of its blobs that nothing else refers to."""
     if get(dataset_id) is None:
         return False
-    shutil.rmtree(folder, ignore_errors=True)
+    blobs.forget(part_name(dataset_id, ""))
     return True

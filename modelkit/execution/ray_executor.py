@@ -14,8 +14,10 @@ The same contract as `LocalExecutor`, one dispatcher thread in the server:
 - an actor that dies (node lost, out of memory, kill -9) has its run marked failed in plain words and is
   replaced.
 
-Every node needs modelkit importable and the store reachable: a server database (MODELKIT_DB_URL) and, for
-the trained weights, the same MODELKIT_HOME folder (a shared disk). See README, "Hosting a bigger workshop".
+Every node needs modelkit importable and the store reachable: a server database (MODELKIT_DB_URL), which
+holds the weights, uploaded datasets and texts as well. The actors are given the store's URL, never a path:
+each node keeps its own cache under its own MODELKIT_HOME (the environment of its `ray start`), no disk is
+shared. See README, "Hosting a bigger workshop".
 """
 from __future__ import annotations
 
@@ -42,14 +44,14 @@ STOP_KILLED_MESSAGE = ("Stopped on request. The training did not respond in time
 class RunActor:
     """One Ray actor: warm once, then train each run id it is given (made remote by `RayExecutor`)."""
 
-    def __init__(self, store_url: str, home: str, threads: int):
+    def __init__(self, store_url: str, threads: int):
         import ray
 
         from modelkit.execution import worker
 
         os.environ["OMP_NUM_THREADS"] = os.environ["MKL_NUM_THREADS"] = str(threads)
         worker.warm_worker(threads)
-        self.threads, self.store = threads, Store(store_url, home)
+        self.threads, self.store = threads, Store(store_url)   # the home: this node's MODELKIT_HOME
         self.node = f"{socket.gethostname()} ({ray.get_runtime_context().get_node_id()[:8]})"
 
     def ready(self) -> tuple[int, str]:
@@ -122,8 +124,7 @@ class RayExecutor(Dispatcher):
 
     def _start_worker(self):
         handle = self.remote.options(num_cpus=self.threads, num_gpus=self.gpus, max_restarts=0,
-                                     scheduling_strategy="SPREAD").remote(self.store.url, str(self.store.home),
-                                                                          self.threads)
+                                     scheduling_strategy="SPREAD").remote(self.store.url, self.threads)
         self._added(_Actor(handle, handle.ready.remote()))
 
     def _wait_for_events(self) -> bool:

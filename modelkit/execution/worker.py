@@ -278,6 +278,9 @@ def execute_run(store: Store, run_id: str, callbacks=(), threads: int | None = N
             store.save_artifacts(run_id, model, RunConfig.from_dict(run.config))
         except OSError as error:
             result.message += Message.of("weights_not_saved", error=str(error))
+        except ConfigError as error:   # more bytes than the database holds in one value (blob_too_big)
+            result.message += Message.of("weights_too_big", reason=messages.part(f"error.{error.code}",
+                                                                                  **error.params))
     store.finish_run(run_id, result.status, result.message, metrics=metrics, details=result.details)
     return result
 

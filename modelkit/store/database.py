@@ -4,8 +4,10 @@ One truth for every process: the web server, its worker processes and the CLI
 all read and write the same database, so a page reload, a second tab or
 `python -m modelkit runs` see the same runs. SQLite in WAL mode under
 MODELKIT_HOME (default ./.modelkit) unless MODELKIT_DB_URL names another
-database SQLAlchemy accepts. Artifacts (weights as safetensors, config as JSON)
-live on disk beside the database, under MODELKIT_HOME/artifacts/<run id>/.
+database SQLAlchemy accepts. Artifacts (weights as safetensors, config as JSON),
+uploaded datasets and long texts are blobs in the same database
+(modelkit/data/blobs.py), so a server database is all that machines share; the
+home keeps only this machine's cache of them (safe to delete at any time).
 
 Writers keep their transactions short (a worker flushes a batch of points a few
 times a second) and SQLite waits on a busy database instead of failing.
@@ -15,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import socket
 import time
 from pathlib import Path
@@ -23,9 +24,11 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from modelkit import messages, settings
+from modelkit.data import blobs
 from modelkit.fields import ConfigError
 from modelkit.store.artifacts import ArtifactRecords
 from modelkit.store.challenges import ChallengeRecords
+from modelkit.store.old_home import move_old_files
 from modelkit.store.play import PlayRecords, delete_play
 from modelkit.store.queue import QueueRecords
 from modelkit.store.records import (
@@ -94,7 +97,7 @@ def _message_values(message: str, details: dict | None) -> dict:
 
 
 class Store(QueueRecords, ChallengeRecords, PlayRecords, ArtifactRecords):
-    """Runs and their points in a database, and their artifacts on disk. The queue and its claims,
+    """Runs and their points in a database, and their artifacts as blobs in it. The queue and its claims,
     the room's settings and challenges, a run's controls and snapshots and its trained model are
     each a part of their own (modelkit/store/*.py); this file holds the runs and their lifecycle."""
 
@@ -108,6 +111,9 @@ class Store(QueueRecords, ChallengeRecords, PlayRecords, ArtifactRecords):
         else:
             self.engine = sa.create_engine(self.url, pool_pre_ping=True)
         self._create_schema()
+        self.blobs = blobs.Shelf(self.engine, self.home)
+        blobs.keep_in(self.blobs)   # what this process uploads or reads by name goes through this database
+        move_old_files(self.blobs, self.home)
 
     def __repr__(self):
         return f"Store({self.url!r})"
@@ -265,7 +271,7 @@ class Store(QueueRecords, ChallengeRecords, PlayRecords, ArtifactRecords):
             c.execute(live_table.delete().where(live_table.c.run_id == run_id))
             delete_play(c, run_id)
             c.execute(runs_table.delete().where(runs_table.c.id == run_id))
-        shutil.rmtree(self.artifact_dir(run_id), ignore_errors=True)
+        self.forget_artifacts(run_id)   # and the blobs no other run or dataset refers to
         return True
 
     def _status(self, run_id: str) -> str | None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from modelkit.data import blobs
 from modelkit.store.records import StoreError
 
-SCHEMA_VERSION = 6       # 2: runs.challenge and the challenges table; 3: controls and snapshots;
+SCHEMA_VERSION = 7       # 2: runs.challenge and the challenges table; 3: controls and snapshots;
                          # 4: the columns added before steps were numbered (points.seq, runs.node, ...); 5: seats;
-                         # 6: runs.stopped_by
+                         # 6: runs.stopped_by; 7: blobs (weights, datasets, texts: what a run reads or writes)
 metadata = sa.MetaData()
 meta_table = sa.Table(
     "meta", metadata,
@@ -103,6 +104,9 @@ snapshots_table = sa.Table(
     sa.Column("boundary", sa.Text, nullable=False),            # JSON, as the live table's
     sa.Index("snapshots_by_run", "run_id", "step"),
 )
+# content-addressed bytes and the names that keep them (defined beside their reader, modelkit/data/blobs.py)
+blobs_table = blobs.blobs_table.to_metadata(metadata)
+blob_names_table = blobs.names_table.to_metadata(metadata)
 POINT_COLUMNS = ["id", "step", "epoch", "seconds", "name", "value"]   # "id": the point's seq in its run
 SCHEMA_LOCK = 4_127_031   # PostgreSQL advisory lock held while a process creates or upgrades the tables
 
@@ -203,8 +207,15 @@ def _add_stopped_by(c):
         c.execute(sa.text("ALTER TABLE runs ADD COLUMN stopped_by VARCHAR(200)"))
 
 
+def _add_blobs(c):
+    """6 -> 7: the bytes a run reads or writes live in the database, so machines share nothing else.
+    (The files an older home holds move in when a Store opens it: modelkit/store/old_home.py.)"""
+    blobs_table.create(c, checkfirst=True)
+    blob_names_table.create(c, checkfirst=True)
+
+
 STEPS = {1: _add_challenges, 2: _add_play_tables, 3: add_missing_columns, 4: _add_seats,
-         5: _add_stopped_by}   # version -> next
+         5: _add_stopped_by, 6: _add_blobs}   # version -> next
 
 
 def number_old_points(c):

@@ -27,7 +27,7 @@ def config_to_query(config: RunConfig) -> dict[str, str]:
                 query[f"{section}.{field}"] = json.dumps(value, ensure_ascii=False)
     if config.task.text:
         del query["task.text"]
-        query[TEXT_REF] = blobs.put(config.task.text)
+        query[TEXT_REF] = blobs.put_text(config.task.text)
     return query
 
 
@@ -38,7 +38,7 @@ def config_from_query(params: Mapping[str, str]) -> RunConfig | None:
         return None
     sets = [f"{k}={v}" for k, v in params.items() if is_config_param(k) and k not in ("task", "arch", TEXT_REF)]
     if TEXT_REF in params:
-        text = blobs.get(params[TEXT_REF])
+        text = blobs.get_text(params[TEXT_REF])
         if text is None:
             raise ConfigError("task.text", "text_missing")
         sets.append(f"task.text={json.dumps(text, ensure_ascii=False)}")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import io
 import json
-import shutil
 import tempfile
 import warnings
 import zipfile
@@ -39,9 +38,8 @@ def export_run(store, run_id: str, out_dir, lang: str = "en") -> Path:
     run = store.get_run(run_id)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    source = store.artifact_dir(run_id)
-    for name in artifacts.FILES:
-        shutil.copyfile(source / name, out / name)
+    for name in artifacts.FILES:   # from the store's database, wherever the run was trained
+        (out / name).write_bytes(store.artifact(run_id, name))
     (out / "metrics.json").write_text(json.dumps(run.metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     points = store.points(run_id).drop(columns="id")
     points.to_csv(out / "curves.csv", index=False)

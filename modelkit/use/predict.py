@@ -155,9 +155,9 @@ _LOCK = threading.Lock()
 
 
 def load(store, run_id: str) -> Predictor:
-    """The run's trained model, ready for raw input; cached until its weights file changes."""
-    weights = store.weights_file(run_id)   # NoModelError without trained weights
-    key = (str(weights), weights.stat().st_mtime_ns)
+    """The run's trained model, ready for raw input; cached until its weights change."""
+    weights = store.weights_file(run_id)   # NoModelError without trained weights; named by its SHA-256
+    key = (run_id, weights.name)
     with _LOCK:
         predictor = _CACHE.get(key)
         if predictor is None:
