@@ -14,24 +14,40 @@ PAGE_MODULES = ("torch", "pandas", "plotly.graph_objects", "modelkit.models", "m
                 "modelkit.plots.figures", "modelkit.ui.run_view", "modelkit.ui.comparison", "modelkit.ui.forms")
 
 
-@st.cache_resource(show_spinner=False)
 def get_store():
+    """The store MODELKIT_DB_URL / MODELKIT_HOME name now: one per place, so a process whose settings
+    changed (a test after another) never reads another place's runs from a cached store."""
+    return _store(*_place())
+
+
+def _place() -> tuple[str, str]:
+    from modelkit import settings
+
+    return settings.database_url(), str(settings.home())
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str, home: str):
     from modelkit.store import Store
 
-    return Store()
+    return Store(url, home=home)
 
 
 def _release_runner(runner):
     runner.shutdown()
 
 
-@st.cache_resource(show_spinner=False, on_release=_release_runner)
 def get_runner():
     """The server's runner. Made in a fraction of a second: it marks the runs of vanished processes
     interrupted, and its worker processes start in the background (a few seconds, once per server)."""
+    return _runner(*_place())
+
+
+@st.cache_resource(show_spinner=False, on_release=_release_runner)
+def _runner(url: str, home: str):
     from modelkit.execution.runner import Runner
 
-    return Runner(get_store())   # MODELKIT_WORKERS, else the pool's default (modelkit.settings.workers)
+    return Runner(_store(url, home))   # MODELKIT_WORKERS, else the pool's default (modelkit.settings.workers)
 
 
 def workers_starting() -> bool:
