@@ -28,6 +28,27 @@ input::placeholder, textarea::placeholder { color: inherit; opacity: .7; }
 [data-testid="stMultiSelect"] :has(> span[title]) { background-color: transparent !important;
   color: inherit !important; border: 1px solid currentColor; }
 [data-testid="stMultiSelect"] span[title] { color: inherit !important; }
+/* a primary button's label: Streamlit draws it white, 2.3:1 on the dark theme's light primary. It takes
+   the page's text colour turned to black or white, whichever that text is not (dark text in the light
+   theme: white on the primary, 6:1; light text in the dark theme: black, 8:1), so it follows a theme
+   switched in the menu without knowing which theme is shown */
+[data-testid^="stBaseButton-primary"]:not(:disabled), [data-testid="stBaseLinkButton-primary"] {
+  color: rgb(from currentColor clamp(0, (128 - r) * 1000, 255) clamp(0, (128 - r) * 1000, 255)
+             clamp(0, (128 - r) * 1000, 255)) !important; }
+/* code: Streamlit colours its tokens in the same mid-tone hues in either theme (2.6:1 on the light code
+   block); each hue is mixed half and half with the code's own text colour, so it darkens on the light
+   theme and lightens on the dark one: over 5:1 on both */
+.stCode .token.comment, .stCode .token.punctuation, .stCode .token.prolog { color: color-mix(in srgb, #808495 50%, currentColor) !important; }
+.stCode .token.attr-name, .stCode .token.property, .stCode .token.variable { color: color-mix(in srgb, #00A4D4 50%, currentColor) !important; }
+.stCode .token.boolean, .stCode .token.constant, .stCode .token.symbol { color: color-mix(in srgb, #21C354 50%, currentColor) !important; }
+.stCode .token.number, .stCode .token.regex { color: color-mix(in srgb, #29B09D 50%, currentColor) !important; }
+.stCode .token.string, .stCode .token.char, .stCode .token.attr-value { color: color-mix(in srgb, #09AB3B 50%, currentColor) !important; }
+.stCode .token.operator, .stCode .token.entity, .stCode .token.decorator, .stCode .token.atrule {
+  color: color-mix(in srgb, #ED6F13 50%, currentColor) !important; }
+.stCode .token.url { color: color-mix(in srgb, #6D3FC0 50%, currentColor) !important; }
+.stCode .token.keyword, .stCode .token.tag, .stCode .token.function, .stCode .token.class-name,
+.stCode .token.selector { color: color-mix(in srgb, #1C83E1 50%, currentColor) !important; }
+.stCode .token.important { color: color-mix(in srgb, #FF4B4B 50%, currentColor) !important; }
 .mk-skip { position: absolute; left: 8px; top: -60px; z-index: 1000001; padding: 10px 16px;
   background: #1F2937; color: #FFFFFF; border-radius: 6px; text-decoration: none; }
 .mk-skip:focus { top: 8px; }
