@@ -84,3 +84,11 @@ def test_several_runs_are_named_best_first_whichever_way_is_better():
     assert "cnn 97%, mlp 90%" in words.describe_runs(runs, "val_accuracy", "en", what="A", percent=True)
     assert "mlp 90%, cnn 97%" in words.describe_runs(runs, "val_accuracy", "en", what="A", percent=True,
                                                      higher_is_better=False)
+
+
+def test_a_sweeps_grid_says_how_many_cells_are_in_and_their_range_and_tables_them_by_row():
+    grid = pd.DataFrame([[0.61, np.nan], [0.95, 0.7]], index=[32, 64], columns=[0.01, 0.1])
+    assert words.describe_grid(grid, "en", what="Accuracy") == "Accuracy in 3 of 4 cells so far, from 0.61 to 0.95."
+    assert "还没有" in words.describe_grid(grid * np.nan, "zh", what="准确率")
+    table = words.grid_table(grid, "batch size / learning rate")
+    assert table.columns.tolist() == ["batch size / learning rate", 0.01, 0.1] and table.iloc[:, 0].tolist() == ["32", "64"]
