@@ -104,7 +104,8 @@ def regions_table(regions: Mapping, lang: str) -> pd.DataFrame:
 # --- loss and gradients ----------------------------------------------------------------------
 
 def describe_loss_compare(curves: Mapping, p: float, lang: str) -> str:
-    """'At 0.3 on the right class: cross-entropy 1.2, MSE 0.245; at 0.01 cross-entropy climbs to 4.61, MSE only to 0.49.'"""
+    """'With 0.30 on the right class, cross-entropy is 1.2 and MSE 0.245; at 0.01, cross-entropy climbs to
+    4.61 while MSE reaches only 0.49.'"""
     ps = np.asarray(curves["p"], dtype=float)
     at = {name: float(np.interp(p, ps, curves[name])) for name in ("cross_entropy", "mse")}
     worst = {name: float(np.asarray(curves[name], dtype=float)[np.argmin(ps)]) for name in at}
@@ -117,8 +118,8 @@ def loss_compare_table(curves: Mapping, lang: str, rows: int = 20) -> pd.DataFra
     ps = np.asarray(curves["p"], dtype=float)
     keep = np.unique(np.linspace(0, len(ps) - 1, rows).round().astype(int))
     return pd.DataFrame({_col(lang, "probability"): np.round(ps[keep], 2),
-                         translate(lang, "inside.loss_name.cross_entropy"): np.round(np.asarray(curves["cross_entropy"])[keep], 4),
-                         translate(lang, "inside.loss_name.mse"): np.round(np.asarray(curves["mse"])[keep], 4)})
+                         **{translate(lang, f"inside.loss_name.{name}"): np.round(np.asarray(curves[name])[keep], 4)
+                            for name in ("cross_entropy", "mse")}})
 
 
 def describe_gradients(norms: Mapping[str, Sequence], lang: str) -> str:
@@ -174,7 +175,8 @@ def feature_maps_table(maps, lang: str) -> pd.DataFrame:
 
 
 def describe_pooling(before, after, lang: str) -> str:
-    """'Pooling shrinks the map from 8 × 8 to 4 × 4 and keeps each patch's strongest value: the largest, 2.1, stays.'"""
+    """'Pooling shrinks the map from 8 × 8 to 4 × 4 and keeps each patch's strongest value; the largest,
+    2.1, stays.'"""
     before, after = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
     return translate(lang, "words.inside.pooling", before=" × ".join(map(str, before.shape)),
                      after=" × ".join(map(str, after.shape)), peak=_number(float(after.max()), False))
@@ -267,7 +269,8 @@ def attention_table(attention, token_labels: Sequence, lang: str) -> pd.DataFram
 
 
 def describe_positional(encoding, similarity, kind: str, lang: str) -> str:
-    """'Each of the 16 positions gets 32 numbers of its own; neighbours are alike (0.93), positions 8 apart less so (0.12).'"""
+    """'Each of the 16 positions gets 32 numbers of its own; neighbours are alike (0.93), positions 8 apart
+    less so (0.12).'"""
     s = np.asarray(similarity, dtype=float)
     n, gap = len(s), max(1, len(s) // 2)
     near = float(np.mean(np.diagonal(s, 1))) if n > 1 else 1.0
@@ -286,7 +289,8 @@ def positional_table(similarity, lang: str) -> pd.DataFrame:
 # --- metrics -----------------------------------------------------------------------------------
 
 def describe_class_cells(cells: Mapping, name: str, lang: str) -> str:
-    """'Of the 20 test examples the model calls 3, 18 are right (precision 90%); of the 19 that are 3, it finds 18 (recall 95%).'"""
+    """'Of the 20 test examples the model calls 3, 18 are right (precision 90%); of the 19 that are 3, it
+    finds 18 (recall 95%).'"""
     return translate(lang, "words.inside.class_cells", name=name, right=cells["right"], predicted=cells["predicted"],
                      actual=cells["actual"], precision=f"{cells['precision']:.0%}", recall=f"{cells['recall']:.0%}")
 
@@ -318,7 +322,8 @@ def describe_race(losses: Mapping[str, Sequence[float]], names: Mapping[str, str
     return translate(lang, "words.inside.race", steps=steps, parts=_join(lang, parts))
 
 
-def race_table(losses: Mapping[str, Sequence[float]], names: Mapping[str, str], lang: str, every: int = 5) -> pd.DataFrame:
+def race_table(losses: Mapping[str, Sequence[float]], names: Mapping[str, str], lang: str,
+               every: int = 5) -> pd.DataFrame:
     """The loss each optimizer has reached, every `every` steps (and the last)."""
     n = len(next(iter(losses.values())))
     keep = sorted({*range(0, n, every), n - 1})

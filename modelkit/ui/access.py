@@ -38,17 +38,25 @@ input::placeholder, textarea::placeholder { color: inherit; opacity: .7; }
 /* code: Streamlit colours its tokens in the same mid-tone hues in either theme (2.6:1 on the light code
    block); each hue is mixed half and half with the code's own text colour, so it darkens on the light
    theme and lightens on the dark one: over 5:1 on both */
-.stCode .token.comment, .stCode .token.punctuation, .stCode .token.prolog { color: color-mix(in srgb, #808495 50%, currentColor) !important; }
-.stCode .token.attr-name, .stCode .token.property, .stCode .token.variable { color: color-mix(in srgb, #00A4D4 50%, currentColor) !important; }
-.stCode .token.boolean, .stCode .token.constant, .stCode .token.symbol { color: color-mix(in srgb, #21C354 50%, currentColor) !important; }
-.stCode .token.number, .stCode .token.regex { color: color-mix(in srgb, #29B09D 50%, currentColor) !important; }
-.stCode .token.string, .stCode .token.char, .stCode .token.attr-value { color: color-mix(in srgb, #09AB3B 50%, currentColor) !important; }
+.stCode .token.comment, .stCode .token.punctuation, .stCode .token.prolog {
+  color: color-mix(in srgb, #808495 50%, currentColor) !important; }
+.stCode .token.attr-name, .stCode .token.property, .stCode .token.variable {
+  color: color-mix(in srgb, #00A4D4 50%, currentColor) !important; }
+.stCode .token.boolean, .stCode .token.constant, .stCode .token.symbol {
+  color: color-mix(in srgb, #21C354 50%, currentColor) !important; }
+.stCode .token.number, .stCode .token.regex {
+  color: color-mix(in srgb, #29B09D 50%, currentColor) !important; }
+.stCode .token.string, .stCode .token.char, .stCode .token.attr-value {
+  color: color-mix(in srgb, #09AB3B 50%, currentColor) !important; }
 .stCode .token.operator, .stCode .token.entity, .stCode .token.decorator, .stCode .token.atrule {
   color: color-mix(in srgb, #ED6F13 50%, currentColor) !important; }
-.stCode .token.url { color: color-mix(in srgb, #6D3FC0 50%, currentColor) !important; }
+.stCode .token.url {
+  color: color-mix(in srgb, #6D3FC0 50%, currentColor) !important; }
 .stCode .token.keyword, .stCode .token.tag, .stCode .token.function, .stCode .token.class-name,
-.stCode .token.selector { color: color-mix(in srgb, #1C83E1 50%, currentColor) !important; }
-.stCode .token.important { color: color-mix(in srgb, #FF4B4B 50%, currentColor) !important; }
+.stCode .token.selector {
+  color: color-mix(in srgb, #1C83E1 50%, currentColor) !important; }
+.stCode .token.important {
+  color: color-mix(in srgb, #FF4B4B 50%, currentColor) !important; }
 .mk-skip { position: absolute; left: 8px; top: -60px; z-index: 1000001; padding: 10px 16px;
   background: #1F2937; color: #FFFFFF; border-radius: 6px; text-decoration: none; }
 .mk-skip:focus { top: 8px; }
