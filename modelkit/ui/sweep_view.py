@@ -206,7 +206,9 @@ def scale_panel(polling: bool = False):
     table = sweep.scale_table(runs, metric)
     labels = {"params": t("scale.params"), "metric": t(f"metric.{metric}"), "seconds": t("scale.seconds")}
     with st.container(key="compare_scale_chart"):
-        st.plotly_chart(play_charts.scale_figure(table, labels=labels), config=CHART_CONFIG, key="compare_scale_fig")
+        fig = play_charts.scale_figure(table, labels=labels)
+        st.plotly_chart(fig, config=CHART_CONFIG, key="compare_scale_fig")
+        chart_words(words.describe_lines(fig, current()), words.lines_table(fig, labels["params"]))
     said = sweep.where_it_stopped(table, metric)
     if said is not None:
         st.info(sentence(said, metric), icon=":material/lightbulb:")

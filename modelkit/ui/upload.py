@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -121,8 +122,17 @@ def _table_preview(raw: bytes, name: str, prefix: str) -> dict:
     if (guessed if kind == "auto" else kind) == "classification":
         counts = frame[target].astype(str).value_counts()
         st.caption(t("upload.balance", n=len(counts)))
-        st.bar_chart(counts.head(30), height=180, horizontal=True)
+        class_counts_chart(counts, "rows")
     return {"target": target, "kind": None if kind == "auto" else kind}
+
+
+def class_counts_chart(counts: pd.Series, of: str):
+    """How many rows or images each class has: bars, a sentence and a table (`of`: rows or images)."""
+    shown = counts.head(30)
+    st.bar_chart(shown, height=180, horizontal=True)
+    each = np.repeat(np.arange(len(shown)), shown.to_numpy())   # one class index per row or image
+    chart_words(words.describe_counts(each, [str(c) for c in shown.index], current(), of=of),
+                shown.rename_axis(t("words.col.class")).rename(t("words.col.count")).reset_index())
 
 
 def _series_preview(raw: bytes, name: str, prefix: str, target: str) -> dict:
@@ -176,10 +186,7 @@ def _images_preview(raw: bytes, name: str) -> dict:
     classes, sample, sample_classes = _image_sample(raw, name)
     counts = pd.Series(classes).value_counts().sort_index()
     st.markdown(t("upload.images_size", n=f"{len(classes):,}", classes=len(counts)))
-    st.bar_chart(counts.head(30), height=180, horizontal=True)
-    chart_words(words.describe_counts(pd.factorize(pd.Series(classes), sort=True)[0], [str(c) for c in counts.index],
-                                      current(), of="images"),
-                counts.rename_axis(t("words.col.class")).rename(t("words.col.count")).reset_index())
+    class_counts_chart(counts, "images")
     st.plotly_chart(figures.digits_figure(sample, sample_classes), config={"displayModeBar": False})
     chart_words(words.describe_pictures(sample_classes, current()),
                 words.pictures_table(sample_classes, (t("words.col.picture"), t("words.col.caption"))))
