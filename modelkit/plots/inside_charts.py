@@ -278,7 +278,7 @@ def surface_figure(grid: Mapping, paths: Mapping, *, labels: Mapping | None = No
                         line=dict(color=PATH_COLORS.get(name, PALETTE[4]), width=2, dash=dash),
                         marker=dict(size=6, symbol=symbol))
     first = np.asarray(next(iter(paths.values())))[0]
-    fig.add_scatter(x=[first[0]], y=[first[1]], mode="markers", marker=dict(symbol="x", size=14, color="black"),
+    fig.add_scatter(x=[first[0]], y=[first[1]], mode="markers", marker=dict(symbol="x", size=14, color=NEUTRAL),
                     showlegend=False, hoverinfo="skip")
     extent = float(max(np.abs(grid["xs"]).max(), 1.0))
     fig.update_xaxes(range=[-extent, extent], constrain="domain")

@@ -179,4 +179,6 @@ def chart_words(sentence: str, table: pd.DataFrame | None = None):
     st.caption(sentence)
     if table is not None and len(table):
         with st.expander(t("access.show_table"), icon=":material/table:"):
-            st.table(table.set_index(table.columns[0]))   # a real HTML table: a screen reader reads it cell by cell
+            rows = table.set_index(table[table.columns[0]].astype(str)).drop(columns=table.columns[0])
+            st.table(rows.rename_axis(table.columns[0]))   # a real HTML table: a screen reader reads it cell by cell
+            # (the first column, as text, names the rows: Streamlit hides a plain number index such as steps)
