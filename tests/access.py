@@ -35,8 +35,9 @@ FULL_HEIGHT_JS = """() => Math.max(innerHeight, document.documentElement.scrollH
     ...[...document.querySelectorAll('[data-testid=stMain], [data-testid=stSidebarContent]')].map(e => e.scrollHeight))"""
 
 
-def axe_serious(pg) -> list[str]:
-    """axe-core's serious and critical WCAG 2.1 A/AA violations on the whole page, one line each.
+def axe_serious(pg, within: str | None = None) -> list[str]:
+    """axe-core's serious and critical WCAG 2.1 A/AA violations on the whole page (or in the element the
+    selector `within` finds), one line each.
 
     axe judges the colours of only what is on the screen, so the window is made as tall as the page first
     (its width, which the layout follows, stays) and put back after: a button below the fold is checked too."""
@@ -50,12 +51,22 @@ def axe_serious(pg) -> list[str]:
         pg.set_viewport_size({"width": shown["width"], "height": height})
         pg.wait_for_timeout(300)   # the layout and the charts follow the new size
     try:
-        return pg.evaluate("""async tags => (await axe.run(document, {runOnly: tags, resultTypes: ['violations']}))
+        return pg.evaluate("""async ([tags, within]) => (await axe.run(within ? document.querySelector(within) : document,
+                {runOnly: tags, resultTypes: ['violations']}))
             .violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
             .flatMap(v => v.nodes.map(n => `${v.id}: ${n.target.join(' ')} ${(n.any[0] || {}).message || ''}`))""",
-                           WCAG_AA)
+                           [WCAG_AA, within])
     finally:
         pg.set_viewport_size(shown)
+
+
+def open_expanders(pg) -> int:
+    """Unfold every folded expander (a chart's table, the code, the advanced settings), so that axe judges
+    what is inside them too; how many there were."""
+    count = pg.evaluate("""() => { const folded = [...document.querySelectorAll(
+        '[data-testid=stExpander] details:not([open]) > summary')]; folded.forEach(s => s.click()); return folded.length; }""")
+    pg.wait_for_timeout(500)
+    return count
 
 
 def sideways_px(pg) -> int:

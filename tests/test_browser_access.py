@@ -7,10 +7,12 @@ import pytest
 from trained import train_tiny
 
 from modelkit.store import Store
-from tests.access import DESKTOP, PAGES, PHONE, ZOOMED, axe_serious, settle, sideways_px, small_targets
+from tests.access import (DESKTOP, PAGES, PHONE, ZOOMED, axe_serious, open_expanders, settle, sideways_px,
+                          small_targets)
 from tests.browser import NEEDS_CHROMIUM, running_server
 
 pytestmark = [NEEDS_CHROMIUM, pytest.mark.timeout(900)]
+SHOWN_TAB = ".st-key-train_inside_view [role=tabpanel]:not([hidden])"
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +66,7 @@ def test_the_dark_theme_passes_axe_on_every_page_and_a_finished_run(served, brow
         pg = open_page(context, f"{srv.url}{path}{'&' if '?' in path else '?'}lang=en")
         if path.startswith("?run="):
             pg.locator(".st-key-train_loss_chart .js-plotly-plot").wait_for()
+            open_expanders(pg)
         assert pg.evaluate("() => getComputedStyle(document.querySelector('[data-testid=stApp]'))"
                            ".backgroundColor") != "rgb(255, 255, 255)"   # the dark theme is the one shown
         found += [f"{name}: {v}" for v in axe_serious(pg)]
@@ -79,7 +82,14 @@ def test_a_finished_run_with_its_curves_confusion_matrix_look_inside_and_try_it_
         pg.locator(".st-key-train_loss_chart .js-plotly-plot").wait_for()
         pg.locator(f".st-key-train_use_{run_id}_draw").wait_for()   # Try it: the drawing canvas
         assert pg.get_by_text("Confusion matrix").count() > 0
+        assert open_expanders(pg) > 0   # each chart's table, the code, the settings: judged unfolded
         found += findings(pg, f"{viewport['width']}px")
+        if viewport is DESKTOP:   # the other parts of Look inside, one tab at a time
+            tabs = pg.locator(".st-key-train_inside_view [role=tab]")
+            for i in range(1, tabs.count()):
+                tabs.nth(i).click()
+                open_expanders(pg)
+                found += [f"Look inside tab {i + 1}: {v}" for v in axe_serious(pg, within=SHOWN_TAB)]
         pg.close()
     assert found == []
 

@@ -57,6 +57,11 @@ input::placeholder, textarea::placeholder { color: inherit; opacity: .7; }
   color: color-mix(in srgb, #1C83E1 50%, currentColor) !important; }
 .stCode .token.important {
   color: color-mix(in srgb, #FF4B4B 50%, currentColor) !important; }
+/* line numbers: the code's colour, a little softer (Streamlit's grey was 2.3:1 on the light code block) */
+.stCode .react-syntax-highlighter-line-number { color: inherit !important; opacity: .75 !important; }
+/* code wraps instead of scrolling sideways: a box that scrolls must take the keyboard's focus, and
+   Streamlit's code box cannot */
+.stCode pre, .stCode code { white-space: pre-wrap !important; word-break: break-word; }
 .mk-skip { position: absolute; left: 8px; top: -60px; z-index: 1000001; padding: 10px 16px;
   background: #1F2937; color: #FFFFFF; border-radius: 6px; text-decoration: none; }
 .mk-skip:focus { top: 8px; }
@@ -81,7 +86,6 @@ input::placeholder, textarea::placeholder { color: inherit; opacity: .7; }
   [data-testid="stSlider"] [data-orientation="horizontal"] { min-height: 44px; }   /* the track takes the finger */
   [data-testid="stElementToolbar"] button { min-width: 44px !important; }
   [role="tab"], button[aria-label^="Scroll tabs"] { min-width: 44px !important; }
-  .stCode pre, .stCode code { white-space: pre-wrap !important; word-break: break-word; }   /* no sideways box */
 }
 </style>"""
 
@@ -115,6 +119,12 @@ CHROME_JS = """<script>
     document.body.prepend(live);
   }
   document.getElementById('mk-live').lang = cfg.lang;
+  if (!window.mkScrollFocus) {   // a table wider than its column scrolls: it takes the keyboard's focus, so
+    window.mkScrollFocus = new MutationObserver(() => {   // that arrow keys scroll it (Streamlit's cannot)
+      document.querySelectorAll('.stTable > div:not([tabindex])').forEach(e => e.setAttribute('tabindex', '0'));
+    });
+    window.mkScrollFocus.observe(document.body, {childList: true, subtree: true});
+  }
   window.mkChime = (ok) => {   // a short rising (finished) or falling (failed) pair of tones
     const ctx = window.mkAudio || (window.mkAudio = new AudioContext());
     [0, 1].forEach(i => {
