@@ -30,14 +30,43 @@ TARGETS_JS = """min => [...document.querySelectorAll(
   .map(([e, r]) => `${e.tagName} ${e.getAttribute('aria-label') || e.innerText.slice(0, 30)} ${Math.round(r.width)}x${Math.round(r.height)}`)"""
 
 
-def axe_serious(pg) -> list[str]:
-    """axe-core's serious and critical WCAG 2.1 A/AA violations on the page now, one line each."""
+# How tall the page would be if nothing scrolled: the main column and the sidebar scroll inside the window
+FULL_HEIGHT_JS = """() => Math.max(innerHeight, document.documentElement.scrollHeight,
+    ...[...document.querySelectorAll('[data-testid=stMain], [data-testid=stSidebarContent]')].map(e => e.scrollHeight))"""
+
+
+def axe_serious(pg, within: str | None = None) -> list[str]:
+    """axe-core's serious and critical WCAG 2.1 A/AA violations on the whole page (or in the element the
+    selector `within` finds), one line each.
+
+    axe judges the colours of only what is on the screen, so the window is made as tall as the page first
+    (its width, which the layout follows, stays) and put back after: a button below the fold is checked too."""
     if not pg.evaluate("() => !!window.axe"):
         pg.add_script_tag(content=Path(AXE_JS).read_text())
-    return pg.evaluate("""async tags => (await axe.run(document, {runOnly: tags})).violations
-        .filter(v => v.impact === 'serious' || v.impact === 'critical')
-        .flatMap(v => v.nodes.map(n => `${v.id}: ${n.target.join(' ')} ${(n.any[0] || {}).message || ''}`))""",
-                       WCAG_AA)
+    shown = pg.viewport_size
+    for _ in range(3):   # a taller window can lay the page out taller still (a chart's height in vh)
+        height = pg.evaluate(FULL_HEIGHT_JS)
+        if height <= pg.viewport_size["height"]:
+            break
+        pg.set_viewport_size({"width": shown["width"], "height": height})
+        pg.wait_for_timeout(300)   # the layout and the charts follow the new size
+    try:
+        return pg.evaluate("""async ([tags, within]) => (await axe.run(within ? document.querySelector(within) : document,
+                {runOnly: tags, resultTypes: ['violations']}))
+            .violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .flatMap(v => v.nodes.map(n => `${v.id}: ${n.target.join(' ')} ${(n.any[0] || {}).message || ''}`))""",
+                           [WCAG_AA, within])
+    finally:
+        pg.set_viewport_size(shown)
+
+
+def open_expanders(pg) -> int:
+    """Unfold every folded expander (a chart's table, the code, the advanced settings), so that axe judges
+    what is inside them too; how many there were."""
+    count = pg.evaluate("""() => { const folded = [...document.querySelectorAll(
+        '[data-testid=stExpander] details:not([open]) > summary')]; folded.forEach(s => s.click()); return folded.length; }""")
+    pg.wait_for_timeout(500)
+    return count
 
 
 def sideways_px(pg) -> int:

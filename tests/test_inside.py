@@ -229,6 +229,22 @@ def test_the_view_of_a_finished_run_shows_its_charts_in_both_languages(trained_r
     st.cache_resource.clear()
 
 
+@pytest.mark.parametrize("name", ["cnn", "gru", "transformer", "mlp", "text"])
+def test_every_chart_of_the_view_has_its_sentence_and_a_table_of_its_numbers(trained_runs, monkeypatch, name):
+    from modelkit.text import translate
+
+    store, ids = trained_runs
+    monkeypatch.setenv("MODELKIT_HOME", str(store.home))
+    st.cache_resource.clear()
+    at = AppTest.from_function(view_script, default_timeout=60)
+    at.session_state["run_id"], at.session_state["lang"] = ids[name], "zh"
+    at.run()
+    assert not at.exception
+    tables = [e for e in at.expander if e.label == translate("zh", "access.show_table")]
+    assert len(tables) == len(at.get("plotly_chart")) and all(len(e.table) == 1 for e in tables)
+    st.cache_resource.clear()
+
+
 def test_next_moves_the_view_to_the_next_test_example(trained_runs, monkeypatch):
     store, ids = trained_runs
     monkeypatch.setenv("MODELKIT_HOME", str(store.home))

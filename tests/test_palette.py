@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from modelkit.plots import figures, inside_charts
+from modelkit import inside
+from modelkit.plots import figures, forecast_charts, inside_charts
 
 MACHADO = {
     "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
@@ -94,3 +95,23 @@ def test_each_class_of_points_has_its_own_marker():
 def test_the_right_class_bar_is_marked_by_a_pattern_as_well_as_colour():
     fig = inside_charts.probabilities_figure([0.2, 0.7, 0.1], ["a", "b", "c"], target=1)
     assert list(fig.data[0].marker.pattern.shape) == ["", "/", ""]
+
+
+def line_looks(fig) -> list[tuple]:
+    return [(tr.line.dash or "solid", tr.marker.symbol if "markers" in (tr.mode or "") else None)
+            for tr in fig.data if tr.type == "scatter" and tr.showlegend is not False and "lines" in (tr.mode or "")]
+
+
+@pytest.mark.parametrize("chart", ["loss_compare", "gradients", "threshold", "optimizer_race", "series_preview"])
+def test_the_lines_of_a_chart_differ_by_dash_or_marker_not_only_by_colour(chart):
+    p, y = np.array([0.2, 0.6, 0.9]), np.array([0, 1, 1])
+    fig = {"loss_compare": lambda: inside_charts.loss_compare_figure(inside.ce_vs_mse(3), 0.5),
+           "gradients": lambda: inside_charts.grad_norms_figure({"a": [[1, 0.1], [2, 0.2]], "b": [[1, 0.3], [2, 0.1]],
+                                                                 "c": [[1, 0.5], [2, 0.4]]}),
+           "threshold": lambda: inside_charts.threshold_figure(inside.threshold_curve(p, y), 0.5),
+           "optimizer_race": lambda: inside_charts.surface_figure(inside.surface_grid("bowl"),
+                                                                  inside.optimizer_paths("bowl", 0.1, steps=5)),
+           "series_preview": lambda: forecast_charts.series_preview_figure({"a": np.arange(5.0), "b": np.ones(5)}),
+           }[chart]()
+    looks = line_looks(fig)
+    assert len(looks) >= 2 and len(set(looks)) == len(looks)

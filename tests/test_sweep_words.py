@@ -38,6 +38,9 @@ def test_the_best_cell_is_announced_only_once_every_run_has_finished(still_train
     said = [x.value for x in [*at.success, *at.info]]
     assert any(s.startswith(so_far if still_training else best) for s in said)
     assert not any(s.startswith(best if still_training else so_far) for s in said)
+    filled = 2 if still_training else len(lrs)   # the heatmap in words: how many cells are in
+    assert any(f"in {filled} of {len(lrs)} cells" in c.value for c in at.caption)
+    assert [e.table[0].value.shape for e in at.expander] == [(1, len(lrs))]
 
 
 def test_a_sweeps_budget_line_speaks_of_runs_not_architectures(app_resources):

@@ -84,3 +84,30 @@ def test_several_runs_are_named_best_first_whichever_way_is_better():
     assert "cnn 97%, mlp 90%" in words.describe_runs(runs, "val_accuracy", "en", what="A", percent=True)
     assert "mlp 90%, cnn 97%" in words.describe_runs(runs, "val_accuracy", "en", what="A", percent=True,
                                                      higher_is_better=False)
+
+
+def test_a_sweeps_grid_says_how_many_cells_are_in_and_their_range_and_tables_them_by_row():
+    grid = pd.DataFrame([[0.61, np.nan], [0.95, 0.7]], index=[32, 64], columns=[0.01, 0.1])
+    assert words.describe_grid(grid, "en", what="Accuracy") == "Accuracy in 3 of 4 cells so far, from 0.61 to 0.95."
+    assert "还没有" in words.describe_grid(grid * np.nan, "zh", what="准确率")
+    table = words.grid_table(grid, "batch size / learning rate")
+    assert table.columns.tolist() == ["batch size / learning rate", 0.01, 0.1] and table.iloc[:, 0].tolist() == ["32", "64"]
+
+
+def test_a_chart_of_lines_is_read_from_its_figure_line_by_line():
+    from modelkit.plots import figures
+
+    fig = figures.series_figure([1.0, 2.0, 3.0], true_future=[4.0, 5.0], predicted_future=[4.5, 4.0],
+                                labels={"history": "past", "true": "truth", "pred": "model"})
+    text = words.describe_lines(fig, "en")
+    assert text.startswith("past goes from 1 to 3") and "model goes from 4.5 to 4" in text
+    table = words.lines_table(fig, "time step")
+    assert table.columns.tolist() == ["time step", "past", "truth", "model"] and table["truth"].tolist()[3:] == [4.0, 5.0]
+
+
+def test_pictures_and_points_are_counted_by_their_captions_and_classes():
+    assert words.describe_pictures(["3", "8"], "en") == "2 pictures, captioned: 3, 8."
+    assert words.describe_counts([0, 1, 1], ["cat", "dog"], "en") == "3 points: cat 1, dog 2."
+    assert words.describe_counts([0, 0], ["a"], "zh", of="images").startswith("2 张图片")
+    table = words.points_table([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]], [0, 1, 1], ["cat", "dog"], ["class", "n", "x", "y"])
+    assert table.to_dict("records")[1] == {"class": "dog", "n": 2, "x": 3.0, "y": 4.0}

@@ -11,7 +11,7 @@ TIERS = {
     "unit": ("test_compare", "test_config", "test_diagnose", "test_gpu_path", "test_i18n", "test_plots",
              "test_settings", "test_predict", "test_play", "test_store", "test_sweep", "test_tasks",
              "test_layout", "test_seats", "test_door", "test_palette", "test_sound", "test_words",
-             "test_chinese_runs", "test_point_budget", "test_warm_start", "test_blobs"),
+             "test_inside_words", "test_chinese_runs", "test_point_budget", "test_warm_start", "test_blobs"),
     "pages": ("test_app_train", "test_app_resume", "test_chinese_pages", "test_compare_page", "test_datasets",
               "test_forms", "test_host_page", "test_hostile", "test_learn_page", "test_messages", "test_query",
               "test_upload_page_refusals", "test_sweep_words", "test_challenge_defaults", "test_text_results",

@@ -3,6 +3,7 @@ from modelkit.inside.optimizer_race import (  # noqa: F401
     OPTIMIZER_PATHS,
     SURFACES,
     optimizer_paths,
+    path_losses,
     surface_grid,
 )
 from modelkit.inside.probes import (  # noqa: F401

@@ -44,3 +44,9 @@ def surface_grid(surface: str, extent: float = 4.0, resolution: int = 60) -> dic
     axis = torch.linspace(-extent, extent, resolution)
     gx, gy = torch.meshgrid(axis, axis, indexing="xy")
     return {"xs": axis.numpy(), "ys": axis.numpy(), "z": loss_of(torch.stack([gx, gy])).numpy()}
+
+
+def path_losses(surface: str, paths: dict) -> dict:
+    """The loss at every point of each optimizer's path: name -> (steps+1,)."""
+    loss_of = SURFACES[surface][0]
+    return {name: loss_of(torch.as_tensor(path).T).numpy() for name, path in paths.items()}

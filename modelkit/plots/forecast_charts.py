@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import numpy as np
 import plotly.graph_objects as go
 
-from modelkit.plots.figures import PALETTE, _layout
+from modelkit.plots.figures import PALETTE, _layout, series_style
 
 MAX_POINTS = 4000          # points per line drawn; longer series are thinned evenly
 
@@ -28,7 +28,8 @@ def series_preview_figure(columns: Mapping[str, np.ndarray], *, val_start: int |
     for i, (name, values) in enumerate(columns.items()):
         values = np.asarray(values, dtype=float)
         x, y = _thin(np.arange(len(values)), values)
-        fig.add_scatter(x=x, y=y, mode="lines", name=str(name), line=dict(color=PALETTE[i % len(PALETTE)], width=1.5))
+        color, dash, _ = series_style(i)
+        fig.add_scatter(x=x, y=y, mode="lines", name=str(name), line=dict(color=color, width=1.5, dash=dash))
     n = max((len(v) for v in columns.values()), default=0)
     for start, stop, name, shade in ((val_start, test_start, lab["val"], "#E9ECEF"), (test_start, n, lab["test"], "#DEE2E6")):
         if start is not None and stop is not None and start < stop:

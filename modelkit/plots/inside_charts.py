@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from modelkit.plots.figures import NEUTRAL, PALETTE, _layout, confusion_matrix_figure
+from modelkit.plots.figures import NEUTRAL, PALETTE, _layout, confusion_matrix_figure, series_style
 
 DIVERGING = "RdBu_r"   # negative blue, zero white, positive red
 PATH_COLORS = {"gd": PALETTE[0], "sgd_noise": NEUTRAL, "momentum": PALETTE[1], "adam": PALETTE[2]}
@@ -94,8 +94,10 @@ def loss_compare_figure(curves: Mapping, p: float, *, labels: Mapping | None = N
     lab = _lab({"x": "probability of the right class", "y": "loss", "cross_entropy": "cross-entropy",
                 "mse": "MSE"}, labels)
     fig = go.Figure()
-    for name, color in (("cross_entropy", PALETTE[0]), ("mse", PALETTE[1])):
-        fig.add_scatter(x=curves["p"], y=curves[name], mode="lines", name=lab[name], line=dict(color=color, width=2))
+    for i, name in enumerate(("cross_entropy", "mse")):
+        color, dash, _ = series_style(i)
+        fig.add_scatter(x=curves["p"], y=curves[name], mode="lines", name=lab[name],
+                        line=dict(color=color, width=2, dash=dash))
         y_at = float(np.interp(p, curves["p"], curves[name])) + 0.0   # + 0.0: never "-0.000"
         above = name == "cross_entropy" or y_at > float(np.interp(p, curves["p"], curves["cross_entropy"]))
         fig.add_scatter(x=[p], y=[y_at], mode="markers+text", text=[f"{y_at:.3f}"],   # one label above, one below
@@ -111,8 +113,9 @@ def grad_norms_figure(norms: Mapping, *, labels: Mapping | None = None, height: 
     fig = go.Figure()
     for i, (layer, series) in enumerate(norms.items()):
         pts = np.asarray(series, dtype=float)
+        color, dash, symbol = series_style(i)
         fig.add_scatter(x=pts[:, 0], y=pts[:, 1], mode="lines+markers" if len(pts) < 40 else "lines",
-                        name=layer, line=dict(color=PALETTE[i % len(PALETTE)], width=2))
+                        name=layer, line=dict(color=color, width=2, dash=dash), marker=dict(symbol=symbol))
     fig.update_yaxes(type="log")
     return _layout(fig, lab["x"], lab["y"], height)
 
@@ -257,9 +260,10 @@ def threshold_figure(curve: list[dict], threshold: float, *, labels: Mapping | N
     lab = _lab({"x": "threshold", "y": "score", "precision": "precision", "recall": "recall", "f1": "F1"}, labels)
     fig = go.Figure()
     xs = [row["threshold"] for row in curve]
-    for name, color in (("precision", PALETTE[1]), ("recall", PALETTE[2]), ("f1", PALETTE[0])):
+    for (name, color), dash in zip((("precision", PALETTE[1]), ("recall", PALETTE[2]), ("f1", PALETTE[0])),
+                                   ("solid", "dash", "dot")):
         fig.add_scatter(x=xs, y=[row[name] for row in curve], mode="lines", name=lab[name],
-                        line=dict(color=color, width=2))
+                        line=dict(color=color, width=2, dash=dash))
     fig.add_vline(x=threshold, line_dash="dot", line_color="#495057")
     fig.update_yaxes(range=[0, 1.02])
     return _layout(fig, lab["x"], lab["y"], height)
@@ -272,12 +276,14 @@ def surface_figure(grid: Mapping, paths: Mapping, *, labels: Mapping | None = No
     z = np.sign(z) * np.log1p(np.abs(z))  # evenly spaced lines down on the valley floor too
     fig = go.Figure(go.Contour(x=grid["xs"], y=grid["ys"], z=z, colorscale="Greys", showscale=False,
                                contours=dict(coloring="lines"), ncontours=24, hoverinfo="skip"))
-    for name, path in paths.items():
+    for i, (name, path) in enumerate(paths.items()):
         path = np.asarray(path, dtype=float)
+        _, dash, symbol = series_style(i)
         fig.add_scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", name=lab[name],
-                        line=dict(color=PATH_COLORS.get(name, PALETTE[4]), width=2), marker=dict(size=4))
+                        line=dict(color=PATH_COLORS.get(name, PALETTE[4]), width=2, dash=dash),
+                        marker=dict(size=6, symbol=symbol))
     first = np.asarray(next(iter(paths.values())))[0]
-    fig.add_scatter(x=[first[0]], y=[first[1]], mode="markers", marker=dict(symbol="x", size=14, color="black"),
+    fig.add_scatter(x=[first[0]], y=[first[1]], mode="markers", marker=dict(symbol="x", size=14, color=NEUTRAL),
                     showlegend=False, hoverinfo="skip")
     extent = float(max(np.abs(grid["xs"]).max(), 1.0))
     fig.update_xaxes(range=[-extent, extent], constrain="domain")

@@ -155,3 +155,91 @@ def describe_runs(runs: dict[str, pd.DataFrame], name: str, lang: str, *, what: 
 def runs_table(runs: dict[str, pd.DataFrame], name: str, columns: tuple[str, str]) -> pd.DataFrame:
     last = runs_last_values(runs, name)
     return pd.DataFrame({columns[0]: list(last), columns[1]: list(last.values())})
+
+
+def describe_grid(grid: pd.DataFrame, lang: str, *, what: str) -> str:
+    """'Validation accuracy in 4 of 6 cells so far, from 0.61 to 0.95.' for a sweep's heatmap."""
+    values = grid.to_numpy(dtype=float)
+    filled = values[~np.isnan(values)]
+    if not filled.size:
+        return translate(lang, "words.grid.none", what=what)
+    return translate(lang, "words.grid", what=what, filled=filled.size, n=values.size,
+                     low=f"{filled.min():.3g}", high=f"{filled.max():.3g}")
+
+
+def grid_table(grid: pd.DataFrame, row_header: str) -> pd.DataFrame:
+    """The heatmap's cells as a table: its rows named in a first column headed `row_header`."""
+    table = grid.round(4).reset_index(drop=True)
+    table.insert(0, row_header, [str(i) for i in grid.index])
+    return table
+
+
+def _line_traces(fig) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(name, x, y) of each line or point trace a legend names (a trace that repeats a legend entry joins it)."""
+    traces = []
+    for trace in fig.data:
+        if trace.type not in ("scatter", "scattergl", "bar") or trace.y is None or trace.name is None:
+            continue
+        y = np.asarray(trace.y, dtype=float)
+        x = np.asarray(trace.x if trace.x is not None else np.arange(len(y)))
+        traces.append((str(trace.name), x, y))
+    return traces
+
+
+def describe_lines(fig, lang: str) -> str:
+    """'past values go from 0.2 to 0.8 (lowest 0.1, highest 0.9); predicted from 0.8 to 0.7 ...' for a
+    chart of named lines (series, signals, forecasts, a schedule), read from the figure itself."""
+    parts, seen = [], set()
+    for name, _, y in _line_traces(fig):
+        y = y[~np.isnan(y)]
+        if name in seen or not y.size:
+            continue
+        seen.add(name)
+        parts.append(translate(lang, "words.line", name=name, first=_number(y[0], False), last=_number(y[-1], False),
+                               low=_number(float(y.min()), False), high=_number(float(y.max()), False)))
+    return translate(lang, "words.lines", parts=translate(lang, "words.parts_sep").join(parts)) if parts \
+        else translate(lang, "words.lines.none")
+
+
+def lines_table(fig, x_header: str, max_rows: int = 200) -> pd.DataFrame:
+    """The chart's lines side by side: one row per x, one column per named line (every k-th row when long)."""
+    columns: dict[str, pd.Series] = {}
+    for name, x, y in _line_traces(fig):
+        series = pd.Series(y, index=x).groupby(level=0).last()
+        columns[name] = series if name not in columns else columns[name].combine_first(series)
+    if not columns:
+        return pd.DataFrame()
+    table = pd.DataFrame(columns).sort_index().round(4)
+    table = table.rename_axis(x_header).reset_index()
+    if len(table) > max_rows:
+        keep = sorted({*range(0, len(table), -(-len(table) // max_rows)), len(table) - 1})
+        table = table.iloc[keep].reset_index(drop=True)
+    return table
+
+
+def describe_pictures(titles: Sequence[str], lang: str) -> str:
+    """'16 pictures, captioned: 0, 1, 2 ...' for a grid of small images."""
+    return translate(lang, "words.pictures", n=len(titles),
+                     titles=translate(lang, "words.list_sep").join(map(str, titles)))
+
+
+def pictures_table(titles: Sequence[str], columns: tuple[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({columns[0]: range(1, len(titles) + 1), columns[1]: [str(c) for c in titles]})
+
+
+def describe_counts(y, class_names: Sequence[str], lang: str, of: str = "points") -> str:
+    """'600 points: class 0 301, class 1 299.' for a scatter of a task's points by class (`of`: points or
+    images, what is counted)."""
+    counts = np.bincount(np.asarray(y, dtype=int), minlength=len(class_names))
+    parts = [translate(lang, "words.boundary.part", name=name, share=int(n)) for name, n in zip(class_names, counts)]
+    return translate(lang, f"words.counts.{of}", n=int(counts.sum()),
+                     parts=translate(lang, "words.list_sep").join(parts))
+
+
+def points_table(x, y, class_names: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
+    """One row per class: how many points, and the mean of each drawn feature. `columns`: class, count, x, y."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=int)
+    rows = [{columns[0]: name, columns[1]: int((y == k).sum()),
+             **{columns[2 + j]: round(float(x[y == k, j].mean()), 3) if (y == k).any() else None for j in range(2)}}
+            for k, name in enumerate(class_names)]
+    return pd.DataFrame(rows)

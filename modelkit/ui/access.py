@@ -28,6 +28,40 @@ input::placeholder, textarea::placeholder { color: inherit; opacity: .7; }
 [data-testid="stMultiSelect"] :has(> span[title]) { background-color: transparent !important;
   color: inherit !important; border: 1px solid currentColor; }
 [data-testid="stMultiSelect"] span[title] { color: inherit !important; }
+/* a primary button's label: Streamlit draws it white, 2.3:1 on the dark theme's light primary. It takes
+   the page's text colour turned to black or white, whichever that text is not (dark text in the light
+   theme: white on the primary, 6:1; light text in the dark theme: black, 8:1), so it follows a theme
+   switched in the menu without knowing which theme is shown */
+[data-testid^="stBaseButton-primary"]:not(:disabled), [data-testid="stBaseLinkButton-primary"] {
+  color: rgb(from currentColor clamp(0, (128 - r) * 1000, 255) clamp(0, (128 - r) * 1000, 255)
+             clamp(0, (128 - r) * 1000, 255)) !important; }
+/* code: Streamlit colours its tokens in the same mid-tone hues in either theme (2.6:1 on the light code
+   block); each hue is mixed half and half with the code's own text colour, so it darkens on the light
+   theme and lightens on the dark one: over 5:1 on both */
+.stCode .token.comment, .stCode .token.punctuation, .stCode .token.prolog {
+  color: color-mix(in srgb, #808495 50%, currentColor) !important; }
+.stCode .token.attr-name, .stCode .token.property, .stCode .token.variable {
+  color: color-mix(in srgb, #00A4D4 50%, currentColor) !important; }
+.stCode .token.boolean, .stCode .token.constant, .stCode .token.symbol {
+  color: color-mix(in srgb, #21C354 50%, currentColor) !important; }
+.stCode .token.number, .stCode .token.regex {
+  color: color-mix(in srgb, #29B09D 50%, currentColor) !important; }
+.stCode .token.string, .stCode .token.char, .stCode .token.attr-value {
+  color: color-mix(in srgb, #09AB3B 50%, currentColor) !important; }
+.stCode .token.operator, .stCode .token.entity, .stCode .token.decorator, .stCode .token.atrule {
+  color: color-mix(in srgb, #ED6F13 50%, currentColor) !important; }
+.stCode .token.url {
+  color: color-mix(in srgb, #6D3FC0 50%, currentColor) !important; }
+.stCode .token.keyword, .stCode .token.tag, .stCode .token.function, .stCode .token.class-name,
+.stCode .token.selector {
+  color: color-mix(in srgb, #1C83E1 50%, currentColor) !important; }
+.stCode .token.important {
+  color: color-mix(in srgb, #FF4B4B 50%, currentColor) !important; }
+/* line numbers: the code's colour, a little softer (Streamlit's grey was 2.3:1 on the light code block) */
+.stCode .react-syntax-highlighter-line-number { color: inherit !important; opacity: .75 !important; }
+/* code wraps instead of scrolling sideways: a box that scrolls must take the keyboard's focus, and
+   Streamlit's code box cannot */
+.stCode pre, .stCode code { white-space: pre-wrap !important; word-break: break-word; }
 .mk-skip { position: absolute; left: 8px; top: -60px; z-index: 1000001; padding: 10px 16px;
   background: #1F2937; color: #FFFFFF; border-radius: 6px; text-decoration: none; }
 .mk-skip:focus { top: 8px; }
@@ -52,7 +86,6 @@ input::placeholder, textarea::placeholder { color: inherit; opacity: .7; }
   [data-testid="stSlider"] [data-orientation="horizontal"] { min-height: 44px; }   /* the track takes the finger */
   [data-testid="stElementToolbar"] button { min-width: 44px !important; }
   [role="tab"], button[aria-label^="Scroll tabs"] { min-width: 44px !important; }
-  .stCode pre, .stCode code { white-space: pre-wrap !important; word-break: break-word; }   /* no sideways box */
 }
 </style>"""
 
@@ -86,6 +119,12 @@ CHROME_JS = """<script>
     document.body.prepend(live);
   }
   document.getElementById('mk-live').lang = cfg.lang;
+  if (!window.mkScrollFocus) {   // a table wider than its column scrolls: it takes the keyboard's focus, so
+    window.mkScrollFocus = new MutationObserver(() => {   // that arrow keys scroll it (Streamlit's cannot)
+      document.querySelectorAll('.stTable > div:not([tabindex])').forEach(e => e.setAttribute('tabindex', '0'));
+    });
+    window.mkScrollFocus.observe(document.body, {childList: true, subtree: true});
+  }
   window.mkChime = (ok) => {   // a short rising (finished) or falling (failed) pair of tones
     const ctx = window.mkAudio || (window.mkAudio = new AudioContext());
     [0, 1].forEach(i => {
@@ -150,4 +189,6 @@ def chart_words(sentence: str, table: pd.DataFrame | None = None):
     st.caption(sentence)
     if table is not None and len(table):
         with st.expander(t("access.show_table"), icon=":material/table:"):
-            st.table(table.set_index(table.columns[0]))   # a real HTML table: a screen reader reads it cell by cell
+            rows = table.set_index(table[table.columns[0]].astype(str)).drop(columns=table.columns[0])
+            st.table(rows.rename_axis(table.columns[0]))   # a real HTML table: a screen reader reads it cell by cell
+            # (the first column, as text, names the rows: Streamlit hides a plain number index such as steps)

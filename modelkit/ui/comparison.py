@@ -198,11 +198,14 @@ def confusion_matrices(runs, labels: dict, colors: dict):
                 continue
             with col:
                 st.markdown(swatch(colors[run.id], labels[run.id]), unsafe_allow_html=True)
-                fig = figures.confusion_matrix_figure(details["confusion_matrix"],
-                                                    [class_name(n) for n in details.get("class_names", ())],
+                names = [class_name(n) for n in details.get("class_names", ())] or \
+                    [str(i) for i in range(len(details["confusion_matrix"]))]
+                fig = figures.confusion_matrix_figure(details["confusion_matrix"], names,
                                                     labels={"true": t("plot.true_class"),
                                                             "pred": t("plot.pred_class")}, height=320)
                 st.plotly_chart(fig, config=CHART_CONFIG, key=f"compare_confusion_{run.id}")
+                chart_words(words.describe_confusion(details["confusion_matrix"], names, current()),
+                            words.confusion_table(details["confusion_matrix"], names, t("plot.true_class")))
 
 
 def panel(store, run_ids):

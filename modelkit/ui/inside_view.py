@@ -13,10 +13,11 @@ import streamlit as st
 from modelkit import inside
 from modelkit.config import RunConfig
 from modelkit.data import tasks
-from modelkit.plots import figures, inside_charts
+from modelkit.plots import figures, inside_charts, inside_words, words
 from modelkit.store import NoModelError
 from modelkit.ui import task_views
-from modelkit.ui.i18n import bound, t
+from modelkit.ui.access import chart_words
+from modelkit.ui.i18n import bound, current, t
 from modelkit.ui.labels import class_name, layer_name
 from modelkit.ui.resources import get_store
 
@@ -44,12 +45,15 @@ def parts_for(trained: inside.Trained) -> list[str]:
     return parts
 
 
-def chart(key: str, title_key: str, fig):
-    """A chart under its title and the one sentence that says what it shows (container key: key_chart_title_key)."""
+def chart(key: str, title_key: str, fig, sentence: str, table: pd.DataFrame | None = None):
+    """A chart under its title and the sentence that says what it shows, with the one that says what it
+    shows now (a screen reader's text for it) and its numbers as a table under it (container key:
+    key_chart_title_key)."""
     with st.container(key=f"{key}_chart_{title_key}"):
         st.markdown(f"**{t(f'inside.{title_key}.title')}**")
         st.caption(t(f"inside.{title_key}.caption"))
         st.plotly_chart(fig, config=CHART)
+        chart_words(sentence, table)
 
 
 def inside_section(run, config: RunConfig, parts: list[str] | None = None, key: str = "inside"):
@@ -128,6 +132,9 @@ def show_input(trained: inside.Trained, example: int, look: dict):
         st.dataframe(pd.DataFrame([row.numpy()], columns=task_views.feature_labels(trained.data)), hide_index=True)
         return
     st.plotly_chart(fig, config=CHART)
+    label = task_views.class_label(spec, int(look["target"])) if spec.kind == "classification" else None
+    chart_words(inside_words.describe_input(x, example, f"({label})" if label is not None else "", current()),
+                inside_words.input_table(x, current()))
 
 
 def class_names(spec) -> list[str]:
@@ -149,14 +156,20 @@ def forward_part(run, trained: inside.Trained, example: int, key: str):
             if len(probs) > 12:  # a vocabulary: the twelve likeliest characters
                 top = np.argsort(probs)[::-1][:12]
                 probs, names = probs[top], [names[i] for i in top]
+            said = words.describe_probabilities(probs, names, current())
+            if target is not None:
+                said += " " + t("words.inside.right_answer", name=class_names(spec)[target])
             chart(key, "probabilities", inside_charts.probabilities_figure(probs, names, target, labels={
-                "x": t("inside.axis.class_axis"), "y": t("inside.axis.probability")}))
+                "x": t("inside.axis.class_axis"), "y": t("inside.axis.probability")}), said,
+                words.probabilities_table(probs, names, (t("words.col.class"), t("words.col.probability"))))
     layers = [{**layer, "name": layer_name(layer["name"])} for layer in look["layers"]]
     chart(key, "activations", inside_charts.activations_figure(layers, labels={"x": t("inside.axis.neuron"),
-                                                                         "value": t("inside.axis.activation")}))
+                                                                         "value": t("inside.axis.activation")}),
+          inside_words.describe_activations(layers, current()), inside_words.activations_table(layers, current()))
     regions = inside.neuron_regions(trained)
     if regions is not None:
-        chart(key, "regions", inside_charts.regions_figure(regions))
+        chart(key, "regions", inside_charts.regions_figure(regions), inside_words.describe_regions(regions, current()),
+              inside_words.regions_table(regions, current()))
 
 
 def loss_part(run, trained: inside.Trained, example: int, key: str):
@@ -171,9 +184,11 @@ def loss_part(run, trained: inside.Trained, example: int, key: str):
         st.session_state[f"{key}_p_example"] = example
         st.session_state[f"{key}_p"] = round(float(np.clip(look["probabilities"][int(look["target"])], 0.01, 1)), 2)
     p = st.slider(t("inside.loss_p"), 0.01, 1.0, step=0.01, key=f"{key}_p", help=t("inside.loss_p_help"))
-    chart(key, "loss_compare", inside_charts.loss_compare_figure(inside.ce_vs_mse(n), p, labels={
+    curves = inside.ce_vs_mse(n)
+    chart(key, "loss_compare", inside_charts.loss_compare_figure(curves, p, labels={
         "x": t("inside.loss_p"), "y": t("plot.loss"), "cross_entropy": t("inside.loss_name.cross_entropy"),
-        "mse": t("inside.loss_name.mse")}))
+        "mse": t("inside.loss_name.mse")}), inside_words.describe_loss_compare(curves, p, current()),
+          inside_words.loss_compare_table(curves, current()))
 
 
 def gradients_part(run, trained: inside.Trained, example: int, key: str):
@@ -184,7 +199,8 @@ def gradients_part(run, trained: inside.Trained, example: int, key: str):
     verdict = inside.gradient_verdict(norms)
     norms = {layer_name(layer): series for layer, series in norms.items()}
     (st.success if verdict == "healthy" else st.warning)(t(f"inside.grad_verdict.{verdict}"))
-    chart(key, "gradients", inside_charts.grad_norms_figure(norms, labels={"x": t("plot.step"), "y": t("inside.axis.grad_norm")}))
+    chart(key, "gradients", inside_charts.grad_norms_figure(norms, labels={"x": t("plot.step"), "y": t("inside.axis.grad_norm")}),
+          inside_words.describe_gradients(norms, current()), inside_words.gradients_table(norms, current()))
 
 
 def cnn_part(run, trained: inside.Trained, example: int, key: str):
@@ -193,23 +209,31 @@ def cnn_part(run, trained: inside.Trained, example: int, key: str):
     layer = st.selectbox(t("inside.conv_layer"), range(n_layers), key=f"{key}_conv_layer",
                          format_func=lambda i: tl("inside.layer_n", n=i + 1))
     dims = look["dims"]
-    chart(key, "filters", inside_charts.filters_figure(look["filters"][layer], dims, labels={"y": t("inside.axis.weight")}))
-    chart(key, "feature_maps", inside_charts.feature_maps_figure(look["feature_maps"][layer], dims, labels={
-        "x": t("plot.position"), "y": t("inside.axis.filter")}))
+    filters, maps = look["filters"][layer], look["feature_maps"][layer]
+    chart(key, "filters", inside_charts.filters_figure(filters, dims, labels={"y": t("inside.axis.weight")}),
+          inside_words.describe_filters(filters, layer + 1, current()), inside_words.filters_table(filters, current()))
+    chart(key, "feature_maps", inside_charts.feature_maps_figure(maps, dims, labels={
+        "x": t("plot.position"), "y": t("inside.axis.filter")}),
+          inside_words.describe_feature_maps(maps, current()), inside_words.feature_maps_table(maps, current()))
     channels = len(look["feature_maps"][layer])
     channel = st.slider(t("inside.channel"), 1, channels, 1, key=f"{key}_channel") - 1 if channels > 1 else 0
-    chart(key, "pooling", inside_charts.pooling_figure(look["feature_maps"][layer][channel], look["pooled"][layer][channel], dims,
-                                       labels={"before": t("inside.pool_before"), "after": t("inside.pool_after")}))
+    before, after = look["feature_maps"][layer][channel], look["pooled"][layer][channel]
+    chart(key, "pooling", inside_charts.pooling_figure(before, after, dims,
+                                       labels={"before": t("inside.pool_before"), "after": t("inside.pool_after")}),
+          inside_words.describe_pooling(before, after, current()), inside_words.pooling_table(after, current()))
 
 
 def rnn_part(run, trained: inside.Trained, example: int, key: str):
     look = inside.rnn(trained, example)
     chart(key, "hidden", inside_charts.hidden_figure(look["hidden"], steps=look.get("steps"), tokens=look.get("tokens"), labels={
-        "x": t("plot.time_step"), "input": t("inside.input.title"), "hidden": t("inside.axis.hidden_unit")}))
+        "x": t("plot.time_step"), "input": t("inside.input.title"), "hidden": t("inside.axis.hidden_unit")}),
+          inside_words.describe_hidden(look["hidden"], current()),
+          inside_words.hidden_table(look["hidden"], current(), tokens=look.get("tokens"), steps=look.get("steps")))
     guesses = inside.next_char_guesses(trained, example)
     if guesses is not None:
         chart(key, "guesses", inside_charts.guesses_figure(guesses, labels={"x": t("inside.axis.char_read"),
-                                                                 "y": t("inside.axis.guess")}))
+                                                                 "y": t("inside.axis.guess")}),
+              inside_words.describe_guesses(guesses, current()), inside_words.guesses_table(guesses, current()))
 
 
 def transformer_part(run, trained: inside.Trained, example: int, key: str):
@@ -220,11 +244,16 @@ def transformer_part(run, trained: inside.Trained, example: int, key: str):
                            format_func=lambda i: tl("inside.layer_n", n=i + 1))
     head = right.selectbox(t("inside.attn_head"), range(n_heads), key=f"{key}_attn_head",
                            format_func=lambda i: tl("inside.head_n", n=i + 1))
-    chart(key, "attention", inside_charts.attention_figure(look["attention"][layer, head], look["labels"], labels={
-        "x": t("inside.axis.looks_at"), "y": t("plot.position")}))
+    attention, kind = look["attention"][layer, head], t(f"inside.positional.{look['positional']}")
+    chart(key, "attention", inside_charts.attention_figure(attention, look["labels"], labels={
+        "x": t("inside.axis.looks_at"), "y": t("plot.position")}),
+          inside_words.describe_attention(attention, look["labels"], current()),
+          inside_words.attention_table(attention, look["labels"], current()))
     chart(key, "positional", inside_charts.positional_figure(look["positional_encoding"], look["position_similarity"], labels={
-        "encoding": t(f"inside.positional.{look['positional']}"), "similarity": t("inside.axis.similarity"),
-        "position": t("plot.position"), "dimension": t("inside.axis.dimension")}))
+        "encoding": kind, "similarity": t("inside.axis.similarity"),
+        "position": t("plot.position"), "dimension": t("inside.axis.dimension")}),
+          inside_words.describe_positional(look["positional_encoding"], look["position_similarity"], kind, current()),
+          inside_words.positional_table(look["position_similarity"], current()))
 
 
 def metrics_part(run, trained: inside.Trained, example: int, key: str):
@@ -243,7 +272,8 @@ def metrics_part(run, trained: inside.Trained, example: int, key: str):
                    help=t("inside.recall_cells", right=cells["right"], actual=cells["actual"]))
     chart(key, "class_cells", inside_charts.class_cells_figure(details["confusion_matrix"], names, c, labels={
         "true": t("plot.true_class"), "pred": t("plot.pred_class"), "precision": t("metric.test_precision"),
-        "recall": t("metric.test_recall")}))
+        "recall": t("metric.test_recall")}), inside_words.describe_class_cells(cells, str(names[c]), current()),
+          words.confusion_table(details["confusion_matrix"], [str(n) for n in names], t("plot.true_class")))
     if len(names) == 2:
         threshold_view(run, trained, key, c, names[c])
 
@@ -258,9 +288,12 @@ def threshold_view(run, trained: inside.Trained, key: str, c: int, name: str):
     cols = st.columns(3)
     for col, name in zip(cols, ("precision", "recall", "f1")):
         col.metric(t(f"metric.test_{name}"), f"{scores[name]:.1%}")
-    chart(key, "threshold", inside_charts.threshold_figure(inside.threshold_curve(p_positive, y), threshold, labels={
-        "x": t("inside.threshold"), "y": t("inside.axis.score"), "precision": t("metric.test_precision"),
-        "recall": t("metric.test_recall"), "f1": t("metric.test_f1")}))
+    curve = inside.threshold_curve(p_positive, y)
+    names = {name: t(f"metric.test_{name}") for name in ("precision", "recall", "f1")}
+    chart(key, "threshold", inside_charts.threshold_figure(curve, threshold, labels={
+        "x": t("inside.threshold"), "y": t("inside.axis.score"), **names}),
+          inside_words.describe_threshold(curve, threshold, current()),
+          inside_words.threshold_table(curve, current(), names))
 
 
 PARTS = {"forward": forward_part, "loss": loss_part, "gradients": gradients_part, "cnn": cnn_part,
@@ -277,4 +310,6 @@ def loss_surface(key: str = "learn"):
     surface = surface or "valley"
     paths = inside.optimizer_paths(surface, float(lr))
     names = {name: t(f"inside.optimizer.{name}") for name in inside.OPTIMIZER_PATHS}
-    chart(key, "surface", inside_charts.surface_figure(inside.surface_grid(surface), paths, labels=names))
+    losses = inside.path_losses(surface, paths)
+    chart(key, "surface", inside_charts.surface_figure(inside.surface_grid(surface), paths, labels=names),
+          inside_words.describe_race(losses, names, current()), inside_words.race_table(losses, names, current()))

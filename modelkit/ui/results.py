@@ -151,6 +151,8 @@ def lr_chart(points: pd.DataFrame, where, prefix: str, steps: list, version):
         fig = built_once(f"{prefix}_lr_fig", version, lambda: play_charts.lr_figure(
             points, labels={"step": t("plot.step"), "lr": t("play.lr")}).update_xaxes(range=steps))
         st.plotly_chart(fig, config=CHART_CONFIG, key=f"{prefix}_lr_fig")
+        chart_words(words.describe_curve(points, "lr", current(), what=t("play.lr")),
+                    words.curves_table(points, ["lr"], {"step": t("words.col.step"), "lr": t("play.lr")}))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -286,6 +288,8 @@ def examples_grids(data, examples: list[dict]):
             fig = figures.digits_figure(images, titles, columns=6 if group is wrong else 8,  # wider captions
                                       title_colors=[color] * len(group))
             st.plotly_chart(fig, config=CHART_CONFIG)
+            chart_words(words.describe_pictures(titles, current()),
+                        words.pictures_table(titles, (t("words.col.picture"), t("words.col.caption"))))
 
 
 def forecast_details(run):
@@ -308,7 +312,9 @@ def forecast_details(run):
               "true": t("plot.true_future"), "pred": t("plot.predicted"), "path": t("plot.forecast_path"),
               "test": t("plot.test_part")}
     with st.container(key=f"results_forecast_{run.id}"):
-        st.plotly_chart(forecast_charts.forecast_figure(run.details["forecast"], labels=labels), config=CHART_CONFIG)
+        fig = forecast_charts.forecast_figure(run.details["forecast"], labels=labels)
+        st.plotly_chart(fig, config=CHART_CONFIG)
+        chart_words(words.describe_lines(fig, current()), words.lines_table(fig, labels["x"]))
 
 
 def regression_details(run):
@@ -325,7 +331,9 @@ def regression_details(run):
     for col, s in zip(cols, series[:3]):
         fig = figures.series_figure(np.asarray(s["input"])[-24:], true_future=s["true"], predicted_future=s["pred"],
                                   labels=labels, height=240)
-        col.plotly_chart(fig.update_layout(showlegend=False), config=CHART_CONFIG)
+        with col:
+            st.plotly_chart(fig.update_layout(showlegend=False), config=CHART_CONFIG)
+            chart_words(words.describe_lines(fig, current()), words.lines_table(fig, labels["x"]))
 
 
 def lm_details(run):

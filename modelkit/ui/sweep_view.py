@@ -19,10 +19,11 @@ from modelkit.compare.race import higher_is_better
 from modelkit.config import ConfigError, RunConfig
 from modelkit.data import tasks
 from modelkit.data.tasks import task_info
-from modelkit.plots import play_charts
+from modelkit.plots import play_charts, words
 from modelkit.ui import seat
+from modelkit.ui.access import chart_words
 from modelkit.ui.forms import error_text
-from modelkit.ui.i18n import bound, t
+from modelkit.ui.i18n import bound, current, t
 from modelkit.ui.labels import setting_value
 from modelkit.ui.live import points_so_far, polled
 from modelkit.ui.resources import get_store
@@ -151,6 +152,9 @@ def sweep_panel(polling: bool = False):
     with st.container(key=f"compare_sweep_heatmap_{filled}"):   # how many cells are in: a handle for scripts
         st.markdown(f"**{t('sweep.heatmap_title', metric=t(f'metric.{metric}'))}**")
         st.plotly_chart(fig, config=CHART_CONFIG, key="compare_sweep_fig")
+        cells = (words.grid_table(table, f"{labels['y']} / {labels['x']}") if len(paths) > 1
+                 else words.grid_table(table.set_axis([labels["value"]]), labels["x"]))   # one setting: one row
+        chart_words(words.describe_grid(table, current(), what=labels["value"]), cells)
     if best_shown:
         where = " · ".join(v for v in best_shown if v)
         value, training = f"{table.loc[best_shown[1], best_shown[0]]:.3g}", sum(r.active for r in runs)
@@ -203,7 +207,9 @@ def scale_panel(polling: bool = False):
     table = sweep.scale_table(runs, metric)
     labels = {"params": t("scale.params"), "metric": t(f"metric.{metric}"), "seconds": t("scale.seconds")}
     with st.container(key="compare_scale_chart"):
-        st.plotly_chart(play_charts.scale_figure(table, labels=labels), config=CHART_CONFIG, key="compare_scale_fig")
+        fig = play_charts.scale_figure(table, labels=labels)
+        st.plotly_chart(fig, config=CHART_CONFIG, key="compare_scale_fig")
+        chart_words(words.describe_lines(fig, current()), words.lines_table(fig, labels["params"]))
     said = sweep.where_it_stopped(table, metric)
     if said is not None:
         st.info(sentence(said, metric), icon=":material/lightbulb:")

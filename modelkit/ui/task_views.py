@@ -7,8 +7,9 @@ from modelkit import models
 from modelkit.config import ConfigError, RunConfig, TaskConfig
 from modelkit.data import forecast, tasks
 from modelkit.models import memory
-from modelkit.plots import figures, forecast_charts
-from modelkit.ui.i18n import has, t
+from modelkit.plots import figures, forecast_charts, words
+from modelkit.ui.access import chart_words
+from modelkit.ui.i18n import current, has, t
 from modelkit.ui.labels import class_name, text_source
 
 
@@ -87,8 +88,29 @@ def show_preview(task_cfg: TaskConfig):
         st.caption(text_source(task_cfg))
         st.code(tasks.task_text(task_cfg)[:PREVIEW_CHARS], language=None, wrap_lines=True)
         return
-    st.plotly_chart(_preview_figure(repr(task_cfg), task_cfg, st.session_state.get("lang")),
-                    config={"displayModeBar": False})
+    fig = _preview_figure(repr(task_cfg), task_cfg, st.session_state.get("lang"))
+    st.plotly_chart(fig, config={"displayModeBar": False})
+    chart_words(*_preview_words(repr(task_cfg), task_cfg, current(), fig))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _preview_words(settings: str, _task_cfg: TaskConfig, lang: str, _fig) -> tuple:
+    """The preview chart in words and as a table (sentence, table), once per task's settings and language."""
+    data = tasks.load(_task_cfg)
+    spec, y = data.spec, data.y_train
+    if spec.input_kind == "vector" and spec.kind == "classification":
+        names = [class_label(spec, c) for c in range(len(spec.class_names))]
+        cols, labels = two_columns(data), feature_labels(data)
+        x = tasks.in_own_units(data, data.x_train[:600])[:, cols].numpy()
+        return (words.describe_counts(y[:600].numpy(), names, lang),
+                words.points_table(x, y[:600].numpy(), names, [t("words.col.class"), t("words.col.count"),
+                                                               labels[cols[0]], labels[cols[1]]]))
+    if spec.input_kind == "image":
+        titles = [class_label(spec, int(c)) for c in y[:16]]
+        return words.describe_pictures(titles, lang), words.pictures_table(titles, (t("words.col.picture"),
+                                                                                    t("words.col.caption")))
+    x_title = t("plot.position") if spec.kind == "classification" else t("plot.time_step")
+    return words.describe_lines(_fig, lang), words.lines_table(_fig, x_title)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)

@@ -9,14 +9,16 @@ from __future__ import annotations
 import io
 import zipfile
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from modelkit.config import ConfigError
 from modelkit.data import series, uploads
-from modelkit.plots import figures, forecast_charts
+from modelkit.plots import figures, forecast_charts, words
 from modelkit.ui import forms
-from modelkit.ui.i18n import bound, t
+from modelkit.ui.access import chart_words
+from modelkit.ui.i18n import bound, current, t
 from modelkit.ui.labels import session_owner
 
 KINDS = ("auto", "classification", "regression")
@@ -120,8 +122,17 @@ def _table_preview(raw: bytes, name: str, prefix: str) -> dict:
     if (guessed if kind == "auto" else kind) == "classification":
         counts = frame[target].astype(str).value_counts()
         st.caption(t("upload.balance", n=len(counts)))
-        st.bar_chart(counts.head(30), height=180, horizontal=True)
+        class_counts_chart(counts, "rows")
     return {"target": target, "kind": None if kind == "auto" else kind}
+
+
+def class_counts_chart(counts: pd.Series, of: str):
+    """How many rows or images each class has: bars, a sentence and a table (`of`: rows or images)."""
+    shown = counts.head(30)
+    st.bar_chart(shown, height=180, horizontal=True)
+    each = np.repeat(np.arange(len(shown)), shown.to_numpy())   # one class index per row or image
+    chart_words(words.describe_counts(each, [str(c) for c in shown.index], current(), of=of),
+                shown.rename_axis(t("words.col.class")).rename(t("words.col.count")).reset_index())
 
 
 def _series_preview(raw: bytes, name: str, prefix: str, target: str) -> dict:
@@ -140,9 +151,10 @@ def _series_preview(raw: bytes, name: str, prefix: str, target: str) -> dict:
     found = _series(raw, name, tuple(dict.fromkeys([*targets, *inputs])))
     st.markdown(t("upload.series_size", rows=f"{len(found.values):,}"))
     with st.container(key=f"{prefix}_upload_series"):
-        st.plotly_chart(forecast_charts.series_preview_figure(
-            {c: found.values[c].to_numpy() for c in found.values.columns},
-            labels={"x": t("plot.time_step"), "y": t("plot.value")}), config={"displayModeBar": False})
+        fig = forecast_charts.series_preview_figure({c: found.values[c].to_numpy() for c in found.values.columns},
+                                                    labels={"x": t("plot.time_step"), "y": t("plot.value")})
+        st.plotly_chart(fig, config={"displayModeBar": False})
+        chart_words(words.describe_lines(fig, current()), words.lines_table(fig, t("plot.time_step")))
     n, unit = series.step_parts(found.step_ns)
     step = t(f"upload.step.{unit}", n=n)
     notes = [t("upload.series_time", column=found.time_column, step=step) if found.time_column
@@ -174,8 +186,10 @@ def _images_preview(raw: bytes, name: str) -> dict:
     classes, sample, sample_classes = _image_sample(raw, name)
     counts = pd.Series(classes).value_counts().sort_index()
     st.markdown(t("upload.images_size", n=f"{len(classes):,}", classes=len(counts)))
-    st.bar_chart(counts.head(30), height=180, horizontal=True)
+    class_counts_chart(counts, "images")
     st.plotly_chart(figures.digits_figure(sample, sample_classes), config={"displayModeBar": False})
+    chart_words(words.describe_pictures(sample_classes, current()),
+                words.pictures_table(sample_classes, (t("words.col.picture"), t("words.col.caption"))))
     return {}
 
 

@@ -14,7 +14,7 @@ import streamlit as st
 
 from modelkit.config import RunConfig
 from modelkit.data import forecast, rows, tasks
-from modelkit.plots import figures, words
+from modelkit.plots import figures, inside_words, words
 from modelkit.written import literal
 from modelkit.ui import seat, task_views
 from modelkit.ui.access import chart_words
@@ -114,6 +114,9 @@ def try_image(predictor, run, key: str):
         st.caption(t("use.seen_as"))
         fig = figures.digits_figure(image[None, None], [class_name(out["labels"][0])], columns=1)
         st.plotly_chart(fig.update_layout(height=200, width=200), config=CHART_CONFIG)
+        chart_words(t("words.seen_as", shape=" × ".join(map(str, image.shape)), low=f"{image.min():.2g}",
+                      high=f"{image.max():.2g}", label=class_name(out["labels"][0])),
+                    inside_words.input_table(image, current()))
 
 
 # --- 2-D points: click the plane or type x, y ------------------------------------------
@@ -137,6 +140,7 @@ def try_point(predictor, run, key: str):
             st.caption(t("use.click_caption"))
             event = st.plotly_chart(fig, config=CHART_CONFIG, on_select="rerun", selection_mode="points",
                                     key=f"{key}_plane")
+            chart_words(words.describe_boundary(boundary, class_names(predictor.spec.class_names), current()))
             points = (event or {}).get("selection", {}).get("points") or []
             if points and "x" in points[0] and (points[0]["x"], points[0]["y"]) != st.session_state.get(f"{key}_click"):
                 st.session_state[f"{key}_click"] = (points[0]["x"], points[0]["y"])
@@ -219,12 +223,14 @@ def try_sequence(predictor, run, key: str):
             fig = figures.signals_figure(np.stack([original, signal]), [t("use.original"), t("use.distorted")],
                                        labels={"x": t("plot.position"), "y": t("plot.value")})
             st.plotly_chart(fig, config=CHART_CONFIG)
+            chart_words(words.describe_lines(fig, current()), words.lines_table(fig, t("plot.position")))
             show_classes(predictor, out, key)
         else:
             truth = data.y_test[example].numpy() + shift
             fig = figures.series_figure(signal[-24:], true_future=truth, predicted_future=out["predictions"][0],
                                       labels=task_views.series_labels(), height=300)
             st.plotly_chart(fig, config=CHART_CONFIG)
+            chart_words(words.describe_lines(fig, current()), words.lines_table(fig, t("plot.time_step")))
 
 
 # --- an uploaded series: its last window, edited ------------------------------------------
@@ -250,9 +256,10 @@ def try_series(predictor, run, key: str):
         predicted = np.asarray(out["predictions"][0]).reshape(len(future), -1)[:, 0]
         labels = {**task_views.series_labels(), "y": scale["names"][scale["targets"][0]]}
         with st.container(key=f"{key}_forecast"):
-            st.plotly_chart(figures.series_figure(values[:, first], true_future=future[:, 0],
-                                                  predicted_future=predicted, labels=labels, height=300),
-                            config=CHART_CONFIG)
+            fig = figures.series_figure(values[:, first], true_future=future[:, 0], predicted_future=predicted,
+                                        labels=labels, height=300)
+            st.plotly_chart(fig, config=CHART_CONFIG)
+            chart_words(words.describe_lines(fig, current()), words.lines_table(fig, labels["x"]))
 
 
 # --- text: a prompt, continued ----------------------------------------------------------
