@@ -15,6 +15,9 @@ import pandas as pd
 import streamlit as st
 
 from modelkit.ui.i18n import current, t
+from modelkit.written import plain_chart
+
+CHART_CONFIG = {"displayModeBar": False}   # no Plotly toolbar: its tooltips are English only
 
 SOUND_KEY = "access_sound"   # the sidebar toggle: a short sound when a followed run ends
 
@@ -181,6 +184,13 @@ def announce(where: str, event_id: str, text: str, *, ended: bool | None = None)
 def sound_toggle():
     """The sidebar's switch for the run-end sound (off until clicked: nothing plays without a click)."""
     st.toggle(t("access.sound"), key=SOUND_KEY, help=t("access.sound_help"))
+
+
+def show_chart(fig, **kwargs):
+    """A Plotly chart as every page draws it: without the toolbar, and with what participants wrote (class
+    and column names, run names) drawn as typed, never as Plotly's HTML (modelkit.written.plain_chart)."""
+    kwargs.setdefault("config", CHART_CONFIG)
+    return st.plotly_chart(plain_chart(fig), **kwargs)
 
 
 def chart_words(sentence: str, table: pd.DataFrame | None = None):

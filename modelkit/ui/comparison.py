@@ -15,7 +15,7 @@ from modelkit.compare import race
 from modelkit.config import RunConfig
 from modelkit.data.tasks import task_info
 from modelkit.plots import figures, words
-from modelkit.ui.access import chart_words
+from modelkit.ui.access import chart_words, show_chart
 from modelkit.ui.i18n import bound, current, t
 from modelkit.ui.labels import (
     PERCENT_METRICS,
@@ -29,7 +29,7 @@ from modelkit.ui.labels import (
 )
 from modelkit.ui.live import duration, points_so_far, progress_text
 from modelkit.ui.resources import workers_starting
-from modelkit.ui.results import CHART_CONFIG, KIND_METRIC, TEST_METRICS
+from modelkit.ui.results import KIND_METRIC, TEST_METRICS
 
 X_AXES = ("step", "epoch", "seconds")
 
@@ -100,7 +100,7 @@ def charts(runs, points: dict, labels: dict, colors: dict, kind: str, x: str, sm
             st.markdown(f"**{title}**")
             fig = figures.runs_curve_figure(by_label, name, **common, **extra,
                                           labels={"x": t(f"compare.x.{x}"), "value": title})
-            st.plotly_chart(fig, config=CHART_CONFIG)   # its legend shows each run's dash and marker beside its colour
+            show_chart(fig)   # its legend shows each run's dash and marker beside its colour
             chart_words(words.describe_runs(by_label, name, current(), what=title, percent=name in PERCENT_METRICS,
                                             higher_is_better=race.higher_is_better(name)),
                         words.runs_table(by_label, name, (t("words.col.run"), t("words.col.last"))))
@@ -203,7 +203,7 @@ def confusion_matrices(runs, labels: dict, colors: dict):
                 fig = figures.confusion_matrix_figure(details["confusion_matrix"], names,
                                                     labels={"true": t("plot.true_class"),
                                                             "pred": t("plot.pred_class")}, height=320)
-                st.plotly_chart(fig, config=CHART_CONFIG, key=f"compare_confusion_{run.id}")
+                show_chart(fig, key=f"compare_confusion_{run.id}")
                 chart_words(words.describe_confusion(details["confusion_matrix"], names, current()),
                             words.confusion_table(details["confusion_matrix"], names, t("plot.true_class")))
 

@@ -16,12 +16,10 @@ from modelkit.data import tasks
 from modelkit.plots import figures, inside_charts, inside_words, words
 from modelkit.store import NoModelError
 from modelkit.ui import task_views
-from modelkit.ui.access import chart_words
+from modelkit.ui.access import chart_words, show_chart
 from modelkit.ui.i18n import bound, current, t
 from modelkit.ui.labels import class_name, layer_name
 from modelkit.ui.resources import get_store
-
-CHART = {"displayModeBar": False}
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -52,7 +50,7 @@ def chart(key: str, title_key: str, fig, sentence: str, table: pd.DataFrame | No
     with st.container(key=f"{key}_chart_{title_key}"):
         st.markdown(f"**{t(f'inside.{title_key}.title')}**")
         st.caption(t(f"inside.{title_key}.caption"))
-        st.plotly_chart(fig, config=CHART)
+        show_chart(fig)
         chart_words(sentence, table)
 
 
@@ -131,7 +129,7 @@ def show_input(trained: inside.Trained, example: int, look: dict):
         row = tasks.in_own_units(trained.data, x[None])[0]   # a table's row as its file has it
         st.dataframe(pd.DataFrame([row.numpy()], columns=task_views.feature_labels(trained.data)), hide_index=True)
         return
-    st.plotly_chart(fig, config=CHART)
+    show_chart(fig)
     label = task_views.class_label(spec, int(look["target"])) if spec.kind == "classification" else None
     chart_words(inside_words.describe_input(x, example, f"({label})" if label is not None else "", current()),
                 inside_words.input_table(x, current()))

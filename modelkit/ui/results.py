@@ -18,7 +18,7 @@ from modelkit.plots import figures, forecast_charts, play_charts, sound, words
 from modelkit.training.diagnosis import diagnose
 from modelkit.training.metrics import against_baseline
 from modelkit.ui import task_views
-from modelkit.ui.access import announce, chart_words
+from modelkit.ui.access import announce, chart_words, show_chart
 from modelkit.ui.i18n import current, t
 from modelkit.ui.labels import (
     PERCENT_METRICS,
@@ -33,7 +33,6 @@ from modelkit.ui.labels import (
 from modelkit.ui.live import duration, progress_text
 from modelkit.ui.resources import workers_starting
 
-CHART_CONFIG = {"displayModeBar": False}
 # the validation metric each kind of task is judged by, and the y-range of its chart
 KIND_METRIC = {"classification": ("val_accuracy", (0, 1.02)), "regression": ("val_r2", None),
                "lm": ("val_perplexity", None)}
@@ -75,8 +74,8 @@ def curves(points: pd.DataFrame, kind: str, prefix: str, *, active: bool, stacke
     version = (*points_version(points), height, tuple(steps))
     with left.container(key=f"{prefix}_loss_chart"):
         st.markdown(f"**{t('results.loss_title')}**")
-        st.plotly_chart(built_once(f"{prefix}_loss_fig", version, lambda: loss_figure(points, height, steps)),
-                        config=CHART_CONFIG, key=f"{prefix}_loss_fig")
+        show_chart(built_once(f"{prefix}_loss_fig", version, lambda: loss_figure(points, height, steps)),
+                   key=f"{prefix}_loss_fig")
         chart_words(words.describe_curve(points, "loss", current(), what=t("plot.train_loss"), active=active),
                     words.curves_table(points, ["loss", "val_loss"], {"step": t("words.col.step"),
                                                                       "loss": t("plot.train"), "val_loss": t("plot.val")}))
@@ -94,7 +93,7 @@ def curves(points: pd.DataFrame, kind: str, prefix: str, *, active: bool, stacke
         labels = {**curve_labels(), "value": t("metric." + metric)}
         fig = built_once(f"{prefix}_metric_fig", version, lambda: figures.metric_curve_figure(
             points, metric, labels=labels, y_range=y_range, height=height, x_range=steps))
-        st.plotly_chart(fig, config=CHART_CONFIG, key=f"{prefix}_metric_fig")
+        show_chart(fig, key=f"{prefix}_metric_fig")
         chart_words(words.describe_curve(points, metric, current(), what=t("metric." + metric), active=active,
                                          percent=metric in PERCENT_METRICS),
                     words.curves_table(points, [metric], {"step": t("words.col.step"), metric: t("metric." + metric)}))
@@ -150,7 +149,7 @@ def lr_chart(points: pd.DataFrame, where, prefix: str, steps: list, version):
         st.caption(t("play.lr_title"))
         fig = built_once(f"{prefix}_lr_fig", version, lambda: play_charts.lr_figure(
             points, labels={"step": t("plot.step"), "lr": t("play.lr")}).update_xaxes(range=steps))
-        st.plotly_chart(fig, config=CHART_CONFIG, key=f"{prefix}_lr_fig")
+        show_chart(fig, key=f"{prefix}_lr_fig")
         chart_words(words.describe_curve(points, "lr", current(), what=t("play.lr")),
                     words.curves_table(points, ["lr"], {"step": t("words.col.step"), "lr": t("play.lr")}))
 
@@ -176,7 +175,7 @@ def boundary(snapshot: dict, config: RunConfig, key: str | None = None, caption:
     fig = built_once(f"{key or 'live'}_plane", version, build)
     st.markdown(f"**{t('results.boundary_title')}**")
     st.caption(caption or t("results.boundary_caption"))
-    st.plotly_chart(fig, config=CHART_CONFIG, key=key)
+    show_chart(fig, key=key)
     names = _plane_points(task_json)[2]   # cached: the same call build() made
     chart_words(words.describe_boundary(snapshot, [class_name(n) for n in names], current()))
 
@@ -249,7 +248,7 @@ def classification_details(run, config: RunConfig) -> bool:
             fig = figures.confusion_matrix_figure(details["confusion_matrix"],
                                                 [class_name(n) for n in details.get("class_names", ())],
                                                 labels={"true": t("plot.true_class"), "pred": t("plot.pred_class")})
-            st.plotly_chart(fig, config=CHART_CONFIG)
+            show_chart(fig)
             names = [class_name(n) for n in details.get("class_names", ())] or \
                 [str(i) for i in range(len(details["confusion_matrix"]))]
             chart_words(words.describe_confusion(details["confusion_matrix"], names, current()),
@@ -287,7 +286,7 @@ def examples_grids(data, examples: list[dict]):
             images = data.x_test[[e["index"] for e in group]]
             fig = figures.digits_figure(images, titles, columns=6 if group is wrong else 8,  # wider captions
                                       title_colors=[color] * len(group))
-            st.plotly_chart(fig, config=CHART_CONFIG)
+            show_chart(fig)
             chart_words(words.describe_pictures(titles, current()),
                         words.pictures_table(titles, (t("words.col.picture"), t("words.col.caption"))))
 
@@ -313,7 +312,7 @@ def forecast_details(run):
               "test": t("plot.test_part")}
     with st.container(key=f"results_forecast_{run.id}"):
         fig = forecast_charts.forecast_figure(run.details["forecast"], labels=labels)
-        st.plotly_chart(fig, config=CHART_CONFIG)
+        show_chart(fig)
         chart_words(words.describe_lines(fig, current()), words.lines_table(fig, labels["x"]))
 
 
@@ -332,7 +331,7 @@ def regression_details(run):
         fig = figures.series_figure(np.asarray(s["input"])[-24:], true_future=s["true"], predicted_future=s["pred"],
                                   labels=labels, height=240)
         with col:
-            st.plotly_chart(fig.update_layout(showlegend=False), config=CHART_CONFIG)
+            show_chart(fig.update_layout(showlegend=False))
             chart_words(words.describe_lines(fig, current()), words.lines_table(fig, labels["x"]))
 
 

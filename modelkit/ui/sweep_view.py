@@ -21,13 +21,13 @@ from modelkit.data import tasks
 from modelkit.data.tasks import task_info
 from modelkit.plots import play_charts, words
 from modelkit.ui import seat
-from modelkit.ui.access import chart_words
+from modelkit.ui.access import chart_words, show_chart
 from modelkit.ui.forms import error_text
 from modelkit.ui.i18n import bound, current, t
 from modelkit.ui.labels import setting_value
 from modelkit.ui.live import points_so_far, polled
 from modelkit.ui.resources import get_store
-from modelkit.ui.results import CHART_CONFIG, KIND_METRIC, TEST_METRICS
+from modelkit.ui.results import KIND_METRIC, TEST_METRICS
 
 SWEEP_KEY, SCALE_KEY = "compare_sweep", "compare_scale"   # what was launched: run ids and how to draw them
 DEFAULT_VALUES = {"train.lr": "0.001, 0.01, 0.1", "train.batch_size": "16, 64", "train.weight_decay": "0, 0.01",
@@ -151,7 +151,7 @@ def sweep_panel(polling: bool = False):
     filled = int(table.notna().to_numpy().sum())
     with st.container(key=f"compare_sweep_heatmap_{filled}"):   # how many cells are in: a handle for scripts
         st.markdown(f"**{t('sweep.heatmap_title', metric=t(f'metric.{metric}'))}**")
-        st.plotly_chart(fig, config=CHART_CONFIG, key="compare_sweep_fig")
+        show_chart(fig, key="compare_sweep_fig")
         cells = (words.grid_table(table, f"{labels['y']} / {labels['x']}") if len(paths) > 1
                  else words.grid_table(table.set_axis([labels["value"]]), labels["x"]))   # one setting: one row
         chart_words(words.describe_grid(table, current(), what=labels["value"]), cells)
@@ -208,7 +208,7 @@ def scale_panel(polling: bool = False):
     labels = {"params": t("scale.params"), "metric": t(f"metric.{metric}"), "seconds": t("scale.seconds")}
     with st.container(key="compare_scale_chart"):
         fig = play_charts.scale_figure(table, labels=labels)
-        st.plotly_chart(fig, config=CHART_CONFIG, key="compare_scale_fig")
+        show_chart(fig, key="compare_scale_fig")
         chart_words(words.describe_lines(fig, current()), words.lines_table(fig, labels["params"]))
     said = sweep.where_it_stopped(table, metric)
     if said is not None:

@@ -8,10 +8,9 @@ from modelkit.config import ConfigError, RunConfig, TaskConfig
 from modelkit.data import forecast, tasks
 from modelkit.models import memory
 from modelkit.plots import figures, forecast_charts, words
-from modelkit.ui.access import chart_words
+from modelkit.ui.access import chart_words, show_chart
 from modelkit.ui.i18n import current, has, t
 from modelkit.ui.labels import class_name, text_source
-
 
 PREVIEW_CHARS = 400   # of a text task's text
 
@@ -89,7 +88,7 @@ def show_preview(task_cfg: TaskConfig):
         st.code(tasks.task_text(task_cfg)[:PREVIEW_CHARS], language=None, wrap_lines=True)
         return
     fig = _preview_figure(repr(task_cfg), task_cfg, st.session_state.get("lang"))
-    st.plotly_chart(fig, config={"displayModeBar": False})
+    show_chart(fig)
     chart_words(*_preview_words(repr(task_cfg), task_cfg, current(), fig))
 
 

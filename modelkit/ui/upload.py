@@ -17,7 +17,7 @@ from modelkit.config import ConfigError
 from modelkit.data import series, uploads
 from modelkit.plots import figures, forecast_charts, words
 from modelkit.ui import forms
-from modelkit.ui.access import chart_words
+from modelkit.ui.access import chart_words, show_chart
 from modelkit.ui.i18n import bound, current, t
 from modelkit.ui.labels import session_owner
 
@@ -153,7 +153,7 @@ def _series_preview(raw: bytes, name: str, prefix: str, target: str) -> dict:
     with st.container(key=f"{prefix}_upload_series"):
         fig = forecast_charts.series_preview_figure({c: found.values[c].to_numpy() for c in found.values.columns},
                                                     labels={"x": t("plot.time_step"), "y": t("plot.value")})
-        st.plotly_chart(fig, config={"displayModeBar": False})
+        show_chart(fig)
         chart_words(words.describe_lines(fig, current()), words.lines_table(fig, t("plot.time_step")))
     n, unit = series.step_parts(found.step_ns)
     step = t(f"upload.step.{unit}", n=n)
@@ -187,7 +187,7 @@ def _images_preview(raw: bytes, name: str) -> dict:
     counts = pd.Series(classes).value_counts().sort_index()
     st.markdown(t("upload.images_size", n=f"{len(classes):,}", classes=len(counts)))
     class_counts_chart(counts, "images")
-    st.plotly_chart(figures.digits_figure(sample, sample_classes), config={"displayModeBar": False})
+    show_chart(figures.digits_figure(sample, sample_classes))
     chart_words(words.describe_pictures(sample_classes, current()),
                 words.pictures_table(sample_classes, (t("words.col.picture"), t("words.col.caption"))))
     return {}

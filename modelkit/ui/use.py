@@ -15,17 +15,16 @@ import streamlit as st
 from modelkit.config import RunConfig
 from modelkit.data import forecast, rows, tasks
 from modelkit.plots import figures, inside_words, words
-from modelkit.written import literal
 from modelkit.ui import seat, task_views
-from modelkit.ui.access import chart_words
+from modelkit.ui.access import chart_words, show_chart
 from modelkit.ui.i18n import bound, current, t
 from modelkit.ui.labels import class_name, class_names
 from modelkit.ui.resources import get_store
 from modelkit.use import predict
 from modelkit.use.export import bundle_zip
 from modelkit.use.serve import curl_command
+from modelkit.written import literal
 
-CHART_CONFIG = {"displayModeBar": False}
 CANVAS_PX, STROKE_PX = 224, 20       # 28 screen pixels per image pixel; a stroke about as wide as a pen line
 
 
@@ -66,7 +65,7 @@ def show_classes(predictor, out: dict, key: str):
     sure = f"{max(out['probabilities'][0]):.0%}"
     st.markdown(f"**{t('use.answer', label=literal(class_name(out['labels'][0])), p=sure)}**")
     with st.container(key=f"{key}_probs"):
-        st.plotly_chart(probability_figure(predictor, out["probabilities"][0]), config=CHART_CONFIG)
+        show_chart(probability_figure(predictor, out["probabilities"][0]))
     names = [task_views.class_label(predictor.spec, i) for i in range(len(out["probabilities"][0]))]
     chart_words(words.describe_probabilities(out["probabilities"][0], names, current()),
                 words.probabilities_table(out["probabilities"][0], names, (t("use.class"), t("use.probability"))))
@@ -113,7 +112,7 @@ def try_image(predictor, run, key: str):
     with left:
         st.caption(t("use.seen_as"))
         fig = figures.digits_figure(image[None, None], [class_name(out["labels"][0])], columns=1)
-        st.plotly_chart(fig.update_layout(height=200, width=200), config=CHART_CONFIG)
+        show_chart(fig.update_layout(height=200, width=200))
         chart_words(t("words.seen_as", shape=" × ".join(map(str, image.shape)), low=f"{image.min():.2g}",
                       high=f"{image.max():.2g}", label=class_name(out["labels"][0])),
                     inside_words.input_table(image, current()))
@@ -138,7 +137,7 @@ def try_point(predictor, run, key: str):
                                  name=t("use.your_point")))
         with left:
             st.caption(t("use.click_caption"))
-            event = st.plotly_chart(fig, config=CHART_CONFIG, on_select="rerun", selection_mode="points",
+            event = show_chart(fig, on_select="rerun", selection_mode="points",
                                     key=f"{key}_plane")
             chart_words(words.describe_boundary(boundary, class_names(predictor.spec.class_names), current()))
             points = (event or {}).get("selection", {}).get("points") or []
@@ -222,14 +221,14 @@ def try_sequence(predictor, run, key: str):
         if classes:
             fig = figures.signals_figure(np.stack([original, signal]), [t("use.original"), t("use.distorted")],
                                        labels={"x": t("plot.position"), "y": t("plot.value")})
-            st.plotly_chart(fig, config=CHART_CONFIG)
+            show_chart(fig)
             chart_words(words.describe_lines(fig, current()), words.lines_table(fig, t("plot.position")))
             show_classes(predictor, out, key)
         else:
             truth = data.y_test[example].numpy() + shift
             fig = figures.series_figure(signal[-24:], true_future=truth, predicted_future=out["predictions"][0],
                                       labels=task_views.series_labels(), height=300)
-            st.plotly_chart(fig, config=CHART_CONFIG)
+            show_chart(fig)
             chart_words(words.describe_lines(fig, current()), words.lines_table(fig, t("plot.time_step")))
 
 
@@ -258,7 +257,7 @@ def try_series(predictor, run, key: str):
         with st.container(key=f"{key}_forecast"):
             fig = figures.series_figure(values[:, first], true_future=future[:, 0], predicted_future=predicted,
                                         labels=labels, height=300)
-            st.plotly_chart(fig, config=CHART_CONFIG)
+            show_chart(fig)
             chart_words(words.describe_lines(fig, current()), words.lines_table(fig, labels["x"]))
 
 
