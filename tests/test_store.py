@@ -297,7 +297,8 @@ def test_weights_are_safetensors_never_pickle(store, config):
     assert weights and all(hasattr(t, "shape") for t in weights.values())
     with store.engine.connect() as c:
         tables = set(sa.inspect(c).get_table_names())
-    assert tables == {"meta", "runs", "points", "live", "challenges", "controls", "snapshots", "seats"}
+    assert tables == {"meta", "runs", "points", "live", "challenges", "controls", "snapshots", "seats", "lessons",
+                      "gallery", "hidden_scores"}
 
 
 def test_a_store_made_before_points_were_numbered_per_run_numbers_them_in_order(tmp_path, config):

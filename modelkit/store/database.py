@@ -26,6 +26,7 @@ from modelkit import messages, settings
 from modelkit.fields import ConfigError
 from modelkit.store.artifacts import ArtifactRecords
 from modelkit.store.challenges import ChallengeRecords
+from modelkit.store.lessons import LessonRecords
 from modelkit.store.play import PlayRecords, delete_play
 from modelkit.store.queue import QueueRecords
 from modelkit.store.records import (
@@ -38,6 +39,8 @@ from modelkit.store.records import (
 )
 from modelkit.store.schema import (
     POINT_COLUMNS,
+    gallery_table,
+    hidden_scores_table,
     live_table,
     points_table,
     prepare,
@@ -92,9 +95,10 @@ def _message_values(message: str, details: dict | None) -> dict:
     return values
 
 
-class Store(QueueRecords, ChallengeRecords, PlayRecords, ArtifactRecords):
+class Store(QueueRecords, ChallengeRecords, PlayRecords, ArtifactRecords, LessonRecords):
     """Runs and their points in a database, and their artifacts on disk. The queue and its claims,
-    the room's settings and challenges, a run's controls and snapshots and its trained model are
+    the room's settings and challenges, a run's controls and snapshots, its trained model, lessons and the
+    gallery are
     each a part of their own (modelkit/store/*.py); this file holds the runs and their lifecycle."""
 
     def __init__(self, url: str | None = None, home: str | Path | None = None):
@@ -261,6 +265,8 @@ class Store(QueueRecords, ChallengeRecords, PlayRecords, ArtifactRecords):
             c.execute(points_table.delete().where(points_table.c.run_id == run_id))
             c.execute(live_table.delete().where(live_table.c.run_id == run_id))
             delete_play(c, run_id)
+            c.execute(gallery_table.delete().where(gallery_table.c.run_id == run_id))
+            c.execute(hidden_scores_table.delete().where(hidden_scores_table.c.run_id == run_id))
             c.execute(runs_table.delete().where(runs_table.c.id == run_id))
         shutil.rmtree(self.artifact_dir(run_id), ignore_errors=True)
         return True
