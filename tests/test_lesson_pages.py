@@ -144,3 +144,17 @@ def test_the_clis_lesson_step_moves_an_open_page_to_the_challenge(capsys):
     assert not at.exception and at.query_params["challenge"] in (challenge, [challenge])
     assert at.session_state["challenge_id"] == challenge and at.session_state["train_task"] == "digits"
     assert at.query_params["who"] in ("ben", ["ben"])   # the seat travels with the page
+
+
+@pytest.mark.parametrize("task, arch", [("moons", "mlp"), ("iris", "mlp"), ("digits", "cnn"), ("mnist1d", "gru"),
+                                        ("sine", "gru"), ("text", "transformer")])
+def test_the_gallery_opens_every_kind_of_run_in_its_try_it_view(task, arch):
+    """Each Try it view of the task registry (point, table, image, sequence, text) drawn in the gallery for
+    another participant; an uploaded series is the journey matrix's (tests/test_journeys.py)."""
+    store = Store()
+    run_id = train_tiny(store, task, arch)
+    gallery.share(store, run_id, by="test", name=f"{task} {arch}")
+    at = seated("../app_pages/gallery.py", "zoe")
+    assert not at.exception, at.exception
+    assert [s.value for s in at.subheader] == ["Try it"]
+    assert "Its architecture and settings stay hidden" in " ".join(c.value for c in at.caption)
