@@ -59,7 +59,8 @@ def main():
                                   url_path="host", visibility="visible" if seat.is_host() else "hidden")])
     sidebar()
     with page_boundary(page.url_path or "train"):
-        lesson_view.follow()   # on top of every page: the lesson's step; a participant's page follows the host
+        lesson_view.open_if_moved()   # the host moved the lesson: this participant's page opens its step
+        lesson_view.follow()          # on top of every page: the lesson's step, and the poll that sees a move
         page.run()
 
 

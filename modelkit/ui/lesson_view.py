@@ -1,7 +1,8 @@
 """The lesson on the pages: every participant's page follows the step the host moved to, and the Host
 page's lesson section (start, move, run free, who has done the step, one result on the projector).
 
-    lesson_view.follow()          # app.py, every page: the step's banner; a new step opens its page
+    lesson_view.open_if_moved()   # app.py, before the page: the room moved, so the step's page opens
+    lesson_view.follow()          # app.py, every page: the step's banner, and the poll that sees a move
     lesson_view.take("learn")     # a page, before its widgets: what the step asks of it (once), or None
     lesson_view.host_section()    # the Host page
 
@@ -27,6 +28,7 @@ from modelkit.written import literal
 FOLLOW_EVERY_S = 1.0      # a page sees the host's move within this (and one rerun)
 SEEN = "lesson_seen"      # session state: the lesson mark this session last followed
 PENDING = "lesson_pending"   # session state: page -> what the step asks of it, taken once by that page
+OPEN = "lesson_open"         # session state: the room moved; the next whole run opens the step's page
 PAGES = {"learn": "app_pages/learn.py", "challenge": "app_pages/train.py", "compare": "app_pages/compare.py",
          "gallery": "app_pages/gallery.py"}
 
@@ -81,9 +83,18 @@ def follow():
     with st.container(key="lesson_banner"):
         st.info(f"**{t('lesson.banner', n=now.step, of=len(now.lesson.steps), lesson=lesson_title(now.lesson))}**"
                 f" · {step_title(now.current)}\n\n{step_note(now.current)}", icon=":material/school:")
-    if st.session_state.get(SEEN) != now.mark:
-        st.session_state[SEEN] = now.mark
-        open_step(now)
+    if st.session_state.get(SEEN) != now.mark:   # the page changes in a whole run of the app, never in
+        st.session_state[SEEN] = now.mark           # this fragment's own (a page switched from a fragment
+        st.session_state[OPEN] = True               # run could be left drawn without its content)
+        st.rerun(scope="app")
+
+
+def open_if_moved():
+    """app.py, before the page: open the step's page when this session's poll saw the room move."""
+    if st.session_state.pop(OPEN, False):
+        now = lessons.current(get_store())
+        if now is not None and not now.free:
+            open_step(now)
 
 
 # --- the Host page's lesson section --------------------------------------------------------
