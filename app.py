@@ -9,7 +9,7 @@ __mp_main__, where nothing must be drawn or served.
 """
 import streamlit as st
 
-from modelkit.ui import access, room_view, seat
+from modelkit.ui import access, lesson_view, room_view, seat
 from modelkit.ui.guard import page_boundary
 from modelkit.ui.i18n import LANGUAGES, init_language, redraw_choice_labels, t
 from modelkit.ui.resources import device_name, get_runner, warm_start
@@ -56,11 +56,15 @@ def main():
                           st.Page("app_pages/runs.py", title=t("nav.runs"), icon=":material/history:",
                                   url_path="runs"),
                           st.Page("app_pages/learn.py", title=t("nav.learn"), icon=":material/school:", url_path="learn"),
+                          st.Page("app_pages/gallery.py", title=t("nav.gallery"), icon=":material/collections:",
+                                  url_path="gallery"),
                           # always there, so that a reload of it never meets "Page not found"; listed for the host
                           st.Page("app_pages/host.py", title=t("nav.host"), icon=":material/co_present:",
                                   url_path="host", visibility="visible" if seat.is_host() else "hidden")])
     sidebar()
     with page_boundary(page.url_path or "train"):
+        lesson_view.open_if_moved()   # the host moved the lesson: this participant's page opens its step
+        lesson_view.follow()          # on top of every page: the lesson's step, and the poll that sees a move
         page.run()
 
 

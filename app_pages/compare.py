@@ -10,7 +10,7 @@ from modelkit.compare import race
 from modelkit.config import ConfigError, RunConfig, make_config
 from modelkit.data.tasks import task_info
 from modelkit.store import ACTIVE
-from modelkit.ui import comparison, forms, seat, sweep_view, task_views
+from modelkit.ui import comparison, forms, lesson_view, seat, sweep_view, task_views
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import localized, owner_name, run_titles, shown_status
 from modelkit.ui.live import polled
@@ -42,7 +42,14 @@ def fill_task(task: str, archs: list[str]):
 
 
 def start_form():
-    """First run of a session: a comparison from the URL (?runs=a,b), else the defaults."""
+    """First run of a session: a comparison from the URL (?runs=a,b), else the defaults; a lesson's
+    comparison step sets its task and architectures whenever the room moves to it."""
+    asked = lesson_view.take("compare")
+    if asked:
+        st.session_state.setdefault("compare_budget", "seconds")
+        st.session_state.update({"compare_mode": "archs", RUNS_KEY: [], OPENED_KEY: False})
+        fill_task(*asked)
+        return
     if "compare_task" in st.session_state:
         return
     st.session_state.setdefault("compare_budget", "seconds")

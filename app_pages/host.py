@@ -5,7 +5,7 @@ import streamlit as st
 
 from modelkit import room
 from modelkit.compare import race
-from modelkit.ui import challenge, room_view
+from modelkit.ui import challenge, lesson_view, room_view
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.resources import get_store
 from modelkit.written import csv_bytes, literal
@@ -24,7 +24,17 @@ def boards(store) -> tuple[dict[str, tuple[str, str | None]], dict[str, str]]:
 
 
 def board(task: str, challenge_id: str | None, big: bool):
-    runs = get_store().list_runs(challenge=challenge_id) if challenge_id else get_store().list_runs()
+    """A leaderboard; a challenge with a hidden test ranks on it, or shows both rankings side by side."""
+    store = get_store()
+    found = store.get_challenge(challenge_id) if challenge_id else None
+    if found is not None and found.hidden:
+        if st.session_state.get("host_board_both"):
+            lesson_view.both_table(room.hidden.public_and_hidden(store, found), task)
+        else:
+            st.caption(t("hidden.ranked"))
+            room_view.board_table(room.hidden.hidden_board(store, found), task, big=big)
+        return
+    runs = store.list_runs(challenge=challenge_id) if challenge_id else store.list_runs()
     room_view.board_table(room.leaderboard(runs, task), task, big=big)
 
 
@@ -60,6 +70,9 @@ def leaderboard_section():
     pick, big, download = st.columns([3, 1, 1], vertical_alignment="bottom")
     choice = pick.selectbox(t("host.board_of"), list(choices), key="host_board", format_func=labels.get)
     big.toggle(t("host.projector"), key="host_projector", help=t("help.projector"))
+    found = get_store().get_challenge(choices[choice][1]) if choices[choice][1] else None
+    if found is not None and found.hidden:
+        pick.toggle(t("hidden.both"), key="host_board_both", help=t("help.hidden_both"))
     download.download_button(t("host.download"), csv_bytes(race.history_table(get_store().list_runs())),
                              file_name="modelkit-class.csv", mime="text/csv", key="host_download",
                              icon=":material/download:", on_click="ignore", width="stretch")
@@ -91,6 +104,10 @@ if not room_view.is_host():   # reached by URL without the key: nothing to see
     st.warning(t("host.locked"))
     st.stop()
 store = get_store()
+if st.session_state.get("host_projector") and lesson_view.has_spotlight():   # one participant's result, large
+    st.toggle(t("host.projector"), key="host_projector")
+    lesson_view.spotlight_view()
+    st.stop()
 if st.session_state.get("host_projector") and st.session_state.get("host_board"):
     choices, labels = boards(store)
     if st.session_state["host_board"] in choices:   # the projector: the leaderboard alone, large
@@ -102,6 +119,9 @@ if st.session_state.get("host_projector") and st.session_state.get("host_board")
 st.title(t("host.title"))
 st.caption(t("host.subtitle"))
 live_room()
+st.divider()
+st.markdown(f"### {t('lesson.host_title')}")
+lesson_view.host_section()
 st.divider()
 leaderboard_section()
 st.divider()

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from modelkit import room
 from modelkit.config import ConfigError, RunConfig, make_config
-from modelkit.ui import seat
+from modelkit.ui import lesson_view, seat
 from modelkit.ui.forms import error_text
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.inside_view import inside_section, loss_surface
@@ -39,7 +40,7 @@ POLL_SECONDS = 1.0
 
 
 def step_config(step: Step) -> RunConfig:
-    return make_config(step.task, step.arch, list(step.sets), base={"name": f"learn: {step.id}"})
+    return make_config(step.task, step.arch, list(step.sets), base={"name": room.lessons.learn_run_name(step.id)})
 
 
 def reusable_run(step: Step):
@@ -99,6 +100,9 @@ def go(offset: int):
 
 st.title(t("learn.title"))
 st.caption(t("learn.intro"))
+asked = lesson_view.take("learn")   # the room's lesson moved to a Learn step
+if asked in BY_ID:
+    st.session_state["learn_step"] = asked
 if st.session_state.get("learn_step") not in BY_ID:
     st.session_state["learn_step"] = STEPS[0].id
 tl = bound()

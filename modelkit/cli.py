@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.set_defaults(func=cmd_datasets)
     sub.add_parser("host-key", help="print the key that opens the Host page (made once if there is none)") \
         .set_defaults(func=cmd_host_key)
+    _add_lesson(sub)
     settings_cmd = sub.add_parser("settings", help="every setting with its default, allowed values and meaning")
     settings_cmd.add_argument("--arch", default="mlp", help="whose model settings to list (default mlp)")
     settings_cmd.add_argument("--section", choices=SECTIONS, help="only this section")
@@ -96,6 +97,21 @@ def _add_run_commands(sub):
     inspect.add_argument("--example", type=int, default=0, help="which test example (default 0)")
     inspect.add_argument("--json", action="store_true", help="print one JSON object (the only output for now)")
     inspect.set_defaults(func=cmd_inspect)
+
+
+def _add_lesson(sub):
+    """The host's lesson, as the Host page paces it: every open participant page follows."""
+    lesson = sub.add_parser("lesson", help="pace the room's lesson: list, start NAME, step N, free")
+    what = lesson.add_subparsers(dest="lesson_command", required=True)
+    what.add_parser("list", help="the lessons (ready ones, then the host's) and where the room is") \
+        .set_defaults(func=cmd_lesson_list)
+    start = what.add_parser("start", help="start a lesson at its step 1")
+    start.add_argument("name", help="the lesson (see: python -m modelkit lesson list)")
+    start.set_defaults(func=cmd_lesson_start)
+    step = what.add_parser("step", help="move the room to step N of its lesson")
+    step.add_argument("n", type=int, help="the step, from 1")
+    step.set_defaults(func=cmd_lesson_step)
+    what.add_parser("free", help="let the room run free again").set_defaults(func=cmd_lesson_free)
 
 
 def _add_use_commands(sub):
@@ -557,6 +573,49 @@ def cmd_host_key(args) -> int:
     from modelkit.room import host_key
 
     print(host_key())
+    return 0
+
+
+def cmd_lesson_list(args) -> int:
+    from modelkit.room import lessons
+
+    store = open_store()
+    now = lessons.current(store)
+    for name in lessons.lesson_names(store):
+        lesson = lessons.find_lesson(store, name)
+        title = translate("en", f"lesson.{name}.title") if lesson.ready else lesson.title
+        here = ""
+        if now is not None and now.lesson.name == name:
+            here = "  (running free)" if now.free else f"  (the room is on step {now.step})"
+        print(f"{name:<16} {len(lesson.steps):>2} steps  {title}{here}")
+    return 0
+
+
+def print_step(now) -> int:
+    step = now.current
+    title = translate("en", f"{step.words}.title") if step.words else step.title
+    print(f"the room is on step {now.step} of {len(now.lesson.steps)} of {now.lesson.name}: {step.kind}"
+          + (f" · {title}" if title else "") + (f" (challenge {now.challenge})" if now.challenge else ""))
+    return 0
+
+
+def cmd_lesson_start(args) -> int:
+    from modelkit.room import lessons
+
+    return print_step(lessons.start(open_store(), args.name))   # as the host
+
+
+def cmd_lesson_step(args) -> int:
+    from modelkit.room import lessons
+
+    return print_step(lessons.move(open_store(), args.n))
+
+
+def cmd_lesson_free(args) -> int:
+    from modelkit.room import lessons
+
+    now = lessons.free(open_store())
+    print("the room runs free" if now is None else f"the room runs free (the lesson {now.lesson.name} stays at step {now.step})")
     return 0
 
 

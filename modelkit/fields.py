@@ -219,6 +219,7 @@ class TaskConfig:
     corpus: str = option("en", choices=CORPORA)       # the bundled text when there is no own text (modelkit.data.tasks)
     text: str | None = option(None, max_len=MAX_TEXT)  # own text for the language model; None: the bundled one
     seed: int = option(0, low=0, high=MAX_SEED)
+    holdout: float = option(0.0, low=0.0, high=0.5)   # rows held back from every split: a hidden test's (room.hidden)
 
 
 OPTIMIZERS = ("gd", "sgd", "adam", "adamw", "rmsprop")

@@ -1,7 +1,8 @@
 """The journey matrix: for every kind of run the dashboard makes, with each architecture that fits it, a
 short real run through the runner and the store, then every section a finished run offers.
 
-Sections: the run's page (results, Replay, Look inside with every tab, Try it, Show the code), Try it on a
+Sections: the run's page (results, Replay, Look inside with every tab, Try it, Show the code), the room's
+gallery (its card and the same Try it, opened by someone else), Try it on a
 raw input in the user's own units, the export bundle (every file; `python train.py --evaluate` in a fresh
 virtual environment holding only what the bundle's README installs prints the stored metrics; the ONNX
 model answers like PyTorch), the service (the same raw input, the same answer), Re-run (the same
@@ -143,6 +144,7 @@ def test_every_section_of_a_finished_run_works(runner, bundle_python, tmp_path, 
     config = RunConfig.from_dict(run.config)
     info = tasks.task_info(config.task.name)
     the_page_draws_every_section(run, config)
+    the_gallery_opens_it(run)
     predictor = predict.load(runner.store, run.id)
     raw = raw_inputs(predictor)
     answer = try_it(predictor, raw)
@@ -173,6 +175,29 @@ def the_page_draws_every_section(run, config):
 
     assert len(at.tabs) >= len(parts_for(load(Store(), run.id)))
     assert at.code, "Show the code drew no code"
+
+
+def the_gallery_opens_it(run):
+    """Shared to the room's gallery by its owner, the run is opened there with its card and Try it, the
+    Train page's own view for its kind (modelkit.ui.use.try_it), and no exception."""
+    from streamlit.testing.v1 import AppTest
+
+    from modelkit.room import gallery
+
+    gallery.share(Store(), run.id, by=run.owner, name="journey")
+
+    def shelf():
+        import streamlit as st
+
+        from modelkit.ui import gallery_view
+
+        st.session_state["lang"] = "en"
+        gallery_view.shelf()
+
+    at = AppTest.from_function(shelf, default_timeout=300).run()
+    assert not at.exception, at.exception
+    assert any(h.value == "Try it" for h in at.subheader), "the gallery drew no Try it"
+    gallery.withdraw(Store(), run.id, by=run.owner)
 
 
 def raw_inputs(predictor) -> list:

@@ -299,7 +299,7 @@ def test_weights_are_safetensors_never_pickle(store, config):
     with store.engine.connect() as c:
         tables = set(sa.inspect(c).get_table_names())
     assert tables == {"meta", "runs", "points", "live", "challenges", "controls", "snapshots", "seats", "blobs",
-                      "blob_names"}
+                      "blob_names", "lessons", "gallery", "hidden_scores"}
 
 
 def test_a_store_made_before_points_were_numbered_per_run_numbers_them_in_order(tmp_path, config):

@@ -164,10 +164,26 @@ def load(cfg: TaskConfig) -> TaskData:
     return data
 
 
+HOLDOUT_SEED = 20_261_202   # which rows are held back does not depend on task.seed: one hidden set per data
+
+
+def hold_back(cfg: TaskConfig, x, y) -> tuple:
+    """(x, y) without the `cfg.holdout` fraction of rows a hidden test keeps, and those rows (None without)."""
+    if not cfg.holdout:
+        return x, y, None
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(HOLDOUT_SEED))
+    n_held = max(1, int(round(len(x) * cfg.holdout)))
+    held, kept = order[:n_held], order[n_held:].sort().values
+    return x[kept], y[kept], (x[held], y[held])
+
+
 def split(cfg: TaskConfig, spec: TaskSpec, x, y, test=None, extra=None) -> TaskData:
-    """Shuffle with the task seed, then cut validation (and test, unless given) off."""
-    g = torch.Generator().manual_seed(cfg.seed)
+    """Hold back a hidden test's rows (task.holdout), shuffle with the task seed, then cut validation (and
+    test, unless given) off. The held-back rows are in extra["hidden"]: no page shows them, no run trains on them."""
     x, y = torch.as_tensor(x), torch.as_tensor(y)
+    x, y, hidden = hold_back(cfg, x, y)
+    extra = dict(extra or {}, **({"hidden": hidden} if hidden is not None else {}))
+    g = torch.Generator().manual_seed(cfg.seed)
     order = torch.randperm(len(x), generator=g)
     x, y = x[order], y[order]
     if test is None:
@@ -175,7 +191,7 @@ def split(cfg: TaskConfig, spec: TaskSpec, x, y, test=None, extra=None) -> TaskD
         test, x, y = (x[:n_test], y[:n_test]), x[n_test:], y[n_test:]
     n_val = max(1, int(round(len(x) * cfg.val_fraction)))
     return TaskData(spec, x[n_val:], y[n_val:], x[:n_val], y[:n_val],
-                    torch.as_tensor(test[0]), torch.as_tensor(test[1]), extra or {})
+                    torch.as_tensor(test[0]), torch.as_tensor(test[1]), extra)
 
 
 def _standardise(data: TaskData, feature_names) -> TaskData:
@@ -183,6 +199,8 @@ def _standardise(data: TaskData, feature_names) -> TaskData:
     names): what turns a raw row in the table's own units into what the model saw (see in_own_units)."""
     mean, std = data.x_train.mean(0, keepdim=True), data.x_train.std(0, keepdim=True).clamp_min(1e-6)
     data.x_train, data.x_val, data.x_test = [(t - mean) / std for t in (data.x_train, data.x_val, data.x_test)]
+    if "hidden" in data.extra:   # the hidden rows as the model sees every row: scaled like the training rows
+        data.extra["hidden"] = ((data.extra["hidden"][0] - mean) / std, data.extra["hidden"][1])
     data.extra.update(feature_mean=mean, feature_std=std, feature_names=[str(n) for n in feature_names])
     return data
 

@@ -13,6 +13,7 @@ fix its thread counts before torch starts.
 """
 from __future__ import annotations
 
+import logging
 import math
 import os
 import signal
@@ -25,6 +26,8 @@ from modelkit import messages
 from modelkit.config import ConfigError, RunConfig
 from modelkit.messages import Message
 from modelkit.store import Store
+
+log = logging.getLogger(__name__)
 
 FLUSH_EVERY_S = 0.5    # how often a run's buffered points are written (the pages poll each second)
 POLL_STOP_S = 0.2      # how often a running run reads its stop flag
@@ -281,8 +284,27 @@ def execute_run(store: Store, run_id: str, callbacks=(), threads: int | None = N
         except ConfigError as error:   # more bytes than the database holds in one value (blob_too_big)
             result.message += Message.of("weights_too_big", reason=messages.part(f"error.{error.code}",
                                                                                   **error.params))
+        keep_hidden_score(store, run, config, model)
     store.finish_run(run_id, result.status, result.message, metrics=metrics, details=result.details)
     return result
+
+
+def keep_hidden_score(store: Store, run, config: RunConfig, model):
+    """A challenge with a hidden test: the trained model's score on the held-back rows, kept before the run
+    is marked finished so that the hidden board ranks it as soon as it ends (modelkit.room.hidden)."""
+    challenge = store.get_challenge(run.challenge) if run.challenge else None
+    if challenge is None or not challenge.hidden:
+        return
+    from modelkit.data import tasks
+    from modelkit.training.evaluation import report_on_hidden_rows
+
+    try:
+        device = next(model.parameters()).device
+        scores = report_on_hidden_rows(model, tasks.load(config.task), config.train.loss, device)
+        store.keep_hidden_score(run.id, challenge.id, None if scores is None else scores[tasks.task_info(
+            config.task.name).metric])
+    except Exception:   # the run itself trained well: it only stays off the hidden board
+        log.exception("hidden score of run %s", run.id)
 
 
 def _flush_quietly(recorder: Recorder):

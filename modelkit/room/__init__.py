@@ -1,6 +1,6 @@
 """A workshop room: seats, the host and their key, the limits that keep a room fair, the one door every
-run passes, the owner of every control, challenges, leaderboards."""
-from modelkit.room import actions  # noqa: F401
+run passes, the owner of every control, challenges, leaderboards, lessons, the gallery, hidden tests."""
+from modelkit.room import actions, gallery, hidden, lessons  # noqa: F401
 from modelkit.room.challenges import (  # noqa: F401
     FIXED,
     challenge_config,

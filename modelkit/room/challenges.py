@@ -6,6 +6,7 @@ import json
 
 from modelkit.config import make_config
 from modelkit.fields import ConfigError
+from modelkit.room.hidden import check_hidden, hidden_locks
 from modelkit.room.rules import current_limits
 from modelkit.store import Challenge, Store
 
@@ -23,10 +24,18 @@ def parse_locked(text: str) -> list[str]:
 
 
 def create_challenge(store: Store, *, task: str, archs: list[str], budget: float, locked: list[str],
-                     deadline: float | None = None, instruction: str = "", title: str = "") -> str:
-    """Check a challenge and keep it; its id goes in the link (?challenge=ID). ConfigError if it cannot be met."""
+                     deadline: float | None = None, instruction: str = "", title: str = "",
+                     hidden: str | None = None) -> str:
+    """Check a challenge and keep it; its id goes in the link (?challenge=ID). ConfigError if it cannot be met.
+
+    With `hidden` ("held_back") it is ranked on a hidden test too (modelkit.room.hidden), whose data
+    settings it locks ahead of the host's own locked lines."""
     if not archs:
         raise ConfigError("model.arch", "challenge_no_arch")
+    check_hidden(task, hidden)
+    if hidden:
+        locked = hidden_locks(task, archs[0]) + [line for line in locked
+                                                 if line.split("=", 1)[0].strip() != "task.holdout"]
     limit = current_limits(store).seconds
     if not 0 < budget <= limit:
         raise ConfigError("train.time_budget", "limit_seconds", limit=f"{limit:g}")
@@ -39,7 +48,7 @@ def create_challenge(store: Store, *, task: str, archs: list[str], budget: float
         data = make_config(task, arch, locked).to_dict()
         values.update({key: _value_at(data, key) for key in keys})
     return store.create_challenge(task=task, archs=list(archs), budget=float(budget), locked=values,
-                                  deadline=deadline, instruction=instruction, title=title)
+                                  deadline=deadline, instruction=instruction, title=title, hidden=hidden)
 
 
 def find_challenge(store: Store, challenge_id: str) -> Challenge:

@@ -1,4 +1,5 @@
-"""The room's records in the store: the host's settings (kept beside the schema version) and challenges."""
+"""The room's records in the store: the host's settings (kept beside the schema version), challenges and
+their runs' hidden-test scores."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,7 @@ import time
 import sqlalchemy as sa
 
 from modelkit.store.records import Challenge, moment
-from modelkit.store.schema import challenges_table, meta_table
+from modelkit.store.schema import challenges_table, hidden_scores_table, meta_table
 
 
 class ChallengeRecords:
@@ -29,13 +30,14 @@ class ChallengeRecords:
     # --- challenges -----------------------------------------------------------------
 
     def create_challenge(self, *, task: str, archs: list[str], budget: float, locked: dict,
-                         deadline: float | None = None, instruction: str = "", title: str = "") -> str:
+                         deadline: float | None = None, instruction: str = "", title: str = "",
+                         hidden: str | None = None) -> str:
         challenge_id = secrets.token_hex(4)
         with self.engine.begin() as c:
             c.execute(challenges_table.insert().values(
                 id=challenge_id, title=title, task=task, archs=json.dumps(archs), budget=budget,
                 locked=json.dumps(locked, ensure_ascii=False), deadline=deadline, instruction=instruction,
-                created=time.time()))
+                created=time.time(), hidden=hidden))
         return challenge_id
 
     def get_challenge(self, challenge_id: str) -> Challenge | None:
@@ -53,4 +55,18 @@ class ChallengeRecords:
     def _challenge(row) -> Challenge:
         return Challenge(id=row["id"], title=row["title"], task=row["task"], archs=json.loads(row["archs"]),
                          budget=row["budget"], locked=json.loads(row["locked"]), deadline=moment(row["deadline"]),
-                         instruction=row["instruction"], created=moment(row["created"]))
+                         instruction=row["instruction"], created=moment(row["created"]), hidden=row["hidden"])
+
+    # --- hidden-test scores ------------------------------------------------------------
+
+    def hidden_scores(self, challenge_id: str) -> dict[str, float | None]:
+        """run id -> its score on the challenge's hidden test, for the runs scored so far."""
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(hidden_scores_table.c.run_id, hidden_scores_table.c.score)
+                             .where(hidden_scores_table.c.challenge == challenge_id)).all()
+        return dict(rows)
+
+    def keep_hidden_score(self, run_id: str, challenge_id: str, score: float | None):
+        with self.engine.begin() as c:
+            c.execute(hidden_scores_table.delete().where(hidden_scores_table.c.run_id == run_id))
+            c.execute(hidden_scores_table.insert().values(run_id=run_id, challenge=challenge_id, score=score))

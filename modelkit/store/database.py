@@ -28,6 +28,7 @@ from modelkit.data import blobs
 from modelkit.fields import ConfigError
 from modelkit.store.artifacts import ArtifactRecords
 from modelkit.store.challenges import ChallengeRecords
+from modelkit.store.lessons import LessonRecords
 from modelkit.store.old_home import move_old_files
 from modelkit.store.play import PlayRecords, delete_play
 from modelkit.store.queue import QueueRecords
@@ -42,6 +43,8 @@ from modelkit.store.records import (
 )
 from modelkit.store.schema import (
     POINT_COLUMNS,
+    gallery_table,
+    hidden_scores_table,
     live_table,
     points_table,
     prepare,
@@ -96,9 +99,10 @@ def _message_values(message: str, details: dict | None) -> dict:
     return values
 
 
-class Store(QueueRecords, ChallengeRecords, PlayRecords, ArtifactRecords):
+class Store(QueueRecords, ChallengeRecords, PlayRecords, ArtifactRecords, LessonRecords):
     """Runs and their points in a database, and their artifacts as blobs in it. The queue and its claims,
-    the room's settings and challenges, a run's controls and snapshots and its trained model are
+    the room's settings and challenges, a run's controls and snapshots, its trained model, lessons and the
+    gallery are
     each a part of their own (modelkit/store/*.py); this file holds the runs and their lifecycle."""
 
     def __init__(self, url: str | None = None, home: str | Path | None = None):
@@ -270,6 +274,8 @@ class Store(QueueRecords, ChallengeRecords, PlayRecords, ArtifactRecords):
             c.execute(points_table.delete().where(points_table.c.run_id == run_id))
             c.execute(live_table.delete().where(live_table.c.run_id == run_id))
             delete_play(c, run_id)
+            c.execute(gallery_table.delete().where(gallery_table.c.run_id == run_id))
+            c.execute(hidden_scores_table.delete().where(hidden_scores_table.c.run_id == run_id))
             c.execute(runs_table.delete().where(runs_table.c.id == run_id))
         self.forget_artifacts(run_id)   # and the blobs no other run or dataset refers to
         return True

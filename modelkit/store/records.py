@@ -63,6 +63,7 @@ class Challenge:
     deadline: datetime | None
     instruction: str
     created: datetime
+    hidden: str | None = None         # its hidden test (modelkit.room.hidden): "held_back", "upload"; None: none
 
     def open_at(self, when: datetime | None = None) -> bool:
         return self.deadline is None or (when or datetime.now(timezone.utc)) < self.deadline

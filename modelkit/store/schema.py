@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from modelkit.data import blobs
 from modelkit.store.records import StoreError
 
-SCHEMA_VERSION = 7       # 2: runs.challenge and the challenges table; 3: controls and snapshots;
+SCHEMA_VERSION = 8       # 2: runs.challenge and the challenges table; 3: controls and snapshots;
                          # 4: the columns added before steps were numbered (points.seq, runs.node, ...); 5: seats;
-                         # 6: runs.stopped_by; 7: blobs (weights, datasets, texts: what a run reads or writes)
+                         # 6: runs.stopped_by; 7: blobs (weights, datasets, texts: what a run reads or writes);
+                         # 8: lessons, the gallery, hidden tests
 metadata = sa.MetaData()
 meta_table = sa.Table(
     "meta", metadata,
@@ -59,6 +60,32 @@ challenges_table = sa.Table(
     sa.Column("deadline", sa.Float),                           # unix seconds; None: open until closed
     sa.Column("instruction", sa.Text, nullable=False, default=""),
     sa.Column("created", sa.Float, nullable=False),
+    sa.Column("hidden", sa.String(16)),                        # its hidden test: held_back, upload; None: none
+)
+# a lesson the host paces: its ordered steps (modelkit.room.lessons), kept to run again
+lessons_table = sa.Table(
+    "lessons", metadata,
+    sa.Column("name", sa.String(80), primary_key=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("steps", sa.Text, nullable=False),               # JSON list of steps
+    sa.Column("created", sa.Float, nullable=False),
+)
+# a finished run its owner shared with the room, with a name and a line about it
+gallery_table = sa.Table(
+    "gallery", metadata,
+    sa.Column("run_id", sa.String(40), primary_key=True),
+    sa.Column("owner", sa.String(200), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("line", sa.Text, nullable=False, default=""),
+    sa.Column("shared", sa.Float, nullable=False),
+    sa.Column("revealed", sa.Boolean, nullable=False, default=False),   # the host showed its settings
+)
+# a challenge run's score on its hidden test, worked out once after it finished
+hidden_scores_table = sa.Table(
+    "hidden_scores", metadata,
+    sa.Column("run_id", sa.String(40), primary_key=True),
+    sa.Column("challenge", sa.String(40), nullable=False),
+    sa.Column("score", sa.Float),                              # None: the run has no model to score
 )
 # a name taken in the room: the first browser to take it holds its secret (kept hashed, never in a log)
 seats_table = sa.Table(
@@ -214,8 +241,16 @@ def _add_blobs(c):
     blob_names_table.create(c, checkfirst=True)
 
 
+def _add_lessons_gallery_hidden(c):
+    """7 -> 8: lessons the host paces, the room's gallery, and a challenge's hidden test with its scores."""
+    for table in (lessons_table, gallery_table, hidden_scores_table):
+        table.create(c, checkfirst=True)
+    if "hidden" not in {col["name"] for col in sa.inspect(c).get_columns("challenges")}:
+        c.execute(sa.text("ALTER TABLE challenges ADD COLUMN hidden VARCHAR(16)"))
+
+
 STEPS = {1: _add_challenges, 2: _add_play_tables, 3: add_missing_columns, 4: _add_seats,
-         5: _add_stopped_by, 6: _add_blobs}   # version -> next
+         5: _add_stopped_by, 6: _add_blobs, 7: _add_lessons_gallery_hidden}   # version -> next
 
 
 def number_old_points(c):

@@ -91,6 +91,15 @@ def report_on_test_set(model, data: TaskData, loss: str, device, seed: int) -> t
     return {**test, **extra}, {**details, **more}
 
 
+def report_on_hidden_rows(model, data: TaskData, loss: str, device) -> dict | None:
+    """A trained model on the rows its data held back for a hidden test (task.holdout): the same test_*
+    metrics as on its test set; None when its data holds none back."""
+    if "hidden" not in data.extra:
+        return None
+    x, y = data.extra["hidden"]
+    return evaluate(model, x, y, data.spec, loss_fn(loss, data.spec), device, "test")[0]
+
+
 def final_details(model, data: TaskData, out: torch.Tensor, device, seed: int) -> tuple[dict, dict]:
     """Extra test metrics and the details each kind of task shows in its results."""
     spec, extra, details = data.spec, {}, {}

@@ -97,9 +97,16 @@ def board():
 
 @st.fragment(run_every=BOARD_EVERY_S)
 def _live_board(challenge_id: str):
+    """The challenge's leaderboard; with a hidden test, ranked on it (each score, never its rows)."""
     challenge = _get(challenge_id)
-    if challenge is not None:
+    if challenge is None:
+        return
+    if challenge.hidden:
+        st.caption(t("hidden.ranked"))
+        table = room.hidden.hidden_board(get_store(), challenge)
+    else:
         table = room.leaderboard(get_store().list_runs(challenge=challenge_id), challenge.task)
+    with st.container(key="challenge_board"):
         room_view.board_table(table, challenge.task)
 
 
@@ -137,11 +144,13 @@ def creation_form():
     instruction = right.text_area(t("challenge.instruction"), key="host_ch_instruction", max_chars=500)
     minutes = right.number_input(t("challenge.minutes"), key="host_ch_minutes", min_value=0, value=0, step=5,
                                  help=t("help.challenge_minutes"))
+    hidden = right.toggle(t("challenge.hidden"), key="host_ch_hidden", help=t("help.challenge_hidden"))
     if st.button(t("challenge.create"), key="host_ch_create", type="primary", icon=":material/flag:"):
         try:
             made = room.create_challenge(get_store(), task=task, archs=archs, budget=budget,
                                          locked=on_grid(room.parse_locked(locked)), instruction=instruction.strip(),
-                                         deadline=time.time() + 60 * minutes if minutes else None, title=title.strip())
+                                         deadline=time.time() + 60 * minutes if minutes else None, title=title.strip(),
+                                         hidden=room.hidden.HELD_BACK if hidden else None)
         except ConfigError as err:
             st.error(f"{err.path}: {forms.error_text(err)}" if err.path else forms.error_text(err),
                      icon=":material/error:")

@@ -30,15 +30,23 @@ CANVAS_PX, STROKE_PX = 224, 20       # 28 screen pixels per image pixel; a strok
 
 def use_sections(run, config: RunConfig, prefix: str = "use"):
     """Try it, take it home and serve it, for a run that has trained weights (else nothing)."""
+    key = f"{prefix}_{run.id}"
+    predictor = try_it(run, config, key)
+    if predictor is not None:
+        take_home(run, predictor, key)
+
+
+def try_it(run, config: RunConfig, key: str):
+    """Try it, in the view its task's registry entry names (the gallery shows only this); the predictor,
+    or None for a run without trained weights."""
     try:
         predictor = predict.load(get_store(), run.id)
     except predict.NoModelError:
-        return
-    key = f"{prefix}_{run.id}"
+        return None
     st.subheader(t("use.title"))
     st.caption(t("use.caption"))
     TRY_VIEWS[tasks.task_info(config.task.name).try_view](predictor, run, key)
-    take_home(run, predictor, key)
+    return predictor
 
 
 def timed(call, *args, **kwargs):
