@@ -38,7 +38,7 @@ def share(store: Store, run_id: str, by: str | None, name: str, line: str = "") 
         raise ConfigError("run", "no_run", run=repr(run_id)[:60])
     if by is None or run.owner != by:
         raise ConfigError("run", "gallery_owner", owner=run.owner)
-    if run.status not in ("completed", "stopped") or not (store.artifact_dir(run_id) / "model.safetensors").exists():
+    if run.status not in ("completed", "stopped") or not store.has_weights(run_id):
         raise ConfigError("run", "gallery_unfinished")
     name, line = written(name), written(line)
     if not name:

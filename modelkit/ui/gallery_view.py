@@ -13,12 +13,13 @@ import json
 
 import streamlit as st
 
+from modelkit import room
 from modelkit.config import ConfigError, RunConfig
 from modelkit.data import tasks
 from modelkit.room import gallery
 from modelkit.ui.forms import error_text
 from modelkit.ui.i18n import bound, t
-from modelkit.ui.labels import ANONYMOUS, format_metric, owner_name
+from modelkit.ui.labels import format_metric, owner_name
 from modelkit.ui.resources import get_store
 from modelkit.ui.seat import actor, is_host, participant
 from modelkit.ui.use import try_it
@@ -40,7 +41,7 @@ def _act(call, *args, **kwargs) -> bool:
 def share_form():
     """Share one of this participant's finished runs with a name and a line about it."""
     me = participant()
-    if is_host() or me == ANONYMOUS:
+    if is_host() or room.is_anonymous(me):
         st.caption(t("gallery.name_first"))
         return
     mine = [r for r in get_store().list_runs(owner=me) if r.status in ("completed", "stopped")]
