@@ -64,8 +64,11 @@ def main():
     sidebar()
     with page_boundary(page.url_path or "train"):
         lesson_view.open_if_moved()   # the host moved the lesson: this participant's page opens its step
-        lesson_view.follow()          # on top of every page: the lesson's step, and the poll that sees a move
-        page.run()
+        lesson_view.banner()          # on top of every page: the lesson's step
+        try:
+            page.run()
+        finally:                      # also after a page that stops early (st.stop)
+            lesson_view.watch()       # last: the poll that sees a move starts once the page is drawn
 
 
 def start_runner():

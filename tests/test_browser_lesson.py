@@ -78,9 +78,6 @@ def seconds_until_all_follow(pages, n: int) -> list[float]:
     return took
 
 
-@pytest.mark.xfail(reason="open: in Chromium the followed page's URL becomes /learn and its banner shows step 2, "
-                          "but the Learn page's content is not drawn (AppTest and a single-page check do draw it); "
-                          "see the report on issue 29", strict=False)
 def test_a_host_paces_three_participants_through_a_lesson_with_a_gallery_and_a_hidden_test(served, browser):
     srv, store = served
     pupils = {name: person(browser, f"{srv.url}?who={name}") for name in PEOPLE}

@@ -2,7 +2,8 @@
 page's lesson section (start, move, run free, who has done the step, one result on the projector).
 
     lesson_view.open_if_moved()   # app.py, before the page: the room moved, so the step's page opens
-    lesson_view.follow()          # app.py, every page: the step's banner, and the poll that sees a move
+    lesson_view.banner()          # app.py, on top of every page: the lesson's step
+    lesson_view.watch()           # app.py, after every page: the poll that sees the host move
     lesson_view.take("learn")     # a page, before its widgets: what the step asks of it (once), or None
     lesson_view.host_section()    # the Host page
 
@@ -71,21 +72,31 @@ def open_step(now: lessons.Now):
     st.switch_page(PAGES[step.kind], query_params=params)
 
 
-@st.fragment(run_every=FOLLOW_EVERY_S)
-def follow():
-    """A participant's page: the lesson's step on top and, when the room has moved, the step's page."""
-    if is_host():
-        return
-    now = lessons.current(get_store())
+def banner():
+    """On top of a participant's page: the lesson's step (drawn in each whole run of the app)."""
+    now = None if is_host() else lessons.current(get_store())
     if now is None or now.free:
-        st.session_state[SEEN] = ""
         return
     with st.container(key="lesson_banner"):
         st.info(f"**{t('lesson.banner', n=now.step, of=len(now.lesson.steps), lesson=lesson_title(now.lesson))}**"
                 f" · {step_title(now.current)}\n\n{step_note(now.current)}", icon=":material/school:")
-    if st.session_state.get(SEEN) != now.mark:   # the page changes in a whole run of the app, never in
-        st.session_state[SEEN] = now.mark           # this fragment's own (a page switched from a fragment
-        st.session_state[OPEN] = True               # run could be left drawn without its content)
+
+
+@st.fragment(run_every=FOLLOW_EVERY_S)
+def watch():
+    """At the end of a participant's page, drawing nothing: the poll that sees the room move (or run free).
+
+    It comes last so that its timer starts only once the page is drawn: a poll placed above a page that
+    takes longer than FOLLOW_EVERY_S to draw (Learn, on a busy server) cut that page short on every tick,
+    and the followed page showed its banner and never its content. The page changes in a whole run of the
+    app, never in this fragment's own."""
+    if is_host():
+        return
+    now = lessons.current(get_store())
+    mark = "" if now is None or now.free else now.mark
+    if st.session_state.get(SEEN, "") != mark:
+        st.session_state[SEEN] = mark
+        st.session_state[OPEN] = bool(mark)   # a new step opens its page; running free only drops the banner
         st.rerun(scope="app")
 
 
