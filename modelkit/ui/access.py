@@ -9,6 +9,7 @@ plays a sound by itself: the run-end chime is Web Audio the participant switched
 """
 from __future__ import annotations
 
+import html
 import json
 
 import pandas as pd
@@ -128,6 +129,19 @@ CHROME_JS = """<script>
     });
     window.mkScrollFocus.observe(document.body, {childList: true, subtree: true});
   }
+  if (!window.mkAnnouncer) {   // each announcement (an element the page draws) said once, in the live region
+    window.mkSaid = new Set();
+    const say = () => document.querySelectorAll('.mk-announce').forEach(e => {
+      const live = document.getElementById('mk-live');
+      if (!live || window.mkSaid.has(e.dataset.id)) return;
+      window.mkSaid.add(e.dataset.id); live.textContent = e.dataset.text;
+      if (e.dataset.chime && window.mkChime) { try { window.mkChime(e.dataset.chime === 'ok'); } catch (x) {} }
+    });
+    window.mkAnnouncer = new MutationObserver(say);
+    window.mkAnnouncer.observe(document.body, {childList: true, subtree: true, characterData: true,
+                                               attributes: true, attributeFilter: ['data-id']});
+    say();
+  }
   window.mkChime = (ok) => {   // a short rising (finished) or falling (failed) pair of tones
     const ctx = window.mkAudio || (window.mkAudio = new AudioContext());
     [0, 1].forEach(i => {
@@ -142,15 +156,10 @@ CHROME_JS = """<script>
 })();
 </script>"""
 
-# One announcement: the live region's new text (read once by a screen reader), and the chime when asked.
-ANNOUNCE_JS = """<script>
-(() => {
-  const a = %s, live = document.getElementById('mk-live');
-  if (!live || live.dataset.said === a.id) return;
-  live.dataset.said = a.id; live.textContent = a.text;
-  if (a.chime !== null && window.mkChime) { try { window.mkChime(a.chime); } catch (e) {} }
-})();
-</script>"""
+# One announcement: an element holding the live region's new text, which the page chrome's observer says once
+# (a script drawn by st.html runs only where its element is new, and a run's end is drawn where its poll drew
+# the first point, so a script of its own said nothing)
+ANNOUNCE_HTML = '<div class="mk-announce" hidden data-id="{id}" data-text="{text}" data-chime="{chime}"></div>'
 
 HTML_LANG = {"en": "en", "zh": "zh-Hans"}
 
@@ -176,9 +185,9 @@ def announce(where: str, event_id: str, text: str, *, ended: bool | None = None)
     """Say `text` in the live region once per `event_id` (from the view whose keys start with `where`);
     `ended` True/False (finished/failed) also chimes when the participant switched run-end sounds on."""
     chime = ended if ended is not None and st.session_state.get(SOUND_KEY) else None
-    payload = {"id": event_id, "text": text, "chime": chime}
     with st.container(key=f"access_announce_{where}"):
-        st.html(ANNOUNCE_JS % _js_value(payload), unsafe_allow_javascript=True)
+        st.html(ANNOUNCE_HTML.format(id=html.escape(event_id), text=html.escape(text),
+                                     chime="" if chime is None else "ok" if chime else "bad"))
 
 
 def sound_toggle():
