@@ -190,12 +190,12 @@ def try_table(predictor, run, key: str):
     for c, column in enumerate(columns):
         with cols[c % len(cols)]:
             if column.get("values"):
-                values.append(st.selectbox(literal(column["name"]), column["values"], key=f"{key}_f{c}_{example}",
+                values.append(st.selectbox(column["name"], column["values"], key=f"{key}_f{c}_{example}",
                                            index=column["values"].index(start[c])))
                 at += len(column["values"])
                 continue
             lo, hi = float(low[at] - span[at] / 2), float(high[at] + span[at] / 2)
-            values.append(st.number_input(literal(names[at]), min_value=lo, max_value=hi, value=min(max(start[c], lo), hi),
+            values.append(st.number_input(names[at], min_value=lo, max_value=hi, value=min(max(start[c], lo), hi),
                                           step=float(span[at]) / 50, format="%.3g", key=f"{key}_f{c}_{example}"))
             at += 1
     out = timed(predictor.predict, [values])
