@@ -17,10 +17,10 @@ from pathlib import Path
 
 from modelkit.data import blobs, uploads
 from modelkit.fields import ConfigError
-from modelkit.store import artifacts
+from modelkit.store.artifacts import CONFIG_FILE, WEIGHTS_FILE, artifact_name
 
 log = logging.getLogger(__name__)
-RUN_FILES = (artifacts.CONFIG_FILE, artifacts.WEIGHTS_FILE)           # weights last: a run with weights has both
+RUN_FILES = (CONFIG_FILE, WEIGHTS_FILE)           # weights last: a run with weights has both
 DATASET_FILES = ("data.npz", "text.txt", uploads.META_FILE)            # meta last: a dataset shows when whole
 
 
@@ -28,7 +28,7 @@ def move_old_files(shelf: blobs.Shelf, home: Path) -> int:
     """Move what an older home keeps in files into `shelf`; how many files moved."""
     moved = 0
     for folder in _folders(home / "artifacts"):
-        moved += _move(shelf, [(folder / f, artifacts.artifact_name(folder.name, f)) for f in RUN_FILES])
+        moved += _move(shelf, [(folder / f, artifact_name(folder.name, f)) for f in RUN_FILES])
     for folder in _folders(home / "datasets"):
         moved += _move(shelf, [(folder / f, uploads.part_name(folder.name, f)) for f in DATASET_FILES])
     texts = home / "blobs"
