@@ -1,7 +1,7 @@
 """The lesson, the gallery and the hidden board on the pages, headless (streamlit.testing.v1.AppTest)."""
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
+from test_host_page import _fresh_resources, host_page  # noqa: F401  (the same store, key and Host page)
 
 from modelkit import room
 from modelkit.room import gallery, lessons
@@ -9,21 +9,6 @@ from modelkit.store import Store
 from tests.trained import train_tiny
 
 TIMEOUT = 180
-
-
-@pytest.fixture(autouse=True)
-def _fresh_resources(monkeypatch):
-    monkeypatch.setenv("MODELKIT_WORKERS", "1")
-    monkeypatch.setenv(room.HOST_KEY_ENV, "teacher-key")
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
-
-
-def host_page(lang="en") -> AppTest:
-    at = AppTest.from_file("../app_pages/host.py", default_timeout=TIMEOUT)
-    at.session_state["lang"], at.session_state["host_unlocked"] = lang, True
-    return at.run()
 
 
 def seated(page: str, name: str, lang="en") -> AppTest:
