@@ -267,8 +267,12 @@ def measure_gpu_sharing(counts, seconds: float, log) -> dict:
     return {"runs": out, "sustained_at_half_speed": sustained}
 
 
-def bench(device: str = "auto", quick: bool = False, log=print, executor: str = "local") -> dict:
-    """Run the measurements in a throwaway store; returns the figures as nested dicts."""
+PARTS = ("overhead", "first_point", "stop", "race")
+
+
+def bench(device: str = "auto", quick: bool = False, log=print, executor: str = "local",
+          parts: tuple[str, ...] = PARTS) -> dict:
+    """Run the measurements named in `parts` in a throwaway store; returns the figures as nested dicts."""
     from modelkit.training.loop import resolve_device
 
     device = resolve_device(device).type
@@ -284,14 +288,18 @@ def bench(device: str = "auto", quick: bool = False, log=print, executor: str = 
                 f"{cpu_cores()} cores{' (quick)' if quick else ''}")
             result = {"machine": {"device": device, "cores": cpu_cores(), "workers": runner.executor.size,
                                   "threads_per_run": threads, "torch": torch.__version__, "quick": quick,
-                                  "executor": executor, "load_average": [round(v, 2) for v in os.getloadavg()]},
-                      "overhead": measure_overhead(runner, device, threads, scale, rounds, log),
-                      "first_point": measure_first_point(runner, device, log, executor),
-                      "stop": measure_stop(runner, device, rounds, log),
-                      "race": measure_race(runner, device, budget, seeds, log)}
+                                  "executor": executor, "load_average": [round(v, 2) for v in os.getloadavg()]}}
+            measures = {"overhead": lambda: measure_overhead(runner, device, threads, scale, rounds, log),
+                        "first_point": lambda: measure_first_point(runner, device, log, executor),
+                        "stop": lambda: measure_stop(runner, device, rounds, log),
+                        "race": lambda: measure_race(runner, device, budget, seeds, log)}
+            for part in PARTS:
+                if part in parts:
+                    result[part] = measures[part]()
+            result["machine"]["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
         finally:
             runner.shutdown()
-    if device == "cuda":
+    if device == "cuda" and "race" in parts:
         result["gpu_sharing"] = measure_gpu_sharing((1, 2, 4) if quick else (1, 2, 4, 8, 16), 5.0 if quick else 20.0,
                                                     log)
     return result
@@ -299,7 +307,8 @@ def bench(device: str = "auto", quick: bool = False, log=print, executor: str = 
 
 def main(args) -> int:
     log = (lambda text: print(text, file=sys.stderr, flush=True)) if args.json else print
-    result = bench(device=args.device or "auto", quick=args.quick, log=log, executor=args.executor)
+    parts = tuple(args.parts.split(",")) if args.parts else PARTS
+    result = bench(device=args.device or "auto", quick=args.quick, log=log, executor=args.executor, parts=parts)
     if args.json:
         print(json.dumps(result))
     return 0

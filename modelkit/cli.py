@@ -140,6 +140,8 @@ def _add_use_commands(sub):
     bench.add_argument("--quick", action="store_true", help="a short version: fewer rounds, 5 s race runs, one seed")
     bench.add_argument("--executor", choices=settings.EXECUTORS, default="local",
                        help="measure through local worker processes (default) or the Ray executor")
+    bench.add_argument("--parts", type=_bench_parts, metavar="PART[,PART]",
+                       help="only these measurements: overhead, first_point, stop, race (default all)")
     bench.set_defaults(func=cmd_bench)
 
 
@@ -561,6 +563,15 @@ def cmd_serve(args) -> int:
     run = find_run(store, args.run)
     serve(store, run.id, args.host, args.port, **timeouts)
     return 0
+
+
+def _bench_parts(text: str) -> str:
+    from modelkit.bench import PARTS
+
+    unknown = [part for part in text.split(",") if part not in PARTS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown part {unknown[0]!r}; choose from {', '.join(PARTS)}")
+    return text
 
 
 def cmd_bench(args) -> int:
