@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import threading
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -36,7 +38,8 @@ class Server:
         self.output: collections.deque[str] = collections.deque(maxlen=40)   # its last lines, for errors
 
     def start(self, timeout: float = 90):
-        """Start the server and return once it listens (it prints its URL then)."""
+        """Start the server and return once it answers: it prints its URL when its socket is bound, and takes
+        requests once its warm-up (modelkit.ui.resources.warm_start) is done; its health check says when."""
         env = {**os.environ, "MODELKIT_HOME": str(self.home), "PYTHONUNBUFFERED": "1"}
         if self.workers:
             env["MODELKIT_WORKERS"] = str(self.workers)
@@ -46,9 +49,21 @@ class Server:
                                      cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         listening = threading.Event()
         threading.Thread(target=self._read_output, args=(self.proc, listening), daemon=True).start()
-        if not listening.wait(timeout):
+        deadline = time.monotonic() + timeout
+        if not listening.wait(timeout) or not self._answers(deadline):
             self.kill()
             raise RuntimeError("streamlit did not start:\n" + "".join(self.output))
+
+    def _answers(self, deadline: float) -> bool:
+        """Wait until the server's health check answers (False at the deadline or when the server ended)."""
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                with urllib.request.urlopen(self.url + "_stcore/health", timeout=max(0.1, deadline - time.monotonic())) as answer:
+                    if answer.status == 200:
+                        return True
+            except OSError:
+                time.sleep(0.05)
+        return False
 
     def _read_output(self, proc, listening: threading.Event):
         for line in proc.stdout:   # read to the end, so that the server never blocks on a full pipe

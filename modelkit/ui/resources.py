@@ -2,10 +2,10 @@
 warm start: what every page needs is imported and made once, in the background, when the server starts."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib
 import logging
-import threading
 
 import streamlit as st
 
@@ -68,25 +68,34 @@ def device_name() -> str | None:
     return None
 
 
+WORKERS_READY_S = 60.0   # the longest a server's start waits for its workers to be warm
+
+
 def warm_up():
-    """Import the pages' heavy modules, load the default task's data and build its model on the meta device,
-    then start the runner (its workers start behind it): all before the first participant asks."""
+    """Import the pages' heavy modules, load the default task's data, build its model and estimate its memory
+    on the meta device (torch's first meta forward pass takes most of a second), then start the runner (its
+    workers start behind it) and wait until they are warm: all before the server takes its first request.
+    Where the workers are elsewhere (Ray) the wait is for the executor's own readiness."""
     try:
         for name in PAGE_MODULES:
             importlib.import_module(name)
         from modelkit import models
         from modelkit.config import make_config
         from modelkit.data import tasks
+        from modelkit.models import memory
 
         config = make_config("moons", "mlp")
         models.build_on_meta(config.model, tasks.load(config.task).spec)
-        get_runner()
+        memory.check_memory(config)
+        get_runner().wait_ready(WORKERS_READY_S)   # workers importing torch would slow the first page down
     except Exception:   # a warm-up is only a head start: the first page does what it could not
         logging.getLogger(__name__).exception("warm-up at server start failed")
 
 
 @contextlib.asynccontextmanager
 async def warm_start(app):
-    """The server's lifespan (st.App): it warms up in a thread of its own and serves at once."""
-    threading.Thread(target=warm_up, name="modelkit-warm-up", daemon=True).start()
+    """The server's lifespan (st.App): Streamlit prints the URL as it binds the socket, but the server takes
+    its first request (its health check answers) only once the warm-up is done, so that no participant's
+    first page waits for an import or for workers starting. The warm-up runs in a thread, off the event loop."""
+    await asyncio.to_thread(warm_up)
     yield
