@@ -32,15 +32,16 @@ class Server:
     """`streamlit run app.py` on a free port with a run store of its own; it can be stopped, killed and
     started again on the same store."""
 
-    def __init__(self, home: Path, workers: int | None = 1):   # None: the server's default, two per core
+    def __init__(self, home: Path, workers: int | None = 1, env: dict | None = None):   # workers None: two per core
         self.home, self.workers, self.port, self.proc = Path(home), workers, free_port(), None
+        self.env = env or {}   # more settings for the server (MODELKIT_LIMIT_SECONDS, ...)
         self.url = f"http://127.0.0.1:{self.port}/"
         self.output: collections.deque[str] = collections.deque(maxlen=40)   # its last lines, for errors
 
     def start(self, timeout: float = 90):
         """Start the server and return once it answers: it prints its URL when its socket is bound, and takes
         requests once its warm-up (modelkit.ui.resources.warm_start) is done; its health check says when."""
-        env = {**os.environ, "MODELKIT_HOME": str(self.home), "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "MODELKIT_HOME": str(self.home), "PYTHONUNBUFFERED": "1", **self.env}
         if self.workers:
             env["MODELKIT_WORKERS"] = str(self.workers)
         self.proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),

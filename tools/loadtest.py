@@ -29,9 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -40,15 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.browser import ARGS, CHROMIUM, Server  # noqa: E402
 
 
 def tree_rss(pid: int) -> int:
@@ -106,25 +96,11 @@ class PeakMemory:
         return self.peak
 
 
-def start_server(home: Path, port: int, workers: int | None) -> subprocess.Popen:
-    """The app as a workshop runs it; its log goes to MODELKIT_HOME/server.log."""
-    env = {**os.environ, "MODELKIT_HOME": str(home), "MODELKIT_LIMIT_SECONDS": str(WATCHED_S)}
-    if workers:
-        env["MODELKIT_WORKERS"] = str(workers)
-    log = open(home / "server.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.headless", "true", "--browser.gatherUsageStats", "false",
-                             "--server.fileWatcherType", "none"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise SystemExit("the server did not start within 90 s")
+def start_server(home: Path, workers: int | None) -> Server:
+    """The app as a workshop runs it, started once it takes requests (warm)."""
+    server = Server(home, workers=workers, env={"MODELKIT_LIMIT_SECONDS": str(WATCHED_S)})
+    server.start(timeout=180)
+    return server
 
 
 def open_sessions(browser, url: str, n: int, query: str, timeout_s: float) -> tuple[list, list[float]]:
@@ -251,18 +227,18 @@ def browse(pages, url: str, run_id: str, think_s: float) -> tuple:
 
 def room_states(server, pages, url: str, store, args) -> dict:
     """The three states' server costs, in order: idle on Train, watching a live run, browsing."""
-    states = {"idle": server_cost(server.pid, len(pages), args.window)}
+    states = {"idle": server_cost(server.proc.pid, len(pages), args.window)}
     log(f"idle: {states['idle']}")
     run_id = start_watched_run(pages[0].context.browser, url, store, WATCHED_S, args.timeout)
     watching = watch(pages, url, run_id, args.timeout / 4)
-    states["watching"] = {**server_cost(server.pid, len(pages), args.window), "following": watching}
+    states["watching"] = {**server_cost(server.proc.pid, len(pages), args.window), "following": watching}
     log(f"watching: {states['watching']}")
     store.request_stop(run_id)
     deadline = time.monotonic() + args.timeout / 4
     while time.monotonic() < deadline and store.get_run(run_id).active:
         time.sleep(0.5)
     during, views = browse(pages, url, run_id, args.think)
-    states["browsing"] = {**server_cost(server.pid, len(pages), args.window, during), "page_views": views[0],
+    states["browsing"] = {**server_cost(server.proc.pid, len(pages), args.window, during), "page_views": views[0],
                           "page_views_unanswered": views[1], "think_s": args.think}
     log(f"browsing: {states['browsing']}")
     return states
@@ -304,7 +280,7 @@ def report(args, renders, press_spread, states, store, peak, home, loads) -> dic
         "first_point_max_s": round(max(waits), 2) if waits else None,
         "all_done_s": round(max(r.finished for r in runs if r.finished).timestamp()
                             - min(r.created for r in runs).timestamp(), 1) if any(r.finished for r in runs) else None,
-        "server_peak_mb": round(peak / 1024**2), "server_log": str(home / "server.log"),
+        "server_peak_mb": round(peak / 1024**2),
     }
 
 
@@ -325,11 +301,13 @@ def main(argv=None) -> int:
     from modelkit.store import Store
 
     home = Path(tempfile.mkdtemp(prefix="modelkit-load-"))
-    port, loads = free_port(), [load_average()]
-    server = start_server(home, port, args.workers)
+    loads = [load_average()]
+    started = time.perf_counter()
+    server = start_server(home, args.workers)
+    start_s = time.perf_counter() - started
     os.nice(19)   # from here on (Playwright, every Chromium) at the lowest priority; the server keeps its own
-    memory = PeakMemory(server.pid)
-    url, query = f"http://127.0.0.1:{port}/", f"task=moons&arch=mlp&train.epochs={args.epochs}"
+    memory = PeakMemory(server.proc.pid)
+    url, query = server.url, f"task=moons&arch=mlp&train.epochs={args.epochs}"
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -346,12 +324,8 @@ def main(argv=None) -> int:
     finally:
         peak = memory.stop()
         loads.append(load_average())
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-    figures = report(args, renders, press_spread, states, store, peak, home, loads)
+        server.stop()
+    figures = {"server_start_s": round(start_s, 2), **report(args, renders, press_spread, states, store, peak, home, loads)}
     if args.json:
         print(json.dumps(figures))
     else:

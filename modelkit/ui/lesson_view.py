@@ -22,11 +22,12 @@ from modelkit.room import lessons
 from modelkit.ui.forms import error_text
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import SEAT_STATE
-from modelkit.ui.resources import get_store
+from modelkit.ui.resources import get_store, place
 from modelkit.ui.seat import is_host
 from modelkit.written import literal
 
 FOLLOW_EVERY_S = 1.0      # a page sees the host's move within this (and one rerun)
+MARK_FRESH_S = 0.25       # the room's step, read from the store once in this long for every page of the server
 SEEN = "lesson_seen"      # session state: the lesson mark this session last followed
 PENDING = "lesson_pending"   # session state: page -> what the step asks of it, taken once by that page
 OPEN = "lesson_open"         # session state: the room moved; the next whole run opens the step's page
@@ -82,6 +83,18 @@ def banner():
                 f" · {step_title(now.current)}\n\n{step_note(now.current)}", icon=":material/school:")
 
 
+def room_mark() -> str:
+    """The room's step as a mark ("" when no lesson or running free): what every page's poll compares."""
+    return _room_mark(*place())
+
+
+@st.cache_data(ttl=MARK_FRESH_S, show_spinner=False, max_entries=4)
+def _room_mark(url: str, home: str) -> str:
+    """One store read per MARK_FRESH_S for the whole room, however many pages poll (per place, as get_store)."""
+    now = lessons.current(get_store())
+    return "" if now is None or now.free else now.mark
+
+
 @st.fragment(run_every=FOLLOW_EVERY_S)
 def watch():
     """At the end of a participant's page, drawing nothing: the poll that sees the room move (or run free).
@@ -92,8 +105,7 @@ def watch():
     app, never in this fragment's own."""
     if is_host():
         return
-    now = lessons.current(get_store())
-    mark = "" if now is None or now.free else now.mark
+    mark = room_mark()
     if st.session_state.get(SEEN, "") != mark:
         st.session_state[SEEN] = mark
         st.session_state[OPEN] = bool(mark)   # a new step opens its page; running free only drops the banner

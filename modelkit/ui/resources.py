@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import logging
 
@@ -17,10 +18,11 @@ PAGE_MODULES = ("torch", "pandas", "plotly.graph_objects", "modelkit.models", "m
 def get_store():
     """The store MODELKIT_DB_URL / MODELKIT_HOME name now: one per place, so a process whose settings
     changed (a test after another) never reads another place's runs from a cached store."""
-    return _store(*_place())
+    return _store(*place())
 
 
-def _place() -> tuple[str, str]:
+def place() -> tuple[str, str]:
+    """(MODELKIT_DB_URL, MODELKIT_HOME) now: what a cache of the store's contents is keyed by."""
     from modelkit import settings
 
     return settings.database_url(), str(settings.home())
@@ -40,7 +42,7 @@ def _release_runner(runner):
 def get_runner():
     """The server's runner. Made in a fraction of a second: it marks the runs of vanished processes
     interrupted, and its worker processes start in the background (a few seconds, once per server)."""
-    return _runner(*_place())
+    return _runner(*place())
 
 
 @st.cache_resource(show_spinner=False, on_release=_release_runner)
@@ -90,6 +92,7 @@ def warm_up():
         get_runner().wait_ready(WORKERS_READY_S)   # workers importing torch would slow the first page down
     except Exception:   # a warm-up is only a head start: the first page does what it could not
         logging.getLogger(__name__).exception("warm-up at server start failed")
+    gc.freeze()   # what was made so far lives as long as the server: the collector's walks skip it from now on
 
 
 @contextlib.asynccontextmanager
