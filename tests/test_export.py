@@ -171,3 +171,33 @@ def test_a_tables_onnx_model_takes_raw_rows_in_their_own_units(store, tmp_path):
     expected = np.array(predict.load(store, run_id).predict(rows)["probabilities"])
     assert np.abs(torch.tensor(got).softmax(-1).numpy() - expected).max() < 1e-4
     assert "pip install 'torch>=2.4,<2.14' numpy onnxruntime" in (folder / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.timeout(300)
+def test_train_py_of_a_held_back_challenge_run_leaves_out_the_same_rows(store, tmp_path):
+    import dataclasses
+
+    from modelkit import room
+    from modelkit.execution.worker import execute_run
+
+    made = store.get_challenge(room.create_challenge(store, task="iris", archs=["mlp"], budget=20, locked=[],
+                                                     hidden="held_back"))
+    config = room.challenge_config(made)
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=3))
+    run_id = store.create_run(config, owner="ana", queued=False, challenge=made.id)
+    assert execute_run(store, run_id).status == "completed"
+    folder = export.export_run(store, run_id, tmp_path / "bundle")
+    done = without_modelkit(folder, "-c", "import sys; sys.path.insert(0, '.'); import json, train; "
+                                          "parts = train.load_data(); "
+                                          "print(json.dumps([p[0].tolist() for p in parts]))")
+    assert done.returncode == 0, done.stderr[-2000:]
+    script_parts = json.loads(done.stdout.strip().splitlines()[-1])
+    data = tasks.load(config.task)
+    assert [len(p) for p in script_parts] == [len(data.x_train), len(data.x_val), len(data.x_test)]
+    assert sum(map(len, script_parts)) == 150 - 30   # iris's 150 rows, HOLDOUT of them held back
+    for script_x, run_x in zip(script_parts, (data.x_train, data.x_val, data.x_test)):
+        assert torch.allclose(torch.tensor(script_x), run_x, atol=1e-5)   # the same rows, in the same order
+    evaluated = without_modelkit(folder, "train.py", "--evaluate")
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    printed = json.loads(evaluated.stdout.strip().splitlines()[-1])
+    assert printed["test_accuracy"] == pytest.approx(store.get_run(run_id).metrics["test_accuracy"], abs=1e-6)

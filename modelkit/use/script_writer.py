@@ -42,7 +42,7 @@ SPLIT = '''
 def split(x, y, test=None):
     """Shuffle with DATA_SEED, then cut the test share (unless given) and the validation share off."""
     g = torch.Generator().manual_seed(DATA_SEED)
-    x, y = torch.as_tensor(x), torch.as_tensor(y)
+    x, y = torch.as_tensor(x), torch.as_tensor(y){hold}
     order = torch.randperm(len(x), generator=g)
     x, y = x[order], y[order]
     if test is None:
@@ -68,12 +68,25 @@ TOY_POINTS = {
 }
 
 
+HOLD_BACK = '''
+def hold_back(x, y):
+    """Without the HOLDOUT share of the rows, which the challenge's hidden test keeps: chosen by a seed of
+    their own (HOLDOUT_SEED, whatever DATA_SEED), so every run of the challenge leaves out the same rows."""
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(HOLDOUT_SEED))
+    kept = order[max(1, int(round(len(x) * HOLDOUT))):].sort().values
+    return x[kept], y[kept]
+'''
+HOLD = "\n    x, y = hold_back(x, y)  # rows no run of the challenge trains, validates or is tested on"
+
+
 def data_source(task) -> str:
-    """The script's load_data (and split) for the task, or its read_text for a text task."""
+    """The script's load_data (and split) for the task, or its read_text for a text task; with
+    task.holdout (a hidden test's challenge) the split leaves out the same rows as modelkit.data.tasks.hold_back."""
     body = _data_body(task.name)
     if body is None:
         return SPLIT_TEXT
-    return SPLIT.strip() + "\n\n\n" + body.strip()
+    split = SPLIT.strip().replace("{hold}", HOLD if task.holdout else "")
+    return (HOLD_BACK.strip() + "\n\n\n" if task.holdout else "") + split + "\n\n\n" + body.strip()
 
 
 def _data_body(name: str) -> str | None:
