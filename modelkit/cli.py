@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("host-key", help="print the key that opens the Host page (made once if there is none)") \
         .set_defaults(func=cmd_host_key)
     _add_lesson(sub)
+    _add_challenge(sub)
     settings_cmd = sub.add_parser("settings", help="every setting with its default, allowed values and meaning")
     settings_cmd.add_argument("--arch", default="mlp", help="whose model settings to list (default mlp)")
     settings_cmd.add_argument("--section", choices=SECTIONS, help="only this section")
@@ -112,6 +113,26 @@ def _add_lesson(sub):
     step.add_argument("n", type=int, help="the step, from 1")
     step.set_defaults(func=cmd_lesson_step)
     what.add_parser("free", help="let the room run free again").set_defaults(func=cmd_lesson_free)
+
+
+def _add_challenge(sub):
+    """A challenge, as the Host page's form makes one."""
+    made = sub.add_parser("challenge", help="create a challenge for the room and print its id (the link: ?challenge=ID)")
+    made.add_argument("--task", required=True, help="task name, or an uploaded dataset's ds-... (see: datasets)")
+    made.add_argument("--arch", action="append", required=True,
+                      help="an allowed architecture (repeat for more; the first is where participants start)")
+    made.add_argument("--budget", type=float, default=30.0, help="seconds one run may train (default 30)")
+    made.add_argument("--lock", action="append", default=[], metavar="KEY=VALUE",
+                      help="a locked setting, e.g. --lock train.lr=0.01 (repeatable)")
+    made.add_argument("--title", default="", help="its title")
+    made.add_argument("--instruction", default="", help="what participants read on top of the Train page")
+    made.add_argument("--minutes", type=float, help="open for this many minutes (default: until closed)")
+    hidden = made.add_mutually_exclusive_group()
+    hidden.add_argument("--held-back", action="store_true",
+                        help="rank on a hidden test: a fifth of the task's rows held back from every run")
+    hidden.add_argument("--hidden-file", metavar="PATH",
+                        help="rank on a hidden test: a labelled CSV with the task's columns that only the host sees")
+    made.set_defaults(func=cmd_challenge)
 
 
 def _add_use_commands(sub):
@@ -573,6 +594,28 @@ def cmd_host_key(args) -> int:
     from modelkit.room import host_key
 
     print(host_key())
+    return 0
+
+
+def cmd_challenge(args) -> int:
+    """Create a challenge as the host; its id on stdout."""
+    from pathlib import Path
+
+    from modelkit import room
+
+    file = None
+    if args.hidden_file:
+        path = Path(args.hidden_file)
+        try:
+            file = (path.read_bytes(), path.name)
+        except OSError as e:
+            raise ConfigError("--hidden-file", "config_file", detail=str(e)[:200]) from None
+    hidden = room.hidden.UPLOAD if file else room.hidden.HELD_BACK if args.held_back else None
+    made = room.create_challenge(open_store(), task=args.task, archs=args.arch, budget=args.budget,
+                                 locked=args.lock, title=args.title, instruction=args.instruction,
+                                 deadline=time.time() + 60 * args.minutes if args.minutes else None,
+                                 hidden=hidden, hidden_file=file)
+    print(made)
     return 0
 
 
