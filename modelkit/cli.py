@@ -68,12 +68,17 @@ def _add_train(sub):
     train.set_defaults(func=cmd_train)
 
 
+AS_HELP = ("as participant NAME sees them: another's model shared to the gallery keeps its architecture "
+           "and settings hidden until the host reveals them (default: as the host, everything)")
+
+
 def _add_run_commands(sub):
     """The commands on one recorded run, and the run list."""
     runs = sub.add_parser("runs", help="list the recorded runs, newest first")
     runs.add_argument("--status", choices=STATUSES, help="only runs with this status")
     runs.add_argument("--limit", type=int, default=50, help="at most this many (default 50; 0 = all)")
     runs.add_argument("--json", action="store_true", help="print a JSON list")
+    runs.add_argument("--as", dest="viewer", metavar="NAME", help=AS_HELP)
     runs.set_defaults(func=cmd_runs)
     for name, func, text in [("show", cmd_show, "print a run's status, message, metrics and config"),
                              ("stop", cmd_stop, "ask a running run to stop, whichever process trains it"),
@@ -82,6 +87,7 @@ def _add_run_commands(sub):
         command.add_argument("run", help="the run id (see: python -m modelkit runs)")
         if name == "show":
             command.add_argument("--json", action="store_true", help="print one JSON object")
+            command.add_argument("--as", dest="viewer", metavar="NAME", help=AS_HELP)
         command.set_defaults(func=func)
 
     live = sub.add_parser("set", help="change a training run's learning rate from its next step: set RUN train.lr=0.001")
@@ -349,9 +355,15 @@ def report(result, as_json: bool, **extra) -> int:
     return 0
 
 
+def seen_store(args):
+    """The store as `--as NAME` reads runs (modelkit.room.gallery.Seen); without it, as the host."""
+    from modelkit.room import gallery
+
+    return gallery.Seen(open_store(), args.viewer)
+
+
 def cmd_runs(args) -> int:
-    store = open_store()
-    runs = store.list_runs(status=args.status, limit=args.limit or None)
+    runs = seen_store(args).list_runs(status=args.status, limit=args.limit or None)
     if args.json:
         print(json.dumps([r.to_dict() for r in runs], ensure_ascii=False))
         return 0
@@ -388,7 +400,7 @@ def find_run(store, run_id):
 
 
 def cmd_show(args) -> int:
-    print_run(find_run(open_store(), args.run), args.json)
+    print_run(find_run(seen_store(args), args.run), args.json)
     return 0
 
 

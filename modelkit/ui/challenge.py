@@ -18,7 +18,7 @@ from modelkit import models, room
 from modelkit.config import ConfigError
 from modelkit.data import uploads
 from modelkit.data.tasks import TASKS
-from modelkit.ui import forms, room_view
+from modelkit.ui import forms, room_view, seat
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import task_title
 from modelkit.ui.resources import get_store
@@ -103,11 +103,12 @@ def _live_board(challenge_id: str):
     challenge = _get(challenge_id)
     if challenge is None:
         return
+    seen = seat.seen_store()   # another's shared model without its architecture until the host reveals it
     if challenge.hidden:
         st.caption(t("hidden.ranked"))
-        table = room.hidden.hidden_board(get_store(), challenge)
+        table = room.hidden.hidden_board(seen, challenge)
     else:
-        table = room.leaderboard(get_store().list_runs(challenge=challenge_id), challenge.task)
+        table = room.leaderboard(seen.list_runs(challenge=challenge_id), challenge.task)
     with st.container(key="challenge_board"):
         room_view.board_table(table, challenge.task)
 
