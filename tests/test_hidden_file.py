@@ -206,3 +206,21 @@ def test_the_cli_creates_a_challenge_with_a_hidden_file_and_refuses_a_mismatched
     assert main(["challenge", "--task", ds.task, "--arch", "mlp", "--hidden-file", str(tmp_path / "soil.csv")]) == 2
     assert capsys.readouterr().err.startswith("error: challenge.hidden_file: soil.csv does not have the columns")
     assert len(Store().list_challenges()) == 1
+
+
+def test_a_text_columns_cells_are_read_by_value_and_one_it_never_has_is_refused(store):
+    ds = uploads.add_table(plants_with_soil_csv(n=300, seed=0), "soil.csv", target="kind")
+    exam = plants_with_soil_csv(n=40, seed=5)
+    made = store.get_challenge(room.create_challenge(store, task=ds.task, archs=["mlp"], budget=20, locked=[],
+                                                     hidden=hidden.UPLOAD, hidden_file=(exam, "exam.csv")))
+    frame = pd.read_csv(io.BytesIO(exam))
+    x, _ = hidden.hidden_data(made, by=None)
+    first = [frame.height_mm[0], *(float(frame.soil[0] == s) for s in ("clay", "loam", "sand")), frame.leaf_mass_mg[0]]
+    assert x.shape == (40, 5) and np.allclose(x[0], first)   # the soil one-hot, in the table's order
+    with pytest.raises(ConfigError) as refused:
+        hidden_file.add(exam.replace(b",loam,", b",peat,", 1), "odd.csv", ds.task)
+    assert refused.value.text("en") == "odd.csv: column soil holds peat, which the challenge's data never has; " \
+                                       "it takes one of: clay, loam, sand."
+    with pytest.raises(ConfigError) as refused:
+        hidden_file.add(exam.replace(b",loam,", b",,", 1), "gap.csv", ds.task)
+    assert refused.value.code == "hidden_file_gap" and refused.value.params["column"] == "soil"

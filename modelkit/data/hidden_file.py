@@ -94,13 +94,15 @@ def encode(frame, columns: Columns, file: str) -> tuple[np.ndarray, np.ndarray]:
             if len(bad):
                 refuse("hidden_file_value", file, column=column["name"][:40], value=str(bad.iloc[0])[:40],
                        choices=", ".join(column["values"])[:200])
-        elif not pd.api.types.is_numeric_dtype(cells):
-            bad = cells[pd.to_numeric(cells, errors="coerce").isna()]
-            refuse("hidden_file_number", file, column=column["name"][:40], value=str(bad.iloc[0])[:40])
+        else:   # a number float32 holds: not text, not infinite, not beyond its range
+            with np.errstate(over="ignore"):
+                numbers = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=np.float64).astype(np.float32)
+            bad = ~np.isfinite(numbers)
+            if bad.any():
+                refuse("hidden_file_number", file, column=column["name"][:40],
+                       value=str(cells.iloc[int(np.argmax(bad))])[:40])
     x = np.asarray(rows.to_numbers(columns.inputs, frame[[c["name"] for c in columns.inputs]].values.tolist()),
                    dtype=np.float32)
-    if not np.isfinite(x).all():
-        refuse("hidden_file_number", file, column="?", value="inf")
     target = frame[columns.target]
     if columns.kind == "regression":
         if not pd.api.types.is_numeric_dtype(target):
