@@ -109,8 +109,9 @@ def panel(run_id: str, prefix: str, *, about: bool = False, polling: bool = Fals
 
 def run_title(run: Run) -> str:
     """The run's name in the reader's language (labels.run_titles), worked out once per run and language:
-    it depends only on the run and the participant's earlier runs, which do not change."""
-    key = f"run_title.{current()}.{run.id}"
+    it depends only on the run and the participant's earlier runs, which do not change (and on whether the
+    run is masked for this reader: shared, revealed, withdrawn)."""
+    key = f"run_title.{current()}.{run.id}.{room.gallery.is_masked(run)}"
     if key not in st.session_state:
         titles = labels.run_titles(seat.seen_store().list_runs(owner=run.owner, limit=500)) if not run.name else {}
         st.session_state[key] = titles.get(run.id) or run.name or \
