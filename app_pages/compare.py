@@ -231,7 +231,7 @@ def render_start():
 
 def history_picker(task: str, shown: list[str]):
     """Finished runs of the same task from the history, to add to the comparison."""
-    runs = get_store().list_runs()
+    runs = seat.seen_store().list_runs()
     candidates = [r for r in runs if r.task == task and not r.active and r.id not in shown]
     with st.expander(t("compare.add_header", n=len(candidates))):
         if not candidates:
@@ -250,7 +250,7 @@ def history_picker(task: str, shown: list[str]):
 
 def comparison_panel(polling: bool = False):
     run_ids = st.session_state.get(RUNS_KEY, [])
-    runs = comparison.panel(get_store(), run_ids)
+    runs = comparison.panel(seat.seen_store(), run_ids)
     if polling and not any(r.active for r in runs):
         st.rerun(scope="app")   # every run has ended: redraw once without polling
     seat.stop_all_button(runs, "compare_stop")

@@ -183,7 +183,7 @@ def actions(selected: list, table):
 st.title(t("runs.title"))
 st.caption(t("runs.subtitle"))
 store = get_store()
-runs = store.list_runs()
+runs = seat.seen_store().list_runs()   # another's shared model without its settings until the host reveals them
 deleted = st.session_state.pop("runs_deleted", None)
 if deleted:
     done, refused, others = deleted

@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("host-key", help="print the key that opens the Host page (made once if there is none)") \
         .set_defaults(func=cmd_host_key)
     _add_lesson(sub)
+    _add_challenge(sub)
     settings_cmd = sub.add_parser("settings", help="every setting with its default, allowed values and meaning")
     settings_cmd.add_argument("--arch", default="mlp", help="whose model settings to list (default mlp)")
     settings_cmd.add_argument("--section", choices=SECTIONS, help="only this section")
@@ -67,12 +68,17 @@ def _add_train(sub):
     train.set_defaults(func=cmd_train)
 
 
+AS_HELP = ("as participant NAME sees them: another's model shared to the gallery keeps its architecture "
+           "and settings hidden until the host reveals them (default: as the host, everything)")
+
+
 def _add_run_commands(sub):
     """The commands on one recorded run, and the run list."""
     runs = sub.add_parser("runs", help="list the recorded runs, newest first")
     runs.add_argument("--status", choices=STATUSES, help="only runs with this status")
     runs.add_argument("--limit", type=int, default=50, help="at most this many (default 50; 0 = all)")
     runs.add_argument("--json", action="store_true", help="print a JSON list")
+    runs.add_argument("--as", dest="viewer", metavar="NAME", help=AS_HELP)
     runs.set_defaults(func=cmd_runs)
     for name, func, text in [("show", cmd_show, "print a run's status, message, metrics and config"),
                              ("stop", cmd_stop, "ask a running run to stop, whichever process trains it"),
@@ -81,6 +87,7 @@ def _add_run_commands(sub):
         command.add_argument("run", help="the run id (see: python -m modelkit runs)")
         if name == "show":
             command.add_argument("--json", action="store_true", help="print one JSON object")
+            command.add_argument("--as", dest="viewer", metavar="NAME", help=AS_HELP)
         command.set_defaults(func=func)
 
     live = sub.add_parser("set", help="change a training run's learning rate from its next step: set RUN train.lr=0.001")
@@ -112,6 +119,26 @@ def _add_lesson(sub):
     step.add_argument("n", type=int, help="the step, from 1")
     step.set_defaults(func=cmd_lesson_step)
     what.add_parser("free", help="let the room run free again").set_defaults(func=cmd_lesson_free)
+
+
+def _add_challenge(sub):
+    """A challenge, as the Host page's form makes one."""
+    made = sub.add_parser("challenge", help="create a challenge for the room and print its id (the link: ?challenge=ID)")
+    made.add_argument("--task", required=True, help="task name, or an uploaded dataset's ds-... (see: datasets)")
+    made.add_argument("--arch", action="append", required=True,
+                      help="an allowed architecture (repeat for more; the first is where participants start)")
+    made.add_argument("--budget", type=float, default=30.0, help="seconds one run may train (default 30)")
+    made.add_argument("--lock", action="append", default=[], metavar="KEY=VALUE",
+                      help="a locked setting, e.g. --lock train.lr=0.01 (repeatable)")
+    made.add_argument("--title", default="", help="its title")
+    made.add_argument("--instruction", default="", help="what participants read on top of the Train page")
+    made.add_argument("--minutes", type=float, help="open for this many minutes (default: until closed)")
+    hidden = made.add_mutually_exclusive_group()
+    hidden.add_argument("--held-back", action="store_true",
+                        help="rank on a hidden test: a fifth of the task's rows held back from every run")
+    hidden.add_argument("--hidden-file", metavar="PATH",
+                        help="rank on a hidden test: a labelled CSV with the task's columns that only the host sees")
+    made.set_defaults(func=cmd_challenge)
 
 
 def _add_use_commands(sub):
@@ -330,9 +357,15 @@ def report(result, as_json: bool, **extra) -> int:
     return 0
 
 
+def seen_store(args):
+    """The store as `--as NAME` reads runs (modelkit.room.gallery.Seen); without it, as the host."""
+    from modelkit.room import gallery
+
+    return gallery.Seen(open_store(), args.viewer)
+
+
 def cmd_runs(args) -> int:
-    store = open_store()
-    runs = store.list_runs(status=args.status, limit=args.limit or None)
+    runs = seen_store(args).list_runs(status=args.status, limit=args.limit or None)
     if args.json:
         print(json.dumps([r.to_dict() for r in runs], ensure_ascii=False))
         return 0
@@ -369,7 +402,7 @@ def find_run(store, run_id):
 
 
 def cmd_show(args) -> int:
-    print_run(find_run(open_store(), args.run), args.json)
+    print_run(find_run(seen_store(args), args.run), args.json)
     return 0
 
 
@@ -584,6 +617,28 @@ def cmd_host_key(args) -> int:
     from modelkit.room import host_key
 
     print(host_key())
+    return 0
+
+
+def cmd_challenge(args) -> int:
+    """Create a challenge as the host; its id on stdout."""
+    from pathlib import Path
+
+    from modelkit import room
+
+    file = None
+    if args.hidden_file:
+        path = Path(args.hidden_file)
+        try:
+            file = (path.read_bytes(), path.name)
+        except OSError as e:
+            raise ConfigError("--hidden-file", "config_file", detail=str(e)[:200]) from None
+    hidden = room.hidden.UPLOAD if file else room.hidden.HELD_BACK if args.held_back else None
+    made = room.create_challenge(open_store(), task=args.task, archs=args.arch, budget=args.budget,
+                                 locked=args.lock, title=args.title, instruction=args.instruction,
+                                 deadline=time.time() + 60 * args.minutes if args.minutes else None,
+                                 hidden=hidden, hidden_file=file)
+    print(made)
     return 0
 
 

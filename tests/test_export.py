@@ -171,3 +171,67 @@ def test_a_tables_onnx_model_takes_raw_rows_in_their_own_units(store, tmp_path):
     expected = np.array(predict.load(store, run_id).predict(rows)["probabilities"])
     assert np.abs(torch.tensor(got).softmax(-1).numpy() - expected).max() < 1e-4
     assert "pip install 'torch>=2.4,<2.14' numpy onnxruntime" in (folder / "README.md").read_text(encoding="utf-8")
+
+
+def held_back_run(store, task: str) -> str:
+    """A finished run of a held-back challenge on `task` (its hidden test a fifth of the rows), by ana."""
+    import dataclasses
+
+    from modelkit import room
+    from modelkit.execution.worker import execute_run
+
+    made = store.get_challenge(room.create_challenge(store, task=task, archs=["mlp"], budget=20, locked=[],
+                                                     hidden="held_back"))
+    config = room.challenge_config(made)
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=3))
+    run_id = store.create_run(config, owner="ana", queued=False, challenge=made.id)
+    assert execute_run(store, run_id).status == "completed"
+    return run_id
+
+
+def assert_same_split_and_score(store, run_id: str, folder):
+    """The bundle's train.py splits into the run's own rows, in its order, and tests its weights alike."""
+    from modelkit.config import RunConfig
+
+    done = without_modelkit(folder, "-c", "import sys; sys.path.insert(0, '.'); import json, train; "
+                                          "print(json.dumps([p[0].tolist() for p in train.load_data()]))")
+    assert done.returncode == 0, done.stderr[-2000:]
+    script_parts = json.loads(done.stdout.strip().splitlines()[-1])
+    data = tasks.load(RunConfig.from_dict(store.get_run(run_id).config).task)
+    assert [len(p) for p in script_parts] == [len(data.x_train), len(data.x_val), len(data.x_test)]
+    for script_x, run_x in zip(script_parts, (data.x_train, data.x_val, data.x_test)):
+        assert torch.allclose(torch.tensor(script_x), run_x, atol=1e-5)   # the same rows, in the same order
+    evaluated = without_modelkit(folder, "train.py", "--evaluate")
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    printed = json.loads(evaluated.stdout.strip().splitlines()[-1])
+    assert printed["test_accuracy"] == pytest.approx(store.get_run(run_id).metrics["test_accuracy"], abs=1e-6)
+    return script_parts
+
+
+@pytest.mark.timeout(300)
+def test_train_py_of_a_held_back_challenge_run_leaves_out_the_same_rows(store, tmp_path):
+    run_id = held_back_run(store, "iris")
+    script_parts = assert_same_split_and_score(store, run_id, export.export_run(store, run_id, tmp_path / "bundle"))
+    assert sum(map(len, script_parts)) == 150 - 30   # iris's 150 rows, HOLDOUT of them held back
+
+
+@pytest.mark.timeout(300)
+def test_the_bundle_of_a_held_back_run_on_an_upload_carries_no_hidden_row(store, tmp_path):
+    from uploaded_files import plants_measured_csv
+
+    from modelkit.config import RunConfig
+    from modelkit.data import uploads
+    from modelkit.room import hidden
+
+    ds = uploads.add_table(plants_measured_csv(), "plants.csv", target="kind")
+    run_id = held_back_run(store, ds.task)
+    folder = export.export_run(store, run_id, tmp_path / "bundle")
+    with np.load(folder / "data.npz") as f:
+        bundled = {row.tobytes() for row in f["x"]}
+    config = RunConfig.from_dict(store.get_run(run_id).config)
+    scored = tasks.in_own_units(tasks.load(config.task), hidden.hidden_rows(config)[0]).numpy()   # the hidden test
+    raw = uploads.arrays(ds)["x"]
+    hidden_rows = raw[np.abs(raw[None] - scored[:, None]).max(-1).argmin(1)]   # each one's row in the file
+    assert (len(bundled), len(hidden_rows)) == (400 - 80, 80)
+    assert not {row.tobytes() for row in hidden_rows} & bundled
+    assert_same_split_and_score(store, run_id, folder)

@@ -186,3 +186,21 @@ def test_a_queued_run_shows_its_place_and_an_estimated_wait(monkeypatch):
     at.run()
     assert any(c.value == "Number 2 in the queue: it should start in about 2 min 00 s." for c in at.caption)
     store.request_stop(first), store.request_stop(mine)
+
+
+def test_the_challenge_form_offers_an_uploaded_table_and_a_hidden_file_beside_the_held_back_split():
+    from uploaded_files import plants_measured_csv
+
+    from modelkit.data import uploads
+
+    ds = uploads.add_table(plants_measured_csv(), "plants.csv", target="kind")
+    at = host_page()
+    assert any("plants.csv" in o for o in at.selectbox(key="host_ch_task").options)
+    assert not at.get("file_uploader")   # no hidden test, no file to send
+    at.selectbox(key="host_ch_task").set_value(ds.task).run()
+    at.toggle(key="host_ch_hidden").set_value(True).run()
+    (uploader,) = at.get("file_uploader")
+    assert uploader.proto.label == "Or rows only you see (CSV)"
+    at.button(key="host_ch_create").click().run()   # no file sent: a fifth of the table held back
+    (made,) = Store().list_challenges()
+    assert (made.task, made.hidden, made.hidden_file) == (ds.task, "held_back", None)

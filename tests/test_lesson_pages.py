@@ -143,3 +143,59 @@ def test_the_gallery_opens_every_kind_of_run_in_its_try_it_view(task, arch):
     assert not at.exception, at.exception
     assert [s.value for s in at.subheader] == ["Try it"]
     assert "Its architecture and settings stay hidden" in " ".join(c.value for c in at.caption)
+
+
+@pytest.fixture
+def anas_shared_mlp():
+    """Ana's finished MLP on moons, shared to the gallery and not revealed."""
+    store = Store()
+    run_id = train_tiny(store, "moons", "mlp")
+    with store.engine.begin() as c:
+        c.exec_driver_sql("UPDATE runs SET owner = 'ana' WHERE id = ?", (run_id,))
+    gallery.share(store, run_id, by="ana", name="Guess me")
+    return run_id
+
+
+def runs_table(at):
+    return next(d.value for d in at.dataframe if "arch" in d.value.columns)
+
+
+def test_the_runs_page_hides_a_shared_models_architecture_from_other_participants(anas_shared_mlp):
+    at = seated("../app_pages/runs.py", "ben")
+    assert not at.exception
+    table = runs_table(at)
+    assert list(table["arch"]) == ["hidden until the host reveals it"]
+    assert list(table["params"].isna()) == [True] and "MLP" not in " ".join(map(str, table.iloc[0]))
+    host = AppTest.from_file("../app_pages/runs.py", default_timeout=TIMEOUT)
+    host.session_state["lang"], host.session_state["host_unlocked"] = "en", True
+    for at in (seated("../app_pages/runs.py", "ana"), host.run()):   # its owner, and the host
+        assert list(runs_table(at)["arch"]) == ["MLP (deep network)"]
+    gallery.reveal(Store(), anas_shared_mlp, True)
+    assert list(runs_table(seated("../app_pages/runs.py", "cai"))["arch"]) == ["MLP (deep network)"]
+
+
+def test_a_shared_models_own_page_shows_its_scores_not_its_settings(anas_shared_mlp):
+    secret = room.claim(Store(), "ben")[1]
+    at = AppTest.from_file("../app_pages/train.py", default_timeout=TIMEOUT)
+    at.session_state["lang"], at.session_state["seat"] = "en", {"name": "ben", "secret": secret}
+    at.query_params["run"] = anas_shared_mlp
+    at.run()
+    assert not at.exception
+    assert "Its architecture and settings stay hidden" in " ".join(c.value for c in at.caption)
+    assert any(m.label == "Test accuracy" for m in at.metric)
+    assert not at.code and not at.json   # no train.py, no settings
+    assert all("MLP" not in m.value for m in at.markdown)
+
+
+def test_compare_names_a_shared_model_by_what_may_be_said_of_it(anas_shared_mlp):
+    own = train_tiny(Store(), "moons", "mlp")   # one of ben's own
+    with Store().engine.begin() as c:
+        c.exec_driver_sql("UPDATE runs SET owner = 'ben' WHERE id = ?", (own,))
+    secret = room.claim(Store(), "ben")[1]
+    at = AppTest.from_file("../app_pages/compare.py", default_timeout=TIMEOUT)
+    at.session_state["lang"], at.session_state["seat"] = "en", {"name": "ben", "secret": secret}
+    at.query_params["runs"] = f"{own},{anas_shared_mlp}"
+    at.run()
+    assert not at.exception
+    board = next(d.value for d in at.dataframe if "run" in getattr(d.value, "columns", []))
+    assert sorted(board["run"]) == ["MLP (deep network)", "hidden until the host reveals it"]

@@ -176,6 +176,42 @@ def test_only_the_host_reveals_a_shared_models_settings(store, anas_run):
     assert gallery.shared(store)[0].revealed
 
 
+def test_a_shared_models_settings_are_masked_for_other_participants_until_revealed(store, anas_run):
+    whole = store.get_run(anas_run)
+    gallery.share(store, anas_run, by="ana", name="Guess me")
+    masked = gallery.visible(store, whole, by="ben")
+    assert gallery.is_masked(masked) and masked.arch == gallery.MASKED
+    assert (masked.config, masked.params, masked.details) == ({"task": {"name": "moons"}, "model": {"arch": "masked"}},
+                                                              None, {})
+    assert (masked.id, masked.owner, masked.task, masked.metrics) == (anas_run, "ana", "moons", whole.metrics)
+    for viewer in ("ana", None):   # its owner and the host see it whole
+        assert gallery.visible(store, whole, by=viewer) == whole
+    seen = gallery.Seen(store, by="ben")
+    assert [r.arch for r in seen.list_runs()] == [gallery.MASKED] and seen.get_run(anas_run) == masked
+    assert seen.has_weights(anas_run)   # the rest is the store's own
+    gallery.reveal(store, anas_run, True)
+    assert gallery.visible(store, whole, by="ben") == whole
+
+
+def test_a_run_no_one_shared_is_not_masked(store, anas_run):
+    assert gallery.Seen(store, by="ben").get_run(anas_run) == store.get_run(anas_run)
+
+
+def test_the_clis_runs_as_a_participant_mask_a_shared_model(anas_run, capsys):
+    from modelkit.cli import main
+
+    gallery.share(Store(), anas_run, by="ana", name="Guess me")
+    assert main(["runs", "--as", "ben"]) == 0
+    line = next(li for li in capsys.readouterr().out.splitlines() if li.startswith(anas_run))
+    assert line.split()[3] == gallery.MASKED
+    assert main(["runs"]) == 0   # as the host
+    line = next(li for li in capsys.readouterr().out.splitlines() if li.startswith(anas_run))
+    assert line.split()[3] == "mlp"
+    assert main(["show", anas_run, "--as", "ben"]) == 0
+    shown = capsys.readouterr().out
+    assert "arch masked" in shown and '"hidden"' not in shown and "params -" in shown
+
+
 # --- hidden tests ---------------------------------------------------------------------
 
 def rows(*tensors) -> set[bytes]:

@@ -20,7 +20,7 @@ TIERS = {
               "test_lesson_pages"),
     "processes": ("test_runner", "test_cli", "test_cli_runs", "test_serve", "test_export", "test_bench",
                   "test_room", "test_one_arch_entry", "test_hostile_files", "test_serve_hostile",
-                  "test_series_use", "test_text_columns"),
+                  "test_series_use", "test_text_columns", "test_hidden_file"),
     "browser": ("test_browser_compare", "test_browser_host", "test_browser_learn", "test_browser_play",
                 "test_browser_restart", "test_browser_train", "test_browser_upload", "test_browser_use",
                 "test_browser_series", "test_browser_room", "test_browser_journeys",

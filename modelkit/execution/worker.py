@@ -290,19 +290,21 @@ def execute_run(store: Store, run_id: str, callbacks=(), threads: int | None = N
 
 
 def keep_hidden_score(store: Store, run, config: RunConfig, model):
-    """A challenge with a hidden test: the trained model's score on the held-back rows, kept before the run
-    is marked finished so that the hidden board ranks it as soon as it ends (modelkit.room.hidden)."""
+    """A challenge with a hidden test: the trained model's score on its hidden rows (held back from its data,
+    or the host's file), kept before the run is marked finished so that the hidden board ranks it as soon
+    as it ends (modelkit.room.hidden)."""
     challenge = store.get_challenge(run.challenge) if run.challenge else None
     if challenge is None or not challenge.hidden:
         return
     from modelkit.data import tasks
-    from modelkit.training.evaluation import report_on_hidden_rows
+    from modelkit.room import hidden
+    from modelkit.training.evaluation import report_on_rows
 
     try:
-        device = next(model.parameters()).device
-        scores = report_on_hidden_rows(model, tasks.load(config.task), config.train.loss, device)
-        store.keep_hidden_score(run.id, challenge.id, None if scores is None else scores[tasks.task_info(
-            config.task.name).metric])
+        x, y = hidden.hidden_rows(config, challenge)
+        scores = report_on_rows(model, tasks.load(config.task).spec, x, y, config.train.loss,
+                                next(model.parameters()).device)
+        store.keep_hidden_score(run.id, challenge.id, scores[tasks.task_info(config.task.name).metric])
     except Exception:   # the run itself trained well: it only stays off the hidden board
         log.exception("hidden score of run %s", run.id)
 

@@ -6,7 +6,7 @@ import json
 
 from modelkit.config import make_config
 from modelkit.fields import ConfigError
-from modelkit.room.hidden import check_hidden, hidden_locks
+from modelkit.room.hidden import KINDS, check_hidden, keep_file
 from modelkit.room.rules import current_limits
 from modelkit.store import Challenge, Store
 
@@ -25,17 +25,18 @@ def parse_locked(text: str) -> list[str]:
 
 def create_challenge(store: Store, *, task: str, archs: list[str], budget: float, locked: list[str],
                      deadline: float | None = None, instruction: str = "", title: str = "",
-                     hidden: str | None = None) -> str:
+                     hidden: str | None = None, hidden_file: tuple[bytes, str] | None = None) -> str:
     """Check a challenge and keep it; its id goes in the link (?challenge=ID). ConfigError if it cannot be met.
 
-    With `hidden` ("held_back") it is ranked on a hidden test too (modelkit.room.hidden), whose data
-    settings it locks ahead of the host's own locked lines."""
+    With `hidden` it is ranked on a hidden test too (modelkit.room.hidden): "held_back" locks its data
+    settings ahead of the host's own locked lines; "upload" takes the host's `hidden_file` (bytes, file
+    name), a labelled CSV with the columns of the task's table, refused when they do not match."""
     if not archs:
         raise ConfigError("model.arch", "challenge_no_arch")
-    check_hidden(task, hidden)
+    check_hidden(task, hidden, hidden_file)
     if hidden:
-        locked = hidden_locks(task, archs[0]) + [line for line in locked
-                                                 if line.split("=", 1)[0].strip() != "task.holdout"]
+        locked = KINDS[hidden].locks(task, archs[0]) + [line for line in locked
+                                                        if line.split("=", 1)[0].strip() != "task.holdout"]
     limit = current_limits(store).seconds
     if not 0 < budget <= limit:
         raise ConfigError("train.time_budget", "limit_seconds", limit=f"{limit:g}")
@@ -47,8 +48,10 @@ def create_challenge(store: Store, *, task: str, archs: list[str], budget: float
     for arch in archs:   # every allowed architecture must accept every locked value
         data = make_config(task, arch, locked).to_dict()
         values.update({key: _value_at(data, key) for key in keys})
+    kept = keep_file(task, hidden_file) if hidden_file is not None else None   # last: a refused challenge keeps none
     return store.create_challenge(task=task, archs=list(archs), budget=float(budget), locked=values,
-                                  deadline=deadline, instruction=instruction, title=title, hidden=hidden)
+                                  deadline=deadline, instruction=instruction, title=title, hidden=hidden,
+                                  hidden_file=kept)
 
 
 def find_challenge(store: Store, challenge_id: str) -> Challenge:

@@ -31,13 +31,13 @@ class ChallengeRecords:
 
     def create_challenge(self, *, task: str, archs: list[str], budget: float, locked: dict,
                          deadline: float | None = None, instruction: str = "", title: str = "",
-                         hidden: str | None = None) -> str:
+                         hidden: str | None = None, hidden_file: str | None = None) -> str:
         challenge_id = secrets.token_hex(4)
         with self.engine.begin() as c:
             c.execute(challenges_table.insert().values(
                 id=challenge_id, title=title, task=task, archs=json.dumps(archs), budget=budget,
                 locked=json.dumps(locked, ensure_ascii=False), deadline=deadline, instruction=instruction,
-                created=time.time(), hidden=hidden))
+                created=time.time(), hidden=hidden, hidden_file=hidden_file))
         return challenge_id
 
     def get_challenge(self, challenge_id: str) -> Challenge | None:
@@ -55,7 +55,8 @@ class ChallengeRecords:
     def _challenge(row) -> Challenge:
         return Challenge(id=row["id"], title=row["title"], task=row["task"], archs=json.loads(row["archs"]),
                          budget=row["budget"], locked=json.loads(row["locked"]), deadline=moment(row["deadline"]),
-                         instruction=row["instruction"], created=moment(row["created"]), hidden=row["hidden"])
+                         instruction=row["instruction"], created=moment(row["created"]), hidden=row["hidden"],
+                         hidden_file=row["hidden_file"])
 
     # --- hidden-test scores ------------------------------------------------------------
 

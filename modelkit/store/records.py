@@ -64,6 +64,7 @@ class Challenge:
     instruction: str
     created: datetime
     hidden: str | None = None         # its hidden test (modelkit.room.hidden): "held_back", "upload"; None: none
+    hidden_file: str | None = None    # "upload": the host's file (modelkit.data.hidden_file's id)
 
     def open_at(self, when: datetime | None = None) -> bool:
         return self.deadline is None or (when or datetime.now(timezone.utc)) < self.deadline

@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from modelkit.data import blobs
 from modelkit.store.records import StoreError
 
-SCHEMA_VERSION = 8       # 2: runs.challenge and the challenges table; 3: controls and snapshots;
+SCHEMA_VERSION = 9       # 2: runs.challenge and the challenges table; 3: controls and snapshots;
                          # 4: the columns added before steps were numbered (points.seq, runs.node, ...); 5: seats;
                          # 6: runs.stopped_by; 7: blobs (weights, datasets, texts: what a run reads or writes);
-                         # 8: lessons, the gallery, hidden tests
+                         # 8: lessons, the gallery, hidden tests; 9: a hidden test's file (challenges.hidden_file)
 metadata = sa.MetaData()
 meta_table = sa.Table(
     "meta", metadata,
@@ -61,6 +61,7 @@ challenges_table = sa.Table(
     sa.Column("instruction", sa.Text, nullable=False, default=""),
     sa.Column("created", sa.Float, nullable=False),
     sa.Column("hidden", sa.String(16)),                        # its hidden test: held_back, upload; None: none
+    sa.Column("hidden_file", sa.String(40)),                   # upload: the host's file (data.hidden_file's id)
 )
 # a lesson the host paces: its ordered steps (modelkit.room.lessons), kept to run again
 lessons_table = sa.Table(
@@ -249,8 +250,14 @@ def _add_lessons_gallery_hidden(c):
         c.execute(sa.text("ALTER TABLE challenges ADD COLUMN hidden VARCHAR(16)"))
 
 
+def _add_hidden_file(c):
+    """8 -> 9: a challenge's hidden test may be a file only the host sees; the challenge names it."""
+    if "hidden_file" not in {col["name"] for col in sa.inspect(c).get_columns("challenges")}:
+        c.execute(sa.text("ALTER TABLE challenges ADD COLUMN hidden_file VARCHAR(40)"))
+
+
 STEPS = {1: _add_challenges, 2: _add_play_tables, 3: add_missing_columns, 4: _add_seats,
-         5: _add_stopped_by, 6: _add_blobs, 7: _add_lessons_gallery_hidden}   # version -> next
+         5: _add_stopped_by, 6: _add_blobs, 7: _add_lessons_gallery_hidden, 8: _add_hidden_file}   # version -> next
 
 
 def number_old_points(c):

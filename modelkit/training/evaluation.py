@@ -91,13 +91,9 @@ def report_on_test_set(model, data: TaskData, loss: str, device, seed: int) -> t
     return {**test, **extra}, {**details, **more}
 
 
-def report_on_hidden_rows(model, data: TaskData, loss: str, device) -> dict | None:
-    """A trained model on the rows its data held back for a hidden test (task.holdout): the same test_*
-    metrics as on its test set; None when its data holds none back."""
-    if "hidden" not in data.extra:
-        return None
-    x, y = data.extra["hidden"]
-    return evaluate(model, x, y, data.spec, loss_fn(loss, data.spec), device, "test")[0]
+def report_on_rows(model, spec: TaskSpec, x, y, loss: str, device) -> dict:
+    """A trained model on rows besides its splits (a hidden test's): the same test_* metrics as on its test set."""
+    return evaluate(model, x, y, spec, loss_fn(loss, spec), device, "test")[0]
 
 
 def final_details(model, data: TaskData, out: torch.Tensor, device, seed: int) -> tuple[dict, dict]:

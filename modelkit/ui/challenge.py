@@ -16,9 +16,11 @@ import streamlit as st
 
 from modelkit import models, room
 from modelkit.config import ConfigError
+from modelkit.data import uploads
 from modelkit.data.tasks import TASKS
-from modelkit.ui import forms, room_view
+from modelkit.ui import forms, room_view, seat
 from modelkit.ui.i18n import bound, t
+from modelkit.ui.labels import task_title
 from modelkit.ui.resources import get_store
 from modelkit.written import literal
 
@@ -71,7 +73,7 @@ def first_arch(challenge, wanted: str | None) -> str:
 def banner(challenge):
     """The challenge's instruction on top of the page, with its rules."""
     tl = bound()
-    rules = t("challenge.rules", task=tl(f"task.{challenge.task}.title"), budget=f"{challenge.budget:g}",
+    rules = t("challenge.rules", task=task_title(challenge.task, tl), budget=f"{challenge.budget:g}",
               archs=", ".join(tl(f"arch.{a}.title") for a in challenge.archs))
     if challenge.deadline:
         rules += " · " + t("challenge.deadline", time=challenge.deadline.astimezone().strftime("%H:%M"))
@@ -101,11 +103,12 @@ def _live_board(challenge_id: str):
     challenge = _get(challenge_id)
     if challenge is None:
         return
+    seen = seat.seen_store()   # another's shared model without its architecture until the host reveals it
     if challenge.hidden:
         st.caption(t("hidden.ranked"))
-        table = room.hidden.hidden_board(get_store(), challenge)
+        table = room.hidden.hidden_board(seen, challenge)
     else:
-        table = room.leaderboard(get_store().list_runs(challenge=challenge_id), challenge.task)
+        table = room.leaderboard(seen.list_runs(challenge=challenge_id), challenge.task)
     with st.container(key="challenge_board"):
         room_view.board_table(table, challenge.task)
 
@@ -130,8 +133,8 @@ def creation_form():
     tl = bound()
     top = st.columns([2, 2, 1])
     title = top[0].text_input(t("challenge.title"), key="host_ch_title", max_chars=80)
-    task = top[1].selectbox(t("field.task.name"), list(TASKS), key="host_ch_task",
-                            format_func=lambda n: tl(f"task.{n}.title"))
+    task = top[1].selectbox(t("field.task.name"), list(TASKS) + [d.task for d in uploads.list_datasets()],
+                            key="host_ch_task", format_func=lambda n: task_title(n, tl))
     budget = top[2].number_input(t("challenge.budget"), key="host_ch_budget", min_value=1.0,
                                  value=min(30.0, room.current_limits(get_store()).seconds), step=5.0)
     # a row of its own: every allowed architecture's chip reads whole ("MLP (deep network)", not "MLP (de…")
@@ -145,12 +148,15 @@ def creation_form():
     minutes = right.number_input(t("challenge.minutes"), key="host_ch_minutes", min_value=0, value=0, step=5,
                                  help=t("help.challenge_minutes"))
     hidden = right.toggle(t("challenge.hidden"), key="host_ch_hidden", help=t("help.challenge_hidden"))
+    exam = right.file_uploader(t("challenge.hidden_file"), type=["csv", "tsv", "txt"], key="host_ch_hidden_file",
+                               help=t("help.challenge_hidden_file")) if hidden else None
     if st.button(t("challenge.create"), key="host_ch_create", type="primary", icon=":material/flag:"):
+        kind = None if not hidden else room.hidden.UPLOAD if exam is not None else room.hidden.HELD_BACK
         try:
             made = room.create_challenge(get_store(), task=task, archs=archs, budget=budget,
                                          locked=on_grid(room.parse_locked(locked)), instruction=instruction.strip(),
                                          deadline=time.time() + 60 * minutes if minutes else None, title=title.strip(),
-                                         hidden=room.hidden.HELD_BACK if hidden else None)
+                                         hidden=kind, hidden_file=(exam.getvalue(), exam.name) if exam else None)
         except ConfigError as err:
             st.error(f"{err.path}: {forms.error_text(err)}" if err.path else forms.error_text(err),
                      icon=":material/error:")

@@ -13,6 +13,7 @@ import streamlit as st
 
 from modelkit import room
 from modelkit.config import ConfigError, RunConfig
+from modelkit.data import tasks
 from modelkit.store import Run
 from modelkit.ui import labels, results, room_view, seat
 from modelkit.ui.forms import error_text
@@ -53,7 +54,7 @@ def show(run_id: str, prefix: str, *, about: bool = False) -> Run | None:
     While it is active its header (name, Stop, the live rate and Pause) is drawn outside the polling
     fragment, so that a press is never lost under a poll that redraws the button; the poll redraws the
     page once when the controls change elsewhere (another tab, the CLI, the host)."""
-    run = get_store().get_run(run_id)
+    run = seat.seen_store().get_run(run_id)
     if run is None:
         return None
     if run.active:   # a queued run polls at the usual pace, a training one faster (its new points)
@@ -77,7 +78,7 @@ def panel(run_id: str, prefix: str, *, about: bool = False, polling: bool = Fals
     `following`: the status the poll was chosen for, `controls` what the header drawn outside the poll
     shows (see `show`)."""
     store = get_store()
-    run = store.get_run(run_id)
+    run = seat.seen_store().get_run(run_id)
     if run is None:
         return
     if polling and (not run.active or following not in (None, run.status)
@@ -86,6 +87,10 @@ def panel(run_id: str, prefix: str, *, about: bool = False, polling: bool = Fals
     if not polling:
         header(run, prefix, about=about)
     room_view.queue_note(run)
+    if room.gallery.is_masked(run):   # another's shared model: its scores, not its settings or its model
+        results.test_metrics(run, tasks.task_info(run.task).kind)
+        st.caption(f":material/visibility_off: {t('gallery.hidden_settings')}")
+        return
     try:
         config = RunConfig.from_dict(run.config)
     except ConfigError as err:   # its uploaded data was deleted since: the record stays readable
@@ -104,10 +109,11 @@ def panel(run_id: str, prefix: str, *, about: bool = False, polling: bool = Fals
 
 def run_title(run: Run) -> str:
     """The run's name in the reader's language (labels.run_titles), worked out once per run and language:
-    it depends only on the run and the participant's earlier runs, which do not change."""
-    key = f"run_title.{current()}.{run.id}"
+    it depends only on the run and the participant's earlier runs, which do not change (and on whether the
+    run is masked for this reader: shared, revealed, withdrawn)."""
+    key = f"run_title.{current()}.{run.id}.{room.gallery.is_masked(run)}"
     if key not in st.session_state:
-        titles = labels.run_titles(get_store().list_runs(owner=run.owner, limit=500)) if not run.name else {}
+        titles = labels.run_titles(seat.seen_store().list_runs(owner=run.owner, limit=500)) if not run.name else {}
         st.session_state[key] = titles.get(run.id) or run.name or \
             t("train.run_title", task=task_title(run.task), arch=t(f"arch.{run.arch}.title"))
     return st.session_state[key]

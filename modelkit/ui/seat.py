@@ -6,6 +6,7 @@ submit runs and ask whether a control is theirs.
     seat.host_field()               # the sidebar's host key (throttled), or host mode and its way out
     seat.submit(configs, challenge) # every page's runs, through the one door (modelkit.room.door)
     seat.refusal(run, "pause")      # None, or why the engine would refuse this session that control
+    seat.seen_store().list_runs()   # the runs as this session may see them (modelkit.room.gallery.visible)
 
 A seat lives in the session and in the participant's own link (?who=ana&seat=<secret>), so the same
 person gets it back after a reload or on another device. The host key is never put in a URL or a page:
@@ -51,6 +52,12 @@ def actor() -> str | None:
 def submit(configs: list, challenge: str | None = None) -> list[str]:
     """Queue `configs` as one group for this session (ConfigError: the door's refusal, for the page to show)."""
     return get_runner().submit_all(list(configs), owner=participant(), by=actor(), challenge=challenge)
+
+
+def seen_store():
+    """The store as this session reads runs (modelkit.room.gallery.Seen): another participant's shared model
+    comes without its settings until the host reveals them; the host sees every run whole."""
+    return room.gallery.Seen(get_store(), actor())
 
 
 def refusal(run, action: str) -> str | None:

@@ -77,6 +77,8 @@ def _train_settings(config: RunConfig) -> dict:
 def _task_settings(config: RunConfig) -> dict:
     task = config.task
     keep = {"data_seed": task.seed, "val_fraction": task.val_fraction, "test_fraction": task.test_fraction}
+    if script_writer.holds_back(task):   # a hidden test's rows, left out of every split (script_writer.HOLD_BACK)
+        keep.update(holdout=task.holdout, holdout_seed=tasks.HOLDOUT_SEED)
     if task.name in ("moons", "circles", "spiral", "xor", "blobs", "sine"):
         keep.update(n_samples=task.n_samples, noise=task.noise)
     info = tasks.task_info(task.name)

@@ -50,7 +50,7 @@ def export_run(store, run_id: str, out_dir, lang: str = "en") -> Path:
         if uploaded.kind == "text":
             (out / "data.txt").write_text(uploads.text(uploaded), encoding="utf-8")
         else:
-            np.savez(out / "data.npz", **uploads.arrays(uploaded))
+            np.savez(out / "data.npz", **script_writer.bundled_arrays(predictor.config.task))
         if uploaded.kind == "series":   # the columns, and the scaling that takes own units to the model's
             (out / "series.json").write_text(json.dumps(predictor.series, indent=2, ensure_ascii=False) + "\n",
                                              encoding="utf-8")

@@ -5,6 +5,8 @@ script it makes needs only torch, numpy and the package the data comes from.
 """
 from __future__ import annotations
 
+import torch
+
 from modelkit.data import tasks, uploads
 
 
@@ -42,7 +44,7 @@ SPLIT = '''
 def split(x, y, test=None):
     """Shuffle with DATA_SEED, then cut the test share (unless given) and the validation share off."""
     g = torch.Generator().manual_seed(DATA_SEED)
-    x, y = torch.as_tensor(x), torch.as_tensor(y)
+    x, y = torch.as_tensor(x), torch.as_tensor(y){hold}
     order = torch.randperm(len(x), generator=g)
     x, y = x[order], y[order]
     if test is None:
@@ -68,12 +70,42 @@ TOY_POINTS = {
 }
 
 
+HOLD_BACK = '''
+def hold_back(x, y):
+    """Without the HOLDOUT share of the rows, which the challenge's hidden test keeps: chosen by a seed of
+    their own (HOLDOUT_SEED, whatever DATA_SEED), so every run of the challenge leaves out the same rows."""
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(HOLDOUT_SEED))
+    kept = order[max(1, int(round(len(x) * HOLDOUT))):].sort().values
+    return x[kept], y[kept]
+'''
+HOLD = "\n    x, y = hold_back(x, y)  # rows no run of the challenge trains, validates or is tested on"
+
+
+def holds_back(task) -> bool:
+    """Whether train.py itself leaves out a hidden test's rows (task.holdout): for data it makes or loads
+    from a package. An upload's rows travel in the bundle already without them (bundled_arrays): the
+    hidden rows never leave the store, and the rows kept are in the order tasks.hold_back leaves them."""
+    return bool(task.holdout) and uploads.from_task(task.name) is None
+
+
+def bundled_arrays(task) -> dict:
+    """An uploaded dataset's arrays as its run's bundle carries them (data.npz): without the rows a hidden
+    test holds back (modelkit.data.tasks.hold_back), so that no one takes them home."""
+    arrays = uploaded_arrays(task.name)
+    if not task.holdout or "x" not in arrays:
+        return arrays
+    x, y, _ = tasks.hold_back(task, torch.from_numpy(arrays["x"]), torch.from_numpy(arrays["y"]))
+    return {"x": x.numpy(), "y": y.numpy()}
+
+
 def data_source(task) -> str:
-    """The script's load_data (and split) for the task, or its read_text for a text task."""
+    """The script's load_data (and split) for the task, or its read_text for a text task; with
+    task.holdout (a hidden test's challenge) the split leaves out the same rows as modelkit.data.tasks.hold_back."""
     body = _data_body(task.name)
     if body is None:
         return SPLIT_TEXT
-    return SPLIT.strip() + "\n\n\n" + body.strip()
+    split = SPLIT.strip().replace("{hold}", HOLD if holds_back(task) else "")
+    return (HOLD_BACK.strip() + "\n\n\n" if holds_back(task) else "") + split + "\n\n\n" + body.strip()
 
 
 def _data_body(name: str) -> str | None:
