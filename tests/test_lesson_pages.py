@@ -1,4 +1,6 @@
 """The lesson, the gallery and the hidden board on the pages, headless (streamlit.testing.v1.AppTest)."""
+import time
+
 import pytest
 from streamlit.testing.v1 import AppTest
 from test_host_page import _fresh_resources, host_page  # noqa: F401  (the same store, key and Host page)
@@ -6,6 +8,7 @@ from test_host_page import _fresh_resources, host_page  # noqa: F401  (the same 
 from modelkit import room
 from modelkit.room import gallery, lessons
 from modelkit.store import Store
+from modelkit.ui import lesson_view
 from tests.trained import train_tiny
 
 TIMEOUT = 180
@@ -124,6 +127,7 @@ def test_the_clis_lesson_step_moves_an_open_page_to_the_challenge(capsys):
     at = app_as("ben")
     assert "Step 1 of 5" in at.info[0].value
     assert main(["lesson", "step", "4"]) == 0
+    time.sleep(lesson_view.MARK_FRESH_S)   # the server reads the room's step at most this often for all pages
     at.run()   # the page's next poll
     challenge = lessons.current(Store()).challenge
     assert not at.exception and at.query_params["challenge"] in (challenge, [challenge])

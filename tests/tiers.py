@@ -24,7 +24,7 @@ TIERS = {
     "browser": ("test_browser_compare", "test_browser_host", "test_browser_learn", "test_browser_play",
                 "test_browser_restart", "test_browser_train", "test_browser_upload", "test_browser_use",
                 "test_browser_series", "test_browser_room", "test_browser_journeys",
-                "test_browser_offline", "test_browser_access", "test_browser_labels"),
+                "test_browser_offline", "test_browser_access", "test_browser_labels", "test_browser_lesson"),
     "services": ("test_runner_matrix", "test_no_shared_disk"),
     "learning": ("test_train", "test_models", "test_inside", "test_series", "test_journeys"),
 }
