@@ -76,9 +76,12 @@ def curves(points: pd.DataFrame, kind: str, prefix: str, *, active: bool, stacke
         st.markdown(f"**{t('results.loss_title')}**")
         show_chart(built_once(f"{prefix}_loss_fig", version, lambda: loss_figure(points, height, steps)),
                    key=f"{prefix}_loss_fig")
+        # A live chart has its sentence (what the run is doing now); its table of numbers comes once the run
+        # has ended: redrawn twice a second, hundreds of rows would move under a reader and cost a poll most
+        # of its time on the server and in the browser.
         chart_words(words.describe_curve(points, "loss", current(), what=t("plot.train_loss"), active=active),
-                    words.curves_table(points, ["loss", "val_loss"], {"step": t("words.col.step"),
-                                                                      "loss": t("plot.train"), "val_loss": t("plot.val")}))
+                    None if active else words.curves_table(points, ["loss", "val_loss"], {
+                        "step": t("words.col.step"), "loss": t("plot.train"), "val_loss": t("plot.val")}))
         if not active:
             hear_curve(points, prefix)
     lr = points.loc[points["name"] == "lr", "value"]
@@ -96,7 +99,8 @@ def curves(points: pd.DataFrame, kind: str, prefix: str, *, active: bool, stacke
         show_chart(fig, key=f"{prefix}_metric_fig")
         chart_words(words.describe_curve(points, metric, current(), what=t("metric." + metric), active=active,
                                          percent=metric in PERCENT_METRICS),
-                    words.curves_table(points, [metric], {"step": t("words.col.step"), metric: t("metric." + metric)}))
+                    None if active else words.curves_table(points, [metric], {"step": t("words.col.step"),
+                                                                              metric: t("metric." + metric)}))
 
 
 def hear_curve(points: pd.DataFrame, prefix: str):
