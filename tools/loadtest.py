@@ -148,15 +148,28 @@ def crowd_runs(store) -> list:
     return [r for r in store.list_runs() if r.owner != WARM]
 
 
-def warm_up(browser, url: str, store, timeout_s: float):
-    """One participant trains a short run to the end, so the worker pool is up before the crowd arrives."""
+def starter_page(browser, url: str, timeout_s: float):
+    """p00's page, kept for the tool's own runs: a name is a seat (room.claim), so a second browser that asks
+    for p00 without the seat's secret is refused; this one keeps the secret in its URL."""
     page = browser.new_context().new_page()
-    page.goto(f"{url}?who={WARM}&task=moons&arch=mlp&train.epochs=2", timeout=timeout_s * 1000)
+    page.goto(f"{url}?who={WARM}", timeout=timeout_s * 1000)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('seat')", timeout=timeout_s * 1000)
+    return page
+
+
+def as_starter(page, url: str, query: str) -> str:
+    """`url` with `query`, opened as p00 (its seat's secret from the page's own address)."""
+    seat = page.evaluate("() => new URLSearchParams(location.search).get('seat')")
+    return f"{url}?who={WARM}&seat={seat}&{query}"
+
+
+def warm_up(page, url: str, store, timeout_s: float):
+    """One participant trains a short run to the end, so the worker pool is up before the crowd arrives."""
+    page.goto(as_starter(page, url, "task=moons&arch=mlp&train.epochs=2"), timeout=timeout_s * 1000)
     page.locator(START).click(timeout=timeout_s * 1000)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and not any(r.status == "completed" for r in store.list_runs(owner=WARM)):
         time.sleep(0.5)
-    page.context.close()
 
 
 def server_cost(pid: int, sessions: int, window_s: float, during=None) -> dict:
@@ -174,17 +187,16 @@ def server_cost(pid: int, sessions: int, window_s: float, during=None) -> dict:
             "core_share_per_participant": round(per_minute / 60, 4), "load_average": load_average()}
 
 
-def start_watched_run(browser, url: str, store, seconds: float, timeout_s: float) -> str:
+def start_watched_run(page, url: str, store, seconds: float, timeout_s: float) -> str:
     """p00 starts a moons MLP run with a time budget of `seconds`; its id, once it trains."""
-    page = browser.new_context().new_page()
-    page.goto(f"{url}?who={WARM}&task=moons&arch=mlp&train.epochs=100000&train.time_budget={seconds:g}",
+    page.goto(as_starter(page, url, f"task=moons&arch=mlp&train.epochs=100000&train.time_budget={seconds:g}"),
               timeout=timeout_s * 1000)
     page.locator(START).click(timeout=timeout_s * 1000)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         live = [r for r in store.list_runs(owner=WARM) if r.status == "running"]
         if live:
-            page.context.close()
+            page.goto(as_starter(page, url, ""), timeout=timeout_s * 1000)   # p00 no longer watches it
             return live[0].id
         time.sleep(0.3)
     raise SystemExit("the watched run did not start")
@@ -225,11 +237,11 @@ def browse(pages, url: str, run_id: str, think_s: float) -> tuple:
     return during, views
 
 
-def room_states(server, pages, url: str, store, args) -> dict:
+def room_states(server, pages, starter, url: str, store, args) -> dict:
     """The three states' server costs, in order: idle on Train, watching a live run, browsing."""
     states = {"idle": server_cost(server.proc.pid, len(pages), args.window)}
     log(f"idle: {states['idle']}")
-    run_id = start_watched_run(pages[0].context.browser, url, store, WATCHED_S, args.timeout)
+    run_id = start_watched_run(starter, url, store, WATCHED_S, args.timeout)
     watching = watch(pages, url, run_id, args.timeout / 4)
     states["watching"] = {**server_cost(server.proc.pid, len(pages), args.window), "following": watching}
     log(f"watching: {states['watching']}")
@@ -312,12 +324,13 @@ def main(argv=None) -> int:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             store = Store(home=home)
+            starter = starter_page(browser, url, args.timeout)
             if args.warm:
-                warm_up(browser, url, store, args.timeout)
+                warm_up(starter, url, store, args.timeout)
                 log("warm-up run completed")
             pages, renders = open_sessions(browser, url, args.sessions, query, args.timeout / 2)
             log(f"{sum(r is not None for r in renders)} of {args.sessions} pages rendered: {renders}")
-            states = room_states(server, pages, url, store, args)
+            states = room_states(server, pages, starter, url, store, args)
             press_spread = crowd_presses(pages, store, args.sessions, args.timeout, url, query)
             log("the crowd's runs ended")
             browser.close()
