@@ -44,3 +44,17 @@ def test_paired_ratios_that_agree_conclude_and_ones_that_swing_do_not():
     swinging = paired_figures([(60, 100), (100, 100), (150, 100), (80, 100), (120, 100), (100, 90)])
     assert steady["conclusive"] and steady["ratio_spread"][0] < 1.0 < steady["ratio_spread"][1]
     assert not swinging["conclusive"]
+
+
+@pytest.mark.timeout(600)
+def test_bench_parts_runs_only_the_measurements_named_and_refuses_an_unknown_one():
+    done = subprocess.run([sys.executable, "-m", "modelkit", "bench", "--quick", "--parts", "stop", "--json"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=580,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout)
+    assert set(figures) == {"machine", "stop"} and figures["stop"]["rounds"] == 2
+    assert len(figures["machine"]["load_average_after"]) == 3
+    refused = subprocess.run([sys.executable, "-m", "modelkit", "bench", "--parts", "stop,speed"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert refused.returncode == 2 and "unknown part 'speed'" in refused.stderr
