@@ -17,12 +17,16 @@ import pandas as pd
 import streamlit as st
 
 from modelkit import room
-from modelkit.config import ConfigError
+from modelkit.config import ConfigError, RunConfig
+from modelkit.data import tasks
+from modelkit.data.tasks import TASKS
 from modelkit.room import lessons
+from modelkit.ui import results
 from modelkit.ui.forms import error_text
 from modelkit.ui.i18n import bound, t
 from modelkit.ui.labels import SEAT_STATE
 from modelkit.ui.resources import get_store, place
+from modelkit.ui.room_view import here
 from modelkit.ui.seat import is_host
 from modelkit.written import literal
 
@@ -174,8 +178,6 @@ def pacing():
 
 def step_progress(now: lessons.Now):
     """Who has done the step (trained, shared) and who is stuck; one result to put on the projector."""
-    from modelkit.ui.room_view import here
-
     store = get_store()
     table = lessons.progress(store, now, [*here(), *(s.name for s in room.taken_seats(store))])
     if table.empty:
@@ -226,10 +228,6 @@ def has_spotlight() -> bool:
 
 def spotlight_view():
     """The projector's view of the run the host put on it: whose it is, its test numbers, its boundary."""
-    from modelkit.config import RunConfig
-    from modelkit.data import tasks
-    from modelkit.ui import results
-
     run = get_store().get_run(lessons.current(get_store()).spotlight)
     tl = bound()
     st.title(f"{literal(run.owner)} · {tl(f'task.{run.task}.title')} · {tl(f'arch.{run.arch}.title')}")
@@ -247,8 +245,6 @@ STEP_COLUMNS = ("kind", "title", "note", "learn", "task", "archs", "budget", "hi
 
 def maker():
     """The host's own lesson: a name, a title and its steps as rows (kind, words, settings), saved in the store."""
-    from modelkit.data.tasks import TASKS
-
     left, right = st.columns(2)
     name = left.text_input(t("lesson.name"), key="host_lesson_name", max_chars=80)
     title = right.text_input(t("lesson.title"), key="host_lesson_title", max_chars=120)
